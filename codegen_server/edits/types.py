@@ -1,0 +1,51 @@
+"""Plain result types shared by the edits engine and its callers (workflows, server, CLI)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+ChangeKind = Literal["create", "modify", "delete", "rename"]
+
+
+@dataclass(frozen=True)
+class FileChange:
+    """One file's change, fully computed: the text before and after.
+
+    ``path`` is workspace-relative and POSIX-style. ``old_text`` is None for a
+    created file, ``new_text`` is None for a deleted one; a rename carries
+    ``new_path`` (and may change the text too).
+    """
+
+    path: str
+    kind: ChangeKind
+    old_text: str | None
+    new_text: str | None
+    new_path: str | None = None
+
+
+@dataclass(frozen=True)
+class HunkFailure:
+    """A hunk (or whole-file block) that could not be applied, reported precisely
+    enough to send back to the model for a retry."""
+
+    path: str
+    hunk_index: int
+    header: str
+    reason: str
+    searched: str = ""
+    closest: str = ""
+    closest_line: int | None = None
+
+
+@dataclass
+class PatchResult:
+    """What a patch would do: the changes that applied and the hunks that did not."""
+
+    changes: list[FileChange] = field(default_factory=list)
+    failures: list[HunkFailure] = field(default_factory=list)
+    diff: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return not self.failures
