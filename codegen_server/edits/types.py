@@ -49,3 +49,20 @@ class PatchResult:
     @property
     def ok(self) -> bool:
         return not self.failures
+
+
+@dataclass(frozen=True)
+class EditLimits:
+    """Size limits that keep a runaway answer from eating memory or the disk."""
+
+    max_patch_bytes: int = 2_000_000
+    max_file_bytes: int = 4_000_000
+    max_files: int = 500
+
+
+class EditError(ValueError):
+    """A patch that must not be applied at all: unsafe path, size limit, non-UTF-8 file.
+
+    Raised (not reported as a hunk failure) because no retry of the same hunk can fix it;
+    the message names the offending path.
+    """

@@ -1,0 +1,279 @@
+"""Find where a hunk belongs in a file by its content, and compute the hunk's replacement lines.
+
+Order of attempts, strictest first: exact lines (trailing whitespace ignored); then a flexible
+match that ignores blank lines, accepts one uniform indentation shift and lets an elision line
+(``...``, ``# ...``) stand for any run of lines. Line numbers only break ties between equally good
+places, and only when one place is clearly nearest. Anything else is a failure, never a guess.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass
+
+from codegen_server.edits.parse import Hunk
+
+_ELISION = re.compile(
+    r"^(?:#|//|/\*|\*|<!--|--|;)?\s*(?:\.\.\.|…)(?:\s*[\w ,'()]*?\s*(?:\.\.\.|…)?)?\s*(?:\*/|-->)?$"
+)
+
+
+@dataclass(frozen=True)
+class Located:
+    """A hunk placed in the file: replace lines [start, end) with ``new_lines``.
+
+    ``from_file[i]`` is the file line index a new line was copied from (context), or None for
+    an added line, so line endings of kept lines survive.
+    """
+
+    start: int
+    end: int
+    new_lines: list[str]
+    from_file: list[int | None]
+
+
+@dataclass(frozen=True)
+class NotLocated:
+    """Why a hunk could not be placed, with the closest text found."""
+
+    reason: str
+    searched: str
+    closest: str = ""
+    closest_line: int | None = None
+
+
+# An interpreted hunk line: op is " ", "-", "+", or "." (elision in context).
+_Line = tuple[str, str]
+
+
+def _is_elision(text: str) -> bool:
+    return bool(_ELISION.match(text.strip()))
+
+
+def _interpretations(hunk: Hunk, file_keys: set[str]) -> list[list[_Line]]:
+    """The plain reading of the hunk, then (if different) the reading where interior lines that
+    look like context but exist nowhere in the file are added lines that lost their "+"."""
+    lines = hunk.lines
+    plain: list[_Line] = []
+    for op, text in lines:
+        if op == "?":
+            op = " "
+        if op == " " and text.strip() and _is_elision(text):
+            op = "."
+        plain.append((op, text))
+    before_idx = [i for i, (op, _) in enumerate(plain) if op in (" ", "-")]
+    if len(before_idx) < 2:
+        return [plain]
+    first, last = before_idx[0], before_idx[-1]
+    repaired = list(plain)
+    changed = False
+    for i in range(first + 1, last):
+        op, text = lines[i]
+        if plain[i][0] != " " or not text.strip():
+            continue
+        near_added = any(0 <= j < len(lines) and lines[j][0] in ("+", "?") for j in (i - 1, i + 1))
+        if op == "?" or near_added:
+            raw = text if op == "?" else " " + text
+            if text.strip() not in file_keys:
+                repaired[i] = ("+", raw)
+                changed = True
+    return [plain, repaired] if changed else [plain]
+
+
+def _indent(text: str) -> str:
+    return text[: len(text) - len(text.lstrip())]
+
+
+def _exact_candidates(before: list[str], file_lines: list[str], index: dict[str, list[int]]) -> list[list[int]]:
+    keys = [b.rstrip() for b in before]
+    out: list[list[int]] = []
+    n = len(keys)
+    for start in index.get(keys[0].strip(), []):
+        if start + n <= len(file_lines) and all(file_lines[start + k].rstrip() == keys[k] for k in range(n)):
+            out.append(list(range(start, start + n)))
+    return out
+
+
+def _flexible_candidates(
+    hunk_lines: list[_Line], file_lines: list[str], nonblank: list[int], nb_index: dict[str, list[int]]
+) -> list[dict[int, int]]:
+    """Matches that ignore blank lines and let elisions skip lines; returns hunk-line -> file-line maps."""
+    segments: list[list[tuple[int, str]]] = [[]]
+    for i, (op, text) in enumerate(hunk_lines):
+        if op == ".":
+            if segments[-1]:
+                segments.append([])
+        elif op in (" ", "-") and text.strip():
+            segments[-1].append((i, text.strip()))
+    segments = [s for s in segments if s]
+    if not segments:
+        return []
+
+    def match_at(seg: list[tuple[int, str]], pos: int) -> bool:
+        if pos + len(seg) > len(nonblank):
+            return False
+        return all(file_lines[nonblank[pos + k]].strip() == key for k, (_, key) in enumerate(seg))
+
+    results: list[dict[int, int]] = []
+    for pos0 in nb_index.get(segments[0][0][1], []):
+        if not match_at(segments[0], pos0):
+            continue
+        mapping = {i: nonblank[pos0 + k] for k, (i, _) in enumerate(segments[0])}
+        pos = pos0 + len(segments[0])
+        ok = True
+        for seg in segments[1:]:
+            # An elision stands for the shortest run of lines that lets the next segment match.
+            nxt = next((p for p in nb_index.get(seg[0][1], []) if p >= pos and match_at(seg, p)), None)
+            if nxt is None:
+                ok = False
+                break
+            mapping.update({i: nonblank[nxt + k] for k, (i, _) in enumerate(seg)})
+            pos = nxt + len(seg)
+        if ok:
+            results.append(mapping)
+    return results
+
+
+def _indent_shift(hunk_lines: list[_Line], mapping: dict[int, int], file_lines: list[str]) -> tuple[str, str] | None:
+    """The one (add, remove) indentation change turning patch lines into file lines, or None."""
+    shift: tuple[str, str] | None = None
+    for i, f in mapping.items():
+        pi, fi = _indent(hunk_lines[i][1]), _indent(file_lines[f])
+        if fi.endswith(pi):
+            this = (fi[: len(fi) - len(pi)], "")
+        elif pi.endswith(fi):
+            this = ("", pi[: len(pi) - len(fi)])
+        else:
+            return None
+        if shift is None:
+            shift = this
+        elif shift != this:
+            return None
+    return shift or ("", "")
+
+
+def _build(
+    hunk_lines: list[_Line], mapping: dict[int, int], file_lines: list[str], shift: tuple[str, str]
+) -> Located | None:
+    add, remove = shift
+    new_lines: list[str] = []
+    from_file: list[int | None] = []
+    mapped = sorted(mapping.values())
+    start, end = mapped[0], mapped[-1] + 1
+    cursor = start
+    prev_op = None
+    for i, (op, text) in enumerate(hunk_lines):
+        if op == "+":
+            if text.strip():
+                if remove:
+                    if not text.startswith(remove):
+                        return None  # the added line is less indented than the shift: cannot re-indent safely
+                    text = text[len(remove):]
+                text = add + text
+            new_lines.append(text)
+            from_file.append(None)
+            continue
+        if i not in mapping:
+            continue  # a blank or elision line of the patch; the file's own lines are kept
+        f = mapping[i]
+        gap = range(cursor, f)
+        drop_gap = prev_op == "-" and op == "-" and all(not file_lines[g].strip() for g in gap)
+        if not drop_gap:
+            for g in gap:
+                new_lines.append(file_lines[g])
+                from_file.append(g)
+        if op == " ":
+            new_lines.append(file_lines[f])
+            from_file.append(f)
+        cursor = f + 1
+        prev_op = op
+    return Located(start, end, new_lines, from_file)
+
+
+def _choose(starts: list[int], hint: int | None) -> tuple[int | None, str]:
+    """Index into ``starts`` of the one place to use, or None with the reason."""
+    if len(starts) == 1:
+        return 0, ""
+    if hint is None:
+        return None, f"context matches {len(starts)} places (lines {', '.join(str(s + 1) for s in starts[:6])}) and the hunk has no line number to choose"
+    by_distance = sorted(range(len(starts)), key=lambda k: abs(starts[k] - hint))
+    d0, d1 = abs(starts[by_distance[0]] - hint), abs(starts[by_distance[1]] - hint)
+    if 2 * d0 < d1:
+        return by_distance[0], ""
+    return None, (
+        f"context matches {len(starts)} places (lines {', '.join(str(s + 1) for s in starts[:6])}) "
+        f"and line {hint + 1} from the header does not clearly pick one"
+    )
+
+
+def locate_hunk(hunk: Hunk, file_lines: list[str]) -> Located | NotLocated:
+    """Place ``hunk`` in ``file_lines`` (contents without line endings)."""
+    index: dict[str, list[int]] = {}
+    nonblank: list[int] = []
+    nb_index: dict[str, list[int]] = {}
+    for n, line in enumerate(file_lines):
+        key = line.strip()
+        index.setdefault(key, []).append(n)
+        if key:
+            nb_index.setdefault(key, []).append(len(nonblank))
+            nonblank.append(n)
+    hint = hunk.old_start - 1 if hunk.old_start else None
+    searched = "\n".join(t for op, t in hunk.lines if op != "+")
+    ambiguous: NotLocated | None = None
+
+    for hunk_lines in _interpretations(hunk, set(index)):
+        before = [(i, t) for i, (op, t) in enumerate(hunk_lines) if op in (" ", "-", ".")]
+        if any(op == "-" and _is_elision(t) and t.strip() for op, t in hunk_lines):
+            return NotLocated("an elision ('...') among removed lines does not say which lines to remove", searched)
+        if not any(t.strip() for _, t in before):
+            if not before and not any(l.strip() for l in file_lines):
+                added = [t for op, t in hunk_lines if op == "+"]
+                return Located(0, len(file_lines), added, [None] * len(added))
+            return NotLocated("the hunk has no context or removed lines to locate it by", searched)
+
+        candidates: list[dict[int, int]] = []
+        if not any(op == "." for op, _ in hunk_lines):
+            exact = _exact_candidates([t for _, t in before], file_lines, index)
+            candidates = [{i: f for (i, _), f in zip(before, c)} for c in exact]
+        if not candidates:
+            candidates = _flexible_candidates(hunk_lines, file_lines, nonblank, nb_index)
+        placed: list[tuple[Located, int]] = []
+        for mapping in candidates:
+            shift = _indent_shift(hunk_lines, mapping, file_lines)
+            built = _build(hunk_lines, mapping, file_lines, shift) if shift is not None else None
+            if built is not None:
+                placed.append((built, built.start))
+        if not placed:
+            continue
+        choice, why = _choose([p[1] for p in placed], hint)
+        if choice is None:
+            ambiguous = ambiguous or NotLocated(why, searched)
+            break
+        return placed[choice][0]
+
+    if ambiguous is not None:
+        return ambiguous
+    closest, line_no = _closest(searched.split("\n"), file_lines, index)
+    return NotLocated("context and removed lines not found in the file", searched, closest, line_no)
+
+
+def _closest(wanted: list[str], file_lines: list[str], index: dict[str, list[int]]) -> tuple[str, int | None]:
+    """The file window that shares the most lines with ``wanted``, and its 1-based line number."""
+    votes: dict[int, int] = {}
+    for k, line in enumerate(wanted):
+        key = line.strip()
+        if not key:
+            continue
+        for pos in index.get(key, [])[:200]:
+            votes[pos - k] = votes.get(pos - k, 0) + 1
+    if votes:
+        start = max(0, max(votes, key=lambda s: (votes[s], -s)))
+    else:
+        first = next((w for w in wanted if w.strip()), "")
+        near = difflib.get_close_matches(first, file_lines, n=1, cutoff=0.5)
+        if not near:
+            return "", None
+        start = file_lines.index(near[0])
+    window = file_lines[start : start + max(1, len(wanted))]
+    return "\n".join(window), start + 1

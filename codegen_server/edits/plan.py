@@ -1,0 +1,226 @@
+"""plan_patch: turn a model answer into computed file changes, writing nothing."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from pathlib import Path
+
+from codegen_server.edits.locate import Located, NotLocated, locate_hunk
+from codegen_server.edits.parse import FilePatch, Hunk, parse_answer
+from codegen_server.edits.paths import normalize_rel_path, read_workspace_text, resolve_inside
+from codegen_server.edits.render import render_diff
+from codegen_server.edits.textfile import TextLines
+from codegen_server.edits.types import EditError, EditLimits, FileChange, HunkFailure, PatchResult
+
+# Whole-file blocks that only sketch the file ("# ... rest unchanged") would truncate it.
+_PLACEHOLDER = re.compile(
+    r"^\s*(?:#|//|/\*|\*|<!--|--)?\s*(?:\.\.\.|…)\s*$"
+    r"|(?:#|//|/\*|<!--|--)\s*(?:\.\.\.|…)?\s*(?:rest of|existing|unchanged|remaining|same as before|other (?:code|methods))",
+    re.IGNORECASE,
+)
+
+
+class _Workspace:
+    """Current text of every touched path while the answer's sections are applied in order."""
+
+    def __init__(self, root: Path, buffers: Mapping[str, str] | None, limits: EditLimits) -> None:
+        self.root, self.limits = root, limits
+        self.buffers = {normalize_rel_path(k): v for k, v in (buffers or {}).items()}
+        self.original: dict[str, str | None] = {}
+        self.current: dict[str, str | None] = {}
+        self.renamed: dict[str, str] = {}  # new path -> original path
+
+    def text(self, rel: str) -> str | None:
+        if rel not in self.current:
+            resolve_inside(self.root, rel)
+            if rel in self.buffers:
+                text: str | None = self.buffers[rel]
+                if len(text.encode("utf-8")) > self.limits.max_file_bytes:
+                    raise EditError(f"file too large to edit: {rel!r} (limit {self.limits.max_file_bytes} bytes)")
+            else:
+                text = read_workspace_text(self.root, rel, self.limits)
+            self.original[rel] = self.current[rel] = text
+        return self.current[rel]
+
+    def set(self, rel: str, text: str | None) -> None:
+        self.text(rel)
+        if text is not None and len(text.encode("utf-8")) > self.limits.max_file_bytes:
+            raise EditError(f"edited file would exceed the size limit: {rel!r} (limit {self.limits.max_file_bytes} bytes)")
+        self.current[rel] = text
+
+    def changes(self) -> list[FileChange]:
+        out: list[FileChange] = []
+        rename_sources = {old: new for new, old in self.renamed.items()}
+        for rel in self.current:
+            old, new = self.original[rel], self.current[rel]
+            if rel in rename_sources and new is None:
+                target = rename_sources[rel]
+                if self.current.get(target) is not None:
+                    out.append(FileChange(rel, "rename", old, self.current[target], new_path=target))
+                    continue
+            if rel in self.renamed and self.current.get(self.renamed[rel]) is None and self.original.get(rel) is None:
+                continue  # reported as the rename above
+            if old == new:
+                continue
+            kind = "create" if old is None else "delete" if new is None else "modify"
+            out.append(FileChange(rel, kind, old, new))
+        return out
+
+
+def _apply_hunks(
+    path: str, hunks: list[Hunk], text: str, salvage: bool
+) -> tuple[str | None, list[HunkFailure]]:
+    """New text after the hunks (None when nothing applied), and the hunks that failed."""
+    doc = TextLines.from_text(text)
+    failures: list[HunkFailure] = []
+    placed: list[tuple[Located, Hunk]] = []
+    for hunk in hunks:
+        result = locate_hunk(hunk, doc.lines)
+        if isinstance(result, NotLocated):
+            failures.append(HunkFailure(path, hunk.index, hunk.header, result.reason, result.searched, result.closest, result.closest_line))
+        else:
+            placed.append((result, hunk))
+    placed.sort(key=lambda p: (p[0].start, p[0].end))
+    kept: list[tuple[Located, Hunk]] = []
+    for loc, hunk in placed:
+        if kept and loc.start < kept[-1][0].end:
+            other = kept[-1][1]
+            failures.append(HunkFailure(
+                path, hunk.index, hunk.header,
+                f"overlaps hunk {other.index + 1} (both match around line {loc.start + 1})", hunk.text(),
+            ))
+            continue
+        kept.append((loc, hunk))
+    if failures and not salvage:
+        return None, failures
+    if not kept:
+        return None, failures
+    lines: list[str] = []
+    eols: list[str] = []
+    final_newline = doc.final_newline
+    cursor = 0
+    for loc, hunk in kept:
+        lines += doc.lines[cursor : loc.start]
+        eols += doc.eols[cursor : loc.start]
+        lines += loc.new_lines
+        eols += [doc.eols[f] if f is not None else "" for f in loc.from_file]
+        cursor = loc.end
+        if loc.end == len(doc.lines):
+            if hunk.new_no_eol:
+                final_newline = False
+            elif hunk.old_no_eol:
+                final_newline = True
+    lines += doc.lines[cursor:]
+    eols += doc.eols[cursor:]
+    return TextLines(lines, eols, final_newline, doc.eol).render(), failures
+
+
+def _created_text(fp: FilePatch) -> str:
+    body: list[str] = []
+    for hunk in fp.hunks:
+        body += [t for op, t in hunk.lines if op != "-"]
+    no_eol = any(h.new_no_eol for h in fp.hunks)
+    return "\n".join(body) + ("" if no_eol or not body else "\n")
+
+
+def _match_eol(new_text: str, like: str | None) -> str:
+    """Give a model-written text the line endings (and final-newline state) of the file it replaces."""
+    if not like:
+        return new_text
+    doc = TextLines.from_text(like)
+    out = TextLines.from_text(new_text)
+    out.eols = [""] * len(out.eols)
+    out.eol, out.final_newline = doc.eol, doc.final_newline
+    return out.render()
+
+
+def _whole_file(ws: _Workspace, fp: FilePatch, rel: str) -> HunkFailure | None:
+    new_text = fp.whole_text or ""
+    old = ws.text(rel)
+    header = f"whole-file block for {rel}"
+    if old is not None:
+        placeholders = [l for l in new_text.split("\n") if _PLACEHOLDER.search(l)]
+        if placeholders and not any(_PLACEHOLDER.search(l) for l in old.split("\n")):
+            return HunkFailure(rel, 0, header, "whole-file block elides code "
+                               f"({placeholders[0].strip()!r}); send the complete file or a diff", new_text)
+        old_n, new_n = old.count("\n"), new_text.count("\n")
+        if old_n >= 40 and new_n * 3 < old_n:
+            return HunkFailure(rel, 0, header, f"whole-file block has {new_n} lines but the file has {old_n}; "
+                               "it looks like a fragment, send a diff instead", new_text)
+    ws.set(rel, _match_eol(new_text, old))
+    return None
+
+
+def plan_patch(
+    text: str,
+    root: Path,
+    *,
+    buffers: Mapping[str, str] | None = None,
+    salvage: bool = False,
+    limits: EditLimits = EditLimits(),
+) -> PatchResult:
+    """Compute what a model answer would do to the workspace at ``root``, writing nothing.
+
+    ``buffers`` maps workspace-relative POSIX paths to editor text that replaces the disk's.
+    Hunks that cannot be placed are returned as failures. With ``salvage=False`` a file with
+    any failed hunk is left out of ``changes`` (callers write nothing while failures exist);
+    with ``salvage=True`` the good hunks' results are kept. Unsafe paths, size limits and
+    non-UTF-8 files raise EditError.
+    """
+    if len(text.encode("utf-8")) > limits.max_patch_bytes:
+        raise EditError(f"patch too large: {len(text.encode('utf-8'))} bytes (limit {limits.max_patch_bytes})")
+    patches = parse_answer(text)
+    if not patches:
+        return PatchResult(failures=[HunkFailure("", -1, "", "no unified diff or whole-file block found in the answer")])
+    if len({p.old_path for p in patches} | {p.new_path for p in patches}) > limits.max_files:
+        raise EditError(f"patch touches more than {limits.max_files} files")
+    ws = _Workspace(root, buffers, limits)
+    failures: list[HunkFailure] = []
+    for fp in patches:
+        failures += _apply_file_patch(ws, fp, salvage)
+    changes = ws.changes()
+    return PatchResult(changes=changes, failures=failures, diff=render_diff(changes))
+
+
+def _apply_file_patch(ws: _Workspace, fp: FilePatch, salvage: bool) -> list[HunkFailure]:
+    if fp.old_path == "" or fp.new_path == "":
+        return [HunkFailure("", h.index, h.header, "hunk has no ---/+++ file header naming its file", h.text()) for h in fp.hunks]
+    old = normalize_rel_path(fp.old_path) if fp.old_path is not None else None
+    new = normalize_rel_path(fp.new_path) if fp.new_path is not None else None
+    if fp.whole_text is not None:
+        failure = _whole_file(ws, fp, new or old or "")
+        return [failure] if failure else []
+    if old is None:
+        assert new is not None
+        existing = ws.text(new)
+        created = _created_text(fp)
+        if existing is not None and existing != created:
+            return [HunkFailure(new, 0, "--- /dev/null", "patch creates a file that already exists", created)]
+        ws.set(new, created)
+        return []
+    current = ws.text(old)
+    if current is None:
+        return [HunkFailure(old, h.index, h.header, "file does not exist", h.text()) for h in fp.hunks] or [
+            HunkFailure(old, 0, "", "file does not exist")]
+    if new is None:
+        removed = [t.strip() for h in fp.hunks for op, t in h.lines if op != "+" and t.strip()]
+        if removed and removed != [l.strip() for l in current.splitlines() if l.strip()]:
+            return [HunkFailure(old, 0, "+++ /dev/null", "deletion's removed lines differ from the file", "\n".join(removed))]
+        ws.set(old, None)
+        return []
+    if fp.hunks:
+        new_text, failures = _apply_hunks(old, fp.hunks, current, salvage)
+    else:
+        new_text, failures = current, []
+    if new_text is None:
+        return failures
+    if new != old:
+        if ws.text(new) is not None:
+            return failures + [HunkFailure(new, 0, f"rename {old} -> {new}", "rename target already exists")]
+        ws.set(old, None)
+        ws.set(new, new_text)
+        ws.renamed[new] = old
+    else:
+        ws.set(old, new_text)
+    return failures
