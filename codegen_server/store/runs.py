@@ -1,0 +1,156 @@
+"""The run store: every run persisted under <workspace>/.codegen/runs/<runId>/.
+
+A run directory holds ``run.json`` (kind, status, timestamps, outcome), the
+prompt, the clarify rounds, each model call as ``calls/NNN-<purpose>.json``
+(request messages and response), the produced ``diff.patch``. Every write is
+atomic and passes through redaction so no secret ever lands on disk.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import re
+import secrets
+import tempfile
+import time
+from dataclasses import asdict, is_dataclass
+from pathlib import Path
+from typing import Any, Iterable
+
+_RUN_ID = re.compile(r"^[0-9]{8}-[0-9]{6}-[0-9a-f]{6}$")
+# Shapes of API keys, redacted even when we were not told the key itself.
+_KEY_SHAPES = re.compile(r"\b(sk-[A-Za-z0-9_\-]{16,}|sk-proj-[A-Za-z0-9_\-]{16,})\b")
+
+
+class RunNotFound(LookupError):
+    """No run with that id in this workspace."""
+
+
+def codegen_dir(root: Path) -> Path:
+    return root / ".codegen"
+
+
+def _atomic_write(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+            handle.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _jsonable(value: Any) -> Any:
+    if is_dataclass(value) and not isinstance(value, type):
+        return asdict(value)
+    if isinstance(value, Path):
+        return str(value)
+    raise TypeError(f"cannot store {type(value).__name__}")
+
+
+class Run:
+    """One run's directory. Async methods do their file I/O off the event loop."""
+
+    def __init__(self, directory: Path, secret_values: Iterable[str] = ()) -> None:
+        self.dir = directory
+        self.id = directory.name
+        self._secrets = [s for s in secret_values if s]
+        self._calls = len(list((directory / "calls").glob("*.json"))) if (directory / "calls").is_dir() else 0
+
+    def redact(self, text: str) -> str:
+        for secret in self._secrets:
+            text = text.replace(secret, "[redacted]")
+        return _KEY_SHAPES.sub("[redacted]", text)
+
+    # -- synchronous primitives (used off the loop, and by the CLI's replay) --
+    def write_text_sync(self, name: str, text: str) -> Path:
+        path = self.dir / name
+        _atomic_write(path, self.redact(text))
+        return path
+
+    def write_json_sync(self, name: str, data: Any) -> Path:
+        return self.write_text_sync(name, json.dumps(data, indent=2, default=_jsonable, ensure_ascii=False) + "\n")
+
+    def read_json_sync(self, name: str, default: Any = None) -> Any:
+        path = self.dir / name
+        if not path.exists():
+            return default
+        return json.loads(path.read_text(encoding="utf-8"))
+
+    def read_text_sync(self, name: str, default: str | None = None) -> str | None:
+        path = self.dir / name
+        return path.read_text(encoding="utf-8") if path.exists() else default
+
+    # -- async API for workflows --
+    async def write_text(self, name: str, text: str) -> Path:
+        return await asyncio.to_thread(self.write_text_sync, name, text)
+
+    async def write_json(self, name: str, data: Any) -> Path:
+        return await asyncio.to_thread(self.write_json_sync, name, data)
+
+    async def read_json(self, name: str, default: Any = None) -> Any:
+        return await asyncio.to_thread(self.read_json_sync, name, default)
+
+    async def read_text(self, name: str, default: str | None = None) -> str | None:
+        return await asyncio.to_thread(self.read_text_sync, name, default)
+
+    async def update_meta(self, **fields: Any) -> dict:
+        """Merge ``fields`` into run.json (status, outcome, ...)."""
+
+        def update() -> dict:
+            meta = self.read_json_sync("run.json", {})
+            meta.update(fields)
+            meta["updated"] = time.strftime("%Y-%m-%dT%H:%M:%S%z")
+            self.write_json_sync("run.json", meta)
+            return meta
+
+        return await asyncio.to_thread(update)
+
+    async def meta(self) -> dict:
+        return await self.read_json("run.json", {})
+
+    async def record_call(self, purpose: str, request: dict, response: dict) -> Path:
+        """Store one model call: the request (model, messages) and the response or error."""
+        self._calls += 1
+        name = f"calls/{self._calls:03d}-{re.sub(r'[^a-z0-9_-]+', '-', purpose.lower())}.json"
+        return await self.write_json(name, {"purpose": purpose, "request": request, "response": response})
+
+    def calls(self) -> list[dict]:
+        """Every recorded call, in order."""
+        folder = self.dir / "calls"
+        if not folder.is_dir():
+            return []
+        return [json.loads(p.read_text(encoding="utf-8")) for p in sorted(folder.glob("*.json"))]
+
+
+class RunStore:
+    """The runs of one workspace."""
+
+    def __init__(self, root: Path, secret_values: Iterable[str] = ()) -> None:
+        self.root = root
+        self.dir = codegen_dir(root) / "runs"
+        self._secrets = list(secret_values)
+
+    def _new_id(self) -> str:
+        return time.strftime("%Y%m%d-%H%M%S") + "-" + secrets.token_hex(3)
+
+    async def create(self, kind: str, **fields: Any) -> Run:
+        """Start a run of ``kind`` (clarify, generate, apply, feedback, fix)."""
+        run = Run(self.dir / self._new_id(), self._secrets)
+        await asyncio.to_thread(run.dir.mkdir, parents=True)
+        await run.update_meta(id=run.id, kind=kind, status="running",
+                              created=time.strftime("%Y-%m-%dT%H:%M:%S%z"), **fields)
+        return run
+
+    def open(self, run_id: str) -> Run:
+        """An existing run; raises RunNotFound for an unknown or malformed id."""
+        if not _RUN_ID.match(run_id or ""):
+            raise RunNotFound(f"{run_id!r} is not a run id (expected something like 20261123-041500-a1b2c3)")
+        directory = self.dir / run_id
+        if not (directory / "run.json").is_file():
+            raise RunNotFound(f"no run {run_id} in {self.dir}")
+        return Run(directory, self._secrets)

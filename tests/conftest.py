@@ -1,0 +1,49 @@
+"""Fixtures shared by the whole suite: a scripted OpenAI-compatible model and editor sessions."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Callable, Sequence
+
+import pytest
+
+from codegen_server.model.scripted_server import Responder, ScriptedModelServer, ScriptStep
+from tests.support.editor import EditorSession, start_editor
+
+
+@pytest.fixture
+def scripted_model() -> Callable[[Sequence[ScriptStep] | Responder], ScriptedModelServer]:
+    """Start a scripted model server on 127.0.0.1: ``server = scripted_model([ScriptStep(...), ...])``."""
+    servers: list[ScriptedModelServer] = []
+
+    def start(script: Sequence[ScriptStep] | Responder) -> ScriptedModelServer:
+        server = ScriptedModelServer(script).start()
+        servers.append(server)
+        return server
+
+    yield start
+    for server in servers:
+        server.stop()
+
+
+def model_env(server: ScriptedModelServer, **extra: str) -> dict[str, str]:
+    """The environment that points codegen at ``server``, with fast retries."""
+    return {"OPENAI_BASE_URL": server.base_url, "CODEGEN_MODEL": "scripted-model", **extra}
+
+
+@pytest.fixture
+async def editor_factory():
+    """``await editor_factory(root, env=..., client="neovim", accept_edits=False)``; shut down after the test."""
+    sessions: list[EditorSession] = []
+
+    async def start(root: Path, **kwargs) -> EditorSession:
+        session = await start_editor(root, **kwargs)
+        sessions.append(session)
+        return session
+
+    yield start
+    for session in sessions:
+        try:
+            await session.client.shutdown_session()
+        except Exception:
+            await session.client.stop()

@@ -1,0 +1,118 @@
+"""A real LSP client that behaves like an editor toward codegen-server.
+
+It starts the daemon as a subprocess over stdio (pytest-lsp's client), announces
+the capabilities pytest-lsp recorded from a real VS Code or Neovim, keeps open
+buffers, and answers `workspace/applyEdit` the way an editor does: it applies
+the edit to its buffers (checking document versions) and leaves them unsaved —
+or declines, when told to.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from lsprotocol import types
+from pygls.uris import from_fs_path, to_fs_path
+from pygls.workspace import TextDocument
+from pytest_lsp import client_capabilities, make_test_lsp_client
+
+CLIENTS = {"vscode": "visual-studio-code", "neovim": "neovim"}
+
+
+@dataclass
+class Buffer:
+    text: str
+    version: int | None
+
+
+@dataclass
+class EditorSession:
+    """The editor's side of one daemon session."""
+
+    client: object
+    root: Path
+    accept_edits: bool = True
+    buffers: dict[str, Buffer] = field(default_factory=dict)
+    edits_received: list[types.ApplyWorkspaceEditParams] = field(default_factory=list)
+
+    async def execute(self, command: str, args: dict | None = None, **params) -> dict:
+        return await self.client.workspace_execute_command_async(
+            types.ExecuteCommandParams(command=command, arguments=[args or {}], **params))
+
+    def open(self, relative: str, text: str | None = None, version: int = 1) -> str:
+        path = self.root / relative
+        text = path.read_text() if text is None else text
+        uri = from_fs_path(str(path))
+        self.buffers[uri] = Buffer(text, version)
+        self.client.text_document_did_open(types.DidOpenTextDocumentParams(
+            text_document=types.TextDocumentItem(uri=uri, language_id="python", version=version, text=text)))
+        return uri
+
+    def change(self, uri: str, text: str) -> None:
+        buffer = self.buffers[uri]
+        buffer.text, buffer.version = text, (buffer.version or 0) + 1
+        self.client.text_document_did_change(types.DidChangeTextDocumentParams(
+            text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=buffer.version),
+            content_changes=[types.TextDocumentContentChangeWholeDocument(text=text)]))
+
+    def buffer_text(self, relative: str) -> str | None:
+        buffer = self.buffers.get(from_fs_path(str(self.root / relative)))
+        return None if buffer is None else buffer.text
+
+    # -- workspace/applyEdit, as an editor does it --
+    def apply_workspace_edit(self, params: types.ApplyWorkspaceEditParams) -> types.ApplyWorkspaceEditResult:
+        self.edits_received.append(params)
+        if not self.accept_edits:
+            return types.ApplyWorkspaceEditResult(applied=False, failure_reason="declined by the user")
+        staged = {uri: Buffer(b.text, b.version) for uri, b in self.buffers.items()}
+        for change in params.edit.document_changes or []:
+            if isinstance(change, types.CreateFile):
+                staged[change.uri] = Buffer("", 0)
+            elif isinstance(change, types.DeleteFile):
+                staged.pop(change.uri, None)
+            elif isinstance(change, types.RenameFile):
+                staged[change.new_uri] = staged.pop(change.old_uri, None) or Buffer(self._disk(change.old_uri), 0)
+            else:
+                uri = change.text_document.uri
+                buffer = staged.get(uri) or Buffer(self._disk(uri), None)
+                wanted = change.text_document.version
+                if wanted is not None and buffer.version is not None and wanted != buffer.version:
+                    return types.ApplyWorkspaceEditResult(
+                        applied=False, failure_reason=f"version mismatch on {uri}: {wanted} != {buffer.version}")
+                document = TextDocument(uri, buffer.text)
+                for edit in sorted(change.edits, key=lambda e: (e.range.start.line, e.range.start.character),
+                                   reverse=True):
+                    document.apply_change(types.TextDocumentContentChangePartial(range=edit.range, text=edit.new_text))
+                staged[uri] = Buffer(document.source, (buffer.version or 0) + 1)
+        self.buffers = staged
+        return types.ApplyWorkspaceEditResult(applied=True)
+
+    @staticmethod
+    def _disk(uri: str) -> str:
+        path = Path(to_fs_path(uri))
+        return path.read_text() if path.exists() else ""
+
+
+async def start_editor(root: Path, *, client: str = "vscode", env: dict | None = None,
+                       initialization_options: dict | None = None, accept_edits: bool = True) -> EditorSession:
+    """Spawn codegen-server over stdio and initialize it as ``client`` would."""
+    lsp = make_test_lsp_client()
+    session = EditorSession(lsp, root, accept_edits)
+
+    @lsp.feature(types.WORKSPACE_APPLY_EDIT)
+    def on_apply_edit(params: types.ApplyWorkspaceEditParams) -> types.ApplyWorkspaceEditResult:
+        return session.apply_workspace_edit(params)
+
+    server_env = {k: v for k, v in os.environ.items() if not k.endswith("API_KEY") and not k.startswith("OPENAI_")}
+    server_env.update(env or {})
+    await lsp.start_io(sys.executable, "-m", "codegen_server.server", env=server_env)
+    await lsp.initialize_session(types.InitializeParams(
+        capabilities=client_capabilities(CLIENTS.get(client, client)),
+        root_uri=from_fs_path(str(root)),
+        workspace_folders=[types.WorkspaceFolder(uri=from_fs_path(str(root)), name=root.name)],
+        initialization_options=initialization_options,
+    ))
+    return session
