@@ -1,0 +1,66 @@
+"""`codegen apply PATCH --root DIR [--dry-run] [--json]` — apply a model-written patch atomically.
+
+Exit status: 0 applied (or would apply, with --dry-run); 1 refused, with the report, nothing
+written; 2 usage error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from dataclasses import asdict
+from pathlib import Path
+
+from ..edits import EditError, format_failures
+from ..workflows.apply import apply_patch
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("apply", help="apply a model-written diff (or whole-file blocks) atomically")
+    parser.add_argument("patch", help="file holding the model's answer, or - for stdin")
+    parser.add_argument("--root", default=".", type=Path, help="the workspace (default: the current folder)")
+    parser.add_argument("--dry-run", action="store_true", help="show what would change; write nothing")
+    parser.add_argument("--json", action="store_true", help="print the outcome as JSON")
+    parser.set_defaults(func=run)
+
+
+def _read_patch(source: str) -> str:
+    if source == "-":
+        return sys.stdin.read()
+    return Path(source).read_text(encoding="utf-8")
+
+
+def run(args: argparse.Namespace) -> int:
+    root = Path(args.root).expanduser()
+    if not root.is_dir():
+        print(f"codegen apply: --root {root} is not a folder", file=sys.stderr)
+        return 2
+    try:
+        text = _read_patch(args.patch)
+    except (OSError, UnicodeDecodeError) as error:
+        print(f"codegen apply: cannot read patch {args.patch}: {error}", file=sys.stderr)
+        return 2
+    try:
+        outcome = asyncio.run(apply_patch(text, root.resolve(), dry_run=args.dry_run))
+    except (EditError, OSError) as error:
+        if args.json:
+            print(json.dumps({"applied": False, "error": str(error), "files": [], "failures": []}))
+        print(f"codegen apply: refused: {error}", file=sys.stderr)
+        return 1
+    if args.json:
+        print(json.dumps({
+            "applied": outcome.applied, "dryRun": outcome.dry_run, "files": outcome.files,
+            "failures": [asdict(f) for f in outcome.failures], "diff": outcome.diff,
+        }, indent=2))
+    elif outcome.failures:
+        print(format_failures(outcome.failures))
+    else:
+        print(outcome.diff, end="")
+        verb = "would change" if args.dry_run else "changed"
+        print(f"{verb}: " + ", ".join(f"{f['path']} ({f['action']})" for f in outcome.files), file=sys.stderr)
+    if outcome.failures:
+        print("codegen apply: refused; nothing was written", file=sys.stderr)
+        return 1
+    return 0
