@@ -1,0 +1,223 @@
+"""Parse test-runner output (pytest, jest/vitest, cargo test, go test) into failures and frames."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+
+@dataclass
+class Frame:
+    """One stack location. `line` is 1-based as runners print it."""
+
+    path: str
+    line: int
+    function: str | None = None
+
+
+@dataclass
+class TestFailure:
+    """A failing test: its id as the runner names it, the error message and its frames.
+
+    Frames run from the outermost call (usually the test) to the innermost (where it failed).
+    """
+
+    test_id: str
+    runner: str
+    message: str = ""
+    frames: list[Frame] = field(default_factory=list)
+
+    @property
+    def test_name(self) -> str:
+        """The test's own function name, without class, suite or parameters."""
+        name = re.split(r"::|\s›\s|\s>\s", self.test_id)[-1]
+        name = name.split("[", 1)[0]
+        return name.rsplit(".", 1)[-1].strip() if "/" not in name else name.strip()
+
+
+def parse_test_output(output: str) -> list[TestFailure]:
+    """Every failure found in `output`, whichever of the supported runners produced it."""
+    for parser in (_parse_pytest, _parse_jest_vitest, _parse_cargo, _parse_go):
+        failures = parser(output)
+        if failures:
+            return failures
+    return []
+
+
+# -- pytest ------------------------------------------------------------------------------------
+_PYTEST_HEADER = re.compile(r"^_{3,} (.+?) _{3,}$")
+_PYTEST_SUMMARY = re.compile(r"^(?:FAILED|ERROR) (\S+?)(?: - (.*))?$")
+_PYTEST_SHORT_FRAME = re.compile(r"^(\S.*?):(\d+): in (\S+)$")
+_PYTEST_LONG_LOCATION = re.compile(r"^(\S[^:\s]*?\.\w+):(\d+): ?(\S.*)?$")
+_PYTEST_DEF = re.compile(r"^\s*(?:async\s+)?def (\w+)\(")
+_PYTHON_NATIVE_FRAME = re.compile(r'^\s*File "(.+?)", line (\d+), in (\S+)$')
+_ENTRY_SEPARATOR = re.compile(r"^(?:_ ){5,}_?$")
+
+
+def _parse_pytest(output: str) -> list[TestFailure]:
+    lines = output.splitlines()
+    summary = [m.groups() for line in lines if (m := _PYTEST_SUMMARY.match(line))]
+    blocks: list[tuple[str, list[str]]] = []
+    section: list[str] = []  # everything inside the FAILURES / ERRORS section
+    in_failures = False
+    for line in lines:
+        if re.match(r"^=+ (FAILURES|ERRORS) =+$", line):
+            in_failures = True
+            continue
+        if re.match(r"^=+ .* =+$", line):
+            in_failures = False
+            continue
+        if not in_failures:
+            continue
+        section.append(line)
+        header = _PYTEST_HEADER.match(line)
+        if header and not _ENTRY_SEPARATOR.match(line):
+            blocks.append((header.group(1), []))
+        elif blocks:
+            blocks[-1][1].append(line)
+    if not blocks and not summary:
+        return []
+    failures: list[TestFailure] = []
+    if blocks:
+        for title, body in blocks:
+            test_id = _match_summary(title, summary)
+            failures.append(TestFailure(test_id, "pytest", _error_message(body), _pytest_frames(body)))
+    else:
+        # --tb=line: one "path:line: message" per failure, in the summary's order.
+        locations = [m for line in section if (m := _PYTEST_LONG_LOCATION.match(line)) and m.group(3)]
+        for index, (test_id, message) in enumerate(summary):
+            frames = []
+            if index < len(locations):
+                frames = [Frame(locations[index].group(1), int(locations[index].group(2)))]
+            failures.append(TestFailure(test_id, "pytest", message or "", frames))
+    return failures
+
+
+def _match_summary(title: str, summary: list[tuple[str, str | None]]) -> str:
+    """Map a section title ("TestStack.test_pop") to the summary's node id, if present."""
+    wanted = title.replace(".", "::")
+    for test_id, _ in summary:
+        if test_id.endswith("::" + wanted) or test_id == wanted:
+            return test_id
+    return title
+
+
+_EXCEPTION_LINE = re.compile(r"^[\w.]+(?:Error|Exception|Exit|Interrupt|Failure)\b.*$")
+
+
+def _error_message(body: list[str]) -> str:
+    message = "\n".join(line[1:].strip() for line in body if line.startswith("E ")).strip()
+    if message:
+        return message
+    # --tb=native prints a plain Python traceback ending in "SomeError: message".
+    return next((line for line in reversed(body) if _EXCEPTION_LINE.match(line)), "")
+
+
+def _pytest_frames(body: list[str]) -> list[Frame]:
+    frames: list[Frame] = []
+    last_def: str | None = None
+    for line in body:
+        if _ENTRY_SEPARATOR.match(line):
+            last_def = None
+            continue
+        if native := _PYTHON_NATIVE_FRAME.match(line):
+            frames.append(Frame(native.group(1), int(native.group(2)), native.group(3)))
+            continue
+        if short := _PYTEST_SHORT_FRAME.match(line):
+            frames.append(Frame(short.group(1), int(short.group(2)), short.group(3)))
+            continue
+        if definition := _PYTEST_DEF.match(line):
+            last_def = definition.group(1)
+            continue
+        if (location := _PYTEST_LONG_LOCATION.match(line)) and not line.startswith((" ", "E ")):
+            frames.append(Frame(location.group(1), int(location.group(2)), last_def))
+            last_def = None
+    return frames
+
+
+# -- jest / vitest -----------------------------------------------------------------------------
+_JEST_HEADER = re.compile(r"^\s*● (.+)$")
+_VITEST_HEADER = re.compile(r"^\s*(?:FAIL|×|✗)\s+(\S+\.\w+)\s+>\s+(.+?)(?:\s+\d+m?s)?$")
+_JS_AT_FRAME = re.compile(r"^\s+at (?:(.+?) \()?((?:[A-Za-z]:)?[^():\s]+):(\d+):(\d+)\)?$")
+_VITEST_FRAME = re.compile(r"^\s*❯ (?:(\S+) )?((?:[A-Za-z]:)?[^():\s]+):(\d+):(\d+)$")
+
+
+def _parse_jest_vitest(output: str) -> list[TestFailure]:
+    failures: list[TestFailure] = []
+    current: TestFailure | None = None
+    for line in output.splitlines():
+        if (jest := _JEST_HEADER.match(line)) and "Test suite failed to run" not in line:
+            current = TestFailure(jest.group(1).strip(), "jest")
+            failures.append(current)
+        elif vitest := _VITEST_HEADER.match(line):
+            test_id = f"{vitest.group(1)} > {vitest.group(2).strip()}"
+            existing = next((f for f in failures if f.test_id == test_id), None)
+            current = existing or TestFailure(test_id, "vitest")
+            if existing is None:
+                failures.append(current)
+        elif current is not None and (frame := _JS_AT_FRAME.match(line) or _VITEST_FRAME.match(line)):
+            path = frame.group(2)
+            if "node_modules" in path or path.startswith("node:") or path.startswith("internal/"):
+                continue
+            function = frame.group(1)
+            current.frames.append(Frame(path, int(frame.group(3)), function))
+        elif current is not None and not current.message and line.strip() and not line.strip().startswith(("at ", "❯", ">", "|")):
+            current.message = line.strip()
+    for failure in failures:
+        failure.frames.reverse()  # JavaScript stacks list the innermost call first
+    return failures
+
+
+# -- cargo test --------------------------------------------------------------------------------
+_CARGO_HEADER = re.compile(r"^---- (\S+) stdout ----$")
+_CARGO_PANIC = re.compile(r"panicked at (?:'(.*?)', )?(\S+?):(\d+):(\d+)")
+
+
+def _parse_cargo(output: str) -> list[TestFailure]:
+    failures: list[TestFailure] = []
+    current: TestFailure | None = None
+    expect_message = False
+    for line in output.splitlines():
+        if header := _CARGO_HEADER.match(line):
+            current = TestFailure(header.group(1), "cargo")
+            failures.append(current)
+        elif current is not None and (panic := _CARGO_PANIC.search(line)):
+            current.frames.append(Frame(panic.group(2), int(panic.group(3)), current.test_id.rsplit("::", 1)[-1]))
+            current.message = panic.group(1) or ""
+            expect_message = not current.message
+        elif current is not None and expect_message and line.strip():
+            current.message = line.strip()
+            expect_message = False
+    return failures
+
+
+# -- go test -----------------------------------------------------------------------------------
+_GO_HEADER = re.compile(r"^\s*--- FAIL: (\S+)")
+_GO_LOG = re.compile(r"^\s+(\S+_test\.go|\S+\.go):(\d+): (.*)$")
+_GO_PANIC_FRAME = re.compile(r"^\s+(/\S+\.go):(\d+)(?: \+0x[0-9a-f]+)?$")
+
+
+def _parse_go(output: str) -> list[TestFailure]:
+    failures: list[TestFailure] = []
+    pending: list[tuple[Frame, str]] = []  # go prints a test's log lines before or after its FAIL line
+    previous = ""
+    for line in output.splitlines():
+        if header := _GO_HEADER.match(line):
+            failure = TestFailure(header.group(1), "go")
+            failure.frames = [frame for frame, _ in pending]
+            failure.message = "\n".join(message for _, message in pending)
+            pending = []
+            failures.append(failure)
+        elif log := _GO_LOG.match(line):
+            frame = Frame(log.group(1), int(log.group(2)))
+            if failures and not pending and line.startswith("        "):
+                failures[-1].frames.append(frame)  # indented under the FAIL line (go ≥ 1.14)
+                failures[-1].message = "\n".join(filter(None, [failures[-1].message, log.group(3)]))
+            else:
+                pending.append((frame, log.group(3)))
+        elif panic := _GO_PANIC_FRAME.match(line):
+            function = previous.strip().split("(", 1)[0] or None
+            if failures:
+                failures[-1].frames.insert(0, Frame(panic.group(1), int(panic.group(2)), function))
+        previous = line
+    return failures

