@@ -138,12 +138,25 @@ async def _kill_tree(proc: asyncio.subprocess.Process, marker: str, grace: float
     """SIGTERM the tree, give it ``grace`` seconds, then SIGKILL whatever is left."""
     if proc.returncode is None:
         _signal_tree(proc.pid, marker, signal.SIGTERM)
-        try:
-            await asyncio.wait_for(proc.wait(), grace)
-        except asyncio.TimeoutError:
-            pass
+        await _exited(proc, grace)
     await _reap_leftovers(proc.pid, marker)
-    await proc.wait()
+    await _exited(proc, None)
+
+
+async def _exited(proc: asyncio.subprocess.Process, timeout: float | None) -> bool:
+    """Wait until the process itself has exited; True if it did within ``timeout``.
+
+    ``Process.wait()`` is not used because on some Python versions it also waits
+    for the output pipes to close, which a stray grandchild can hold open.
+    """
+    deadline = None if timeout is None else time.monotonic() + timeout
+    delay = 0.005
+    while proc.returncode is None:
+        if deadline is not None and time.monotonic() >= deadline:
+            return False
+        await asyncio.sleep(delay)
+        delay = min(delay * 2, 0.05)
+    return True
 
 
 async def _reap_leftovers(pgid: int, marker: str) -> None:
@@ -204,13 +217,11 @@ async def run_process_tree(
     reader = asyncio.create_task(pump())
     timed_out = False
     try:
-        try:
-            await asyncio.wait_for(proc.wait(), timeout)
-        except asyncio.TimeoutError:
+        if await _exited(proc, timeout):
+            await _reap_leftovers(proc.pid, marker)
+        else:
             timed_out = True
             await _kill_tree(proc, marker, kill_grace)
-        else:
-            await _reap_leftovers(proc.pid, marker)
         try:
             await asyncio.wait_for(asyncio.shield(reader), 5.0)
         except asyncio.TimeoutError:

@@ -27,6 +27,8 @@ class TestCommand:
     ``source`` says why this command was chosen (shown to the user).
     """
 
+    __test__ = False  # not a pytest test class, despite the name
+
     kind: TestKind
     cwd: Path
     argv: tuple[str, ...] | None = None
@@ -56,6 +58,8 @@ class TestFailure:
     to the command's cwd when it lies inside it. ``line`` is 1-based.
     """
 
+    __test__ = False  # not a pytest test class, despite the name
+
     test_id: str
     status: FailureStatus
     message: str
@@ -67,6 +71,8 @@ class TestFailure:
 @dataclass
 class TestRun:
     """The outcome of one test command run."""
+
+    __test__ = False  # not a pytest test class, despite the name
 
     command: str
     exit_code: int | None

@@ -1,0 +1,196 @@
+"""The process-tree runner: timeouts and cancellation kill every descendant, output is
+capped, secrets stay out."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from codegen_server.testing import TestCommand, run_tests
+from codegen_server.testing.process import run_process_tree
+
+
+def is_alive(pid: int) -> bool:
+    """A process counts as gone once it is reaped or a zombie (killed, awaiting reaping)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            state = f.read().rsplit(")", 1)[1].split()[0]
+    except FileNotFoundError:
+        return False
+    return state not in ("Z", "X")
+
+
+def read_pids(path: Path) -> list[int]:
+    return [int(p) for p in path.read_text().split()] if path.exists() else []
+
+
+async def wait_for_file(path: Path, timeout: float = 20) -> None:
+    for _ in range(int(timeout / 0.05)):
+        if path.exists() and path.read_text().strip():
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"{path} never appeared")
+
+
+def write_script(root: Path, name: str, body: str) -> TestCommand:
+    (root / name).write_text(textwrap.dedent(body))
+    return TestCommand(kind="custom", cwd=root, argv=(sys.executable, name))
+
+
+# A grandchild in the group, one that left the group with setsid, and the
+# test itself hanging while ignoring SIGTERM, so SIGKILL has to follow.
+HANGING = """
+    import os, signal, subprocess, sys, time
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    grandchild = subprocess.Popen(["sleep", "300"])
+    escapee = subprocess.Popen(["sleep", "301"], start_new_session=True)
+    with open("pids.txt", "w") as f:
+        f.write(f"{grandchild.pid} {escapee.pid}\\n")
+    print("started", flush=True)
+    time.sleep(300)
+"""
+
+
+async def test_hung_pytest_test_is_killed_with_its_grandchildren(tmp_path: Path) -> None:
+    (tmp_path / "tests").mkdir()
+    (tmp_path / "tests" / "test_hang.py").write_text(
+        "def test_hangs():\n" + textwrap.indent(textwrap.dedent(HANGING), "    ")
+    )
+    command = TestCommand(
+        kind="pytest", cwd=tmp_path, argv=(sys.executable, "-m", "pytest", "-s"), report="junit-xml"
+    )
+
+    run = await run_tests(tmp_path, command, timeout=4)
+
+    assert run.timed_out and not run.green
+    assert run.failures[-1].test_id == "<timeout>"
+    pids = read_pids(tmp_path / "pids.txt")
+    assert len(pids) == 2
+    assert not [pid for pid in pids if is_alive(pid)]
+
+
+async def test_fork_happy_process_does_not_escape_the_kill(tmp_path: Path) -> None:
+    command = write_script(
+        tmp_path,
+        "forker.py",
+        """
+        import os, signal, time
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        for i in range(60):
+            pid = os.fork()
+            if pid == 0:
+                if i % 2:
+                    os.setsid()  # half of them leave the process group
+                signal.signal(signal.SIGTERM, signal.SIG_IGN)
+                time.sleep(300)
+                os._exit(0)
+            with open("pids.txt", "a") as f:
+                f.write(f"{pid}\\n")
+            time.sleep(0.02)
+        time.sleep(300)
+        """,
+    )
+
+    run = await run_tests(tmp_path, command, timeout=2)
+
+    assert run.timed_out
+    pids = read_pids(tmp_path / "pids.txt")
+    assert len(pids) >= 10
+    assert not [pid for pid in pids if is_alive(pid)]
+
+
+async def test_cancelling_the_task_kills_the_tree(tmp_path: Path) -> None:
+    command = write_script(tmp_path, "hang.py", HANGING)
+    task = asyncio.create_task(run_tests(tmp_path, command, timeout=120))
+    await wait_for_file(tmp_path / "pids.txt")
+
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+
+    pids = read_pids(tmp_path / "pids.txt")
+    assert len(pids) == 2
+    assert not [pid for pid in pids if is_alive(pid)]
+
+
+async def test_background_leftovers_are_killed_and_do_not_hold_the_run(tmp_path: Path) -> None:
+    command = TestCommand(kind="custom", cwd=tmp_path, shell="sleep 300 & echo $! > pids.txt; echo done")
+
+    run = await run_tests(tmp_path, command, timeout=60)
+
+    assert not run.timed_out and run.exit_code == 0 and run.green
+    assert "done" in run.output
+    assert not is_alive(read_pids(tmp_path / "pids.txt")[0])
+
+
+async def test_output_is_capped_keeping_head_and_tail(tmp_path: Path) -> None:
+    command = write_script(
+        tmp_path,
+        "noisy.py",
+        """
+        print("FIRST LINE")
+        for i in range(200_000):
+            print(f"line {i:06d} of filler text")
+        print("LAST LINE")
+        """,
+    )
+
+    run = await run_tests(tmp_path, command, output_cap=20_000)
+
+    assert run.truncated and run.exit_code == 0
+    assert run.output.startswith("FIRST LINE")
+    assert run.output.rstrip().endswith("LAST LINE")
+    assert "bytes of output truncated" in run.output
+    assert len(run.output) < 21_000
+
+
+async def test_model_secrets_are_not_in_the_environment_or_output(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    secret = "sk-live-0123456789abcdef"
+    monkeypatch.setenv("OPENAI_API_KEY", secret)
+    monkeypatch.setenv("CODEGEN_API_KEY", "codegen-secret-value")
+    monkeypatch.setenv("AZURE_OPENAI_API_KEY", "azure-secret-value")
+    monkeypatch.setenv("SOME_SERVICE_API_KEY", "service-secret-value")
+    monkeypatch.setenv("HARMLESS_SETTING", "kept")
+    command = TestCommand(kind="custom", cwd=tmp_path, shell=f"env; echo leaked={secret}")
+
+    run = await run_tests(tmp_path, command)
+
+    assert "HARMLESS_SETTING=kept" in run.output
+    for name in ("OPENAI_API_KEY", "CODEGEN_API_KEY", "AZURE_OPENAI_API_KEY", "SOME_SERVICE_API_KEY"):
+        assert name not in run.output
+    assert secret not in run.output
+    assert "leaked=***" in run.output
+
+
+async def test_runs_do_not_block_the_event_loop(tmp_path: Path) -> None:
+    ticks = 0
+
+    async def ticker() -> None:
+        nonlocal ticks
+        while True:
+            await asyncio.sleep(0.05)
+            ticks += 1
+
+    counting = asyncio.create_task(ticker())
+    result = await run_process_tree(tmp_path, argv=("sleep", "1"), timeout=30)
+    counting.cancel()
+
+    assert result.exit_code == 0
+    assert ticks >= 10
+
+
+async def test_nonzero_exit_without_listed_failures_is_not_green(tmp_path: Path) -> None:
+    command = TestCommand(kind="custom", cwd=tmp_path, shell="echo 'compile error in main.c' >&2; exit 3")
+
+    run = await run_tests(tmp_path, command)
+
+    assert not run.green and run.exit_code == 3
+    assert run.failures[0].test_id == "<run>"
+    assert "compile error in main.c" in run.failures[0].output
