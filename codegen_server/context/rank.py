@@ -155,9 +155,11 @@ def focus_from_text(graph: Graph, text: str, weight: float = 1.0) -> Focus:
     focus = Focus()
     if not text:
         return focus
-    words = set(IDENTIFIER.findall(text))
+    # Words inside file paths ("django/db/models/query.py") name files, not definitions.
+    prose = re.sub(r"\S*[/\\]\S*|\S+\.(?:py|pyi|js|jsx|mjs|ts|tsx|go|rs|java|c|h|cc|cpp|hpp)\b", " ", text)
+    words = set(IDENTIFIER.findall(prose))
     focus.identifiers = {word for word in words if word in graph.name_ids}
-    lowered = {word.lower() for word in words}
+    lowered = {word.lower() for word in IDENTIFIER.findall(text)}
     for token in PATHLIKE.findall(text):
         token = token.strip("./\\").replace("\\", "/")
         if not token:

@@ -1,0 +1,173 @@
+"""The context engine's front door: index, repo map and focused context behind one call."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .failures import TestFailure, parse_test_output
+from .focus import Section, failure_context, range_context
+from .index import IndexStats, WorkspaceIndex
+from .rank import Focus, Graph, build_graph, focus_from_text, rank
+from .repomap import build_repo_map
+from .tokens import count_tokens, truncate_to_budget
+
+FOCUSED_SHARE = 0.6  # at most this share of the budget goes to focused context when a map follows
+MAP_TITLE = "## Repository map (signatures only, bodies elided)"
+
+
+@dataclass
+class ContextResult:
+    """What would be sent to the model, and how it was made."""
+
+    text: str
+    tokens: int
+    budget: int
+    files: list[str]
+    timings: dict[str, float] = field(default_factory=dict)  # seconds per stage
+    sections: list[str] = field(default_factory=list)
+    failures: list[TestFailure] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "text": self.text, "tokens": self.tokens, "budget": self.budget, "files": self.files,
+            "timings": self.timings, "sections": self.sections,
+            "failures": [
+                {"test_id": f.test_id, "runner": f.runner, "message": f.message,
+                 "frames": [{"path": fr.path, "line": fr.line, "function": fr.function} for fr in f.frames]}
+                for f in self.failures
+            ],
+        }
+
+
+class ContextEngine:
+    """Index of one workspace plus the ranked map and focused context built from it.
+
+    Thread-safety: `refresh()` may run in a worker thread while `update_document()` runs on the
+    event loop; the index serialises its own state and the graph is rebuilt under a lock.
+    """
+
+    def __init__(self, root: Path) -> None:
+        self.index = WorkspaceIndex(Path(root))
+        self.root = self.index.root
+        self._graph: Graph | None = None
+        self._graph_generation = -1
+        self._graph_lock = threading.Lock()
+        self._refreshed = False
+
+    def refresh(self) -> IndexStats:
+        """(Re)index from disk; unchanged files come from the persisted cache."""
+        stats = self.index.refresh()
+        self._refreshed = True
+        return stats
+
+    def update_document(self, path: str, text: str) -> None:
+        """Apply an editor buffer (didOpen/didChange): incremental re-parse of that file only."""
+        self.index.update_document(path, text)
+
+    def close_document(self, path: str) -> None:
+        """The editor closed the buffer: the disk is the truth again for that file."""
+        self.index.close_document(path)
+
+    def graph(self) -> Graph:
+        with self._graph_lock:
+            if self._graph is None or self._graph_generation != self.index.generation:
+                generation = self.index.generation
+                self._graph = build_graph(self.index.records())
+                self._graph_generation = generation
+            return self._graph
+
+    def build(
+        self,
+        *,
+        task: str = "",
+        path: str | None = None,
+        line_range: tuple[int, int] | None = None,
+        test_output: str | None = None,
+        open_files: Sequence[str] = (),
+        budget: int = 4096,
+    ) -> ContextResult:
+        """Context for a task within `budget` tokens (exact count, never over).
+
+        `line_range` is 1-based and inclusive, within `path`. `test_output` is a test runner's
+        output; its failures become focused sections. The rest of the budget holds the repo map,
+        personalised towards the task text, `path`, `open_files` and the failing tests' files.
+        """
+        if budget < 0:
+            raise ValueError("budget must be >= 0")
+        timings: dict[str, float] = {}
+        started = time.perf_counter()
+        if not self._refreshed:
+            self.refresh()
+            timings["index"] = time.perf_counter() - started
+
+        step = time.perf_counter()
+        records = self.index.records()
+        sections: list[Section] = []
+        failures = parse_test_output(test_output) if test_output else []
+        for failure in failures:
+            sections.append(failure_context(self.index, records, failure))
+        if path is not None and line_range is not None:
+            sections.append(range_context(self.index, records, path, line_range[0], line_range[1]))
+        timings["focus"] = time.perf_counter() - step
+
+        step = time.perf_counter()
+        graph = self.graph()
+        focus = focus_from_text(graph, task)
+        for extra in [path, *open_files]:
+            if extra:
+                focus.files[self.index.relative(extra)] = 1.0
+        for section in sections:
+            for file in section.files:
+                focus.files.setdefault(file, 1.0)
+            focus.identifiers |= {name for name in section.identifiers if name in graph.name_ids}
+        ranking = rank(graph, focus)
+        timings["rank"] = time.perf_counter() - step
+
+        step = time.perf_counter()
+        focused = "\n\n".join(f"## {s.title}\n{s.text}" for s in sections)
+        focused_budget = int(budget * FOCUSED_SHARE) if focused else 0
+        focused = truncate_to_budget(focused, focused_budget) if focused else ""
+        text, map_files = self._fit(records, graph, ranking, focused, budget)
+        timings["map"] = time.perf_counter() - step
+        tokens = count_tokens(text)
+        timings["total"] = time.perf_counter() - started
+
+        files: list[str] = []
+        for file in [f for s in sections for f in s.files] + map_files:
+            if file not in files:
+                files.append(file)
+        titles = [s.title for s in sections] + ([MAP_TITLE[3:]] if map_files else [])
+        return ContextResult(text, tokens, budget, files, timings, titles, failures)
+
+    def _fit(self, records, graph: Graph, ranking, focused: str, budget: int) -> tuple[str, list[str]]:
+        """Focused text plus the biggest repo map that keeps the whole within budget."""
+        prefix = focused + "\n\n" if focused else ""
+        remaining = budget - count_tokens(prefix + MAP_TITLE + "\n")
+        while remaining > 0:
+            repo_map = build_repo_map(records, graph, ranking, remaining)
+            if not repo_map.text:
+                break
+            text = f"{prefix}{MAP_TITLE}\n{repo_map.text}"
+            over = count_tokens(text) - budget
+            if over <= 0:
+                return text, repo_map.files
+            remaining -= over  # joining can merge or split tokens at the seams; shrink and retry
+        return truncate_to_budget(focused, budget), []
+
+
+_engines: dict[Path, ContextEngine] = {}
+_engines_lock = threading.Lock()
+
+
+def engine_for(root: str | Path) -> ContextEngine:
+    """The shared engine of a workspace root (one per resolved path per process)."""
+    key = Path(root).resolve()
+    with _engines_lock:
+        engine = _engines.get(key)
+        if engine is None:
+            engine = _engines[key] = ContextEngine(key)
+        return engine

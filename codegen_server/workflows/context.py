@@ -1,0 +1,47 @@
+"""Context: what the model sees for a task, built by the context engine.
+
+Recipe:
+1. Take the workspace's shared engine (one per root) and bring its index up to date with the
+   disk; unchanged files come from the cache under .codegen/index/.
+2. Focused context first: the failing tests (from a runner's output) and the range in question.
+3. Fill the rest of the token budget with the repo map, ranked towards the task, the file in
+   question, the open files and the failing tests' files.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from ..context import ContextResult, engine_for
+
+DEFAULT_BUDGET = 4096
+
+
+def gather_context(
+    root: str | Path,
+    *,
+    task: str = "",
+    path: str | None = None,
+    line_range: tuple[int, int] | None = None,
+    test_output: str | None = None,
+    open_files: Sequence[str] = (),
+    budget: int = DEFAULT_BUDGET,
+) -> ContextResult:
+    """The context for `task` in the workspace at `root`, within `budget` tokens.
+
+    Blocking (parses changed files); call it through asyncio.to_thread from async code.
+    """
+    engine = engine_for(root)
+    started = time.perf_counter()
+    stats = engine.refresh()
+    refreshed = time.perf_counter() - started
+    result = engine.build(
+        task=task, path=path, line_range=line_range, test_output=test_output,
+        open_files=open_files, budget=budget,
+    )
+    result.timings["refresh"] = refreshed
+    result.timings["total"] += refreshed
+    result.timings["parsed_files"] = float(stats.parsed)
+    return result
