@@ -131,14 +131,53 @@ def _flexible_candidates(
             mapping.update({i: nonblank[nxt + k] for k, (i, _) in enumerate(seg)})
             pos = nxt + len(seg)
         if ok:
+            _pair_blanks(hunk_lines, mapping, file_lines)
             results.append(mapping)
     return results
+
+
+def _pair_blanks(hunk_lines: list[_Line], mapping: dict[int, int], file_lines: list[str]) -> None:
+    """Map the patch's blank lines onto the file's blank lines between the same matched lines,
+    in order, so a removed blank line is removed and a kept one is not doubled."""
+    def is_blank_before(i: int) -> bool:
+        op, text = hunk_lines[i]
+        return op in (" ", "-") and not text.strip()
+
+    anchors = sorted(mapping)
+    for a, b in zip(anchors, anchors[1:]):
+        if any(hunk_lines[k][0] == "." for k in range(a + 1, b)):
+            continue  # an elided stretch: its blank lines are the file's business
+        blanks = [k for k in range(a + 1, b) if is_blank_before(k)]
+        file_blanks = [f for f in range(mapping[a] + 1, mapping[b]) if not file_lines[f].strip()]
+        for k, f in zip(blanks, file_blanks):
+            mapping[k] = f
+    first, last = anchors[0], anchors[-1]
+    f = mapping[first] - 1
+    for k in range(first - 1, -1, -1):
+        if hunk_lines[k][0] == ".":
+            break
+        if is_blank_before(k):
+            if f < 0 or file_lines[f].strip():
+                break
+            mapping[k] = f
+            f -= 1
+    f = mapping[last] + 1
+    for k in range(last + 1, len(hunk_lines)):
+        if hunk_lines[k][0] == ".":
+            break
+        if is_blank_before(k):
+            if f >= len(file_lines) or file_lines[f].strip():
+                break
+            mapping[k] = f
+            f += 1
 
 
 def _indent_shift(hunk_lines: list[_Line], mapping: dict[int, int], file_lines: list[str]) -> tuple[str, str] | None:
     """The one (add, remove) indentation change turning patch lines into file lines, or None."""
     shift: tuple[str, str] | None = None
     for i, f in mapping.items():
+        if not file_lines[f].strip():
+            continue
         pi, fi = _indent(hunk_lines[i][1]), _indent(file_lines[f])
         if fi.endswith(pi):
             this = (fi[: len(fi) - len(pi)], "")
@@ -233,14 +272,16 @@ def locate_hunk(hunk: Hunk, file_lines: list[str]) -> Located | NotLocated:
             return NotLocated("the hunk has no context or removed lines to locate it by", searched)
 
         candidates: list[dict[int, int]] = []
+        exact = False
         if not any(op == "." for op, _ in hunk_lines):
-            exact = _exact_candidates([t for _, t in before], file_lines, index)
-            candidates = [{i: f for (i, _), f in zip(before, c)} for c in exact]
+            found = _exact_candidates([t for _, t in before], file_lines, index)
+            candidates = [{i: f for (i, _), f in zip(before, c)} for c in found]
+            exact = bool(candidates)
         if not candidates:
             candidates = _flexible_candidates(hunk_lines, file_lines, nonblank, nb_index)
         placed: list[tuple[Located, int]] = []
         for mapping in candidates:
-            shift = _indent_shift(hunk_lines, mapping, file_lines)
+            shift = ("", "") if exact else _indent_shift(hunk_lines, mapping, file_lines)
             built = _build(hunk_lines, mapping, file_lines, shift) if shift is not None else None
             if built is not None:
                 placed.append((built, built.start))

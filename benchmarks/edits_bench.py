@@ -1,0 +1,172 @@
+"""Edits benchmark: our engine next to `git apply --recount --ignore-whitespace` and GNU
+`patch --fuzz=3` on the same corpus of model-style patches, in the same run.
+
+    python benchmarks/edits_bench.py [--per-class 40] [--only CLASS]
+
+Per class and tool: applied correctly / refused / WRONG (claimed success with a wrong result,
+or any file changed on a refusal). For must-refuse classes "refused" is the right answer.
+Times are per patch; ours is in-process (plan + atomic write), the peers' include process start.
+"""
+
+from __future__ import annotations
+
+import argparse
+import difflib
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from edits_corpus import MUST_REFUSE, RECOVERABLE, Case, build  # noqa: E402
+
+from codegen_server.edits import EditError, plan_patch, write_changes  # noqa: E402
+
+TOOLS = ["codegen", "git apply", "patch"]
+
+
+def _materialize(root: Path, case: Case) -> None:
+    for name, text in case.before.items():
+        target = root / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text, encoding="utf-8")
+
+
+def _snapshot(root: Path, names: set[str]) -> dict[str, str | None]:
+    return {n: (root / n).read_text(encoding="utf-8") if (root / n).is_file() else None for n in names}
+
+
+def _run_ours(root: Path, answer: str) -> bool:
+    try:
+        result = plan_patch(answer, root)
+    except EditError:
+        return False
+    if result.failures or not result.changes:
+        return False
+    write_changes(root, result.changes)
+    return True
+
+
+def _run_git(root: Path, patch_file: Path) -> bool:
+    proc = subprocess.run(["git", "apply", "--recount", "--ignore-whitespace", "-p1", str(patch_file)],
+                          cwd=root, capture_output=True)
+    return proc.returncode == 0
+
+
+def _run_patch(root: Path, patch_file: Path) -> bool:
+    proc = subprocess.run(["patch", "-p1", "--fuzz=3", "--batch", "--no-backup-if-mismatch", "-r", "-",
+                           "-s", "-i", str(patch_file)], cwd=root, capture_output=True)
+    return proc.returncode == 0
+
+
+def judge(case: Case, claimed: bool, before: dict[str, str | None], after: dict[str, str | None]) -> str:
+    if case.expected is None:
+        return "refused" if not claimed and after == before else "WRONG"
+    if claimed:
+        want = {n: case.expected.get(n, before.get(n)) for n in after}
+        return "correct" if after == want else "WRONG"
+    return "refused" if after == before else "WRONG"
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--per-class", type=int, default=40)
+    ap.add_argument("--only", help="run one class")
+    ap.add_argument("--show-failures", action="store_true", help="print our non-correct cases")
+    args = ap.parse_args()
+    repo = Path(__file__).resolve().parents[1]
+    t0 = time.perf_counter()
+    cases = build(args.per_class, repo)
+    if args.only:
+        cases = [c for c in cases if c.klass == args.only]
+    print(f"corpus: {len(cases)} patches in {time.perf_counter() - t0:.1f}s "
+          f"({len(RECOVERABLE)} recoverable classes, {len(MUST_REFUSE)} must-refuse classes)")
+    counts: dict[tuple[str, str], dict[str, int]] = defaultdict(lambda: {"correct": 0, "refused": 0, "WRONG": 0})
+    times: dict[str, float] = defaultdict(float)
+    runs = {"codegen": 0, "git apply": 0, "patch": 0}
+    work = Path(tempfile.mkdtemp(prefix="edits-bench-"))
+    try:
+        for n, case in enumerate(cases):
+            names = set(case.before) | set(case.expected or {})
+            for tool in TOOLS:
+                root = work / f"{n}-{tool.replace(' ', '_')}"
+                root.mkdir()
+                _materialize(root, case)
+                patch_file = work / f"{n}.patch"
+                patch_file.write_text(case.answer, encoding="utf-8")
+                before = _snapshot(root, names)
+                start = time.perf_counter()
+                if tool == "codegen":
+                    claimed = _run_ours(root, case.answer)
+                elif tool == "git apply":
+                    claimed = _run_git(root, patch_file)
+                else:
+                    claimed = _run_patch(root, patch_file)
+                times[tool] += time.perf_counter() - start
+                runs[tool] += 1
+                after = _snapshot(root, names)
+                verdict = judge(case, claimed, before, after)
+                counts[(case.klass, tool)][verdict] += 1
+                if args.show_failures and tool == "codegen" and (verdict == "WRONG" or (verdict == "refused" and case.expected is not None)):
+                    print(f"--- {verdict}: {case.name}\n{case.answer[:1500]}")
+                    if verdict == "WRONG" and case.expected:
+                        for name in names:
+                            got, want = after.get(name) or "", case.expected.get(name) or ""
+                            print("".join(difflib.unified_diff(want.splitlines(True), got.splitlines(True), "expected", "got")))
+                    if verdict == "refused":
+                        try:
+                            from codegen_server.edits import format_failures
+                            fresh = work / f"{n}-again"
+                            fresh.mkdir()
+                            _materialize(fresh, case)
+                            print(format_failures(plan_patch(case.answer, fresh).failures)[:1500])
+                        except EditError as error:
+                            print("EditError:", error)
+                shutil.rmtree(root)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+    classes = [k for k in RECOVERABLE + MUST_REFUSE if any(c.klass == k for c in cases)]
+    header = f"{'class':22} {'n':>4} | " + " | ".join(f"{t:^22}" for t in TOOLS)
+    print(header)
+    print(f"{'':22} {'':>4} | " + " | ".join(f"{'ok':>6} {'refused':>7} {'WRONG':>6}" for _ in TOOLS))
+    print("-" * len(header))
+    totals = {t: {"rec_ok": 0, "rec_n": 0, "ref_ok": 0, "ref_n": 0, "wrong": 0} for t in TOOLS}
+    for k in classes:
+        n = sum(1 for c in cases if c.klass == k)
+        row = []
+        for t in TOOLS:
+            c = counts[(k, t)]
+            row.append(f"{c['correct']:>6} {c['refused']:>7} {c['WRONG']:>6}")
+            tot = totals[t]
+            tot["wrong"] += c["WRONG"]
+            if k in MUST_REFUSE:
+                tot["ref_ok"] += c["refused"]
+                tot["ref_n"] += n
+            else:
+                tot["rec_ok"] += c["correct"]
+                tot["rec_n"] += n
+        mark = " (must refuse)" if k in MUST_REFUSE else ""
+        print(f"{k + mark:22.22} {n:>4} | " + " | ".join(row))
+    print("-" * len(header))
+    for t in TOOLS:
+        tot = totals[t]
+        rec = 100 * tot["rec_ok"] / max(1, tot["rec_n"])
+        ref = 100 * tot["ref_ok"] / max(1, tot["ref_n"])
+        per = 1000 * times[t] / max(1, runs[t])
+        print(f"{t:10} recoverable applied correctly {rec:6.2f}%  must-refuse refused {ref:6.2f}%  "
+              f"WRONG {tot['wrong']:4}  time/patch {per:6.2f} ms")
+    print(f"total run {time.perf_counter() - t0:.1f}s")
+    ours = totals["codegen"]
+    met = (ours["rec_ok"] >= 0.99 * ours["rec_n"] and ours["ref_ok"] == ours["ref_n"] and ours["wrong"] == 0)
+    print("targets (>=99% recoverable, 100% refused, 0 WRONG):", "MET" if met else "NOT MET")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
