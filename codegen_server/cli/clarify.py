@@ -1,0 +1,58 @@
+"""`codegen clarify PROMPT` — the model's questions; answer them here or with --run/--answer."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+
+from ..workflows import clarify
+from .common import USER_ERRORS, add_model_options, add_root_option, fail, make_host, resolve_root
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("clarify", help="ask the model what is unclear before generating")
+    parser.add_argument("prompt", nargs="?", help="what to build")
+    parser.add_argument("--run", help="continue this run with --answer values")
+    parser.add_argument("--answer", action="append", default=[], help="an answer, in question order (repeatable)")
+    parser.add_argument("--json", action="store_true", help="print the result as JSON and ask nothing")
+    add_root_option(parser)
+    add_model_options(parser)
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    if not args.prompt and not args.run:
+        print("codegen clarify: give a PROMPT, or --run RUN_ID with --answer", file=sys.stderr)
+        return 2
+    try:
+        return asyncio.run(_clarify(args))
+    except USER_ERRORS as error:
+        return fail(error)
+
+
+async def _clarify(args: argparse.Namespace) -> int:
+    host = make_host(args, resolve_root(args))
+    try:
+        if args.run:
+            result = await clarify.answer(host, args.run, args.answer)
+        else:
+            result = await clarify.start(host, args.prompt)
+        # At a terminal, keep asking until the model is satisfied.
+        while not result.done and not args.json and sys.stdin.isatty():
+            answers = []
+            for number, question in enumerate(result.questions, 1):
+                answers.append(input(f"{number}. {question}\n> "))
+            result = await clarify.answer(host, result.run_id, answers)
+    finally:
+        await host.model.aclose()
+    if args.json:
+        print(json.dumps({"runId": result.run_id, "questions": result.questions, "done": result.done}))
+    elif result.done:
+        print(f"Clarified. Generate with: codegen generate --run {result.run_id}")
+    else:
+        for number, question in enumerate(result.questions, 1):
+            print(f"{number}. {question}")
+        print(f"Answer with: codegen clarify --run {result.run_id} --answer '...' (one per question)")
+    return 0

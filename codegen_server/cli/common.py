@@ -1,0 +1,71 @@
+"""What the CLI subcommands share: model options, the host, printing progress and errors."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+from ..edits import EditError
+from ..logs import configure_logging
+from ..model import ChatModel, ModelError
+from ..model.settings import settings_from_env
+from ..preprompts import Preprompts
+from ..store import RunNotFound, RunStore
+from ..workflows.host import Host, WorkflowError
+
+#: The errors a command reports as one clear line and exit status 1.
+USER_ERRORS = (WorkflowError, ModelError, EditError, RunNotFound)
+
+
+def add_root_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--root", default=".", type=Path, help="the workspace (default: the current folder)")
+
+
+def add_model_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--model", help="model name (default: $CODEGEN_MODEL or gpt-4o)")
+    parser.add_argument("--base-url", help="OpenAI-compatible endpoint (default: $OPENAI_BASE_URL or OpenAI)")
+    parser.add_argument("--timeout", type=float, help="seconds to wait for the model")
+    parser.add_argument("--quiet", "-q", action="store_true", help="print no progress")
+
+
+class TerminalProgress:
+    """Progress on stderr, one line per phase and a running token count on a tty."""
+
+    def __init__(self, quiet: bool = False) -> None:
+        self.quiet = quiet
+        self._tty = sys.stderr.isatty()
+
+    def phase(self, message: str, percentage: int | None = None) -> None:
+        if not self.quiet:
+            print(f"\r{message}" + (" " * 10 if self._tty else ""), file=sys.stderr)
+
+    def tokens(self, count: int) -> None:
+        if not self.quiet and self._tty and count % 20 == 0:
+            print(f"\r  {count} tokens", end="", file=sys.stderr, flush=True)
+
+
+def resolve_root(args: argparse.Namespace) -> Path:
+    root = Path(args.root).expanduser().resolve()
+    if not root.is_dir():
+        raise WorkflowError(f"The workspace root {root} is not a folder.")
+    return root
+
+
+def make_host(args: argparse.Namespace, root: Path) -> Host:
+    configure_logging("WARNING")
+    settings = settings_from_env()
+    if getattr(args, "model", None):
+        settings = replace(settings, model=args.model)
+    if getattr(args, "base_url", None):
+        settings = replace(settings, base_url=args.base_url)
+    if getattr(args, "timeout", None):
+        settings = replace(settings, timeout=args.timeout)
+    return Host(root=root, model=ChatModel(settings), store=RunStore(root, secret_values=[settings.api_key or ""]),
+                preprompts=Preprompts(root), progress=TerminalProgress(getattr(args, "quiet", False)))
+
+
+def fail(error: Exception) -> int:
+    print(f"codegen: {error}", file=sys.stderr)
+    return 1

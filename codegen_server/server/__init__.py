@@ -1,0 +1,1 @@
+"""The daemon: LSP over stdio or TCP. Protocol only — the work happens in ``workflows``."""

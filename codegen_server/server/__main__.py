@@ -1,0 +1,45 @@
+"""`codegen-server`: the daemon, over stdio (default) or TCP."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+
+from .. import __version__
+from ..logs import configure_logging
+
+
+def parse_address(value: str) -> tuple[str, int]:
+    host, _, port = value.rpartition(":")
+    if not port.isdigit():
+        raise argparse.ArgumentTypeError(f"expected HOST:PORT, got {value!r}")
+    return host or "127.0.0.1", int(port)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="codegen-server", description=__doc__)
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument("--stdio", action="store_true", help="speak LSP over stdin/stdout (the default)")
+    mode.add_argument("--tcp", metavar="HOST:PORT", type=parse_address,
+                      help="listen for one client on HOST:PORT (loopback unless you say otherwise)")
+    parser.add_argument("--log-file", help="write the daemon's log here (default: stderr)")
+    parser.add_argument("--log-level", default="WARNING", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
+    parser.add_argument("--version", action="version", version=f"codegen-server {__version__}")
+    args = parser.parse_args(argv)
+
+    configure_logging(args.log_level, args.log_file)
+    from .app import create_server
+
+    server = create_server()
+    if args.tcp:
+        host, port = args.tcp
+        logging.getLogger(__name__).info("listening on %s:%d", host, port)
+        server.start_tcp(host, port)
+    else:
+        server.start_io()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,175 @@
+"""The codegen language server: pygls wiring, settings, and how long commands run.
+
+Every codegen command runs as its own asyncio task so that it can be cancelled:
+pygls 2.1 answers a `$/cancelRequest` for `workspace/executeCommand` as
+cancelled but leaves the command's coroutine running (the request future it
+cancels is not the task running the handler). ``CodegenProtocol`` keeps the
+running task of each request and cancels it too; the progress bar's cancel
+button (`window/workDoneProgress/cancel`) reaches the same task.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from pathlib import Path
+from typing import Any, Awaitable, Callable, Mapping
+
+from lsprotocol import types
+from pygls.exceptions import JsonRpcException
+from pygls.lsp.server import LanguageServer
+from pygls.protocol import LanguageServerProtocol
+from pygls.uris import to_fs_path
+
+from .. import __version__
+from ..edits import EditError
+from ..model import ChatModel, ModelError
+from ..preprompts import Preprompts
+from ..store import RunNotFound, RunStore
+from ..workflows.host import Host, WorkflowError
+from . import settings as server_settings
+from .progress import LspProgress
+
+log = logging.getLogger(__name__)
+
+
+class CommandFailed(JsonRpcException):
+    """A command could not do its work; the message says why and what to fix."""
+
+    CODE = -32803  # LSP's RequestFailed
+
+
+class CodegenProtocol(LanguageServerProtocol):
+    """pygls's protocol, plus cancellation that reaches running command tasks."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.command_tasks: dict[Any, asyncio.Task] = {}
+        self.work_done_tokens: dict[Any, types.ProgressToken] = {}
+
+    def _handle_request(self, msg_id, method_name, params):  # noqa: ANN001 - pygls's signature
+        if method_name == types.WORKSPACE_EXECUTE_COMMAND:
+            token = getattr(params, "work_done_token", None)
+            if token is not None:
+                self.work_done_tokens[msg_id] = token
+        return super()._handle_request(msg_id, method_name, params)
+
+    def _handle_cancel_notification(self, msg_id):  # noqa: ANN001
+        task = self.command_tasks.get(msg_id)
+        super()._handle_cancel_notification(msg_id)
+        if task is not None:
+            task.cancel()
+
+
+class CodegenServer(LanguageServer):
+    """The daemon: holds settings and the model; commands live in ``features``."""
+
+    def __init__(self) -> None:
+        super().__init__("codegen-server", __version__, protocol_cls=CodegenProtocol)
+        self.settings = server_settings.initial_settings()
+        self.model = ChatModel(self.settings.model)
+
+    @property
+    def codegen_protocol(self) -> CodegenProtocol:
+        return self.protocol  # type: ignore[return-value]
+
+    # -- settings --
+    def apply_options(self, options: Any) -> None:
+        """Merge editor options into the settings, reporting any problem to the user."""
+        merged, problems = server_settings.merge(self.settings, options)
+        if merged.model != self.settings.model:
+            old = self.model
+            self.model = ChatModel(merged.model)
+            asyncio.ensure_future(old.aclose())
+        self.settings = merged
+        for problem in problems:
+            self.window_show_message(types.ShowMessageParams(type=types.MessageType.Warning,
+                                                             message=f"codegen: {problem}"))
+
+    # -- what workflows need --
+    def workspace_root(self, root: str | None) -> Path:
+        """The root a command works in: its `root` argument, else the editor's workspace."""
+        if root:
+            path = Path(to_fs_path(root) if root.startswith("file:") else root).expanduser()
+        elif self.workspace.root_path:
+            path = Path(self.workspace.root_path)
+        else:
+            raise CommandFailed("No workspace root: open a folder, or pass `root` to the command.")
+        if not path.is_dir():
+            raise CommandFailed(f"The workspace root {path} is not a folder.")
+        return path.resolve()
+
+    def open_buffers(self, root: Path) -> dict[str, str]:
+        """Text of the documents open in the editor under ``root``, by workspace-relative path."""
+        buffers = {}
+        for uri, document in self.workspace.text_documents.items():
+            path = to_fs_path(uri)
+            if path is None:
+                continue
+            try:
+                relative = Path(path).resolve().relative_to(root)
+            except ValueError:
+                continue
+            buffers[relative.as_posix()] = document.source
+        return buffers
+
+    def document_versions(self, root: Path) -> dict[str, int]:
+        versions = {}
+        for uri, document in self.workspace.text_documents.items():
+            path = to_fs_path(uri)
+            if path is None or document.version is None:
+                continue
+            try:
+                versions[Path(path).resolve().relative_to(root).as_posix()] = document.version
+            except ValueError:
+                continue
+        return versions
+
+    def host(self, root: Path, progress: LspProgress) -> Host:
+        return Host(root=root, model=self.model,
+                    store=RunStore(root, secret_values=[self.settings.model.api_key or ""]),
+                    preprompts=Preprompts(root), progress=progress, buffers=self.open_buffers(root))
+
+    def client_can_apply_edits(self) -> bool:
+        workspace = self.client_capabilities.workspace
+        return bool(workspace and workspace.apply_edit)
+
+    # -- running commands --
+    async def run_command(self, title: str, work: Callable[[LspProgress], Awaitable[Mapping[str, Any]]]) -> dict:
+        """Run one long command: its own task, with progress, cancellation and clear errors.
+
+        A cancelled command answers ``{"cancelled": true}`` (when the cancel came from
+        the progress bar; a `$/cancelRequest` gets the standard RequestCancelled error).
+        """
+        protocol = self.codegen_protocol
+        msg_id = protocol.msg_id
+        progress = LspProgress(self, title, protocol.work_done_tokens.pop(msg_id, None))
+        task = asyncio.current_task()
+        if msg_id is not None and task is not None:
+            protocol.command_tasks[msg_id] = task
+        try:
+            await progress.begin(on_cancel=task.cancel if task else None)
+            result = dict(await work(progress))
+            progress.end("done")
+            return result
+        except asyncio.CancelledError:
+            progress.end("cancelled")
+            return {"cancelled": True, "message": f"{title} was cancelled; nothing was written."}
+        except (WorkflowError, ModelError, EditError, RunNotFound) as error:
+            progress.end("failed")
+            kind = getattr(error, "kind", type(error).__name__)
+            raise CommandFailed(str(error), data={"kind": kind}) from None
+        except JsonRpcException:
+            progress.end("failed")
+            raise
+        finally:
+            protocol.command_tasks.pop(msg_id, None)
+
+
+def create_server() -> CodegenServer:
+    """A server with every feature registered."""
+    from .features import register_all
+
+    server = CodegenServer()
+    register_all(server)
+    return server

@@ -1,0 +1,83 @@
+"""Offer changes to the editor as a WorkspaceEdit it previews, and choose how a command applies."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import TYPE_CHECKING, Sequence
+
+from lsprotocol import types
+
+from ..edits import write_changes
+from ..edits.types import FileChange
+from ..workflows.host import Applier, ApplyDecision, DiskApplier, PreviewOnly
+from .workspace_edit import to_workspace_edit
+
+if TYPE_CHECKING:
+    from .app import CodegenServer
+
+APPLY_MODES = ("client", "disk", "none")
+
+
+class ClientApplier:
+    """Sends `workspace/applyEdit` with change annotations that need confirmation.
+
+    The edit is built against the document versions the editor holds, so a stale
+    edit is rejected by the editor instead of clobbering newer typing. Once the
+    user accepts, the disk is brought in line (unless saveAfterApply is off):
+    editors leave applied edits unsaved, and tests and tools read the disk.
+    """
+
+    def __init__(self, server: "CodegenServer", root: Path) -> None:
+        self._server = server
+        self._root = root
+
+    async def apply(self, changes: Sequence[FileChange], label: str) -> ApplyDecision:
+        edit = to_workspace_edit(changes, self._root, versions=self._server.document_versions(self._root),
+                                 label=label, needs_confirmation=True)
+        response = await self._server.workspace_apply_edit_async(
+            types.ApplyWorkspaceEditParams(edit=edit, label=label))
+        if not response.applied:
+            reason = response.failure_reason or "the edit was declined in the editor"
+            return ApplyDecision(applied=False, how="client", reason=reason)
+        if self._server.settings.save_after_apply:
+            await asyncio.to_thread(_sync_disk, self._root, list(changes))
+        return ApplyDecision(applied=True, how="client")
+
+
+def _sync_disk(root: Path, changes: list[FileChange]) -> None:
+    """Write the changes whose result is not on disk yet (the editor may not have saved them)."""
+    pending = []
+    for change in changes:
+        target = root / (change.new_path or change.path)
+        if change.kind == "delete":
+            if target.exists():
+                pending.append(change)
+            continue
+        if change.kind == "rename" and (root / change.path).exists():
+            pending.append(change)
+            continue
+        on_disk = target.read_text(encoding="utf-8", errors="replace") if target.exists() else None
+        if on_disk != change.new_text:
+            # Written as a whole-file change against what the disk holds now.
+            pending.append(FileChange(path=change.new_path or change.path,
+                                      kind="modify" if on_disk is not None else "create",
+                                      old_text=on_disk, new_text=change.new_text))
+    if pending:
+        write_changes(root, pending)
+
+
+def choose_applier(server: "CodegenServer", root: Path, mode: str | None) -> Applier:
+    """`client` previews in the editor, `disk` writes atomically, `none` only reports the diff.
+
+    With no mode given: the editor when it supports `workspace/applyEdit`, else the disk.
+    """
+    from .app import CommandFailed
+
+    if mode == "none":
+        return PreviewOnly()
+    if mode == "disk" or (mode is None and not server.client_can_apply_edits()):
+        return DiskApplier(root)
+    if not server.client_can_apply_edits():
+        raise CommandFailed("This client does not support workspace/applyEdit; use apply: \"disk\" or \"none\".")
+    return ClientApplier(server, root)

@@ -1,0 +1,13 @@
+"""Each feature is a module with a ``register(server)`` hook."""
+
+from __future__ import annotations
+
+from . import apply_diff, generate, lifecycle
+from ..app import CodegenServer
+
+FEATURES = [lifecycle, generate, apply_diff]
+
+
+def register_all(server: CodegenServer) -> None:
+    for feature in FEATURES:
+        feature.register(server)

@@ -1,0 +1,31 @@
+"""codegen.applyDiff: apply a diff a tool already holds, through the same engine and preview."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Any
+
+from ...workflows.apply import apply_patch
+from ..arguments import command_object, get_bool, get_str
+from ..client_applier import APPLY_MODES, choose_applier
+from ..app import CodegenServer
+from ..progress import LspProgress
+
+APPLY_DIFF = "codegen.applyDiff"
+
+
+def register(server: CodegenServer) -> None:
+    @server.command(APPLY_DIFF)
+    async def apply_diff_command(ls: CodegenServer, *arguments: Any) -> dict:
+        """`{diff, root?, apply?, salvage?}` → `{files, applied, failures, diff}`."""
+        args = command_object(APPLY_DIFF, arguments)
+        root = ls.workspace_root(get_str(APPLY_DIFF, args, "root"))
+        diff = get_str(APPLY_DIFF, args, "diff", required=True) or ""
+        salvage = get_bool(APPLY_DIFF, args, "salvage", False)
+        applier = choose_applier(ls, root, get_str(APPLY_DIFF, args, "apply", choices=APPLY_MODES))
+
+        async def work(progress: LspProgress) -> dict:
+            outcome = await apply_patch(diff, root, buffers=ls.open_buffers(root), salvage=salvage, applier=applier)
+            return asdict(outcome)
+
+        return await ls.run_command("codegen: apply diff", work)

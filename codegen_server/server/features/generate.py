@@ -1,0 +1,54 @@
+"""codegen.clarify and codegen.generateProject."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Any
+
+from ...workflows import clarify, generate
+from ..arguments import command_object, get_str, get_str_list
+from ..client_applier import APPLY_MODES, choose_applier
+from ..app import CodegenServer
+from ..progress import LspProgress
+
+CLARIFY = "codegen.clarify"
+GENERATE = "codegen.generateProject"
+
+
+def register(server: CodegenServer) -> None:
+    @server.command(CLARIFY)
+    async def clarify_command(ls: CodegenServer, *arguments: Any) -> dict:
+        """`{prompt, root?}` starts; `{runId, answers, root?}` continues → `{runId, questions, done, ...}`."""
+        args = command_object(CLARIFY, arguments)
+        root = ls.workspace_root(get_str(CLARIFY, args, "root"))
+        run_id = get_str(CLARIFY, args, "runId")
+        answers = get_str_list(CLARIFY, args, "answers")
+        prompt = get_str(CLARIFY, args, "prompt", required=run_id is None)
+
+        async def work(progress: LspProgress) -> dict:
+            host = ls.host(root, progress)
+            if run_id:
+                result = await clarify.answer(host, run_id, answers)
+            else:
+                result = await clarify.start(host, prompt or "")
+            return {"runId": result.run_id, "questions": result.questions, "round": result.round,
+                    "done": result.done, "spec": result.spec}
+
+        return await ls.run_command("codegen: clarify", work)
+
+    @server.command(GENERATE)
+    async def generate_command(ls: CodegenServer, *arguments: Any) -> dict:
+        """`{prompt? | runId?, root?, apply?}` → `{runId, files, diff, applied, apply, reason, failures, usage}`."""
+        args = command_object(GENERATE, arguments)
+        root = ls.workspace_root(get_str(GENERATE, args, "root"))
+        run_id = get_str(GENERATE, args, "runId")
+        prompt = get_str(GENERATE, args, "prompt", required=run_id is None)
+        applier = choose_applier(ls, root, get_str(GENERATE, args, "apply", choices=APPLY_MODES))
+
+        async def work(progress: LspProgress) -> dict:
+            result = await generate.generate(ls.host(root, progress), applier, prompt=prompt, run_id=run_id)
+            payload = asdict(result)
+            payload["runId"] = payload.pop("run_id")
+            return payload
+
+        return await ls.run_command("codegen: generate project", work)

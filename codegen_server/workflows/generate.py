@@ -1,0 +1,138 @@
+"""Generate: from a prompt (or a clarified run) to files in the workspace.
+
+Recipe:
+1. The specification: the clarified spec of run ``run_id``, or the prompt itself.
+2. Context: when the workspace already holds code, a repo map of what is there.
+3. Ask the model for the project (whole files for new ones, diffs for existing ones).
+4. Turn the answer into changes with the edits engine; if some diff hunks do not
+   apply, send the precise failures back once for a corrected answer.
+5. Offer the changes through the applier (editor preview, disk, or nothing) and
+   record the diff and the outcome in the run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+
+from ..edits import plan_patch
+from ..edits.types import HunkFailure, PatchResult
+from ..store import Run
+from .host import Applier, Host, WorkflowError
+from .model_call import ask
+
+#: Tokens of repo map sent with a generate request into an existing workspace.
+CONTEXT_BUDGET = 4096
+
+
+@dataclass
+class GenerateResult:
+    run_id: str
+    files: list[dict]
+    diff: str
+    applied: bool
+    apply: str
+    reason: str = ""
+    failures: list[dict] = field(default_factory=list)
+    usage: dict = field(default_factory=dict)
+
+
+async def generate(host: Host, applier: Applier, *, prompt: str | None = None, run_id: str | None = None) -> GenerateResult:
+    """Generate the project ``prompt`` (or clarified run ``run_id``) describes, and apply it."""
+    run, spec = await _spec(host, prompt, run_id)
+    try:
+        return await _generate(host, applier, run, spec)
+    except asyncio.CancelledError:
+        await run.update_meta(status="cancelled")
+        raise
+
+
+async def _generate(host: Host, applier: Applier, run: Run, spec: str) -> GenerateResult:
+    context = await _workspace_context(host, spec)
+    system = await asyncio.to_thread(host.preprompts.system, "generate", "file_format", "diff_format")
+    user = spec if not context else f"{spec}\n\nThe workspace already holds this code:\n\n{context}"
+    messages = [{"role": "system", "content": system}, {"role": "user", "content": user}]
+    usage = {"prompt_tokens": 0, "completion_tokens": 0}
+
+    patch = await _ask_for_changes(host, run, messages, usage)
+    if patch.failures:
+        messages += [{"role": "user", "content": retry_request(patch.failures)}]
+        patch = await _ask_for_changes(host, run, messages, usage)
+    if patch.failures:
+        await run.update_meta(status="failed", outcome="edits did not apply")
+        failures = [f.__dict__ for f in patch.failures]
+        await run.write_json("failures.json", failures)
+        return GenerateResult(run.id, [], patch.diff, False, "none", describe_failures(patch.failures), failures, usage)
+
+    await run.write_text("diff.patch", patch.diff)
+    host.progress.phase("applying the changes")
+    decision = await applier.apply(patch.changes, label=f"codegen: generate ({run.id})")
+    files = [{"path": c.path, "action": c.kind} for c in patch.changes]
+    await run.update_meta(status="applied" if decision.applied else "not-applied",
+                          outcome={"applied": decision.applied, "how": decision.how, "reason": decision.reason,
+                                   "files": files, "usage": usage})
+    return GenerateResult(run.id, files, patch.diff, decision.applied, decision.how, decision.reason, [], usage)
+
+
+async def _spec(host: Host, prompt: str | None, run_id: str | None) -> tuple[Run, str]:
+    if run_id:
+        run = host.store.open(run_id)
+        spec = await run.read_text("spec.md")
+        if spec is None:
+            state = await run.read_json("clarify.json")
+            if not state:
+                raise WorkflowError(f"Run {run_id} has no prompt to generate from.")
+            from .clarify import spec_text  # the questions were never all answered: use what there is
+            spec = spec_text(state)
+        if prompt:
+            spec += f"\n\n{prompt}"
+        await run.update_meta(kind="generate", status="running")
+        return run, spec
+    if not prompt or not prompt.strip():
+        raise WorkflowError("Give a prompt or the runId of a clarified run.")
+    run = await host.store.create("generate", prompt=prompt)
+    await run.write_text("prompt.txt", prompt)
+    return run, prompt
+
+
+async def _workspace_context(host: Host, spec: str) -> str:
+    """A repo map of existing code, or '' for an empty workspace."""
+    from ..context.walk import walk_sources
+
+    if not await asyncio.to_thread(walk_sources, host.root):
+        return ""
+    from .context import gather_context
+
+    host.progress.phase("reading the workspace")
+    result = await gather_context(host.root, task=spec, budget=CONTEXT_BUDGET, buffers=host.buffers)
+    return result.text
+
+
+async def _ask_for_changes(host: Host, run: Run, messages: list, usage: dict) -> PatchResult:
+    completion = await ask(host, run, "generate", messages)
+    messages.append({"role": "assistant", "content": completion.text})
+    usage["prompt_tokens"] += completion.usage.prompt_tokens
+    usage["completion_tokens"] += completion.usage.completion_tokens
+    patch = await asyncio.to_thread(plan_patch, completion.text, host.root, buffers=dict(host.buffers))
+    if not patch.changes and not patch.failures:
+        raise WorkflowError("The model's answer held no files or diffs; nothing to apply. "
+                            f"See {run.dir / 'calls'} for what it said.")
+    return patch
+
+
+def describe_failures(failures: list[HunkFailure]) -> str:
+    """A readable report of hunks that did not apply."""
+    lines = []
+    for f in failures:
+        lines.append(f"{f.path}: hunk {f.hunk_index} ({f.header}): {f.reason}")
+        if f.closest:
+            where = f" at line {f.closest_line}" if f.closest_line else ""
+            lines.append(f"  closest match{where}:\n" + "\n".join("    " + s for s in f.closest.splitlines()))
+    return "\n".join(lines)
+
+
+def retry_request(failures: list[HunkFailure]) -> str:
+    """The message that sends failed hunks back to the model for a corrected answer."""
+    return ("Some of your changes could not be applied, so nothing was written:\n\n"
+            + describe_failures(failures)
+            + "\n\nAnswer again with the complete corrected change: copy context lines exactly from the files.")

@@ -1,0 +1,144 @@
+"""codegen.clarify and codegen.generateProject driven over stdio by an editor-like LSP client."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import subprocess
+import sys
+
+import pytest
+from lsprotocol import types
+from pygls.exceptions import JsonRpcRequestCancelled
+
+from codegen_server.model.scripted_server import ScriptStep
+from tests.conftest import model_env
+from tests.support.answers import CALC_FILES, CALC_PROJECT, CLARIFY_QUESTIONS, NOTHING_TO_CLARIFY
+
+
+def run_pytest(project) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"], cwd=project,
+                          capture_output=True, text=True, timeout=120)
+
+
+@pytest.mark.parametrize("client", ["vscode", "neovim"])
+async def test_clarify_then_generate_a_project_whose_tests_pass(tmp_path, scripted_model, editor_factory, client):
+    model = scripted_model([ScriptStep(content=CLARIFY_QUESTIONS), ScriptStep(content=NOTHING_TO_CLARIFY),
+                            ScriptStep(content=CALC_PROJECT)])
+    editor = await editor_factory(tmp_path, client=client, env=model_env(model))
+
+    first = await editor.execute("codegen.clarify", {"prompt": "a calculator library"})
+    assert first["questions"] == ["Which operations should the calculator support?",
+                                  "Should it be a library, a command-line tool, or both?"]
+    second = await editor.execute("codegen.clarify", {"runId": first["runId"],
+                                                      "answers": ["add, sub, mul, div", "both"]})
+    assert second["questions"] == [] and second["done"] is True
+    assert "A: add, sub, mul, div" in second["spec"]
+
+    result = await editor.execute("codegen.generateProject", {"runId": first["runId"]})
+    assert result["applied"] is True and result["apply"] == "client"
+    assert sorted(f["path"] for f in result["files"]) == sorted(CALC_FILES)
+    assert all(f["action"] == "create" for f in result["files"])
+    assert "+++ b/calc/ops.py" in result["diff"]
+
+    # The editor was asked to preview: annotated edits needing confirmation.
+    edit = editor.edits_received[-1].edit
+    assert edit.change_annotations and all(a.needs_confirmation for a in edit.change_annotations.values())
+    assert any(isinstance(c, types.CreateFile) for c in edit.document_changes)
+    # What the editor's buffers hold is what the daemon put on disk.
+    for path in CALC_FILES:
+        assert editor.buffer_text(path) == (tmp_path / path).read_text()
+
+    # The clarified answers reached the generate request.
+    generate_request = model.requests[-1]["messages"][-1]["content"]
+    assert "add, sub, mul, div" in generate_request
+
+    tests = run_pytest(tmp_path)
+    assert tests.returncode == 0, tests.stdout + tests.stderr
+    assert "3 passed" in tests.stdout
+
+
+async def test_declined_edit_writes_nothing(tmp_path, scripted_model, editor_factory):
+    model = scripted_model([ScriptStep(content=CALC_PROJECT)])
+    editor = await editor_factory(tmp_path, env=model_env(model), accept_edits=False)
+    result = await editor.execute("codegen.generateProject", {"prompt": "a calculator"})
+    assert result["applied"] is False and "declined" in result["reason"]
+    assert len(editor.edits_received) == 1
+    assert [p.name for p in tmp_path.iterdir()] == [".codegen"]
+    assert result["diff"]  # the change is still reported as a diff
+
+
+async def test_headless_client_gets_files_written_to_disk(tmp_path, scripted_model, editor_factory):
+    """A client without workspace.applyEdit (a tool driving the daemon) gets an atomic disk write."""
+    model = scripted_model([ScriptStep(content=CALC_PROJECT)])
+    editor = await editor_factory(tmp_path, client="neovim", env=model_env(model))
+    result = await editor.execute("codegen.generateProject", {"prompt": "a calculator", "apply": "disk"})
+    assert result["applied"] is True and result["apply"] == "disk" and not editor.edits_received
+    assert run_pytest(tmp_path).returncode == 0
+
+
+async def test_generate_reports_progress_with_streamed_tokens(tmp_path, scripted_model, editor_factory):
+    model = scripted_model([ScriptStep(content=CALC_PROJECT, chunk_size=8, chunk_delay=0.002)])
+    editor = await editor_factory(tmp_path, env=model_env(model))
+    await editor.execute("codegen.generateProject", {"prompt": "a calculator", "apply": "none"})
+    reports = [r for rs in editor.client.progress_reports.values() for r in rs]
+    assert isinstance(reports[0], types.WorkDoneProgressBegin) and reports[0].cancellable
+    assert any(isinstance(r, types.WorkDoneProgressReport) and "tokens streamed" in (r.message or "")
+               for r in reports)
+    assert isinstance(reports[-1], types.WorkDoneProgressEnd)
+
+
+async def _start_slow_generation(tmp_path, scripted_model, editor_factory):
+    model = scripted_model([ScriptStep(content=CALC_PROJECT, chunk_size=2, chunk_delay=0.05)])
+    editor = await editor_factory(tmp_path, env=model_env(model))
+    request = types.ExecuteCommandParams(command="codegen.generateProject", arguments=[{"prompt": "a calculator"}])
+    task = asyncio.ensure_future(editor.client.protocol.send_request_async(
+        types.WORKSPACE_EXECUTE_COMMAND, request, msg_id="generate-1"))
+    while not any(isinstance(r, types.WorkDoneProgressReport)
+                  for rs in editor.client.progress_reports.values() for r in rs):
+        await asyncio.sleep(0.02)
+    return editor, task
+
+
+async def test_cancel_request_stops_the_stream_and_writes_nothing(tmp_path, scripted_model, editor_factory):
+    editor, task = await _start_slow_generation(tmp_path, scripted_model, editor_factory)
+    # What an editor sends when the user gives up on a request.
+    editor.client.protocol.notify(types.CANCEL_REQUEST, types.CancelParams(id="generate-1"))
+    with pytest.raises(JsonRpcRequestCancelled):
+        await asyncio.wait_for(task, timeout=2.0)
+    await asyncio.sleep(1.0)
+    assert not editor.edits_received
+    assert not (tmp_path / "calc").exists()
+    [run] = (tmp_path / ".codegen" / "runs").iterdir()
+    assert json.loads((run / "run.json").read_text())["status"] == "cancelled"
+
+
+async def test_progress_cancel_button_stops_the_generation(tmp_path, scripted_model, editor_factory):
+    editor, task = await _start_slow_generation(tmp_path, scripted_model, editor_factory)
+    token = next(iter(editor.client.progress_reports))
+    editor.client.window_work_done_progress_cancel(types.WorkDoneProgressCancelParams(token=token))
+    result = await asyncio.wait_for(task, timeout=2.0)
+    assert result["cancelled"] is True
+    assert not editor.edits_received and not (tmp_path / "calc").exists()
+
+
+async def test_daemon_answers_other_requests_while_streaming(tmp_path, scripted_model, editor_factory):
+    editor, task = await _start_slow_generation(tmp_path, scripted_model, editor_factory)
+    (tmp_path / "notes.txt").write_text("one\n")
+    quick = await asyncio.wait_for(editor.execute("codegen.applyDiff", {
+        "diff": "--- a/notes.txt\n+++ b/notes.txt\n@@ -1 +1 @@\n-one\n+two\n", "apply": "disk"}), timeout=5)
+    assert quick["applied"] is True and not task.done()
+    task.cancel()
+
+
+async def test_generate_survives_a_daemon_restart_between_clarify_and_generate(
+        tmp_path, scripted_model, editor_factory):
+    model = scripted_model([ScriptStep(content=CLARIFY_QUESTIONS), ScriptStep(content=CALC_PROJECT)])
+    editor = await editor_factory(tmp_path, env=model_env(model))
+    first = await editor.execute("codegen.clarify", {"prompt": "a calculator library"})
+    await editor.client.shutdown_session()
+
+    again = await editor_factory(tmp_path, env=model_env(model))
+    result = await again.execute("codegen.generateProject", {"runId": first["runId"], "apply": "disk"})
+    assert result["applied"] is True
+    assert "Which operations" in model.requests[-1]["messages"][-1]["content"]
