@@ -53,7 +53,8 @@ def _is_elision(text: str) -> bool:
 
 def _interpretations(hunk: Hunk, file_keys: set[str]) -> list[list[_Line]]:
     """The plain reading of the hunk, then (if different) the reading where interior lines that
-    look like context but exist nowhere in the file are added lines that lost their "+"."""
+    look like context but exist nowhere in the file are added lines that lost their "+"
+    (a space-indented line that lost its "+" reads as context one space shorter)."""
     lines = hunk.lines
     plain: list[_Line] = []
     for op, text in lines:
@@ -72,12 +73,11 @@ def _interpretations(hunk: Hunk, file_keys: set[str]) -> list[list[_Line]]:
         op, text = lines[i]
         if plain[i][0] != " " or not text.strip():
             continue
-        near_added = any(0 <= j < len(lines) and lines[j][0] in ("+", "?") for j in (i - 1, i + 1))
-        if op == "?" or near_added:
-            raw = text if op == "?" else " " + text
-            if text.strip() not in file_keys:
-                repaired[i] = ("+", raw)
-                changed = True
+        # Safe to reread as added: the rest of the hunk must still match contiguously, so a
+        # line the file really has at this spot can never be skipped this way.
+        if text.strip() not in file_keys:
+            repaired[i] = ("+", text if op == "?" else " " + text)
+            changed = True
     return [plain, repaired] if changed else [plain]
 
 

@@ -155,7 +155,7 @@ class _DiffScanner:
             if self.file is not None and self.hunk is None and not self.file.hunks and line[:1] in (" ", "+", "-") \
                     and not (self.file.git_rename and not line.strip()):
                 self._new_hunk("", None)  # missing @@ header: the section body is one hunk
-            if self.hunk is not None and not self._hunk_line(line):
+            if self.hunk is not None and not self._hunk_line(line, self._resumes_hunk(lines, i)):
                 self._close_hunk()
             i += 1
         self._close_hunk()
@@ -173,8 +173,25 @@ class _DiffScanner:
         elif line.startswith("rename to "):
             f.git_rename, f.new_path = True, line[len("rename to "):].strip()
 
-    def _hunk_line(self, line: str) -> bool:
-        """Add a line to the current hunk; False when the line ends the hunk (prose)."""
+    @staticmethod
+    def _resumes_hunk(lines: list[str], i: int) -> bool:
+        """Whether hunk lines follow a short run of unprefixed lines starting at ``i``: then the
+        run is inside the hunk (added lines that lost their "+"), not prose after it."""
+        j = i
+        while j < len(lines) and j - i < 6 and lines[j][:1] not in ("", " ", "+", "-", "@", "\\"):
+            j += 1
+        if j == i or j >= len(lines) or j - i >= 6:
+            return False
+        nxt = lines[j]
+        if nxt.startswith("--- ") and j + 1 < len(lines) and lines[j + 1].startswith("+++ "):
+            return False
+        return nxt[:1] in (" ", "+", "-")
+
+    def _hunk_line(self, line: str, inside: bool = False) -> bool:
+        """Add a line to the current hunk; False when the line ends the hunk (prose).
+
+        ``inside``: an unprefixed line known to be followed by more hunk lines.
+        """
         hunk = self.hunk
         assert hunk is not None
         if line.startswith("\\"):
@@ -195,7 +212,7 @@ class _DiffScanner:
         if line == "":
             hunk.lines.append(("?", ""))  # blank context whose leading space was trimmed
             return True
-        if self.fenced:
+        if self.fenced or inside:
             hunk.lines.append(("?", line))
             return True
         return False
