@@ -10,6 +10,8 @@ from .rank import Graph, Ranking
 from .store import FileRecord
 from .tokens import count_tokens
 
+SKIP_AHEAD = 12
+
 
 @dataclass
 class RepoMap:
@@ -70,4 +72,12 @@ def build_repo_map(records: dict[str, FileRecord], graph: Graph, ranking: Rankin
             best_text, best_paths, best_tokens = text, paths, tokens
         else:
             high = middle - 1
-    return RepoMap(best_text, best_tokens, best_paths, low)
+    # The next candidate may be a long signature; a few shorter ones after it may still fit.
+    chosen = list(order[:low])
+    for candidate in order[low + 1:low + 1 + SKIP_AHEAD]:
+        text, paths = render(records, graph, np.array(chosen + [candidate]), ranking.scores)
+        tokens = count_tokens(text)
+        if tokens <= budget:
+            chosen.append(candidate)
+            best_text, best_paths, best_tokens = text, paths, tokens
+    return RepoMap(best_text, best_tokens, best_paths, len(chosen))

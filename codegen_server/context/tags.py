@@ -12,7 +12,8 @@ from .languages import grammar, tag_query
 # Definition kinds whose nested functions are methods.
 CONTAINER_KINDS = frozenset({"class", "struct", "interface", "trait", "impl", "enum"})
 MAX_SIGNATURE_CHARS = 240
-COMMENT_MARKERS = ("#", "//", "/*", "*")
+COMMENT_MARKERS = {"python": ("#",)}
+C_STYLE_COMMENTS = ("//", "/*", "*")
 
 
 class Definition(NamedTuple):
@@ -81,7 +82,7 @@ def extract(language: str, source: bytes, tree: ts.Tree | None = None) -> FileTa
         if kind == "function" and parent >= 0 and definitions[parent].kind in CONTAINER_KINDS:
             kind = "method"
         definitions.append(
-            Definition(name, kind, node.start_point.row, node.end_point.row, signature(source, node), parent)
+            Definition(name, kind, node.start_point.row, _end_row(node), signature(source, node, language, name), parent)
         )
         end_bytes.append(node.end_byte)
         stack.append(len(definitions) - 1)
@@ -101,7 +102,7 @@ def extract(language: str, source: bytes, tree: ts.Tree | None = None) -> FileTa
     return tags
 
 
-def signature(source: bytes, node: ts.Node) -> str:
+def signature(source: bytes, node: ts.Node, language: str, name_text: str) -> str:
     """The definition's header: text up to its body, on one line, keeping the first line's indent."""
     body = node.child_by_field_name("body")
     end = body.start_byte if body is not None and body.start_byte > node.start_byte else node.end_byte
@@ -110,10 +111,18 @@ def signature(source: bytes, node: ts.Node) -> str:
     indent = prefix[: len(prefix) - len(prefix.lstrip())].decode("utf-8", "replace")
     header = source[node.start_byte:end].decode("utf-8", "replace")
     lines = header.split("\n")
+    markers = COMMENT_MARKERS.get(language, C_STYLE_COMMENTS)
     if body is None:
-        lines = lines[:1]
+        # One line, unless the name only comes at the end (`typedef struct {...} name;`).
+        lines = lines[:1] if len(lines) == 1 or name_text in lines[0] else [lines[0], "…", lines[-1]]
     # Comments between the header and the body are not part of the signature.
-    text = " ".join(" ".join(line.split()) for line in lines if not line.lstrip().startswith(COMMENT_MARKERS)).strip()
+    text = " ".join(" ".join(line.split()) for line in lines if not line.lstrip().startswith(markers)).strip()
     if len(text) > MAX_SIGNATURE_CHARS:
         text = text[: MAX_SIGNATURE_CHARS - 1] + "…"
     return indent + text
+
+
+def _end_row(node: ts.Node) -> int:
+    """Last row of a node; nodes that swallow their trailing newline (#define) end a row earlier."""
+    row, column = node.end_point
+    return row - 1 if column == 0 and row > node.start_point.row else row

@@ -12,7 +12,8 @@ import gzip
 import hashlib
 import threading
 from functools import lru_cache
-from importlib import resources
+import importlib.util
+from pathlib import Path
 from typing import Any
 from unittest import mock
 
@@ -27,9 +28,14 @@ class TokenizerUnavailable(RuntimeError):
 
 
 def _ranks_from_wheel(encoding_name: str, expected_hash: str | None) -> dict[bytes, int]:
+    # Locate the package without importing it: its __init__ loads its own tokenizers.
+    spec = importlib.util.find_spec("bpe_openai")
     try:
-        packed = resources.files("bpe_openai.data").joinpath(f"{encoding_name}.tiktoken.gz").read_bytes()
-    except (FileNotFoundError, ModuleNotFoundError) as error:
+        if spec is None or not spec.submodule_search_locations:
+            raise FileNotFoundError("the bpe-openai package is not installed")
+        data_dir = Path(list(spec.submodule_search_locations)[0]) / "data"
+        packed = (data_dir / f"{encoding_name}.tiktoken.gz").read_bytes()
+    except OSError as error:
         raise TokenizerUnavailable(f"no offline rank file for {encoding_name!r}: {error}") from error
     contents = gzip.decompress(packed)
     if expected_hash and hashlib.sha256(contents).hexdigest() != expected_hash:
