@@ -63,7 +63,8 @@ def _interpretations(hunk: Hunk, file_keys: set[str]) -> list[list[_Line]]:
         if op == " " and text.strip() and _is_elision(text):
             op = "."
         plain.append((op, text))
-    before_idx = [i for i, (op, _) in enumerate(plain) if op in (" ", "-")]
+    # Only lines with real (non-blank) context or removed lines on both sides are reread.
+    before_idx = [i for i, (op, t) in enumerate(plain) if op in (" ", "-") and t.strip()]
     if len(before_idx) < 2:
         return [plain]
     first, last = before_idx[0], before_idx[-1]

@@ -15,7 +15,8 @@ from typing import Literal
 
 LineOp = Literal[" ", "-", "+", "?"]  # "?": no prefix at all -- context or an added line that lost its "+"
 
-_FENCE = re.compile(r"^\s{0,3}(`{3,}|~{3,})\s*([^`\s]*)\s*(\S*)\s*$")
+# Fences start at column 0: an indented ``` is a diff line (context of a Markdown/docstring file).
+_FENCE = re.compile(r"^(`{3,}|~{3,})\s*([^`\s]*)\s*(\S*)\s*$")
 _HUNK_HEADER = re.compile(r"^@@+\s*(?:-(\d+)(?:,(\d+))?\s+\+(\d+)(?:,(\d+))?)?.*?@@+(.*)$")
 _GIT_HEADER = re.compile(r"^diff --git (\S+) (\S+)\s*$")
 _GIT_META = (
@@ -23,9 +24,9 @@ _GIT_META = (
     "old mode", "new mode", "rename from ", "rename to ", "copy from ", "copy to ", "Binary files",
 )
 _PATH_LINE = re.compile(
-    r"^\s*(?:#{1,6}\s*)?(?:(?:File|Filename|Path|FILE|FILENAME)\s*:\s*)?[*_`'\"]*"
+    r"^\s*(?:#{1,6}\s*)?(?:(?:File|Filename|Path|FILE|FILENAME)\s*:\s*)?[*`'\"]*"
     r"(?P<path>[\w.\-/\\]+\.[\w]+|[\w.\-/\\]*/[\w.\-]+|Makefile|Dockerfile|LICENSE)"
-    r"[*_`'\"]*\s*:?\s*$"
+    r"[*`'\"]*\s*:?\s*$"
 )
 
 _PROSE = re.compile(r"^[A-Z][A-Za-z'’,]*(?: [A-Za-z'’,`]+){2,}[.:!]$")
@@ -253,7 +254,7 @@ def parse_answer(text: str) -> list[FilePatch]:
             i += 1
             continue
         marker, info, info_path = fence.group(1), fence.group(2), fence.group(3)
-        close = re.compile(r"^\s{0,3}" + re.escape(marker[0]) + "{" + str(len(marker)) + r",}\s*$")
+        close = re.compile("^" + re.escape(marker[0]) + "{" + str(len(marker)) + r",}\s*$")
         j = i + 1
         while j < len(lines) and not close.match(lines[j]):
             j += 1
