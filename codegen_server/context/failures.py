@@ -171,53 +171,78 @@ def _parse_jest_vitest(output: str) -> list[TestFailure]:
 # -- cargo test --------------------------------------------------------------------------------
 _CARGO_HEADER = re.compile(r"^---- (\S+) stdout ----$")
 _CARGO_PANIC = re.compile(r"panicked at (?:'(.*?)', )?(\S+?):(\d+):(\d+)")
+_RUST_BACKTRACE_FUNCTION = re.compile(r"^\s+\d+: (.+)$")
+_RUST_BACKTRACE_LOCATION = re.compile(r"^\s+at (.+?):(\d+):(\d+)$")
 
 
 def _parse_cargo(output: str) -> list[TestFailure]:
     failures: list[TestFailure] = []
     current: TestFailure | None = None
+    backtrace: list[Frame] = []
+    function: str | None = None
     expect_message = False
+
+    def finish() -> None:
+        if current is not None and backtrace:
+            current.frames = list(reversed(backtrace))  # backtraces list the innermost call first
+
     for line in output.splitlines():
         if header := _CARGO_HEADER.match(line):
+            finish()
             current = TestFailure(header.group(1), "cargo")
+            backtrace, function = [], None
             failures.append(current)
-        elif current is not None and (panic := _CARGO_PANIC.search(line)):
+        elif current is None:
+            continue
+        elif panic := _CARGO_PANIC.search(line):
             current.frames.append(Frame(panic.group(2), int(panic.group(3)), current.test_id.rsplit("::", 1)[-1]))
             current.message = panic.group(1) or ""
             expect_message = not current.message
-        elif current is not None and expect_message and line.strip():
+        elif expect_message and line.strip():
             current.message = line.strip()
             expect_message = False
+        elif location := _RUST_BACKTRACE_LOCATION.match(line):
+            backtrace.append(Frame(location.group(1), int(location.group(2)), function))
+        elif named := _RUST_BACKTRACE_FUNCTION.match(line):
+            function = named.group(1).rsplit("::", 1)[-1]
+    finish()
     return failures
 
 
 # -- go test -----------------------------------------------------------------------------------
-_GO_HEADER = re.compile(r"^\s*--- FAIL: (\S+)")
-_GO_LOG = re.compile(r"^\s+(\S+_test\.go|\S+\.go):(\d+): (.*)$")
+_GO_RUN = re.compile(r"^\s*=== (?:RUN|CONT|PAUSE)\s")
+_GO_FAIL = re.compile(r"^\s*--- FAIL: (\S+)")
+_GO_OTHER_RESULT = re.compile(r"^\s*--- (?:PASS|SKIP): ")
+_GO_LOG = re.compile(r"^\s+(\S+\.go):(\d+): (.*)$")
 _GO_PANIC_FRAME = re.compile(r"^\s+(/\S+\.go):(\d+)(?: \+0x[0-9a-f]+)?$")
 
 
 def _parse_go(output: str) -> list[TestFailure]:
     failures: list[TestFailure] = []
-    pending: list[tuple[Frame, str]] = []  # go prints a test's log lines before or after its FAIL line
+    pending: list[tuple[Frame, str]] = []  # with -v, a test's log lines come before its FAIL line
+    owner: TestFailure | None = None  # without -v, they come after it
     previous = ""
     for line in output.splitlines():
-        if header := _GO_HEADER.match(line):
-            failure = TestFailure(header.group(1), "go")
-            failure.frames = [frame for frame, _ in pending]
-            failure.message = "\n".join(message for _, message in pending)
+        if _GO_RUN.match(line) or _GO_OTHER_RESULT.match(line):
+            pending, owner = [], None
+        elif header := _GO_FAIL.match(line):
+            owner = TestFailure(header.group(1), "go")
+            owner.frames = [frame for frame, _ in pending]
+            owner.message = "\n".join(message for _, message in pending)
             pending = []
-            failures.append(failure)
+            failures.append(owner)
         elif log := _GO_LOG.match(line):
             frame = Frame(log.group(1), int(log.group(2)))
-            if failures and not pending and line.startswith("        "):
-                failures[-1].frames.append(frame)  # indented under the FAIL line (go ≥ 1.14)
-                failures[-1].message = "\n".join(filter(None, [failures[-1].message, log.group(3)]))
+            if owner is not None:
+                owner.frames.append(frame)
+                owner.message = "\n".join(filter(None, [owner.message, log.group(3)]))
             else:
                 pending.append((frame, log.group(3)))
         elif panic := _GO_PANIC_FRAME.match(line):
-            function = previous.strip().split("(", 1)[0] or None
             if failures:
+                function = previous.strip().split("(", 1)[0].rsplit(".", 1)[-1] or None
                 failures[-1].frames.insert(0, Frame(panic.group(1), int(panic.group(2)), function))
+        elif line.startswith("panic: ") and failures and not failures[-1].message:
+            failures[-1].message = line
         previous = line
     return failures
