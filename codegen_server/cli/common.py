@@ -39,7 +39,8 @@ class TerminalProgress:
 
     def phase(self, message: str, percentage: int | None = None) -> None:
         if not self.quiet:
-            print(f"\r{message}" + (" " * 10 if self._tty else ""), file=sys.stderr)
+            # On a terminal, overwrite the running token count.
+            print(f"\r{message}{' ' * 10}" if self._tty else message, file=sys.stderr)
 
     def tokens(self, count: int) -> None:
         if not self.quiet and self._tty and count % 20 == 0:

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from ..edits import plan_patch
 from ..edits.types import HunkFailure, PatchResult
 from ..store import Run
+from .context import gather_context
 from .host import Applier, Host, WorkflowError
 from .model_call import ask
 
@@ -96,16 +97,11 @@ async def _spec(host: Host, prompt: str | None, run_id: str | None) -> tuple[Run
 
 
 async def _workspace_context(host: Host, spec: str) -> str:
-    """A repo map of existing code, or '' for an empty workspace."""
-    from ..context.walk import walk_sources
-
-    if not await asyncio.to_thread(walk_sources, host.root):
-        return ""
-    from .context import gather_context
-
+    """A repo map of existing code ranked towards the spec, or '' for an empty workspace."""
     host.progress.phase("reading the workspace")
-    result = await gather_context(host.root, task=spec, budget=CONTEXT_BUDGET, buffers=host.buffers)
-    return result.text
+    result = await asyncio.to_thread(gather_context, host.root, task=spec, budget=CONTEXT_BUDGET,
+                                     open_files=list(host.buffers))
+    return result.text if result.files else ""
 
 
 async def _ask_for_changes(host: Host, run: Run, messages: list, usage: dict) -> PatchResult:

@@ -1,0 +1,76 @@
+"""`codegen clarify`, `codegen generate` and `codegen replay` as a user runs them."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+from codegen_server.model.scripted_server import ScriptStep
+from tests.support.answers import CALC_FILES, CALC_PROJECT, CLARIFY_QUESTIONS, NOTHING_TO_CLARIFY
+
+
+def codegen(*args: str, env: dict, cwd=None, timeout: float = 120) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "codegen_server.cli", *args], env=env, cwd=cwd,
+                          capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL)
+
+
+def env_for(base_url: str | None) -> dict:
+    env = {k: v for k, v in os.environ.items() if not k.endswith("API_KEY") and not k.startswith("OPENAI_")}
+    if base_url:
+        env.update(OPENAI_BASE_URL=base_url, CODEGEN_MODEL="scripted-model")
+    return env
+
+
+def test_clarify_answer_then_generate(tmp_path, scripted_model):
+    model = scripted_model([ScriptStep(content=CLARIFY_QUESTIONS), ScriptStep(content=NOTHING_TO_CLARIFY),
+                            ScriptStep(content=CALC_PROJECT)])
+    env = env_for(model.base_url)
+    asked = codegen("clarify", "a calculator", "--root", str(tmp_path), "--json", env=env)
+    assert asked.returncode == 0, asked.stderr
+    first = json.loads(asked.stdout)
+    assert len(first["questions"]) == 2 and not first["done"]
+    answered = codegen("clarify", "--run", first["runId"], "--answer", "all four", "--answer", "both",
+                       "--root", str(tmp_path), "--json", env=env)
+    assert json.loads(answered.stdout)["done"] is True
+    generated = codegen("generate", "--run", first["runId"], "--root", str(tmp_path), env=env)
+    assert generated.returncode == 0, generated.stderr
+    assert all((tmp_path / p).is_file() for p in CALC_FILES)
+
+
+def test_dry_run_prints_the_diff_and_writes_nothing(tmp_path, scripted_model):
+    model = scripted_model([ScriptStep(content=CALC_PROJECT)])
+    done = codegen("generate", "a calculator", "--dry-run", "--root", str(tmp_path), env=env_for(model.base_url))
+    assert done.returncode == 0 and "+++ b/calc/ops.py" in done.stdout
+    assert not (tmp_path / "calc").exists()
+
+
+def test_no_model_is_one_clear_line_and_exit_1(tmp_path):
+    done = codegen("generate", "a calculator", "--root", str(tmp_path), env=env_for(None))
+    assert done.returncode == 1
+    assert done.stderr.splitlines()[-1].startswith("codegen: No model is configured")
+    assert "Traceback" not in done.stderr
+
+
+def test_replay_reproduces_a_recorded_run(tmp_path, scripted_model):
+    model = scripted_model([ScriptStep(content=CALC_PROJECT)])
+    first = tmp_path / "first"
+    first.mkdir()
+    assert codegen("generate", "a calculator", "--root", str(first), env=env_for(model.base_url)).returncode == 0
+    [run_dir] = (first / ".codegen" / "runs").iterdir()
+
+    replay = subprocess.Popen([sys.executable, "-m", "codegen_server.cli", "replay", str(run_dir)],
+                              stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env_for(None))
+    try:
+        line = replay.stdout.readline().strip()
+        assert line.startswith("OPENAI_BASE_URL=http://127.0.0.1:")
+        second = tmp_path / "second"
+        second.mkdir()
+        again = codegen("generate", "a calculator", "--root", str(second), env=env_for(line.split("=", 1)[1]))
+        assert again.returncode == 0, again.stderr
+    finally:
+        replay.terminate()
+        replay.wait(timeout=10)
+    for path in CALC_FILES:
+        assert (second / path).read_bytes() == (first / path).read_bytes()
