@@ -1,0 +1,53 @@
+"""Shared fixtures: a small real-looking workspace to patch."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+APP = '''\
+"""Inventory service."""
+
+import logging
+
+log = logging.getLogger(__name__)
+
+
+class Inventory:
+    def __init__(self):
+        self.items = {}
+
+    def add(self, name, count=1):
+        if count <= 0:
+            raise ValueError("count must be positive")
+        self.items[name] = self.items.get(name, 0) + count
+        log.info("added %s x%d", name, count)
+
+    def remove(self, name, count=1):
+        have = self.items.get(name, 0)
+        if count > have:
+            raise KeyError(name)
+        self.items[name] = have - count
+        if self.items[name] == 0:
+            del self.items[name]
+
+    def total(self):
+        return sum(self.items.values())
+
+
+def main():
+    inv = Inventory()
+    inv.add("apple", 3)
+    inv.remove("apple")
+    print(inv.total())
+'''
+
+
+@pytest.fixture
+def ws(tmp_path: Path) -> Path:
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "app.py").write_text(APP, encoding="utf-8")
+    (tmp_path / "README.md").write_text("# Inventory\n\nTracks items.\n", encoding="utf-8")
+    return tmp_path
+
