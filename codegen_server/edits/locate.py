@@ -262,28 +262,32 @@ def locate_hunk(hunk: Hunk, file_lines: list[str]) -> Located | NotLocated:
     searched = "\n".join(t for op, t in hunk.lines if op != "+")
     ambiguous: NotLocated | None = None
 
+    elided_removal = False
     for hunk_lines in _interpretations(hunk, set(index)):
-        before = [(i, t) for i, (op, t) in enumerate(hunk_lines) if op in (" ", "-", ".")]
-        if any(op == "-" and _is_elision(t) and t.strip() for op, t in hunk_lines):
-            return NotLocated("an elision ('...') among removed lines does not say which lines to remove", searched)
+        # Exact matching reads "..." literally (it is real code in Python stubs); only the
+        # flexible match treats it as an elision.
+        literal = [(" " if op == "." else op, t) for op, t in hunk_lines]
+        before = [(i, t) for i, (op, t) in enumerate(literal) if op in (" ", "-")]
         if not any(t.strip() for _, t in before):
             if not before and not any(l.strip() for l in file_lines):
                 added = [t for op, t in hunk_lines if op == "+"]
                 return Located(0, len(file_lines), added, [None] * len(added))
             return NotLocated("the hunk has no context or removed lines to locate it by", searched)
 
-        candidates: list[dict[int, int]] = []
-        exact = False
-        if not any(op == "." for op, _ in hunk_lines):
-            found = _exact_candidates([t for _, t in before], file_lines, index)
+        found = _exact_candidates([t for _, t in before], file_lines, index)
+        if found:
+            lines_used = literal
             candidates = [{i: f for (i, _), f in zip(before, c)} for c in found]
-            exact = bool(candidates)
-        if not candidates:
+        elif any(op == "-" and t.strip() and _is_elision(t) for op, t in hunk_lines):
+            elided_removal = True
+            continue
+        else:
+            lines_used = hunk_lines
             candidates = _flexible_candidates(hunk_lines, file_lines, nonblank, nb_index)
         placed: list[tuple[Located, int]] = []
         for mapping in candidates:
-            shift = ("", "") if exact else _indent_shift(hunk_lines, mapping, file_lines)
-            built = _build(hunk_lines, mapping, file_lines, shift) if shift is not None else None
+            shift = ("", "") if found else _indent_shift(lines_used, mapping, file_lines)
+            built = _build(lines_used, mapping, file_lines, shift) if shift is not None else None
             if built is not None:
                 placed.append((built, built.start))
         if not placed:
@@ -294,6 +298,8 @@ def locate_hunk(hunk: Hunk, file_lines: list[str]) -> Located | NotLocated:
             break
         return placed[choice][0]
 
+    if elided_removal and ambiguous is None:
+        return NotLocated("an elision ('...') among removed lines does not say which lines to remove", searched)
     if ambiguous is not None:
         return ambiguous
     closest, line_no = _closest(searched.split("\n"), file_lines, index)

@@ -20,6 +20,8 @@ _PLACEHOLDER = re.compile(
     re.IGNORECASE,
 )
 
+_BOM = "\ufeff"
+
 
 class _Workspace:
     """Current text of every touched path while the answer's sections are applied in order."""
@@ -72,7 +74,8 @@ def _apply_hunks(
     path: str, hunks: list[Hunk], text: str, salvage: bool
 ) -> tuple[str | None, list[HunkFailure]]:
     """New text after the hunks (None when nothing applied), and the hunks that failed."""
-    doc = TextLines.from_text(text)
+    bom = _BOM if text.startswith(_BOM) else ""  # models never write the BOM; match without it, keep it
+    doc = TextLines.from_text(text[len(bom):])
     failures: list[HunkFailure] = []
     placed: list[tuple[Located, Hunk]] = []
     for hunk in hunks:
@@ -113,7 +116,7 @@ def _apply_hunks(
                 final_newline = True
     lines += doc.lines[cursor:]
     eols += doc.eols[cursor:]
-    return TextLines(lines, eols, final_newline, doc.eol).render(), failures
+    return bom + TextLines(lines, eols, final_newline, doc.eol).render(), failures
 
 
 def _created_text(fp: FilePatch) -> str:
@@ -128,11 +131,12 @@ def _match_eol(new_text: str, like: str | None) -> str:
     """Give a model-written text the line endings (and final-newline state) of the file it replaces."""
     if not like:
         return new_text
+    bom = _BOM if like.startswith(_BOM) and not new_text.startswith(_BOM) else ""
     doc = TextLines.from_text(like)
     out = TextLines.from_text(new_text)
     out.eols = [""] * len(out.eols)
     out.eol, out.final_newline = doc.eol, doc.final_newline
-    return out.render()
+    return bom + out.render()
 
 
 def _whole_file(ws: _Workspace, fp: FilePatch, rel: str) -> HunkFailure | None:
