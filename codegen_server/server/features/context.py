@@ -1,0 +1,91 @@
+"""codegen.context, and the document sync that keeps the context index current while typing."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+from lsprotocol import types
+from pygls.exceptions import JsonRpcInvalidParams
+from pygls.uris import to_fs_path
+
+from ...context import engine_for
+from ...workflows.context import DEFAULT_BUDGET, gather_context
+from ..app import CodegenServer
+from ..arguments import command_object, get_int, get_str, get_str_list
+
+CONTEXT = "codegen.context"
+
+
+def _line_range(args: dict[str, Any]) -> tuple[int, int] | None:
+    """An LSP range (0-based lines) as the engine's 1-based inclusive line range."""
+    value = args.get("range")
+    if value is None:
+        return None
+    try:
+        start, end = int(value["start"]["line"]), int(value["end"]["line"])
+    except (TypeError, KeyError, ValueError):
+        raise JsonRpcInvalidParams(f"{CONTEXT}: `range` must be an LSP Range") from None
+    if start < 0 or end < start:
+        raise JsonRpcInvalidParams(f"{CONTEXT}: `range` must start at or before its end")
+    return start + 1, end + 1
+
+
+def _workspace_path(ls: CodegenServer, uri: str) -> tuple[Path, str] | None:
+    """(root, path inside it) for a document under the editor's workspace, else None."""
+    if not ls.workspace.root_path:
+        return None
+    path = to_fs_path(uri)
+    if path is None:
+        return None
+    root = Path(ls.workspace.root_path).resolve()
+    try:
+        return root, Path(path).resolve().relative_to(root).as_posix()
+    except ValueError:
+        return None
+
+
+def register(server: CodegenServer) -> None:
+    @server.command(CONTEXT)
+    async def context_command(ls: CodegenServer, *arguments: Any) -> dict:
+        """`{task?, uri?, range?, budget?, testOutput?, root?}` → `{text, tokens, files, timings, ...}`."""
+        args = dict(command_object(CONTEXT, arguments))
+        root = ls.workspace_root(get_str(CONTEXT, args, "root"))
+        uri = get_str(CONTEXT, args, "uri")
+        path = to_fs_path(uri) if uri else None
+        line_range = _line_range(args)
+        if line_range and not path:
+            raise JsonRpcInvalidParams(f"{CONTEXT}: `range` needs `uri`")
+        open_files = [rel for rel in ls.open_buffers(root)]
+        result = await asyncio.to_thread(
+            gather_context, root,
+            task=get_str(CONTEXT, args, "task") or "",
+            path=path, line_range=line_range,
+            test_output=get_str(CONTEXT, args, "testOutput"),
+            open_files=open_files + get_str_list(CONTEXT, args, "openFiles"),
+            budget=get_int(CONTEXT, args, "budget", DEFAULT_BUDGET),
+        )
+        return result.to_dict()
+
+    # pygls updates its own copy of each document first; we then hand the full text to the
+    # index, which re-parses only that file, incrementally from its previous tree.
+    def sync(ls: CodegenServer, uri: str) -> None:
+        located = _workspace_path(ls, uri)
+        if located is not None:
+            root, rel = located
+            engine_for(root).update_document(rel, ls.workspace.get_text_document(uri).source)
+
+    @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
+    def on_open(ls: CodegenServer, params: types.DidOpenTextDocumentParams) -> None:
+        sync(ls, params.text_document.uri)
+
+    @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
+    def on_change(ls: CodegenServer, params: types.DidChangeTextDocumentParams) -> None:
+        sync(ls, params.text_document.uri)
+
+    @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
+    def on_close(ls: CodegenServer, params: types.DidCloseTextDocumentParams) -> None:
+        located = _workspace_path(ls, params.text_document.uri)
+        if located is not None:
+            engine_for(located[0]).close_document(located[1])
