@@ -1,0 +1,82 @@
+"""`codegen apply` as a user runs it: a real subprocess, real files, exit codes 0 / 1 / 2."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+# Runs the apply subcommand module through argparse exactly as `codegen` wires it, without
+# depending on the other subcommands being importable.
+RUNNER = """
+import argparse, sys
+from codegen_server.cli import apply
+parser = argparse.ArgumentParser(prog="codegen")
+apply.add_parser(parser.add_subparsers(dest="command"))
+args = parser.parse_args(sys.argv[1:])
+sys.exit(args.func(args))
+"""
+
+GOOD = "--- a/app.py\n+++ b/app.py\n@@ ... @@\n def f():\n-    return 1\n+    return 2\n"
+BAD = "--- a/app.py\n+++ b/app.py\n@@ ... @@\n def g():\n-    return 1\n+    return 2\n"
+
+
+def codegen(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-c", RUNNER, "apply", *args], input=stdin,
+                          capture_output=True, text=True, timeout=60)
+
+
+def workspace(tmp_path: Path) -> Path:
+    tmp_path.mkdir(exist_ok=True)
+    (tmp_path / "app.py").write_text("def f():\n    return 1\n")
+    return tmp_path
+
+
+def test_apply_from_file_exit_0(tmp_path: Path) -> None:
+    root = workspace(tmp_path / "ws")
+    patch = tmp_path / "fix.patch"
+    patch.write_text(GOOD)
+    proc = codegen(str(patch), "--root", str(root))
+    assert proc.returncode == 0, proc.stderr
+    assert "+    return 2" in proc.stdout
+    assert (root / "app.py").read_text() == "def f():\n    return 2\n"
+
+
+def test_apply_from_stdin_json(tmp_path: Path) -> None:
+    root = workspace(tmp_path)
+    proc = codegen("-", "--root", str(root), "--json", stdin=GOOD)
+    assert proc.returncode == 0, proc.stderr
+    out = json.loads(proc.stdout)
+    assert out["applied"] is True and out["files"] == [{"path": "app.py", "action": "modify"}]
+
+
+def test_dry_run_writes_nothing(tmp_path: Path) -> None:
+    root = workspace(tmp_path)
+    proc = codegen("-", "--root", str(root), "--dry-run", stdin=GOOD)
+    assert proc.returncode == 0 and "+    return 2" in proc.stdout
+    assert (root / "app.py").read_text() == "def f():\n    return 1\n"
+
+
+def test_refused_exit_1_with_report(tmp_path: Path) -> None:
+    root = workspace(tmp_path)
+    proc = codegen("-", "--root", str(root), stdin=BAD)
+    assert proc.returncode == 1
+    assert "app.py hunk 1" in proc.stdout and "def g():" in proc.stdout and "closest lines" in proc.stdout
+    assert "nothing was written" in proc.stderr
+    assert (root / "app.py").read_text() == "def f():\n    return 1\n"
+    js = codegen("-", "--root", str(root), "--json", stdin=BAD)
+    assert js.returncode == 1 and json.loads(js.stdout)["failures"][0]["path"] == "app.py"
+
+
+def test_unsafe_path_exit_1(tmp_path: Path) -> None:
+    root = workspace(tmp_path / "ws")
+    proc = codegen("-", "--root", str(root), stdin="--- /dev/null\n+++ b/../evil.txt\n@@ -0,0 +1 @@\n+x\n")
+    assert proc.returncode == 1 and "evil.txt" in proc.stderr
+    assert not (tmp_path / "evil.txt").exists()
+
+
+def test_usage_errors_exit_2(tmp_path: Path) -> None:
+    assert codegen().returncode == 2
+    assert codegen(str(tmp_path / "missing.patch"), "--root", str(tmp_path)).returncode == 2
+    assert codegen("-", "--root", str(tmp_path / "nope"), stdin=GOOD).returncode == 2
