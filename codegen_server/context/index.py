@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 import threading
 import time
 from collections import OrderedDict
@@ -16,6 +17,8 @@ from .languages import QUERY_DIR, language_for_path
 from .store import FileRecord
 from .tags import FileTags, extract, parse
 from .walk import MAX_FILE_BYTES, looks_generated_or_binary, walk_sources
+
+log = logging.getLogger(__name__)
 
 MAX_OPEN_TREES = 64  # syntax trees kept for incremental re-parsing of edited documents
 
@@ -133,7 +136,10 @@ class WorkspaceIndex:
                 self.generation += 1
             records = dict(self._records)
         if changed or not store.cache_path(self.root).exists():
-            store.save(self.root, self._digest, records)
+            try:
+                store.save(self.root, self._digest, records)
+            except OSError as error:  # a read-only workspace still gets an in-memory index
+                log.warning("cannot write the context index cache under %s: %s", self.root, error)
         definitions = sum(len(r.tags.definitions) for r in records.values())
         return IndexStats(len(records), parsed, reused, removed, definitions, time.perf_counter() - started)
 

@@ -162,8 +162,8 @@ def focus_from_text(graph: Graph, text: str, weight: float = 1.0) -> Focus:
     lowered = {word.lower() for word in IDENTIFIER.findall(text)}
     for token in PATHLIKE.findall(text):
         token = token.strip("./\\").replace("\\", "/")
-        if not token:
-            continue
+        if "/" not in token and "." not in token:
+            continue  # a bare word; handled with the path parts below
         dotted = token.replace(".", "/")
         for path in graph.files:
             if path == token or path.endswith("/" + token):

@@ -145,3 +145,10 @@ def test_compute_edit_describes_the_change() -> None:
     changed = big[:9000] + b"X" + big[9001:]
     edit = compute_edit(big, changed)
     assert (edit["start_byte"], edit["old_end_byte"], edit["new_end_byte"]) == (9000, 9001, 9001)
+
+
+def test_read_only_workspace_still_indexes(tmp_path: Path) -> None:
+    write(tmp_path, "a.py", "def alpha(): pass\n")
+    write(tmp_path, ".codegen", "a file where the cache folder would go")  # the cache cannot be written
+    stats = WorkspaceIndex(tmp_path).refresh()
+    assert stats.files == 1 and stats.definitions == 1
