@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import shlex
 import tempfile
 import xml.etree.ElementTree as ET
 from collections.abc import Sequence
@@ -58,7 +57,7 @@ async def run_tests(
     if command.report == "go-json":
         output = render_go_output(output)
     run = TestRun(
-        command=command.display() if argv is None else shlex.join(argv),
+        command=command.display(),
         exit_code=result.exit_code,
         passed=parsed.passed,
         failed=parsed.failed,
@@ -129,7 +128,8 @@ def _js_selection(only: Sequence[str]) -> list[str]:
         return []
     files = dict.fromkeys(i.split(" > ")[0] for i in only)
     names = [" ".join(i.split(" > ")[1:]) for i in only]
-    return [*files, "-t", "|".join(re.escape(n) for n in names if n)]
+    pattern = "|".join(re.escape(n) for n in names if n)
+    return [*files, "-t", pattern] if pattern else [*files]
 
 
 def _npm_separator(argv: list[str]) -> list[str]:

@@ -4,7 +4,6 @@ capped, secrets stay out."""
 from __future__ import annotations
 
 import asyncio
-import os
 import sys
 import textwrap
 from pathlib import Path
