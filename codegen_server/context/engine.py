@@ -11,7 +11,8 @@ from pathlib import Path
 from .failures import TestFailure, parse_test_output
 from .focus import Section, failure_context, range_context
 from .index import IndexStats, WorkspaceIndex
-from .rank import Focus, Graph, build_graph, focus_from_text, rank
+from .rank import Graph, Ranking, build_graph, focus_from_text, rank
+from .store import FileRecord
 from .repomap import build_repo_map
 from .tokens import count_tokens, truncate_to_budget
 
@@ -143,7 +144,9 @@ class ContextEngine:
         titles = [s.title for s in sections] + ([MAP_TITLE[3:]] if map_files else [])
         return ContextResult(text, tokens, budget, files, timings, titles, failures)
 
-    def _fit(self, records, graph: Graph, ranking, focused: str, budget: int) -> tuple[str, list[str]]:
+    def _fit(
+        self, records: dict[str, FileRecord], graph: Graph, ranking: Ranking, focused: str, budget: int
+    ) -> tuple[str, list[str]]:
         """Focused text plus the biggest repo map that keeps the whole within budget."""
         prefix = focused + "\n\n" if focused else ""
         remaining = budget - count_tokens(prefix + MAP_TITLE + "\n")

@@ -48,7 +48,7 @@ class Graph:
     cand_name: np.ndarray
     cand_parent_name: np.ndarray  # name id of the enclosing definition, or of itself at top level
     cand_weight: np.ndarray  # prior: plain constants and private names matter less
-    defs_per_file: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    defs_per_file: np.ndarray  # candidates per file
 
 
 # Calls like super(), len() or type() mostly mean the builtin, not a same-named method here.
