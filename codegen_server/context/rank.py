@@ -22,6 +22,7 @@ ITERATIONS = 40
 MAX_DEFINERS = 40  # names defined in more files than this are too ambiguous to link
 NESTED_PARENT_KINDS = frozenset({"function", "method"})  # definitions inside these are internals
 MENTION_BOOST = 10.0
+WEAK_MENTION_BOOST = 2.0
 FOCUS_EDGE_BOOST = 10.0
 LOW_PRIOR_KINDS = frozenset({"constant", "field", "macro", "prototype"})
 
@@ -144,6 +145,8 @@ class Focus:
 
     files: dict[str, float] = field(default_factory=dict)  # path -> weight
     identifiers: set[str] = field(default_factory=set)
+    # Plain lowercase words ("valid", "tokens") that happen to be defined names: maybe prose.
+    weak_identifiers: set[str] = field(default_factory=set)
 
 
 IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]{2,}")
@@ -158,7 +161,11 @@ def focus_from_text(graph: Graph, text: str, weight: float = 1.0) -> Focus:
     # Words inside file paths ("django/db/models/query.py") name files, not definitions.
     prose = re.sub(r"\S*[/\\]\S*|\S+\.(?:py|pyi|js|jsx|mjs|ts|tsx|go|rs|java|c|h|cc|cpp|hpp)\b", " ", text)
     words = set(IDENTIFIER.findall(prose))
-    focus.identifiers = {word for word in words if word in graph.name_ids}
+    quoted = set(re.findall(r"`([A-Za-z_][A-Za-z0-9_]*)", prose))
+    for word in words:
+        if word in graph.name_ids:
+            looks_like_code = word in quoted or "_" in word or not word.islower() or any(c.isdigit() for c in word)
+            (focus.identifiers if looks_like_code else focus.weak_identifiers).add(word)
     lowered = {word.lower() for word in IDENTIFIER.findall(text)}
     for token in PATHLIKE.findall(text):
         token = token.strip("./\\").replace("\\", "/")
@@ -206,6 +213,10 @@ def rank(graph: Graph, focus: Focus) -> Ranking:
     personal = personal / personal.sum() if personal.sum() > 0 else np.full(n, 1.0 / n)
 
     weights = graph.edge_weight.copy()
+    if focus.weak_identifiers:
+        weak = np.zeros(len(graph.names), dtype=bool)
+        weak[[graph.name_ids[name] for name in focus.weak_identifiers]] = True
+        weights[weak[graph.edge_name]] *= WEAK_MENTION_BOOST
     if focus.identifiers:
         mentioned = np.zeros(len(graph.names), dtype=bool)
         mentioned[[graph.name_ids[name] for name in focus.identifiers]] = True
@@ -240,7 +251,9 @@ def rank(graph: Graph, focus: Focus) -> Ranking:
         if path in graph.file_ids:
             file_focus[graph.file_ids[path]] = weight
     # Definitions in the files the task is about come first, in their own order.
-    scores = scores + 0.5 * top * file_focus[graph.cand_file] * graph.cand_weight
+    scores = scores + top * file_focus[graph.cand_file] * graph.cand_weight
+    if focus.weak_identifiers:
+        scores = np.where(weak[graph.cand_name], scores * WEAK_MENTION_BOOST, scores)
     if focus.identifiers:
         mentioned = np.zeros(len(graph.names), dtype=bool)
         mentioned[[graph.name_ids[name] for name in focus.identifiers]] = True

@@ -168,3 +168,14 @@ def test_cli_errors(shop: Path) -> None:
     assert missing.returncode == 1 and "not a folder" in missing.stderr
     bad = run_cli("--root", str(shop), "--file", "shop/cart.py", "--lines", "9-2")
     assert bad.returncode == 1 and "bad line range" in bad.stderr
+
+
+def test_task_words_that_look_like_code_weigh_more(shop: Path) -> None:
+    from codegen_server.context.rank import focus_from_text
+
+    engine = ContextEngine(shop)
+    engine.refresh()
+    focus = focus_from_text(engine.graph(), "the total is wrong after apply_discount in `checkout`; see shop/models.py")
+    assert focus.identifiers == {"apply_discount", "checkout"}
+    assert focus.weak_identifiers == {"total"}
+    assert focus.files["shop/models.py"] == 1.0
