@@ -247,17 +247,32 @@ def _choose(starts: list[int], hint: int | None) -> tuple[int | None, str]:
     )
 
 
-def locate_hunk(hunk: Hunk, file_lines: list[str]) -> Located | NotLocated:
+@dataclass
+class FileIndex:
+    """Where each stripped line occurs, built once per file and shared by its hunks."""
+
+    index: dict[str, list[int]]
+    nonblank: list[int]  # file line numbers of the non-blank lines
+    nb_index: dict[str, list[int]]  # stripped line -> positions in ``nonblank``
+
+    @classmethod
+    def build(cls, file_lines: list[str]) -> "FileIndex":
+        index: dict[str, list[int]] = {}
+        nonblank: list[int] = []
+        nb_index: dict[str, list[int]] = {}
+        for n, line in enumerate(file_lines):
+            key = line.strip()
+            index.setdefault(key, []).append(n)
+            if key:
+                nb_index.setdefault(key, []).append(len(nonblank))
+                nonblank.append(n)
+        return cls(index, nonblank, nb_index)
+
+
+def locate_hunk(hunk: Hunk, file_lines: list[str], file_index: FileIndex | None = None) -> Located | NotLocated:
     """Place ``hunk`` in ``file_lines`` (contents without line endings)."""
-    index: dict[str, list[int]] = {}
-    nonblank: list[int] = []
-    nb_index: dict[str, list[int]] = {}
-    for n, line in enumerate(file_lines):
-        key = line.strip()
-        index.setdefault(key, []).append(n)
-        if key:
-            nb_index.setdefault(key, []).append(len(nonblank))
-            nonblank.append(n)
+    fi = file_index or FileIndex.build(file_lines)
+    index, nonblank, nb_index = fi.index, fi.nonblank, fi.nb_index
     hint = hunk.old_start - 1 if hunk.old_start else None
     searched = "\n".join(t for op, t in hunk.lines if op != "+")
     ambiguous: NotLocated | None = None

@@ -6,7 +6,7 @@ import re
 from collections.abc import Mapping
 from pathlib import Path
 
-from codegen_server.edits.locate import Located, NotLocated, locate_hunk
+from codegen_server.edits.locate import FileIndex, Located, NotLocated, locate_hunk
 from codegen_server.edits.parse import FilePatch, Hunk, parse_answer
 from codegen_server.edits.paths import normalize_rel_path, read_workspace_text, resolve_inside
 from codegen_server.edits.render import render_diff
@@ -35,8 +35,8 @@ class _Workspace:
 
     def text(self, rel: str) -> str | None:
         if rel not in self.current:
-            resolve_inside(self.root, rel)
             if rel in self.buffers:
+                resolve_inside(self.root, rel)
                 text: str | None = self.buffers[rel]
                 if len(text.encode("utf-8")) > self.limits.max_file_bytes:
                     raise EditError(f"file too large to edit: {rel!r} (limit {self.limits.max_file_bytes} bytes)")
@@ -78,8 +78,9 @@ def _apply_hunks(
     doc = TextLines.from_text(text[len(bom):])
     failures: list[HunkFailure] = []
     placed: list[tuple[Located, Hunk]] = []
+    file_index = FileIndex.build(doc.lines)
     for hunk in hunks:
-        result = locate_hunk(hunk, doc.lines)
+        result = locate_hunk(hunk, doc.lines, file_index)
         if isinstance(result, NotLocated):
             failures.append(HunkFailure(path, hunk.index, hunk.header, result.reason, result.searched, result.closest, result.closest_line))
         else:

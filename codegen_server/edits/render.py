@@ -10,15 +10,58 @@ from codegen_server.edits.types import FileChange
 _NO_EOL = "\\ No newline at end of file\n"
 
 
-def _diff_lines(old: str, new: str, old_name: str, new_name: str) -> list[str]:
+def _opcodes(a: list[str], b: list[str]) -> list[tuple[str, int, int, int, int]]:
+    """difflib opcodes, with the common head and tail trimmed first: matching is the slow part."""
+    p = 0
+    limit = min(len(a), len(b))
+    while p < limit and a[p] == b[p]:
+        p += 1
+    s = 0
+    while s < limit - p and a[len(a) - 1 - s] == b[len(b) - 1 - s]:
+        s += 1
+    middle = difflib.SequenceMatcher(None, a[p : len(a) - s], b[p : len(b) - s]).get_opcodes()
+    ops = [("equal", 0, p, 0, p)] + [(t, i1 + p, i2 + p, j1 + p, j2 + p) for t, i1, i2, j1, j2 in middle]
+    ops.append(("equal", len(a) - s, len(a), len(b) - s, len(b)))
+    merged: list[tuple[str, int, int, int, int]] = []
+    for op in ops:
+        if op[1] == op[2] and op[3] == op[4]:
+            continue
+        if merged and op[0] == "equal" and merged[-1][0] == "equal":
+            merged[-1] = ("equal", merged[-1][1], op[2], merged[-1][3], op[4])
+        else:
+            merged.append(op)
+    return merged or [("equal", 0, 0, 0, 0)]
+
+
+def _range(start: int, length: int) -> str:
+    first = start + 1 if length else start
+    return f"{first}" if length == 1 else f"{first},{length}"
+
+
+def _line(prefix: str, text: str) -> list[str]:
+    return [prefix + text] if text.endswith("\n") else [prefix + text + "\n", _NO_EOL]
+
+
+def _diff_lines(old: str, new: str, old_name: str, new_name: str, context: int = 3) -> list[str]:
     a = old.splitlines(keepends=True)
     b = new.splitlines(keepends=True)
-    out: list[str] = []
-    for line in difflib.unified_diff(a, b, old_name, new_name, n=3):
-        if line.endswith("\n"):
-            out.append(line)
-        else:
-            out += [line + "\n", _NO_EOL]  # a last line without newline, marked as git does
+    if a == b:
+        return []
+    matcher = difflib.SequenceMatcher(None, a, b)
+    matcher.opcodes = _opcodes(a, b)  # get_grouped_opcodes reuses cached opcodes
+    out = [f"--- {old_name}\n", f"+++ {new_name}\n"]
+    for group in matcher.get_grouped_opcodes(context):
+        i1, i2, j1, j2 = group[0][1], group[-1][2], group[0][3], group[-1][4]
+        out.append(f"@@ -{_range(i1, i2 - i1)} +{_range(j1, j2 - j1)} @@\n")
+        for tag, a1, a2, b1, b2 in group:
+            if tag == "equal":
+                for text in a[a1:a2]:
+                    out += _line(" ", text)
+                continue
+            for text in a[a1:a2]:
+                out += _line("-", text)
+            for text in b[b1:b2]:
+                out += _line("+", text)
     return out
 
 
@@ -42,6 +85,5 @@ def render_diff(changes: Sequence[FileChange]) -> str:
             out.append("deleted file mode 100644\n")
         elif ch.kind == "rename":
             out += [f"rename from {ch.path}\n", f"rename to {new_path}\n"]
-        body = _diff_lines(ch.old_text or "", ch.new_text or "", old_name, new_name)
-        out += body
+        out += _diff_lines(ch.old_text or "", ch.new_text or "", old_name, new_name)
     return "".join(out)

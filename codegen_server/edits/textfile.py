@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+
+_EOL = re.compile(r"(\r\n|\n|\r)")
 
 
 @dataclass
@@ -17,25 +20,15 @@ class TextLines:
 
     @classmethod
     def from_text(cls, text: str) -> "TextLines":
-        raw = text.splitlines(keepends=True)
-        # str.splitlines also splits on \x0b, \x1c, \u2028 ...; only \n, \r\n and \r end a line in a file.
-        lines: list[str] = []
-        eols: list[str] = []
-        buf = ""
-        for piece in raw:
-            buf += piece
-            for ending in ("\r\n", "\n", "\r"):
-                if buf.endswith(ending):
-                    lines.append(buf[: -len(ending)])
-                    eols.append(ending)
-                    buf = ""
-                    break
-        if buf:
-            lines.append(buf)
+        # Only \n, \r\n and \r end a line in a file (str.splitlines also splits on \x0c, \u2028, ...).
+        parts = _EOL.split(text)
+        lines, eols = parts[0::2], parts[1::2]
+        if lines and lines[-1] == "":
+            lines.pop()  # the text ended with a line ending
+        else:
             eols.append("")
-        crlf = sum(1 for e in eols if e == "\r\n")
-        lf = sum(1 for e in eols if e == "\n")
-        eol = "\r\n" if crlf > lf else "\n"
+        crlf = eols.count("\r\n")
+        eol = "\r\n" if crlf > eols.count("\n") else "\n"
         return cls(lines, eols, not text or text.endswith(("\n", "\r")), eol)
 
     def render(self) -> str:

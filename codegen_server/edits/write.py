@@ -14,10 +14,10 @@ from codegen_server.edits.types import EditError, FileChange
 def _temp_beside(target: Path, data: bytes, mode: int | None) -> Path:
     fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".codegen-tmp", dir=target.parent)
     try:
+        # No fsync, like git and editors: the rename makes the swap atomic for every reader;
+        # surviving power loss mid-write is not promised.
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
         if mode is not None:
             os.chmod(name, mode)
     except BaseException:
