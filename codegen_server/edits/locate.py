@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import difflib
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import cached_property
 
 from codegen_server.edits.parse import Hunk
 
@@ -51,7 +53,7 @@ def _is_elision(text: str) -> bool:
     return bool(_ELISION.match(text.strip()))
 
 
-def _interpretations(hunk: Hunk, file_keys: set[str]) -> list[list[_Line]]:
+def _interpretations(hunk: Hunk, fi: "FileIndex") -> Iterator[list[_Line]]:
     """The plain reading of the hunk, then (if different) the reading where interior lines that
     look like context but exist nowhere in the file are added lines that lost their "+"
     (a space-indented line that lost its "+" reads as context one space shorter)."""
@@ -64,9 +66,11 @@ def _interpretations(hunk: Hunk, file_keys: set[str]) -> list[list[_Line]]:
             op = "."
         plain.append((op, text))
     # Only lines with real (non-blank) context or removed lines on both sides are reread.
+    yield plain
     before_idx = [i for i, (op, t) in enumerate(plain) if op in (" ", "-") and t.strip()]
     if len(before_idx) < 2:
-        return [plain]
+        return
+    file_keys = fi.stripped
     first, last = before_idx[0], before_idx[-1]
     repaired = list(plain)
     changed = False
@@ -79,21 +83,27 @@ def _interpretations(hunk: Hunk, file_keys: set[str]) -> list[list[_Line]]:
         if text.strip() not in file_keys:
             repaired[i] = ("+", text if op == "?" else " " + text)
             changed = True
-    return [plain, repaired] if changed else [plain]
+    if changed:
+        yield repaired
 
 
 def _indent(text: str) -> str:
     return text[: len(text) - len(text.lstrip())]
 
 
-def _exact_candidates(before: list[str], file_lines: list[str], index: dict[str, list[int]]) -> list[list[int]]:
+def _exact_candidates(before: list[str], rkeys: list[str]) -> list[list[int]]:
+    """Every place where the lines appear verbatim (trailing whitespace ignored)."""
     keys = [b.rstrip() for b in before]
     out: list[list[int]] = []
-    n = len(keys)
-    for start in index.get(keys[0].strip(), []):
-        if start + n <= len(file_lines) and all(file_lines[start + k].rstrip() == keys[k] for k in range(n)):
+    n, first = len(keys), keys[0]
+    start = -1
+    while True:
+        try:
+            start = rkeys.index(first, start + 1)  # a C-speed scan beats building a dict per file
+        except ValueError:
+            return out
+        if rkeys[start : start + n] == keys:
             out.append(list(range(start, start + n)))
-    return out
 
 
 def _flexible_candidates(
@@ -247,38 +257,47 @@ def _choose(starts: list[int], hint: int | None) -> tuple[int | None, str]:
     )
 
 
-@dataclass
 class FileIndex:
-    """Where each stripped line occurs, built once per file and shared by its hunks."""
+    """Lookups over one file's lines, shared by its hunks; the costly ones built on first use."""
 
-    index: dict[str, list[int]]
-    nonblank: list[int]  # file line numbers of the non-blank lines
-    nb_index: dict[str, list[int]]  # stripped line -> positions in ``nonblank``
+    def __init__(self, file_lines: list[str]) -> None:
+        self.rkeys = [line.rstrip() for line in file_lines]
 
-    @classmethod
-    def build(cls, file_lines: list[str]) -> "FileIndex":
+    @cached_property
+    def stripped(self) -> set[str]:
+        return {k.strip() for k in self.rkeys}
+
+    @cached_property
+    def index(self) -> dict[str, list[int]]:
+        """Stripped line -> file line numbers."""
         index: dict[str, list[int]] = {}
-        nonblank: list[int] = []
+        for n, key in enumerate(self.rkeys):
+            index.setdefault(key.strip(), []).append(n)
+        return index
+
+    @cached_property
+    def nonblank(self) -> list[int]:
+        """File line numbers of the non-blank lines."""
+        return [n for n, key in enumerate(self.rkeys) if key]
+
+    @cached_property
+    def nb_index(self) -> dict[str, list[int]]:
+        """Stripped line -> positions in ``nonblank``."""
         nb_index: dict[str, list[int]] = {}
-        for n, line in enumerate(file_lines):
-            key = line.strip()
-            index.setdefault(key, []).append(n)
-            if key:
-                nb_index.setdefault(key, []).append(len(nonblank))
-                nonblank.append(n)
-        return cls(index, nonblank, nb_index)
+        for pos, n in enumerate(self.nonblank):
+            nb_index.setdefault(self.rkeys[n].strip(), []).append(pos)
+        return nb_index
 
 
 def locate_hunk(hunk: Hunk, file_lines: list[str], file_index: FileIndex | None = None) -> Located | NotLocated:
     """Place ``hunk`` in ``file_lines`` (contents without line endings)."""
-    fi = file_index or FileIndex.build(file_lines)
-    index, nonblank, nb_index = fi.index, fi.nonblank, fi.nb_index
+    fi = file_index or FileIndex(file_lines)
     hint = hunk.old_start - 1 if hunk.old_start else None
     searched = "\n".join(t for op, t in hunk.lines if op != "+")
     ambiguous: NotLocated | None = None
 
     elided_removal = False
-    for hunk_lines in _interpretations(hunk, set(index)):
+    for hunk_lines in _interpretations(hunk, fi):
         # Exact matching reads "..." literally (it is real code in Python stubs); only the
         # flexible match treats it as an elision.
         literal = [(" " if op == "." else op, t) for op, t in hunk_lines]
@@ -289,7 +308,7 @@ def locate_hunk(hunk: Hunk, file_lines: list[str], file_index: FileIndex | None 
                 return Located(0, len(file_lines), added, [None] * len(added))
             return NotLocated("the hunk has no context or removed lines to locate it by", searched)
 
-        found = _exact_candidates([t for _, t in before], file_lines, index)
+        found = _exact_candidates([t for _, t in before], fi.rkeys)
         if found:
             lines_used = literal
             candidates = [{i: f for (i, _), f in zip(before, c)} for c in found]
@@ -298,7 +317,7 @@ def locate_hunk(hunk: Hunk, file_lines: list[str], file_index: FileIndex | None 
             continue
         else:
             lines_used = hunk_lines
-            candidates = _flexible_candidates(hunk_lines, file_lines, nonblank, nb_index)
+            candidates = _flexible_candidates(hunk_lines, file_lines, fi.nonblank, fi.nb_index)
         placed: list[tuple[Located, int]] = []
         for mapping in candidates:
             shift = ("", "") if found else _indent_shift(lines_used, mapping, file_lines)
@@ -317,7 +336,7 @@ def locate_hunk(hunk: Hunk, file_lines: list[str], file_index: FileIndex | None 
         return NotLocated("an elision ('...') among removed lines does not say which lines to remove", searched)
     if ambiguous is not None:
         return ambiguous
-    closest, line_no = _closest(searched.split("\n"), file_lines, index)
+    closest, line_no = _closest(searched.split("\n"), file_lines, fi.index)
     return NotLocated("context and removed lines not found in the file", searched, closest, line_no)
 
 

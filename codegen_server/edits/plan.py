@@ -78,7 +78,7 @@ def _apply_hunks(
     doc = TextLines.from_text(text[len(bom):])
     failures: list[HunkFailure] = []
     placed: list[tuple[Located, Hunk]] = []
-    file_index = FileIndex.build(doc.lines)
+    file_index = FileIndex(doc.lines)
     for hunk in hunks:
         result = locate_hunk(hunk, doc.lines, file_index)
         if isinstance(result, NotLocated):
