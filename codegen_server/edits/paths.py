@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path, PurePosixPath
 
@@ -32,13 +33,13 @@ def normalize_rel_path(raw: str) -> str:
 
 def resolve_inside(root: Path, rel: str) -> Path:
     """Absolute path of ``rel`` under ``root``; refuses symlinks that lead outside the root."""
-    root_resolved = root.resolve()
-    target = (root_resolved / rel).resolve()
-    if target != root_resolved and root_resolved not in target.parents:
+    root_real = os.path.realpath(root)
+    target = os.path.realpath(os.path.join(root_real, rel))
+    if target != root_real and not target.startswith(root_real.rstrip(os.sep) + os.sep):
         raise EditError(f"path resolves outside the workspace (symlink?): {rel!r} -> {target}")
-    if ".git" in target.relative_to(root_resolved).parts:
+    if ".git" in Path(os.path.relpath(target, root_real)).parts:
         raise EditError(f"path resolves into .git/: {rel!r}")
-    return target
+    return Path(target)
 
 
 def read_workspace_text(root: Path, rel: str, limits: EditLimits) -> str | None:

@@ -47,8 +47,8 @@ def _diff_lines(old: str, new: str, old_name: str, new_name: str, context: int =
     b = new.splitlines(keepends=True)
     if a == b:
         return []
-    matcher = difflib.SequenceMatcher(None, a, b)
-    matcher.opcodes = _opcodes(a, b)  # get_grouped_opcodes reuses cached opcodes
+    matcher = difflib.SequenceMatcher()  # only hosts get_grouped_opcodes, which reads cached opcodes
+    matcher.opcodes = _opcodes(a, b)
     out = [f"--- {old_name}\n", f"+++ {new_name}\n"]
     for group in matcher.get_grouped_opcodes(context):
         i1, i2, j1, j2 = group[0][1], group[-1][2], group[0][3], group[-1][4]
