@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import difflib
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -77,17 +78,19 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--per-class", type=int, default=40)
     ap.add_argument("--only", help="run one class")
+    ap.add_argument("--seed", type=int, default=1, help="corpus seed")
     ap.add_argument("--show-failures", action="store_true", help="print our non-correct cases")
     args = ap.parse_args()
     repo = Path(__file__).resolve().parents[1]
     t0 = time.perf_counter()
-    cases = build(args.per_class, repo)
+    cases = build(args.per_class, repo, seed=args.seed)
     if args.only:
         cases = [c for c in cases if c.klass == args.only]
-    print(f"corpus: {len(cases)} patches in {time.perf_counter() - t0:.1f}s "
+    from_history = sum(1 for c in cases if c.name.split(":", 1)[1].startswith(("codegen_server/", "tests/", "benchmarks/")))
+    print(f"corpus: {len(cases)} patches ({from_history} from this repository's history) in {time.perf_counter() - t0:.1f}s "
           f"({len(RECOVERABLE)} recoverable classes, {len(MUST_REFUSE)} must-refuse classes)")
     counts: dict[tuple[str, str], dict[str, int]] = defaultdict(lambda: {"correct": 0, "refused": 0, "WRONG": 0})
-    times: dict[str, float] = defaultdict(float)
+    times: dict[str, list[float]] = defaultdict(list)
     runs = {"codegen": 0, "git apply": 0, "patch": 0}
     work = Path(tempfile.mkdtemp(prefix="edits-bench-"))
     try:
@@ -107,7 +110,7 @@ def main() -> int:
                     claimed = _run_git(root, patch_file)
                 else:
                     claimed = _run_patch(root, patch_file)
-                times[tool] += time.perf_counter() - start
+                times[tool].append(time.perf_counter() - start)
                 runs[tool] += 1
                 after = _snapshot(root, names)
                 verdict = judge(case, claimed, before, after)
@@ -158,9 +161,10 @@ def main() -> int:
         tot = totals[t]
         rec = 100 * tot["rec_ok"] / max(1, tot["rec_n"])
         ref = 100 * tot["ref_ok"] / max(1, tot["ref_n"])
-        per = 1000 * times[t] / max(1, runs[t])
+        mean = 1000 * sum(times[t]) / max(1, runs[t])
+        median = 1000 * statistics.median(times[t]) if times[t] else 0.0
         print(f"{t:10} recoverable applied correctly {rec:6.2f}%  must-refuse refused {ref:6.2f}%  "
-              f"WRONG {tot['wrong']:4}  time/patch {per:6.2f} ms")
+              f"WRONG {tot['wrong']:4}  time/patch mean {mean:5.2f} ms, median {median:5.2f} ms")
     print(f"total run {time.perf_counter() - t0:.1f}s")
     ours = totals["codegen"]
     met = (ours["rec_ok"] >= 0.99 * ours["rec_n"] and ours["ref_ok"] == ours["ref_n"] and ours["wrong"] == 0)

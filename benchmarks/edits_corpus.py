@@ -330,7 +330,9 @@ def _make_case(klass: str, rng: random.Random, files: list[tuple[str, str]],
         ctx = iter(foreign[k:])
         b = [(" " + next(ctx)) if l.startswith(" ") else l for l in b]
         q = Patch(p.old, p.new, [(h, b), *p.hunks[1:]])
-        if occurrences(before_text(b), old.split("\n")[:-1]):
+        # Foreign context must not occur here even loosely (sibling files share whole blocks).
+        loose = [l.strip() for l in before_text(b) if l.strip()]
+        if occurrences(loose, [l.strip() for l in old.split("\n") if l.strip()]):
             return None
         return Case(klass, label, {name: old}, q.render(), None)
     if klass == "ambiguous_context":

@@ -330,7 +330,14 @@ def locate_hunk(hunk: Hunk, file_lines: list[str], file_index: FileIndex | None 
         if choice is None:
             ambiguous = ambiguous or NotLocated(why, searched)
             break
-        return placed[choice][0]
+        best = placed[choice][0]
+        if found and hint is not None and best.start != hint:
+            rival = _looser_rival(hunk_lines, file_lines, fi, {p[1] for p in placed}, hint, abs(best.start - hint))
+            if rival is not None:
+                return NotLocated(
+                    f"context matches exactly at line {best.start + 1} but, with other indentation or blank "
+                    f"lines, also at line {rival + 1}, nearer line {hint + 1} from the header", searched)
+        return best
 
     if elided_removal and ambiguous is None:
         return NotLocated("an elision ('...') among removed lines does not say which lines to remove", searched)
@@ -338,6 +345,17 @@ def locate_hunk(hunk: Hunk, file_lines: list[str], file_index: FileIndex | None 
         return ambiguous
     closest, line_no = _closest(searched.split("\n"), file_lines, fi.index)
     return NotLocated("context and removed lines not found in the file", searched, closest, line_no)
+
+
+def _looser_rival(hunk_lines: list[_Line], file_lines: list[str], fi: FileIndex, exact_starts: set[int],
+                  hint: int, distance: int) -> int | None:
+    """A flexible-only match nearer the header's line than the exact one: the same code at another
+    indentation, where the model's line numbers point. Then the exact match is not trustworthy."""
+    for mapping in _flexible_candidates(hunk_lines, file_lines, fi.nonblank, fi.nb_index):
+        start = min(mapping.values())
+        if start not in exact_starts and abs(start - hint) < distance and _indent_shift(hunk_lines, mapping, file_lines):
+            return start
+    return None
 
 
 def _closest(wanted: list[str], file_lines: list[str], index: dict[str, list[int]]) -> tuple[str, int | None]:

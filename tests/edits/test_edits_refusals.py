@@ -168,3 +168,13 @@ def test_refusal_writes_nothing(ws: Path) -> None:
     if not result.failures:
         write_changes(ws, result.changes)
     assert snapshot(ws) == before
+
+
+def test_exact_match_elsewhere_loses_to_indented_match_at_the_header_line(ws: Path) -> None:
+    # The same block exists at two indentations; the model's hunk (at line 7) was dedented,
+    # so it matches the *other* block exactly. Applying it there would edit the wrong code.
+    (ws / "nest.py").write_text(
+        "def a():\n    if x:\n        y = 1\n\n\ndef b():\n    for i in r:\n        if x:\n            y = 1\n")
+    answer = "--- a/nest.py\n+++ b/nest.py\n@@ -8,2 +8,2 @@\n     if x:\n-        y = 1\n+        y = 2\n"
+    [failure] = plan_patch(answer, ws).failures
+    assert "exactly at line 2" in failure.reason and "also at line 8" in failure.reason
