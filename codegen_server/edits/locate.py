@@ -20,6 +20,8 @@ _ELISION = re.compile(
     r"^(?:#|//|/\*|\*|<!--|--|;)?\s*(?:\.\.\.|…)(?:\s*[\w ,'()]*?\s*(?:\.\.\.|…)?)?\s*(?:\*/|-->)?$"
 )
 
+_WORD = re.compile(r"\w+")
+
 
 @dataclass(frozen=True)
 class Located:
@@ -370,10 +372,15 @@ def _closest(wanted: list[str], file_lines: list[str], index: dict[str, list[int
     if votes:
         start = max(0, max(votes, key=lambda s: (votes[s], -s)))
     else:
-        first = next((w for w in wanted if w.strip()), "")
-        near = difflib.get_close_matches(first, file_lines, n=1, cutoff=0.5)
-        if not near:
+        # No line matches outright: find the file line most like the hunk's longest line, cheaply
+        # pre-filtering by shared words before difflib's ratio (refusals of big files stay fast).
+        probe = max(wanted, key=lambda w: len(w.strip()))
+        words = set(_WORD.findall(probe))
+        shared = sorted(((len(words & set(_WORD.findall(line))), n) for n, line in enumerate(file_lines)), reverse=True)
+        best = max(((difflib.SequenceMatcher(None, probe.strip(), file_lines[n].strip()).ratio(), -n)
+                    for score, n in shared[:20] if score), default=(0.0, 0))
+        if best[0] < 0.5:
             return "", None
-        start = file_lines.index(near[0])
+        start = max(0, -best[1] - wanted.index(probe))
     window = file_lines[start : start + max(1, len(wanted))]
     return "\n".join(window), start + 1
