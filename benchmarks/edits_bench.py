@@ -1,7 +1,7 @@
 """Edits benchmark: our engine next to `git apply --recount --ignore-whitespace` and GNU
 `patch --fuzz=3` on the same corpus of model-style patches, in the same run.
 
-    python benchmarks/edits_bench.py [--per-class 40] [--only CLASS]
+    python benchmarks/edits_bench.py [--per-class 100] [--seed 1] [--only CLASS] [--show-failures]
 
 Per class and tool: applied correctly / refused / WRONG (claimed success with a wrong result,
 or any file changed on a refusal). For must-refuse classes "refused" is the right answer.
@@ -76,7 +76,7 @@ def judge(case: Case, claimed: bool, before: dict[str, str | None], after: dict[
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--per-class", type=int, default=40)
+    ap.add_argument("--per-class", type=int, default=100)
     ap.add_argument("--only", help="run one class")
     ap.add_argument("--seed", type=int, default=1, help="corpus seed")
     ap.add_argument("--show-failures", action="store_true", help="print our non-correct cases")

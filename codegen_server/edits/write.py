@@ -44,7 +44,8 @@ def write_changes(root: Path, changes: Sequence[FileChange], *, check_unchanged:
             if check_unchanged:
                 on_disk = src.read_bytes().decode("utf-8", "replace") if src.is_file() else None
                 if on_disk != ch.old_text:
-                    raise EditError(f"{ch.path} changed on disk since the patch was planned; nothing written")
+                    raise EditError(f"{ch.path} on disk is not the text the patch was planned against (changed since, "
+                                    "or planned from an unsaved editor buffer); nothing written")
                 if dst != src and dst.exists():
                     raise EditError(f"rename target already exists: {ch.new_path}")
             if ch.new_text is None:

@@ -252,3 +252,28 @@ def test_result_diff_is_a_strict_unified_diff(ws: Path) -> None:
     parsed = unidiff.PatchSet(result.diff)
     assert parsed[0].path == "src/app.py"
     assert parsed[0].added == 2 and parsed[0].removed == 0
+
+
+def test_bare_diff_inside_prose_and_two_sections_for_one_file(ws: Path) -> None:
+    answer = """First, validate the name:
+
+--- a/src/app.py
++++ b/src/app.py
+@@ -12,2 +12,4 @@
+     def add(self, name, count=1):
++        if not name:
++            raise ValueError("name required")
+         if count <= 0:
+
+Then fix the total:
+
+--- a/src/app.py
++++ b/src/app.py
+@@ -28,2 +30,2 @@
+     def total(self):
+-        return sum(self.items.values())
++        return sum(self.items.values(), 0)
+
+Both changes keep the public API.
+"""
+    assert apply(ws, answer) == EXPECTED_ADD.replace("sum(self.items.values())", "sum(self.items.values(), 0)")

@@ -80,7 +80,7 @@ def test_refuses_when_disk_changed_since_planning(tmp_path: Path) -> None:
     (tmp_path / "a.txt").write_text("one\n")
     result = plan_patch("--- a/a.txt\n+++ b/a.txt\n@@\n-one\n+two\n", tmp_path)
     (tmp_path / "a.txt").write_text("someone else typed\n")
-    with pytest.raises(EditError, match="changed on disk"):
+    with pytest.raises(EditError, match="not the text the patch was planned against"):
         write_changes(tmp_path, result.changes)
     assert (tmp_path / "a.txt").read_text() == "someone else typed\n"
 
