@@ -182,7 +182,14 @@ def plan_patch(
         raise EditError(f"patch touches more than {limits.max_files} files")
     ws = _Workspace(root, buffers, limits)
     failures: list[HunkFailure] = []
+    last_path: str | None = None
     for fp in patches:
+        if fp.old_path == "" and last_path is not None:
+            # Hunks in a later block with no ---/+++ header continue the file named last
+            # (models split one file's hunks over several fences); they must still locate.
+            fp.old_path = fp.new_path = last_path
+        elif fp.new_path or fp.old_path:
+            last_path = fp.new_path or fp.old_path
         failures += _apply_file_patch(ws, fp, salvage)
     changes = ws.changes()
     return PatchResult(changes=changes, failures=failures, diff=render_diff(changes))

@@ -277,3 +277,14 @@ Then fix the total:
 Both changes keep the public API.
 """
     assert apply(ws, answer) == EXPECTED_ADD.replace("sum(self.items.values())", "sum(self.items.values(), 0)")
+
+
+def test_headerless_hunks_in_a_later_fence_continue_the_last_file(ws: Path) -> None:
+    answer = CLEAN.join(["```diff\n", "```\n\nAnd further down:\n\n```diff\n@@ ... @@\n     def total(self):\n"
+                         "-        return sum(self.items.values())\n+        return sum(self.items.values(), 0)\n```\n"])
+    assert apply(ws, answer) == EXPECTED_ADD.replace("sum(self.items.values())", "sum(self.items.values(), 0)")
+
+
+def test_headerless_hunk_with_no_file_named_is_reported(ws: Path) -> None:
+    [failure] = plan_patch("```diff\n@@ ... @@\n-a\n+b\n```\n", ws).failures
+    assert "no ---/+++ file header" in failure.reason
