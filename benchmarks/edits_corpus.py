@@ -21,7 +21,7 @@ PACKAGES = ["unidiff", "pygls", "lsprotocol", "openai", "hypothesis", "httpx", "
 RECOVERABLE = [
     "clean", "wrong_line_numbers", "no_line_numbers", "missing_hunk_header", "wrong_counts",
     "trailing_whitespace", "blank_lines", "hunks_out_of_order", "little_context", "lost_plus",
-    "indent_shift", "elision", "fenced_with_prose", "whole_file", "multi_file", "new_file",
+    "indent_shift", "elision", "fenced_with_prose", "whole_file", "multi_file", "new_file", "combined",
 ]
 MUST_REFUSE = ["stale_context", "unlocatable_context", "ambiguous_context"]
 
@@ -165,10 +165,10 @@ def occurrences(needle: list[str], hay: list[str]) -> int:
 _HDR = re.compile(r"^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@")
 
 
-def damage(klass: str, p: Patch, rng: random.Random, old_text: str) -> str | None:
+def _damaged(klass: str, p: Patch, rng: random.Random, old_text: str) -> Patch | None:
     hunks = p.hunks
     if klass in ("clean", "little_context"):
-        return p.render()
+        return p
     if klass == "wrong_line_numbers":
         shift = rng.choice([-1, 1]) * rng.randint(3, 40)
 
@@ -177,23 +177,23 @@ def damage(klass: str, p: Patch, rng: random.Random, old_text: str) -> str | Non
             assert m
             a, b = max(1, int(m.group(1)) + shift), max(1, int(m.group(3)) + shift)
             return f"@@ -{a},{m.group(2) or 1} +{b},{m.group(4) or 1} @@"
-        return Patch(p.old, p.new, [(move(h), b) for h, b in hunks]).render()
+        return Patch(p.old, p.new, [(move(h), b) for h, b in hunks])
     if klass == "no_line_numbers":
-        return Patch(p.old, p.new, [("@@ ... @@", b) for _, b in hunks]).render()
+        return Patch(p.old, p.new, [("@@ ... @@", b) for _, b in hunks])
     if klass == "missing_hunk_header":
         if len(hunks) != 1:
             return None
-        return Patch(p.old, p.new, [("", hunks[0][1])]).render()
+        return Patch(p.old, p.new, [("", hunks[0][1])])
     if klass == "wrong_counts":
         def recount(h: str) -> str:
             m = _HDR.match(h)
             assert m
             return f"@@ -{m.group(1)},{rng.randint(1, 30)} +{m.group(3)},{rng.randint(1, 30)} @@"
-        return Patch(p.old, p.new, [(recount(h), b) for h, b in hunks]).render()
+        return Patch(p.old, p.new, [(recount(h), b) for h, b in hunks])
     if klass == "trailing_whitespace":
         def ws(body: list[str]) -> list[str]:
             return [l + "  " if l.startswith(" ") and rng.random() < 0.5 else l.rstrip() if l.startswith(" ") else l for l in body]
-        return Patch(p.old, p.new, [(h, ws(b)) for h, b in hunks]).render()
+        return Patch(p.old, p.new, [(h, ws(b)) for h, b in hunks])
     if klass == "blank_lines":
         out = []
         changed = False
@@ -209,11 +209,11 @@ def damage(klass: str, p: Patch, rng: random.Random, old_text: str) -> str | Non
                     b.insert(rng.choice(ctx), "")  # the model added one, without even the space
                     changed = True
             out.append((h, b))
-        return Patch(p.old, p.new, out).render() if changed else None
+        return Patch(p.old, p.new, out) if changed else None
     if klass == "hunks_out_of_order":
         if len(hunks) < 2:
             return None
-        return Patch(p.old, p.new, list(reversed(hunks))).render()
+        return Patch(p.old, p.new, list(reversed(hunks)))
     if klass == "lost_plus":
         old_keys = {l.strip() for l in old_text.split("\n")}
         out = []
@@ -228,7 +228,7 @@ def damage(klass: str, p: Patch, rng: random.Random, old_text: str) -> str | Non
                     b[i] = b[i][1:]
                     done = True
             out.append((h, b))
-        return Patch(p.old, p.new, out).render() if done else None
+        return Patch(p.old, p.new, out) if done else None
     if klass == "indent_shift":
         out = []
         for h, b in hunks:
@@ -239,7 +239,7 @@ def damage(klass: str, p: Patch, rng: random.Random, old_text: str) -> str | Non
             else:
                 b = [l[0] + "    " + l[1:] if l[1:].strip() else l for l in b]
             out.append((h, b))
-        return Patch(p.old, p.new, out).render()
+        return Patch(p.old, p.new, out)
     if klass == "elision":
         out = []
         done = False
@@ -252,11 +252,46 @@ def damage(klass: str, p: Patch, rng: random.Random, old_text: str) -> str | Non
                 b = [b[0], f" {ind}...", *b[lead - 2 :]]
                 done = True
             out.append((h, b))
-        return Patch(p.old, p.new, out).render() if done else None
-    if klass == "fenced_with_prose":
-        return ("I found the problem. Here is the fix:\n\n```diff\n" + p.render(prefix=False)
-                + "```\n\nThis keeps the behaviour the same for existing callers.\n")
+        return Patch(p.old, p.new, out) if done else None
     raise ValueError(klass)
+
+
+COMBINABLE = ["no_line_numbers", "wrong_line_numbers", "trailing_whitespace", "blank_lines", "lost_plus",
+              "indent_shift", "hunks_out_of_order"]
+
+
+COMBINABLE_ORDER = ["trailing_whitespace", "blank_lines", "indent_shift", "lost_plus", "hunks_out_of_order",
+                    "no_line_numbers", "wrong_line_numbers"]
+
+
+def _fenced(text: str) -> str:
+    return ("I found the problem. Here is the fix:\n\n```diff\n" + text
+            + "```\n\nThis keeps the behaviour the same for existing callers.\n")
+
+
+def damage(klass: str, p: Patch, rng: random.Random, old_text: str) -> str | None:
+    """The answer text for ``klass``; None when this patch cannot carry that damage."""
+    if klass == "fenced_with_prose":
+        return _fenced(p.render(prefix=False))
+    if klass == "combined":
+        # Several kinds at once, as real answers have them: 2-3 damages, then maybe a fence.
+        kinds = rng.sample([k for k in COMBINABLE if k != "hunks_out_of_order" or len(p.hunks) > 1], rng.randint(2, 3))
+        if "no_line_numbers" in kinds and "wrong_line_numbers" in kinds:
+            kinds.remove("wrong_line_numbers")
+        # In the order a model's slips would compound (whitespace noise before a "+" is lost,
+        # headers last since they are rewritten whole).
+        kinds.sort(key=COMBINABLE_ORDER.index)
+        q: Patch | None = p
+        for kind in kinds:
+            q = _damaged(kind, q, rng, old_text) if q is not None else None
+        if q is None:
+            return None
+        return _fenced(q.render(prefix=False)) if rng.random() < 0.5 else q.render()
+    q = _damaged(klass, p, rng, old_text)
+    return None if q is None else q.render()
+
+
+
 
 
 # ---------------------------------------------------------------- building the corpus
