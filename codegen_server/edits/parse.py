@@ -111,7 +111,7 @@ class _DiffScanner:
                     del lines[k:]
                     continue
                 break
-            if not self.hunk.lines and self.file is not None:
+            if self.file is not None and not lines:
                 self.file.hunks.remove(self.hunk)
         self.hunk = None
 
@@ -153,9 +153,10 @@ class _DiffScanner:
                 self._new_hunk(line.rstrip(), start)
                 i += 1
                 continue
-            if self.file is not None and self.hunk is None and not self.file.hunks and line[:1] in (" ", "+", "-") \
-                    and not (self.file.git_rename and not line.strip()):
-                self._new_hunk("", None)  # missing @@ header: the section body is one hunk
+            if self.file is not None and self.hunk is None and line[:1] in ("+", "-", " ") and line.strip():
+                # Missing @@ header (the section body is one hunk), or hunk lines after prose:
+                # never drop them silently; if they do not locate, the patch is refused.
+                self._new_hunk("", None)
             if self.hunk is not None and not self._hunk_line(line, self._resumes_hunk(lines, i)):
                 self._close_hunk()
             i += 1
@@ -179,8 +180,8 @@ class _DiffScanner:
         """Whether hunk lines follow a short run of unprefixed lines starting at ``i``: then the
         run is inside the hunk (added lines that lost their "+"), not prose after it."""
         j = i
-        while j < len(lines) and j - i < 6 and lines[j][:1] not in ("", " ", "+", "-", "@", "\\"):
-            j += 1
+        while j < len(lines) and j - i < 6 and lines[j][:1] not in (" ", "+", "-", "@", "\\"):
+            j += 1  # unprefixed or blank lines
         if j == i or j >= len(lines) or j - i >= 6:
             return False
         nxt = lines[j]
