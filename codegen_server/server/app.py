@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from pathlib import Path
-from typing import Any, Awaitable, Callable, Mapping
+from typing import Any, Awaitable, Callable
 
 from lsprotocol import types
 from pygls.exceptions import JsonRpcException
@@ -28,6 +28,7 @@ from ..preprompts import Preprompts
 from ..store import RunNotFound, RunStore
 from ..workflows.host import Host, WorkflowError
 from . import settings as server_settings
+from .convert import to_json
 from .progress import LspProgress
 
 log = logging.getLogger(__name__)
@@ -128,18 +129,20 @@ class CodegenServer(LanguageServer):
     def host(self, root: Path, progress: LspProgress) -> Host:
         return Host(root=root, model=self.model,
                     store=RunStore(root, secret_values=[self.settings.model.api_key or ""]),
-                    preprompts=Preprompts(root), progress=progress, buffers=self.open_buffers(root))
+                    preprompts=Preprompts(root), progress=progress,
+                    open_buffers=lambda: self.open_buffers(root))
 
     def client_can_apply_edits(self) -> bool:
         workspace = self.client_capabilities.workspace
         return bool(workspace and workspace.apply_edit)
 
     # -- running commands --
-    async def run_command(self, title: str, work: Callable[[LspProgress], Awaitable[Mapping[str, Any]]]) -> dict:
+    async def run_command(self, title: str, work: Callable[[LspProgress], Awaitable[Any]]) -> dict:
         """Run one long command: its own task, with progress, cancellation and clear errors.
 
         A cancelled command answers ``{"cancelled": true}`` (when the cancel came from
         the progress bar; a `$/cancelRequest` gets the standard RequestCancelled error).
+        ``work`` returns a dataclass or dict; its keys reach the client in camelCase.
         """
         protocol = self.codegen_protocol
         msg_id = protocol.msg_id
@@ -149,7 +152,7 @@ class CodegenServer(LanguageServer):
             protocol.command_tasks[msg_id] = task
         try:
             await progress.begin(on_cancel=task.cancel if task else None)
-            result = dict(await work(progress))
+            result = to_json(await work(progress))
             progress.end("done")
             return result
         except asyncio.CancelledError:

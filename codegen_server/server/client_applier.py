@@ -8,9 +8,8 @@ from typing import TYPE_CHECKING, Sequence
 
 from lsprotocol import types
 
-from ..edits import write_changes
 from ..edits.types import FileChange
-from ..workflows.host import Applier, ApplyDecision, DiskApplier, PreviewOnly
+from ..workflows.host import Applier, ApplyDecision, DiskApplier, PreviewOnly, ensure_on_disk
 from .workspace_edit import to_workspace_edit
 
 if TYPE_CHECKING:
@@ -41,30 +40,8 @@ class ClientApplier:
             reason = response.failure_reason or "the edit was declined in the editor"
             return ApplyDecision(applied=False, how="client", reason=reason)
         if self._server.settings.save_after_apply:
-            await asyncio.to_thread(_sync_disk, self._root, list(changes))
+            await asyncio.to_thread(ensure_on_disk, self._root, list(changes))
         return ApplyDecision(applied=True, how="client")
-
-
-def _sync_disk(root: Path, changes: list[FileChange]) -> None:
-    """Write the changes whose result is not on disk yet (the editor may not have saved them)."""
-    pending = []
-    for change in changes:
-        target = root / (change.new_path or change.path)
-        if change.kind == "delete":
-            if target.exists():
-                pending.append(change)
-            continue
-        if change.kind == "rename" and (root / change.path).exists():
-            pending.append(change)
-            continue
-        on_disk = target.read_text(encoding="utf-8", errors="replace") if target.exists() else None
-        if on_disk != change.new_text:
-            # Written as a whole-file change against what the disk holds now.
-            pending.append(FileChange(path=change.new_path or change.path,
-                                      kind="modify" if on_disk is not None else "create",
-                                      old_text=on_disk, new_text=change.new_text))
-    if pending:
-        write_changes(root, pending)
 
 
 def choose_applier(server: "CodegenServer", root: Path, mode: str | None) -> Applier:

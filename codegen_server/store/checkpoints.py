@@ -58,6 +58,8 @@ class Checkpoint:
     files: tuple[str, ...]
     created: float
     skipped: tuple[str, ...] = ()
+    #: A digest of the captured content: equal digests, equal workspaces (to notice a state seen before).
+    digest: str = ""
 
 
 @dataclass(frozen=True)
@@ -193,7 +195,7 @@ class CheckpointStore:
                     continue
         finally:
             os.unlink(tmp)
-        return Checkpoint(checkpoint_id, label, tuple(sorted(entries)), created, tuple(skipped))
+        return Checkpoint(checkpoint_id, label, tuple(sorted(entries)), created, tuple(skipped), _digest(entries))
 
     def _next_number(self) -> int:
         numbers = [int(p.stem) for p in self.dir.glob("*.json") if p.stem.isdigit()]
@@ -211,7 +213,8 @@ class CheckpointStore:
             raise CheckpointError(f"checkpoint {checkpoint_id} is unreadable: {error}") from error
         files = body["files"]
         checkpoint = Checkpoint(
-            checkpoint_id, body["label"], tuple(sorted(files)), body["created"], tuple(body["skipped"])
+            checkpoint_id, body["label"], tuple(sorted(files)), body["created"], tuple(body["skipped"]),
+            _digest(files),
         )
         return checkpoint, files
 
@@ -282,6 +285,10 @@ class _IgnoreRules:
             if verdict is not None:
                 return verdict
         return bool(self.base.check_file(candidate).include)
+
+
+def _digest(entries: dict[str, dict]) -> str:
+    return hashlib.sha256(json.dumps(entries, sort_keys=True).encode()).hexdigest()
 
 
 def _atomic_write_bytes(path: Path, data: bytes, mode: int) -> None:

@@ -100,7 +100,7 @@ async def _workspace_context(host: Host, spec: str) -> str:
     """A repo map of existing code ranked towards the spec, or '' for an empty workspace."""
     host.progress.phase("reading the workspace")
     result = await asyncio.to_thread(gather_context, host.root, task=spec, budget=CONTEXT_BUDGET,
-                                     open_files=list(host.buffers))
+                                     open_files=list(host.open_buffers()))
     return result.text if result.files else ""
 
 
@@ -109,7 +109,7 @@ async def _ask_for_changes(host: Host, run: Run, messages: list, usage: dict) ->
     messages.append({"role": "assistant", "content": completion.text})
     usage["prompt_tokens"] += completion.usage.prompt_tokens
     usage["completion_tokens"] += completion.usage.completion_tokens
-    patch = await asyncio.to_thread(plan_patch, completion.text, host.root, buffers=dict(host.buffers))
+    patch = await asyncio.to_thread(plan_patch, completion.text, host.root, buffers=dict(host.open_buffers()))
     if not patch.changes and not patch.failures:
         raise WorkflowError("The model's answer held no files or diffs; nothing to apply. "
                             f"See {run.dir / 'calls'} for what it said.")

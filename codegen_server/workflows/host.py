@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Mapping, Protocol, Sequence
+from typing import Awaitable, Callable, Mapping, Protocol, Sequence
 
 from ..edits import write_changes
 from ..edits.types import FileChange
@@ -72,8 +72,35 @@ class Host:
     store: RunStore
     preprompts: Preprompts
     progress: Progress = field(default_factory=SilentProgress)
-    #: Open editor documents (workspace-relative path → current text): patches apply to these, not the disk.
-    buffers: Mapping[str, str] = field(default_factory=dict)
+    #: The open editor documents now (workspace-relative path → text): patches apply to these, not the disk.
+    open_buffers: Callable[[], Mapping[str, str]] = dict
+    #: Asks the user to allow an action (installing a package, running a command); None: never allowed.
+    consent: Callable[[str], Awaitable[bool]] | None = None
+
+    async def allowed(self, action: str) -> bool:
+        return self.consent is not None and await self.consent(action)
+
+
+def ensure_on_disk(root: Path, changes: Sequence[FileChange]) -> None:
+    """Write whatever part of ``changes`` the disk does not hold yet, atomically.
+
+    Editors apply a WorkspaceEdit to buffers and may leave them unsaved; tests and
+    tools read the disk, so after the user accepts an edit the disk is brought in line.
+    """
+    pending = []
+    for change in changes:
+        target = root / (change.new_path or change.path)
+        if change.kind == "delete" or (change.kind == "rename" and (root / change.path).exists()):
+            if (root / change.path).exists():
+                pending.append(change)
+            continue
+        on_disk = target.read_text(encoding="utf-8", errors="replace") if target.exists() else None
+        if on_disk != change.new_text:
+            pending.append(FileChange(path=change.new_path or change.path,
+                                      kind="modify" if on_disk is not None else "create",
+                                      old_text=on_disk, new_text=change.new_text))
+    if pending:
+        write_changes(root, pending)
 
 
 class WorkflowError(Exception):

@@ -37,6 +37,9 @@ class EditorSession:
     accept_edits: bool = True
     buffers: dict[str, Buffer] = field(default_factory=dict)
     edits_received: list[types.ApplyWorkspaceEditParams] = field(default_factory=list)
+    #: The button the user presses when the daemon asks (window/showMessageRequest).
+    consent_answer: str | None = None
+    questions: list[str] = field(default_factory=list)
 
     async def execute(self, command: str, args: dict | None = None, **params) -> dict:
         return await self.client.workspace_execute_command_async(
@@ -105,6 +108,11 @@ async def start_editor(root: Path, *, client: str = "vscode", env: dict | None =
     @lsp.feature(types.WORKSPACE_APPLY_EDIT)
     def on_apply_edit(params: types.ApplyWorkspaceEditParams) -> types.ApplyWorkspaceEditResult:
         return session.apply_workspace_edit(params)
+
+    @lsp.feature(types.WINDOW_SHOW_MESSAGE_REQUEST)
+    def on_question(params: types.ShowMessageRequestParams) -> types.MessageActionItem | None:
+        session.questions.append(params.message)
+        return next((a for a in params.actions or [] if a.title == session.consent_answer), None)
 
     server_env = {k: v for k, v in os.environ.items() if not k.endswith("API_KEY") and not k.startswith("OPENAI_")}
     server_env.update(env or {})

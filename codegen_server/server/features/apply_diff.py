@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from typing import Any
 
 from ...workflows.apply import apply_patch
@@ -25,7 +24,6 @@ def register(server: CodegenServer) -> None:
         applier = choose_applier(ls, root, get_str(APPLY_DIFF, args, "apply", choices=APPLY_MODES))
 
         async def work(progress: LspProgress) -> dict:
-            outcome = await apply_patch(diff, root, buffers=ls.open_buffers(root), salvage=salvage, applier=applier)
-            return asdict(outcome)
+            return await apply_patch(diff, root, buffers=ls.open_buffers(root), salvage=salvage, applier=applier)
 
         return await ls.run_command("codegen: apply diff", work)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from typing import Any
 
 from ...workflows import clarify, generate
@@ -28,11 +27,8 @@ def register(server: CodegenServer) -> None:
         async def work(progress: LspProgress) -> dict:
             host = ls.host(root, progress)
             if run_id:
-                result = await clarify.answer(host, run_id, answers)
-            else:
-                result = await clarify.start(host, prompt or "")
-            return {"runId": result.run_id, "questions": result.questions, "round": result.round,
-                    "done": result.done, "spec": result.spec}
+                return await clarify.answer(host, run_id, answers)
+            return await clarify.start(host, prompt or "")
 
         return await ls.run_command("codegen: clarify", work)
 
@@ -46,9 +42,6 @@ def register(server: CodegenServer) -> None:
         applier = choose_applier(ls, root, get_str(GENERATE, args, "apply", choices=APPLY_MODES))
 
         async def work(progress: LspProgress) -> dict:
-            result = await generate.generate(ls.host(root, progress), applier, prompt=prompt, run_id=run_id)
-            payload = asdict(result)
-            payload["runId"] = payload.pop("run_id")
-            return payload
+            return await generate.generate(ls.host(root, progress), applier, prompt=prompt, run_id=run_id)
 
         return await ls.run_command("codegen: generate project", work)

@@ -1,0 +1,69 @@
+"""`codegen fix` — repair the workspace until its tests pass; exit 0 only when green."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from dataclasses import asdict
+
+from ..workflows import fix
+from ..workflows.host import DiskApplier
+from .common import USER_ERRORS, add_model_options, add_root_option, fail, make_host, resolve_root
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("fix", help="fix the code until the tests pass")
+    parser.add_argument("--max-iterations", type=int, default=fix.FixOptions.max_iterations)
+    parser.add_argument("--test-cmd", help="the test command (default: detected from the project)")
+    parser.add_argument("--test-timeout", type=float, default=fix.FixOptions.test_timeout,
+                        help="seconds before a test run is killed, with its children")
+    parser.add_argument("--token-budget", type=int, default=fix.FixOptions.token_budget)
+    parser.add_argument("--allow-test-edits", action="store_true", help="let the model edit tests too")
+    parser.add_argument("--allow-install", action="store_true", help="let the model install packages")
+    parser.add_argument("--allow-commands", action="store_true", help="let the model run commands")
+    parser.add_argument("--json", action="store_true", help="print the result as JSON")
+    add_root_option(parser)
+    add_model_options(parser)
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.max_iterations < 1:
+        print("codegen fix: --max-iterations must be at least 1", file=sys.stderr)
+        return 2
+    try:
+        result = asyncio.run(_fix(args))
+    except USER_ERRORS as error:
+        return fail(error)
+    if args.json:
+        print(json.dumps(asdict(result), indent=2))
+    else:
+        for it in result.iterations:
+            edited = ", ".join(it.edited) or "nothing"
+            print(f"iteration {it.number}: {it.failing_before} → {it.failing_after} failing; edited {edited}")
+            for line in it.refused + it.actions:
+                print(f"  {line.splitlines()[0]}")
+        print(result.summary)
+        print(f"run {result.run_id} (undo with: codegen undo {result.run_id})")
+    return 0 if result.green else 1
+
+
+async def _fix(args: argparse.Namespace) -> fix.FixResult:
+    root = resolve_root(args)
+    host = make_host(args, root)
+
+    async def consent(action: str) -> bool:
+        # Headless, the flags are the user's consent.
+        return (args.allow_install and action.startswith("install ")) or \
+               (args.allow_commands and action.startswith("run "))
+
+    host.consent = consent
+    options = fix.FixOptions(max_iterations=args.max_iterations, token_budget=args.token_budget,
+                             test_command=args.test_cmd, test_timeout=args.test_timeout,
+                             allow_test_edits=args.allow_test_edits)
+    try:
+        return await fix.fix(host, DiskApplier(root), options)
+    finally:
+        await host.model.aclose()

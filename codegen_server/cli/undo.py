@@ -1,0 +1,30 @@
+"""`codegen undo RUN_ID [--to CHECKPOINT]` — return the workspace to a run's start or an iteration."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+
+from ..workflows import undo
+from .common import USER_ERRORS, add_root_option, fail, make_host, resolve_root
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("undo", help="return the workspace to a checkpoint of a run")
+    parser.add_argument("run_id")
+    parser.add_argument("--to", default="start", help='"start" (default), "iteration N", or a checkpoint id')
+    add_root_option(parser)
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        root = resolve_root(args)
+        result = asyncio.run(undo.undo(make_host(args, root), args.run_id, args.to))
+    except USER_ERRORS as error:
+        return fail(error)
+    print(f"restored {result.restored_to}: {len(result.written)} file(s) written, "
+          f"{len(result.removed)} removed (undo this with: codegen undo {args.run_id} --to {result.before_undo})",
+          file=sys.stderr)
+    return 0

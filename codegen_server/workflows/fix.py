@@ -1,0 +1,343 @@
+"""Fix until tests pass: run the tests, diagnose, plan, apply, re-run — with a checkpoint per iteration.
+
+Recipe (devlooper's loop, with Aider's test feedback):
+1. Checkpoint the workspace ("start") and run the project's tests. Green: done.
+2. Each iteration:
+   a. gather context for the failures (failing tests' bodies, definitions at the
+      traceback frames, the repo map);
+   b. diagnose: the model explains in prose what is wrong;
+   c. plan: the model answers with edits (diffs), and maybe INSTALL:/RUN: actions;
+      hunks that do not apply go back to it once; edits to tests are refused
+      unless allowed; installs and commands need the user's consent;
+   d. apply the edit (the editor previews it, or the disk takes it), make sure the
+      disk holds it, and checkpoint;
+   e. re-run the failing tests first, and the whole suite once they pass.
+3. Stop when green, at the iteration limit, at the token budget, or when there is
+   no progress (the same failures twice, or a state seen before). Without success,
+   return the workspace to the best state reached (fewest failures) and say so.
+Cancelling at any moment returns the workspace to the last checkpoint.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import asdict, dataclass, field
+
+from ..edits import plan_patch
+from ..edits.types import FileChange, PatchResult
+from ..model import Message
+from ..store import Run
+from ..store.checkpoints import Checkpoint, CheckpointStore
+from ..testing import TestCommand, TestRun, detect_test_command, run_tests
+from ..testing.process import run_process_tree
+from .context import gather_context
+from .fix_actions import install_command, is_test_file, parse_plan
+from .generate import describe_failures, retry_request
+from .host import Applier, Host, WorkflowError, ensure_on_disk
+from .model_call import ask
+
+#: How much of a test run's output the model sees (head and tail are kept).
+OUTPUT_FOR_MODEL = 12_000
+
+
+@dataclass
+class FixOptions:
+    max_iterations: int = 8
+    #: Model tokens (prompt + completion) the whole run may spend.
+    token_budget: int = 400_000
+    test_command: str | None = None
+    test_timeout: float = 300.0
+    allow_test_edits: bool = False
+    context_budget: int = 6000
+
+
+@dataclass
+class Iteration:
+    number: int
+    failing_before: int
+    diagnosis: str
+    edited: list[str]
+    #: Edits not made: refused test edits, hunks that would not apply.
+    refused: list[str]
+    actions: list[str]
+    failing_after: int
+    checkpoint: str
+    #: Seconds from the model's answer to the next test verdict.
+    verdict_seconds: float
+
+
+@dataclass
+class FixResult:
+    run_id: str
+    green: bool
+    #: green | iterations | budget | no-progress | declined | cancelled
+    stopped: str
+    iterations: list[Iteration]
+    failing_at_start: int
+    failing_at_end: int
+    tests_fixed: int
+    tokens_used: int
+    checkpoints: list[str]
+    restored_to: str | None
+    summary: str
+
+
+@dataclass
+class _Best:
+    failing: int
+    checkpoint: Checkpoint
+
+
+@dataclass
+class _Loop:
+    """What the loop knows between iterations."""
+
+    host: Host
+    run: Run
+    options: FixOptions
+    command: TestCommand
+    checkpoints: CheckpointStore
+    verdict: TestRun
+    best: _Best
+    last: Checkpoint
+    tokens: int = 0
+    iterations: list[Iteration] = field(default_factory=list)
+    seen_states: set[str] = field(default_factory=set)
+    notes: list[str] = field(default_factory=list)
+    #: Iterations in a row that changed nothing.
+    idle: int = 0
+
+
+async def fix(host: Host, applier: Applier, options: FixOptions | None = None) -> FixResult:
+    """Repair the workspace until its tests pass, or stop and say why."""
+    options = options or FixOptions()
+    command = await asyncio.to_thread(detect_test_command, host.root, options.test_command)
+    if command is None:
+        raise WorkflowError("No test command found for this workspace: set the test command "
+                            "(`codegen.fix.testCommand`, or --test-cmd on the command line).")
+    run = await host.store.create("fix", options=asdict(options), test_command=command.display())
+    checkpoints = CheckpointStore(host.root, run.dir)
+    start = await asyncio.to_thread(checkpoints.save, "start")
+    host.progress.phase(f"running the tests: {command.display()}")
+    verdict = await _run_tests(host, run, command, options, "start")
+    loop = _Loop(host, run, options, command, checkpoints, verdict, _Best(_failing(verdict), start), start)
+    loop.seen_states.add(start.digest)
+    try:
+        stopped = "green" if verdict.green else await _iterate_until_done(loop, applier)
+    except asyncio.CancelledError:
+        await _restore_after_cancel(loop)
+        raise
+    restored = None
+    if stopped != "green" and loop.best.checkpoint.id != loop.last.id:
+        host.progress.phase(f"restoring the best state ({loop.best.checkpoint.label})")
+        await asyncio.to_thread(checkpoints.restore, loop.best.checkpoint.id)
+        restored = loop.best.checkpoint.label
+    return await _finish(loop, stopped, restored, _failing(verdict))
+
+
+async def _iterate_until_done(loop: _Loop, applier: Applier) -> str:
+    options = loop.options
+    for number in range(1, options.max_iterations + 1):
+        if loop.tokens >= options.token_budget:
+            return "budget"
+        loop.host.progress.phase(f"iteration {number}/{options.max_iterations} — "
+                                 f"{_failing(loop.verdict)} failing",
+                                 int(100 * (number - 1) / options.max_iterations))
+        before = loop.verdict
+        iteration = await _one_iteration(loop, applier, number)
+        if iteration is None:
+            return "declined"
+        loop.iterations.append(iteration)
+        await loop.run.write_json("iterations.json", [asdict(i) for i in loop.iterations])
+        if loop.verdict.green:
+            return "green"
+        if not iteration.edited and not iteration.actions:
+            # Nothing was changed (edits refused or unplaceable): the model gets one more try with that news.
+            loop.idle += 1
+            if loop.idle >= 2:
+                return "no-progress"
+            continue
+        loop.idle = 0
+        # Only a whole-suite verdict knows every failure; a red re-run of the failing tests cannot see regressions.
+        if not loop.verdict.selected and iteration.failing_after < loop.best.failing:
+            loop.best = _Best(iteration.failing_after, loop.last)
+        if _failure_signature(loop.verdict) == _failure_signature(before) or loop.last.digest in loop.seen_states:
+            return "no-progress"
+        loop.seen_states.add(loop.last.digest)
+    return "iterations"
+
+
+async def _one_iteration(loop: _Loop, applier: Applier, number: int) -> Iteration | None:
+    """Diagnose, plan, apply, checkpoint, re-run. None when the user declined the edit."""
+    host, run = loop.host, loop.run
+    failing_before = _failing(loop.verdict)
+
+    context = await asyncio.to_thread(
+        gather_context, host.root, task=_failure_report(loop.verdict), test_output=loop.verdict.output,
+        open_files=list(host.open_buffers()), budget=loop.options.context_budget)
+    system = await asyncio.to_thread(host.preprompts.system, "fix_diagnose")
+    messages: list[Message] = [{"role": "system", "content": system},
+                               {"role": "user", "content": _diagnose_request(loop, context.text)}]
+    diagnosis = await _ask(loop, f"diagnose-{number}", messages)
+
+    plan_instructions = await asyncio.to_thread(
+        lambda: host.preprompts.get("fix_plan") + "\n\n" + host.preprompts.get("diff_format"))
+    messages += [{"role": "assistant", "content": diagnosis}, {"role": "user", "content": plan_instructions}]
+    plan_text = await _ask(loop, f"plan-{number}", messages)
+    plan = parse_plan(plan_text)
+    patch = await _plan(host, plan.text)
+    if patch.failures:
+        messages += [{"role": "assistant", "content": plan_text},
+                     {"role": "user", "content": retry_request(patch.failures)}]
+        plan = parse_plan(await _ask(loop, f"plan-{number}-retry", messages))
+        patch = await _plan(host, plan.text)
+    answered = time.monotonic()
+
+    changes, refused = _allowed_changes(patch, loop.options.allow_test_edits)
+    if changes:
+        decision = await applier.apply(changes, label=f"codegen: fix, iteration {number}")
+        if not decision.applied:
+            loop.notes.append(f"iteration {number}: the edit was declined ({decision.reason})")
+            return None
+        await asyncio.to_thread(ensure_on_disk, host.root, changes)
+    actions = await _run_actions(loop, plan.installs, plan.commands)
+    loop.notes = [f"These edits were not made: {r}" for r in refused]
+
+    loop.last = await asyncio.to_thread(loop.checkpoints.save, f"iteration {number}")
+    loop.verdict = await _verdict(loop, f"iteration-{number}")
+    return Iteration(number, failing_before, diagnosis, [c.new_path or c.path for c in changes], refused,
+                     actions, _failing(loop.verdict), loop.last.id, round(time.monotonic() - answered, 3))
+
+
+async def _ask(loop: _Loop, purpose: str, messages: list[Message]) -> str:
+    completion = await ask(loop.host, loop.run, purpose, messages)
+    loop.tokens += completion.usage.total_tokens
+    return completion.text
+
+
+async def _plan(host: Host, text: str) -> PatchResult:
+    return await asyncio.to_thread(plan_patch, text, host.root, buffers=dict(host.open_buffers()), salvage=True)
+
+
+def _allowed_changes(patch: PatchResult, allow_test_edits: bool) -> tuple[list[FileChange], list[str]]:
+    refused = []
+    if patch.failures:
+        refused.append("hunks that did not apply:\n" + describe_failures(patch.failures))
+    if allow_test_edits:
+        return patch.changes, refused
+    changes = [c for c in patch.changes if not is_test_file(c.path)]
+    refused += [f"{c.path}: tests are not edited to make them pass (fix the code under test)"
+                for c in patch.changes if is_test_file(c.path)]
+    return changes, refused
+
+
+async def _run_actions(loop: _Loop, installs: list[str], commands: list[str]) -> list[str]:
+    """Install packages and run commands the plan asked for, each only with the user's consent."""
+    done = []
+    steps = [(f"install {p}", install_command(p, loop.command), None) for p in installs]
+    steps += [(f"run `{c}`", None, c) for c in commands]
+    for description, argv, shell in steps:
+        if not await loop.host.allowed(description):
+            done.append(f"{description}: not allowed")
+            continue
+        loop.host.progress.phase(description)
+        result = await run_process_tree(loop.host.root, argv=argv, shell=shell,
+                                        timeout=loop.options.test_timeout)
+        done.append(f"{description}: exit {result.exit_code}{' (timed out)' if result.timed_out else ''}")
+        await loop.run.write_text(f"actions/{len(done):02d}.log", f"$ {description}\n{result.output}")
+    return done
+
+
+async def _verdict(loop: _Loop, label: str) -> TestRun:
+    """Failing tests first; the whole suite once they pass."""
+    failing = loop.verdict.failing_ids
+    if failing:
+        loop.host.progress.phase(f"re-running {len(failing)} failing test(s)")
+        focused = await _run_tests(loop.host, loop.run, loop.command, loop.options, f"{label}-failing", failing)
+        if not focused.green or not focused.selected:
+            # Still red — that is the verdict — or the runner could not select tests and ran them all.
+            return focused
+    loop.host.progress.phase("running the whole suite")
+    return await _run_tests(loop.host, loop.run, loop.command, loop.options, label)
+
+
+async def _run_tests(host: Host, run: Run, command: TestCommand, options: FixOptions, label: str,
+                     only: list[str] | None = None) -> TestRun:
+    result = await run_tests(host.root, command, timeout=options.test_timeout, only=only or ())
+    record = asdict(result)
+    record["output"] = _clip(result.output, 50_000)
+    await run.write_json(f"tests/{label}.json", record)
+    return result
+
+
+async def _restore_after_cancel(loop: _Loop) -> None:
+    """Back to the last checkpoint, so a cancel never leaves a half-made state; the restore itself is shielded."""
+    restore = asyncio.ensure_future(asyncio.to_thread(loop.checkpoints.restore, loop.last.id))
+    try:
+        await asyncio.shield(restore)
+    except asyncio.CancelledError:
+        await restore
+    await loop.run.update_meta(status="cancelled", restored_to=loop.last.label)
+
+
+async def _finish(loop: _Loop, stopped: str, restored: str | None, failing_at_start: int) -> FixResult:
+    failing_now = loop.best.failing if restored else _failing(loop.verdict)
+    fixed = max(0, failing_at_start - failing_now)
+    checkpoints = [c.id for c in await asyncio.to_thread(loop.checkpoints.list)]
+    result = FixResult(loop.run.id, stopped == "green", stopped, loop.iterations, failing_at_start, failing_now,
+                       fixed, loop.tokens, checkpoints, restored, "")
+    result.summary = summarize(result)
+    await loop.run.update_meta(status=stopped, outcome={k: v for k, v in asdict(result).items() if k != "iterations"})
+    return result
+
+
+def summarize(result: FixResult) -> str:
+    """One paragraph a person reads at the end of a run."""
+    count = len(result.iterations)
+    reasons = {
+        "green": "all tests pass",
+        "iterations": "the iteration limit was reached",
+        "budget": "the token budget was spent",
+        "no-progress": "the model made no progress",
+        "declined": "the edit was declined",
+        "cancelled": "it was cancelled",
+    }
+    text = (f"Stopped after {count} iteration{'s' if count != 1 else ''}: {reasons[result.stopped]}. "
+            f"Failing tests: {result.failing_at_start} at the start, {result.failing_at_end} now "
+            f"({result.tests_fixed} fixed). Model tokens used: {result.tokens_used}.")
+    if result.restored_to:
+        text += f" The workspace was returned to its best state ({result.restored_to})."
+    return text
+
+
+def _failing(run: TestRun) -> int:
+    """How many tests fail; a run that failed without naming a test (collection error, timeout) counts as one."""
+    return len(run.failing_ids) or (0 if run.green else 1)
+
+
+def _failure_signature(run: TestRun) -> tuple:
+    return tuple(sorted((f.test_id, f.message.strip()) for f in run.failures)) or (run.exit_code, run.timed_out)
+
+
+def _failure_report(run: TestRun) -> str:
+    lines = [f"{f.test_id}: {f.message}" + (f" ({f.file}:{f.line})" if f.file else "") for f in run.failures]
+    return "\n".join(lines) or f"`{run.command}` failed with exit code {run.exit_code}"
+
+
+def _diagnose_request(loop: _Loop, context: str) -> str:
+    run = loop.verdict
+    parts = [f"The tests fail. Command: `{run.command}` — {run.passed} passed, {run.failed} failed, "
+             f"{run.errors} errors{' (timed out)' if run.timed_out else ''}.",
+             "Failures:\n" + _failure_report(run),
+             "Test output:\n```\n" + _clip(run.output, OUTPUT_FOR_MODEL) + "\n```",
+             "Code involved:\n" + context]
+    parts += loop.notes
+    return "\n\n".join(parts)
+
+
+def _clip(text: str, limit: int) -> str:
+    if len(text) <= limit:
+        return text
+    half = limit // 2
+    return f"{text[:half]}\n[... {len(text) - limit} characters cut ...]\n{text[-half:]}"

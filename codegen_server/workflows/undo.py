@@ -1,0 +1,45 @@
+"""Undo: return the workspace to a checkpoint of a run — its start, or any iteration.
+
+Recipe:
+1. Open the run and its checkpoints.
+2. Find the checkpoint: "start" (the default), a label ("iteration 3"), or an id ("0003").
+3. Restore it byte for byte; the state just before is checkpointed too, so the undo can be undone.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+
+from ..store.checkpoints import CheckpointError, CheckpointStore
+from .host import Host, WorkflowError
+
+
+@dataclass
+class UndoResult:
+    run_id: str
+    restored_to: str
+    written: list[str]
+    removed: list[str]
+    #: The checkpoint of the state before this undo (undo it with this id).
+    before_undo: str
+
+
+async def undo(host: Host, run_id: str, checkpoint: str = "start") -> UndoResult:
+    """Return the workspace to ``checkpoint`` of run ``run_id``."""
+    run = host.store.open(run_id)
+    store = CheckpointStore(host.root, run.dir)
+    saved = await asyncio.to_thread(store.list)
+    if not saved:
+        raise WorkflowError(f"Run {run_id} has no checkpoints to return to.")
+    wanted = next((c for c in saved if checkpoint in (c.id, c.label)), None)
+    if wanted is None:
+        names = ", ".join(f"{c.id} ({c.label})" for c in saved)
+        raise WorkflowError(f"Run {run_id} has no checkpoint {checkpoint!r}; it has: {names}.")
+    host.progress.phase(f"restoring {wanted.label}")
+    try:
+        result = await asyncio.to_thread(store.restore, wanted.id)
+    except CheckpointError as error:
+        raise WorkflowError(str(error)) from None
+    await run.update_meta(undone_to=wanted.label)
+    return UndoResult(run_id, wanted.label, list(result.written), list(result.removed), result.safety.id)

@@ -1,0 +1,44 @@
+"""`codegen fix` and `codegen undo` from a terminal, on a real project with a real bug."""
+
+from __future__ import annotations
+
+from codegen_server.model.scripted_server import ScriptStep
+from tests.cli.test_generate_and_replay import codegen, env_for
+from tests.support.fix_projects import FIX_CART, TOUCH_DOCSTRING, fix_model, make_python_project, snapshot
+
+
+def test_fix_prints_each_iteration_and_exits_0_when_green(tmp_path, scripted_model):
+    start = make_python_project(tmp_path)
+    model = scripted_model(fix_model([FIX_CART]))
+    done = codegen("fix", "--root", str(tmp_path), env=env_for(model.base_url))
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "iteration 1: 1 → 0 failing; edited shop/cart.py" in done.stdout
+    assert "all tests pass" in done.stdout and "Model tokens used:" in done.stdout
+
+    run_id = done.stdout.split("codegen undo ")[1].split(")")[0]
+    undone = codegen("undo", run_id, "--root", str(tmp_path), env=env_for(None))
+    assert undone.returncode == 0 and "restored start" in undone.stderr
+    assert snapshot(tmp_path) == start
+
+
+def test_fix_exits_1_when_it_cannot_make_it_green(tmp_path, scripted_model):
+    make_python_project(tmp_path)
+    model = scripted_model(fix_model([TOUCH_DOCSTRING]))
+    done = codegen("fix", "--root", str(tmp_path), "--max-iterations", "3", env=env_for(model.base_url))
+    assert done.returncode == 1 and "the model made no progress" in done.stdout
+
+
+def test_commands_are_not_run_without_the_flag(tmp_path, scripted_model):
+    make_python_project(tmp_path)
+    model = scripted_model(fix_model([FIX_CART + "\nRUN: touch marker.txt\n"]))
+    done = codegen("fix", "--root", str(tmp_path), env=env_for(model.base_url))
+    assert done.returncode == 0 and "not allowed" in done.stdout and not (tmp_path / "marker.txt").exists()
+
+
+def test_a_test_command_can_be_given(tmp_path, scripted_model):
+    make_python_project(tmp_path)
+    model = scripted_model([ScriptStep(content="unused")])
+    done = codegen("fix", "--root", str(tmp_path), "--test-cmd", "python -m pytest tests -k count",
+                   env=env_for(model.base_url))
+    assert done.returncode == 0 and "Stopped after 0 iterations: all tests pass" in done.stdout
+    assert not model.requests
