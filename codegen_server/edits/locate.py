@@ -162,6 +162,9 @@ def _pair_blanks(hunk_lines: list[_Line], mapping: dict[int, int], file_lines: l
             continue  # an elided stretch: its blank lines are the file's business
         blanks = [k for k in range(a + 1, b) if is_blank_before(k)]
         file_blanks = [f for f in range(mapping[a] + 1, mapping[b]) if not file_lines[f].strip()]
+        if hunk_lines[b][0] == "-" and hunk_lines[a][0] != "-":
+            # Blanks leading into a removal: the removed ones are those next to it.
+            blanks, file_blanks = blanks[::-1], file_blanks[::-1]
         for k, f in zip(blanks, file_blanks):
             mapping[k] = f
     first, last = anchors[0], anchors[-1]

@@ -288,3 +288,18 @@ def test_headerless_hunks_in_a_later_fence_continue_the_last_file(ws: Path) -> N
 def test_headerless_hunk_with_no_file_named_is_reported(ws: Path) -> None:
     [failure] = plan_patch("```diff\n@@ ... @@\n-a\n+b\n```\n", ws).failures
     assert "no ---/+++ file header" in failure.reason
+
+
+def test_lost_plus_line_followed_by_a_bare_blank_line(ws: Path) -> None:
+    # Unfenced, the unprefixed line is followed by an empty line: still inside the hunk.
+    answer = "--- a/src/app.py\n+++ b/src/app.py\n@@ -3,3 +3,3 @@\n-import logging\nimport logging.config\n\n log = logging.getLogger(__name__)\n"
+    assert apply(ws, answer) == APP.replace("import logging\n", "import logging.config\n")
+
+
+def test_removed_blank_next_to_removed_line_is_the_one_removed(ws: Path) -> None:
+    (ws / "m.py").write_text("x = 1\n\n\nY = 2\n\n\nclass Z:\n    pass\n")
+    # The model dropped one blank context line before its removal.
+    answer = "--- a/m.py\n+++ b/m.py\n@@ ... @@\n x = 1\n-\n-Y = 2\n \n \n class Z:\n"
+    result = plan_patch(answer, ws)
+    assert result.failures == []
+    assert result.changes[0].new_text == "x = 1\n\n\n\nclass Z:\n    pass\n"
