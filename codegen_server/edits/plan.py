@@ -32,6 +32,7 @@ class _Workspace:
         self.original: dict[str, str | None] = {}
         self.current: dict[str, str | None] = {}
         self.renamed: dict[str, str] = {}  # new path -> original path
+        self.answer_eol = "\n"
 
     def text(self, rel: str) -> str | None:
         if rel not in self.current:
@@ -71,11 +72,11 @@ class _Workspace:
 
 
 def _apply_hunks(
-    path: str, hunks: list[Hunk], text: str, salvage: bool
+    path: str, hunks: list[Hunk], text: str, salvage: bool, default_eol: str
 ) -> tuple[str | None, list[HunkFailure]]:
     """New text after the hunks (None when nothing applied), and the hunks that failed."""
     bom = _BOM if text.startswith(_BOM) else ""  # models never write the BOM; match without it, keep it
-    doc = TextLines.from_text(text[len(bom):])
+    doc = TextLines.from_text(text[len(bom):], default_eol)
     failures: list[HunkFailure] = []
     placed: list[tuple[Located, Hunk]] = []
     file_index = FileIndex(doc.lines)
@@ -120,12 +121,12 @@ def _apply_hunks(
     return bom + TextLines(lines, eols, final_newline, doc.eol).render(), failures
 
 
-def _created_text(fp: FilePatch) -> str:
+def _created_text(fp: FilePatch, eol: str) -> str:
     body: list[str] = []
     for hunk in fp.hunks:
         body += [t for op, t in hunk.lines if op != "-"]
     no_eol = any(h.new_no_eol for h in fp.hunks)
-    return "\n".join(body) + ("" if no_eol or not body else "\n")
+    return eol.join(body) + ("" if no_eol or not body else eol)
 
 
 def _match_eol(new_text: str, like: str | None) -> str:
@@ -157,6 +158,12 @@ def _whole_file(ws: _Workspace, fp: FilePatch, rel: str) -> HunkFailure | None:
     return None
 
 
+def _added_lines_eol(text: str) -> str:
+    """The line ending the answer's added lines mostly use (headers and prose do not count)."""
+    added = [line for line in text.split("\n") if line.startswith("+") and not line.startswith("+++ ")]
+    return "\r\n" if added and 2 * sum(line.endswith("\r") for line in added) > len(added) else "\n"
+
+
 def plan_patch(
     text: str,
     root: Path,
@@ -181,6 +188,8 @@ def plan_patch(
     if len({p.old_path for p in patches} | {p.new_path for p in patches}) > limits.max_files:
         raise EditError(f"patch touches more than {limits.max_files} files")
     ws = _Workspace(root, buffers, limits)
+    # Files with no line ending to copy (new, or one line) get the answer's own.
+    ws.answer_eol = _added_lines_eol(text)
     failures: list[HunkFailure] = []
     last_path: str | None = None
     for fp in patches:
@@ -206,7 +215,7 @@ def _apply_file_patch(ws: _Workspace, fp: FilePatch, salvage: bool) -> list[Hunk
     if old is None:
         assert new is not None
         existing = ws.text(new)
-        created = _created_text(fp)
+        created = _created_text(fp, ws.answer_eol)
         if existing is not None and existing != created:
             return [HunkFailure(new, 0, "--- /dev/null", "patch creates a file that already exists", created)]
         ws.set(new, created)
@@ -222,7 +231,7 @@ def _apply_file_patch(ws: _Workspace, fp: FilePatch, salvage: bool) -> list[Hunk
         ws.set(old, None)
         return []
     if fp.hunks:
-        new_text, failures = _apply_hunks(old, fp.hunks, current, salvage)
+        new_text, failures = _apply_hunks(old, fp.hunks, current, salvage, ws.answer_eol)
     else:
         new_text, failures = current, []
     if new_text is None:

@@ -19,7 +19,8 @@ class TextLines:
     eol: str
 
     @classmethod
-    def from_text(cls, text: str) -> "TextLines":
+    def from_text(cls, text: str, default_eol: str = "\n") -> "TextLines":
+        """``default_eol`` is used when the text has no line ending to copy."""
         # Only \n, \r\n and \r end a line in a file (str.splitlines also splits on \x0c, \u2028, ...).
         parts = _EOL.split(text)
         lines, eols = parts[0::2], parts[1::2]
@@ -27,8 +28,8 @@ class TextLines:
             lines.pop()  # the text ended with a line ending
         else:
             eols.append("")
-        crlf = eols.count("\r\n")
-        eol = "\r\n" if crlf > eols.count("\n") else "\n"
+        crlf, lf = eols.count("\r\n"), eols.count("\n")
+        eol = default_eol if not crlf and not lf and "\r" not in eols else "\r\n" if crlf > lf else "\n"
         return cls(lines, eols, not text or text.endswith(("\n", "\r")), eol)
 
     def render(self) -> str:
