@@ -23,7 +23,7 @@ RECOVERABLE = [
     "trailing_whitespace", "blank_lines", "hunks_out_of_order", "little_context", "lost_plus",
     "indent_shift", "elision", "fenced_with_prose", "whole_file", "multi_file", "new_file", "combined",
 ]
-MUST_REFUSE = ["stale_context", "unlocatable_context", "ambiguous_context"]
+MUST_REFUSE = ["stale_context", "unlocatable_context", "ambiguous_context", "excerpt_as_whole_file"]
 
 
 @dataclass
@@ -331,6 +331,14 @@ def _make_case(klass: str, rng: random.Random, files: list[tuple[str, str]],
         if new is None or new == old:
             return None
     label = f"{klass}:{name}"
+    if klass == "excerpt_as_whole_file":
+        # "Here is the updated function" under a path line: writing it whole would truncate the file.
+        lines = new.split("\n")[:-1]
+        if sum(1 for l in lines if l.strip()) < 40:
+            return None
+        k = rng.randrange(5, len(lines) - 30)
+        excerpt = "\n".join(lines[k : k + rng.randint(8, 25)]) + "\n"
+        return Case(klass, label, {name: old}, f"Here is the updated code.\n\n{name}\n```python\n{excerpt}```\n", None)
     if klass == "whole_file":
         if old.count("\n") > 150:
             return None

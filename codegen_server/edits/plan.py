@@ -141,6 +141,21 @@ def _match_eol(new_text: str, like: str | None) -> str:
     return bom + out.render()
 
 
+def _looks_like_fragment(old: str, new: str) -> str:
+    """Why a whole-file text looks like an excerpt of ``old`` rather than all of it ("" if not).
+
+    Writing an excerpt as the whole file would silently truncate it, so shrinking a sizeable
+    file a lot, or dropping its opening line while shrinking it, is refused.
+    """
+    old_lines = [l.strip() for l in old.split("\n") if l.strip()]
+    new_lines = [l.strip() for l in new.split("\n") if l.strip()]
+    if len(old_lines) >= 40 and 3 * len(new_lines) < len(old_lines):
+        return f"has {len(new_lines)} lines of code but the file has {len(old_lines)}"
+    if len(old_lines) >= 20 and 10 * len(new_lines) < 6 * len(old_lines) and old_lines[0] not in new_lines:
+        return f"lacks the file's first line ({old_lines[0][:60]!r}) and is much shorter"
+    return ""
+
+
 def _whole_file(ws: _Workspace, fp: FilePatch, rel: str) -> HunkFailure | None:
     new_text = fp.whole_text or ""
     old = ws.text(rel)
@@ -150,10 +165,10 @@ def _whole_file(ws: _Workspace, fp: FilePatch, rel: str) -> HunkFailure | None:
         if placeholders and not any(_PLACEHOLDER.search(l) for l in old.split("\n")):
             return HunkFailure(rel, 0, header, "whole-file block elides code "
                                f"({placeholders[0].strip()!r}); send the complete file or a diff", new_text)
-        old_n, new_n = old.count("\n"), new_text.count("\n")
-        if old_n >= 40 and new_n * 3 < old_n:
-            return HunkFailure(rel, 0, header, f"whole-file block has {new_n} lines but the file has {old_n}; "
-                               "it looks like a fragment, send a diff instead", new_text)
+        fragment = _looks_like_fragment(old, new_text)
+        if fragment:
+            return HunkFailure(rel, 0, header, f"whole-file block {fragment}; it looks like a fragment "
+                               "of the file, send the complete file or a diff", new_text)
     ws.set(rel, _match_eol(new_text, old))
     return None
 

@@ -178,3 +178,11 @@ def test_exact_match_elsewhere_loses_to_indented_match_at_the_header_line(ws: Pa
     answer = "--- a/nest.py\n+++ b/nest.py\n@@ -8,2 +8,2 @@\n     if x:\n-        y = 1\n+        y = 2\n"
     [failure] = plan_patch(answer, ws).failures
     assert "exactly at line 2" in failure.reason and "also at line 8" in failure.reason
+
+
+def test_whole_file_excerpt_without_placeholder_is_refused(ws: Path) -> None:
+    # A snippet under a path line must not replace the 30-line file it came from.
+    answer = ("src/app.py\n```python\n    def total(self):\n        return sum(self.items.values(), 0)\n\n\n"
+              "def main():\n    inv = Inventory()\n    inv.add(\"apple\", 3)\n    print(inv.total())\n```\n")
+    [failure] = plan_patch(answer, ws).failures
+    assert "fragment" in failure.reason and "first line" in failure.reason
