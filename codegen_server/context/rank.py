@@ -240,7 +240,8 @@ def rank(graph: Graph, focus: Focus) -> Ranking:
         if converged:
             break
 
-    key_score = np.bincount(graph.edge_key, weights=ranks[graph.edge_src] * share, minlength=graph.key_count)
+    # At least one slot: with no cross-file references (key_count 0) the masked lookup below still indexes 0.
+    key_score = np.bincount(graph.edge_key, weights=ranks[graph.edge_src] * share, minlength=max(graph.key_count, 1))
     scores = np.where(graph.cand_key >= 0, key_score[np.maximum(graph.cand_key, 0)], 0.0)
     # Every definition also gets a share of its file's rank, so unreferenced ones still place.
     share_of_file = 0.2 * ranks[graph.cand_file] / np.maximum(graph.defs_per_file[graph.cand_file], 1)

@@ -179,3 +179,10 @@ def test_task_words_that_look_like_code_weigh_more(shop: Path) -> None:
     assert focus.identifiers == {"apply_discount", "checkout"}
     assert focus.weak_identifiers == {"total"}
     assert focus.files["shop/models.py"] == 1.0
+
+
+def test_a_workspace_without_cross_file_references_still_maps(tmp_path: Path) -> None:
+    # One module, nothing referring to anything elsewhere: the reference graph has no keys at all.
+    (tmp_path / "ops.py").write_text("def add(a, b):\n    return a + b\n")
+    result = gather_context(tmp_path, task="add a subtract function", budget=500)
+    assert result.files == ["ops.py"] and "def add(a, b)" in result.text
