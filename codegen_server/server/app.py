@@ -100,31 +100,27 @@ class CodegenServer(LanguageServer):
             raise CommandFailed(f"The workspace root {path} is not a folder.")
         return path.resolve()
 
+    @staticmethod
+    def relative_path(uri: str, root: Path) -> str | None:
+        """The workspace-relative POSIX path of a document URI, or None outside ``root``."""
+        path = to_fs_path(uri)
+        if path is None:
+            return None
+        try:
+            return Path(path).resolve().relative_to(root).as_posix()
+        except ValueError:
+            return None
+
     def open_buffers(self, root: Path) -> dict[str, str]:
         """Text of the documents open in the editor under ``root``, by workspace-relative path."""
-        buffers = {}
-        for uri, document in self.workspace.text_documents.items():
-            path = to_fs_path(uri)
-            if path is None:
-                continue
-            try:
-                relative = Path(path).resolve().relative_to(root)
-            except ValueError:
-                continue
-            buffers[relative.as_posix()] = document.source
-        return buffers
+        documents = self.workspace.text_documents.items()
+        return {rel: doc.source for uri, doc in documents if (rel := self.relative_path(uri, root)) is not None}
 
     def document_versions(self, root: Path) -> dict[str, int]:
-        versions = {}
-        for uri, document in self.workspace.text_documents.items():
-            path = to_fs_path(uri)
-            if path is None or document.version is None:
-                continue
-            try:
-                versions[Path(path).resolve().relative_to(root).as_posix()] = document.version
-            except ValueError:
-                continue
-        return versions
+        """The editor's version of each open document under ``root``."""
+        documents = self.workspace.text_documents.items()
+        return {rel: doc.version for uri, doc in documents
+                if doc.version is not None and (rel := self.relative_path(uri, root)) is not None}
 
     def host(self, root: Path, progress: LspProgress) -> Host:
         return Host(root=root, model=self.model,

@@ -36,14 +36,9 @@ def _workspace_path(ls: CodegenServer, uri: str) -> tuple[Path, str] | None:
     """(root, path inside it) for a document under the editor's workspace, else None."""
     if not ls.workspace.root_path:
         return None
-    path = to_fs_path(uri)
-    if path is None:
-        return None
     root = Path(ls.workspace.root_path).resolve()
-    try:
-        return root, Path(path).resolve().relative_to(root).as_posix()
-    except ValueError:
-        return None
+    rel = ls.relative_path(uri, root)
+    return None if rel is None else (root, rel)
 
 
 def register(server: CodegenServer) -> None:
@@ -57,7 +52,7 @@ def register(server: CodegenServer) -> None:
         line_range = _line_range(args)
         if line_range and not path:
             raise JsonRpcInvalidParams(f"{CONTEXT}: `range` needs `uri`")
-        open_files = [rel for rel in ls.open_buffers(root)]
+        open_files = list(ls.open_buffers(root))
         result = await asyncio.to_thread(
             gather_context, root,
             task=get_str(CONTEXT, args, "task") or "",
