@@ -7,6 +7,7 @@ import os
 import tempfile
 from pathlib import Path
 
+from ..store.runs import codegen_dir
 from .tags import Definition, FileTags
 
 # Bump when the record layout or the tag queries change, so old caches are ignored.
@@ -54,6 +55,7 @@ def save(root: Path, query_digest: str, records: dict[str, FileRecord]) -> None:
         for r in records.values()
     ]
     target = cache_path(root)
+    codegen_dir(root)
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tags-", suffix=".tmp")
     try:

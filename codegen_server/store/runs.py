@@ -28,8 +28,21 @@ class RunNotFound(LookupError):
     """No run with that id in this workspace."""
 
 
+_GITIGNORE = """# codegen's working data (runs, checkpoints, index): not for version control.
+# .codegen/preprompts/ holds your team's preprompt overrides: commit those.
+runs/
+index/
+"""
+
+
 def codegen_dir(root: Path) -> Path:
-    return root / ".codegen"
+    """``<root>/.codegen``, created with a .gitignore that keeps its working data out of git status."""
+    directory = root / ".codegen"
+    ignore = directory / ".gitignore"
+    if not ignore.exists():
+        directory.mkdir(parents=True, exist_ok=True)
+        _atomic_write(ignore, _GITIGNORE)
+    return directory
 
 
 def _atomic_write(path: Path, text: str) -> None:
@@ -132,7 +145,7 @@ class RunStore:
 
     def __init__(self, root: Path, secret_values: Iterable[str] = ()) -> None:
         self.root = root
-        self.dir = codegen_dir(root) / "runs"
+        self.dir = root / ".codegen" / "runs"
         self._secrets = list(secret_values)
 
     def _new_id(self) -> str:
@@ -141,6 +154,7 @@ class RunStore:
     async def create(self, kind: str, **fields: Any) -> Run:
         """Start a run of ``kind`` (clarify, generate, apply, feedback, fix)."""
         run = Run(self.dir / self._new_id(), self._secrets)
+        await asyncio.to_thread(codegen_dir, self.root)
         await asyncio.to_thread(run.dir.mkdir, parents=True)
         await run.update_meta(id=run.id, kind=kind, status="running",
                               created=time.strftime("%Y-%m-%dT%H:%M:%S%z"), **fields)

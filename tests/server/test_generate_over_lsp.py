@@ -142,3 +142,27 @@ async def test_generate_survives_a_daemon_restart_between_clarify_and_generate(
     result = await again.execute("codegen.generateProject", {"runId": first["runId"], "apply": "disk"})
     assert result["applied"] is True
     assert "Which operations" in model.requests[-1]["messages"][-1]["content"]
+
+
+async def test_codegen_data_stays_out_of_git_status(tmp_path, scripted_model, editor_factory):
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    model = scripted_model([ScriptStep(content=CALC_PROJECT)])
+    editor = await editor_factory(tmp_path, env=model_env(model))
+    await editor.execute("codegen.generateProject", {"prompt": "a calculator", "apply": "disk"})
+    (tmp_path / ".codegen" / "preprompts").mkdir()
+    (tmp_path / ".codegen" / "preprompts" / "philosophy").write_text("We write tabs.\n")
+    status = subprocess.run(["git", "status", "--porcelain", "--untracked-files=all"], cwd=tmp_path,
+                            capture_output=True, text=True, check=True).stdout
+    assert ".codegen/runs" not in status and ".codegen/index" not in status
+    assert ".codegen/preprompts/philosophy" in status  # a team's overrides are theirs to commit
+
+
+async def test_a_workspace_preprompt_overrides_the_shipped_one(tmp_path, scripted_model, editor_factory):
+    (tmp_path / ".codegen" / "preprompts").mkdir(parents=True)
+    (tmp_path / ".codegen" / "preprompts" / "philosophy").write_text("You are the Acme house style engineer.\n")
+    model = scripted_model([ScriptStep(content=NOTHING_TO_CLARIFY)])
+    editor = await editor_factory(tmp_path, env=model_env(model))
+    await editor.execute("codegen.clarify", {"prompt": "a calculator"})
+    system = model.requests[0]["messages"][0]["content"]
+    assert system.startswith("You are the Acme house style engineer.")
+    assert "find out what is unclear" in system  # the other preprompts still ship
