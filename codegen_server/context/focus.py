@@ -94,6 +94,8 @@ def range_context(
     lines = _lines(index, rel)
     if not lines:
         raise FileNotFoundError(f"cannot read {rel} under {index.root}")
+    if first_line > len(lines):
+        raise ValueError(f"lines {first_line}-{last_line} are past the end of {rel} ({len(lines)} lines)")
     first, last = max(first_line - 1, 0), max(last_line - 1, first_line - 1, 0)
     definitions = record.tags.definitions if record else []
     containing = enclosing(definitions, first, last)

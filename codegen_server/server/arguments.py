@@ -51,3 +51,20 @@ def get_str_list(command: str, args: Mapping[str, Any], key: str) -> list[str]:
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         raise JsonRpcInvalidParams(f"{command}: `{key}` must be a list of strings")
     return value
+
+
+def get_line_range(command: str, args: Mapping[str, Any], key: str = "range", *,
+                   required: bool = False) -> tuple[int, int] | None:
+    """An LSP Range (0-based lines) as a 1-based inclusive line range, as the engines count."""
+    value = args.get(key)
+    if value is None:
+        if required:
+            raise JsonRpcInvalidParams(f"{command}: `{key}` is required")
+        return None
+    try:
+        start, end = int(value["start"]["line"]), int(value["end"]["line"])
+    except (TypeError, KeyError, ValueError):
+        raise JsonRpcInvalidParams(f"{command}: `{key}` must be an LSP Range") from None
+    if start < 0 or end < start:
+        raise JsonRpcInvalidParams(f"{command}: `{key}` must start at or before its end")
+    return start + 1, end + 1

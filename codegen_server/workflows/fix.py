@@ -24,7 +24,7 @@ import asyncio
 import time
 from dataclasses import asdict, dataclass, field
 
-from ..edits import plan_patch
+from ..edits import format_failures
 from ..edits.types import FileChange, PatchResult
 from ..model import Message
 from ..store import Run
@@ -33,7 +33,7 @@ from ..testing import TestCommand, TestRun, detect_test_command, run_tests
 from ..testing.process import run_process_tree
 from .context import gather_context
 from .fix_actions import install_command, is_test_file, parse_plan
-from .generate import describe_failures, retry_request
+from .changes import ask_for_changes
 from .host import Applier, Host, WorkflowError, ensure_on_disk
 from .model_call import ask
 
@@ -184,14 +184,9 @@ async def _one_iteration(loop: _Loop, applier: Applier, number: int) -> Iteratio
     plan_instructions = await asyncio.to_thread(
         lambda: host.preprompts.get("fix_plan") + "\n\n" + host.preprompts.get("diff_format"))
     messages += [{"role": "assistant", "content": diagnosis}, {"role": "user", "content": plan_instructions}]
-    plan_text = await _ask(loop, f"plan-{number}", messages)
-    plan = parse_plan(plan_text)
-    patch = await _plan(host, plan.text)
-    if patch.failures:
-        messages += [{"role": "assistant", "content": plan_text},
-                     {"role": "user", "content": retry_request(patch.failures)}]
-        plan = parse_plan(await _ask(loop, f"plan-{number}-retry", messages))
-        patch = await _plan(host, plan.text)
+    proposal = await ask_for_changes(host, run, f"plan-{number}", messages, salvage=True, require_edit=False)
+    loop.tokens += sum(proposal.usage.values())
+    plan, patch = parse_plan(proposal.answer), proposal.patch
     answered = time.monotonic()
 
     changes, refused = _allowed_changes(patch, loop.options.allow_test_edits)
@@ -216,14 +211,10 @@ async def _ask(loop: _Loop, purpose: str, messages: list[Message]) -> str:
     return completion.text
 
 
-async def _plan(host: Host, text: str) -> PatchResult:
-    return await asyncio.to_thread(plan_patch, text, host.root, buffers=dict(host.open_buffers()), salvage=True)
-
-
 def _allowed_changes(patch: PatchResult, allow_test_edits: bool) -> tuple[list[FileChange], list[str]]:
     refused = []
     if patch.failures:
-        refused.append("hunks that did not apply:\n" + describe_failures(patch.failures))
+        refused.append("hunks that did not apply:\n" + format_failures(patch.failures))
     if allow_test_edits:
         return patch.changes, refused
     changes = [c for c in patch.changes if not is_test_file(c.path)]

@@ -5,7 +5,7 @@ Recipe:
 2. Context: when the workspace already holds code, a repo map of what is there.
 3. Ask the model for the project (whole files for new ones, diffs for existing ones).
 4. Turn the answer into changes with the edits engine; if some diff hunks do not
-   apply, send the precise failures back once for a corrected answer.
+   apply, send the precise failures back once for a corrected answer (changes.py).
 5. Offer the changes through the applier (editor preview, disk, or nothing) and
    record the diff and the outcome in the run.
 """
@@ -13,14 +13,13 @@ Recipe:
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 
-from ..edits import plan_patch
-from ..edits.types import HunkFailure, PatchResult
+from ..edits import format_failures
 from ..store import Run
+from .changes import ask_for_changes
 from .context import gather_context
 from .host import Applier, Host, WorkflowError
-from .model_call import ask
 
 #: Tokens of repo map sent with a generate request into an existing workspace.
 CONTEXT_BUDGET = 4096
@@ -53,17 +52,14 @@ async def _generate(host: Host, applier: Applier, run: Run, spec: str) -> Genera
     system = await asyncio.to_thread(host.preprompts.system, "generate", "file_format", "diff_format")
     user = spec if not context else f"{spec}\n\nThe workspace already holds this code:\n\n{context}"
     messages = [{"role": "system", "content": system}, {"role": "user", "content": user}]
-    usage = {"prompt_tokens": 0, "completion_tokens": 0}
 
-    patch = await _ask_for_changes(host, run, messages, usage)
-    if patch.failures:
-        messages += [{"role": "user", "content": retry_request(patch.failures)}]
-        patch = await _ask_for_changes(host, run, messages, usage)
+    proposal = await ask_for_changes(host, run, "generate", messages)
+    patch, usage = proposal.patch, proposal.usage
     if patch.failures:
         await run.update_meta(status="failed", outcome="edits did not apply")
-        failures = [f.__dict__ for f in patch.failures]
+        failures = [asdict(f) for f in patch.failures]
         await run.write_json("failures.json", failures)
-        return GenerateResult(run.id, [], patch.diff, False, "none", describe_failures(patch.failures), failures, usage)
+        return GenerateResult(run.id, [], patch.diff, False, "none", format_failures(patch.failures), failures, usage)
 
     await run.write_text("diff.patch", patch.diff)
     host.progress.phase("applying the changes")
@@ -102,33 +98,3 @@ async def _workspace_context(host: Host, spec: str) -> str:
     result = await asyncio.to_thread(gather_context, host.root, task=spec, budget=CONTEXT_BUDGET,
                                      open_files=list(host.open_buffers()))
     return result.text if result.files else ""
-
-
-async def _ask_for_changes(host: Host, run: Run, messages: list, usage: dict) -> PatchResult:
-    completion = await ask(host, run, "generate", messages)
-    messages.append({"role": "assistant", "content": completion.text})
-    usage["prompt_tokens"] += completion.usage.prompt_tokens
-    usage["completion_tokens"] += completion.usage.completion_tokens
-    patch = await asyncio.to_thread(plan_patch, completion.text, host.root, buffers=dict(host.open_buffers()))
-    if not patch.changes and not patch.failures:
-        raise WorkflowError("The model's answer held no files or diffs; nothing to apply. "
-                            f"See {run.dir / 'calls'} for what it said.")
-    return patch
-
-
-def describe_failures(failures: list[HunkFailure]) -> str:
-    """A readable report of hunks that did not apply."""
-    lines = []
-    for f in failures:
-        lines.append(f"{f.path}: hunk {f.hunk_index} ({f.header}): {f.reason}")
-        if f.closest:
-            where = f" at line {f.closest_line}" if f.closest_line else ""
-            lines.append(f"  closest match{where}:\n" + "\n".join("    " + s for s in f.closest.splitlines()))
-    return "\n".join(lines)
-
-
-def retry_request(failures: list[HunkFailure]) -> str:
-    """The message that sends failed hunks back to the model for a corrected answer."""
-    return ("Some of your changes could not be applied, so nothing was written:\n\n"
-            + describe_failures(failures)
-            + "\n\nAnswer again with the complete corrected change: copy context lines exactly from the files.")

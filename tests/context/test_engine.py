@@ -129,6 +129,8 @@ def test_bad_range_is_a_clear_error(shop: Path) -> None:
         ContextEngine(shop).build(path="missing.py", line_range=(1, 2))
     with pytest.raises(ValueError):
         ContextEngine(shop).build(budget=-1)
+    with pytest.raises(ValueError, match="past the end of shop/models.py"):
+        ContextEngine(shop).build(path="shop/models.py", line_range=(40, 45))
 
 
 def test_gather_context_notices_disk_edits(shop: Path) -> None:

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from . import apply_diff, context, fix, generate, lifecycle
+from . import apply_diff, context, feedback, fix, generate, lifecycle
 from ..app import CodegenServer
 
-FEATURES = [lifecycle, generate, apply_diff, context, fix]
+FEATURES = [lifecycle, generate, apply_diff, context, feedback, fix]
 
 
 def register_all(server: CodegenServer) -> None:

@@ -12,24 +12,10 @@ from pygls.uris import to_fs_path
 
 from ...context import engine_for
 from ...workflows.context import DEFAULT_BUDGET, gather_context
-from ..app import CodegenServer
-from ..arguments import command_object, get_int, get_str, get_str_list
+from ..app import CodegenServer, CommandFailed
+from ..arguments import command_object, get_int, get_line_range, get_str, get_str_list
 
 CONTEXT = "codegen.context"
-
-
-def _line_range(args: dict[str, Any]) -> tuple[int, int] | None:
-    """An LSP range (0-based lines) as the engine's 1-based inclusive line range."""
-    value = args.get("range")
-    if value is None:
-        return None
-    try:
-        start, end = int(value["start"]["line"]), int(value["end"]["line"])
-    except (TypeError, KeyError, ValueError):
-        raise JsonRpcInvalidParams(f"{CONTEXT}: `range` must be an LSP Range") from None
-    if start < 0 or end < start:
-        raise JsonRpcInvalidParams(f"{CONTEXT}: `range` must start at or before its end")
-    return start + 1, end + 1
 
 
 def _workspace_path(ls: CodegenServer, uri: str) -> tuple[Path, str] | None:
@@ -49,18 +35,21 @@ def register(server: CodegenServer) -> None:
         root = ls.workspace_root(get_str(CONTEXT, args, "root"))
         uri = get_str(CONTEXT, args, "uri")
         path = to_fs_path(uri) if uri else None
-        line_range = _line_range(args)
+        line_range = get_line_range(CONTEXT, args)
         if line_range and not path:
             raise JsonRpcInvalidParams(f"{CONTEXT}: `range` needs `uri`")
         open_files = list(ls.open_buffers(root))
-        result = await asyncio.to_thread(
-            gather_context, root,
-            task=get_str(CONTEXT, args, "task") or "",
-            path=path, line_range=line_range,
-            test_output=get_str(CONTEXT, args, "testOutput"),
-            open_files=open_files + get_str_list(CONTEXT, args, "openFiles"),
-            budget=get_int(CONTEXT, args, "budget", DEFAULT_BUDGET),
-        )
+        try:
+            result = await asyncio.to_thread(
+                gather_context, root,
+                task=get_str(CONTEXT, args, "task") or "",
+                path=path, line_range=line_range,
+                test_output=get_str(CONTEXT, args, "testOutput"),
+                open_files=open_files + get_str_list(CONTEXT, args, "openFiles"),
+                budget=get_int(CONTEXT, args, "budget", DEFAULT_BUDGET),
+            )
+        except (ValueError, OSError) as error:  # a range past the end, a file that cannot be read
+            raise CommandFailed(str(error)) from None
         return result.to_dict()
 
     # pygls updates its own copy of each document first; we then hand the full text to the
