@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
-from dataclasses import replace
+from dataclasses import asdict, replace
 from pathlib import Path
 
 from ..edits import EditError
@@ -13,6 +14,7 @@ from ..model import ChatModel, ModelError
 from ..model.settings import settings_from_env
 from ..preprompts import Preprompts
 from ..store import RunNotFound, RunStore
+from ..workflows.changes import ChangeOutcome
 from ..workflows.host import Host, WorkflowError
 
 #: The errors a command reports as one clear line and exit status 1.
@@ -70,3 +72,18 @@ def make_host(args: argparse.Namespace, root: Path) -> Host:
 def fail(error: Exception) -> int:
     print(f"codegen: {error}", file=sys.stderr)
     return 1
+
+
+def print_change(result: ChangeOutcome, args: argparse.Namespace) -> int:
+    """Print a generate/feedback outcome as asked (--json, --dry-run, or a file list); the exit status."""
+    if args.json:
+        print(json.dumps(asdict(result), indent=2))
+    elif args.dry_run:
+        print(result.diff, end="")
+    else:
+        for file in result.files:
+            print(f"{file['action']:>7}  {file['path']}")
+        if result.failures:
+            print(result.reason, file=sys.stderr)
+        print(f"run {result.run_id}: {'applied' if result.applied else 'nothing written'}", file=sys.stderr)
+    return 0 if (result.applied or args.dry_run) and not result.failures else 1

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import sys
-from dataclasses import asdict
 
 from ..workflows import feedback
 from ..workflows.host import DiskApplier, PreviewOnly
-from .common import USER_ERRORS, add_model_options, add_root_option, fail, make_host, resolve_root
+from .common import USER_ERRORS, add_model_options, add_root_option, fail, make_host, print_change, resolve_root
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -42,18 +40,9 @@ def run(args: argparse.Namespace) -> int:
         result = asyncio.run(_feedback(args, lines))
     except USER_ERRORS as error:
         return fail(error)
-    if args.json:
-        print(json.dumps(asdict(result), indent=2))
-    elif args.dry_run:
-        print(result.diff, end="")
-    else:
-        if result.explanation:
-            print(result.explanation)
-        for file in result.files:
-            print(f"{file['action']:>7}  {file['path']}")
-        if result.failures:
-            print(result.reason, file=sys.stderr)
-    return 0 if (result.applied or args.dry_run) and not result.failures else 1
+    if result.explanation and not (args.json or args.dry_run):
+        print(result.explanation)
+    return print_change(result, args)
 
 
 async def _feedback(args: argparse.Namespace, lines: tuple[int, int]) -> feedback.FeedbackResult:

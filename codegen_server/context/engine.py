@@ -12,8 +12,8 @@ from .failures import TestFailure, parse_test_output
 from .focus import Section, failure_context, range_context
 from .index import IndexStats, WorkspaceIndex
 from .rank import Graph, Ranking, build_graph, focus_from_text, rank
-from .store import FileRecord
 from .repomap import build_repo_map
+from .store import FileRecord
 from .tokens import count_tokens, truncate_to_budget
 
 FOCUSED_SHARE = 0.6  # at most this share of the budget goes to focused context when a map follows

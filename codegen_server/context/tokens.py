@@ -10,9 +10,9 @@ from __future__ import annotations
 import base64
 import gzip
 import hashlib
+import importlib.util
 import threading
 from functools import lru_cache
-import importlib.util
 from pathlib import Path
 from typing import Any
 from unittest import mock

@@ -1,4 +1,4 @@
-"""A step shared by generate, feedback and fix: ask the model for a change and turn it into edits.
+"""Steps shared by generate, feedback and fix: ask the model for a change, turn it into edits, offer them.
 
 The answer goes through the edits engine; when some hunks cannot be placed, the
 precise failures go back to the model once for a corrected answer.
@@ -7,14 +7,28 @@ precise failures go back to the model once for a corrected answer.
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 
 from ..edits import PatchResult, format_failures, plan_patch
 from ..edits.types import HunkFailure
 from ..model import Message
 from ..store import Run
-from .host import Host, WorkflowError
+from .host import Applier, Host, WorkflowError
 from .model_call import ask
+
+
+@dataclass
+class ChangeOutcome:
+    """What became of a change the model proposed (generate, feedback)."""
+
+    run_id: str
+    files: list[dict]
+    diff: str
+    applied: bool
+    apply: str
+    reason: str = ""
+    failures: list[dict] = field(default_factory=list)
+    usage: dict = field(default_factory=dict)
 
 
 @dataclass
@@ -60,3 +74,26 @@ async def _ask_once(host: Host, run: Run, purpose: str, messages: list[Message],
         raise WorkflowError("The model's answer held no files or diffs; nothing to apply. "
                             f"See {run.dir / 'calls'} for what it said.")
     return ProposedChange(completion.text, patch, usage)
+
+
+async def offer_changes(run: Run, applier: Applier, proposal: ProposedChange, *, label: str,
+                        **outcome: object) -> ChangeOutcome:
+    """Apply the proposal unless some hunk failed; record the diff and the outcome in ``run``.
+
+    ``outcome`` adds fields to the outcome stored in run.json (an explanation, say).
+    """
+    patch = proposal.patch
+    if patch.failures:
+        failures = [asdict(f) for f in patch.failures]
+        await run.write_json("failures.json", failures)
+        await run.update_meta(status="failed", outcome="edits did not apply")
+        return ChangeOutcome(run.id, [], patch.diff, False, "none", format_failures(patch.failures), failures,
+                             proposal.usage)
+    await run.write_text("diff.patch", patch.diff)
+    decision = await applier.apply(patch.changes, label=label)
+    files = [{"path": c.path, "action": c.kind} for c in patch.changes]
+    await run.update_meta(status="applied" if decision.applied else "not-applied",
+                          outcome={"applied": decision.applied, "how": decision.how, "reason": decision.reason,
+                                   "files": files, "usage": proposal.usage, **outcome})
+    return ChangeOutcome(run.id, files, patch.diff, decision.applied, decision.how, decision.reason, [],
+                         proposal.usage)

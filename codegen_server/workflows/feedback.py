@@ -12,10 +12,9 @@ Recipe:
 from __future__ import annotations
 
 import asyncio
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 
-from ..edits import format_failures
-from .changes import ask_for_changes
+from .changes import ChangeOutcome, ask_for_changes, offer_changes
 from .context import gather_context
 from .host import Applier, Host, WorkflowError
 
@@ -23,16 +22,9 @@ CONTEXT_BUDGET = 6000
 
 
 @dataclass
-class FeedbackResult:
-    run_id: str
-    explanation: str
-    files: list[dict]
-    diff: str
-    applied: bool
-    apply: str
-    reason: str = ""
-    failures: list[dict] = field(default_factory=list)
-    usage: dict = field(default_factory=dict)
+class FeedbackResult(ChangeOutcome):
+    #: The model's prose about the change, before its diffs.
+    explanation: str = ""
 
 
 async def apply_feedback(host: Host, applier: Applier, *, path: str, line_range: tuple[int, int],
@@ -53,22 +45,10 @@ async def apply_feedback(host: Host, applier: Applier, *, path: str, line_range:
                 {"role": "user", "content": f"Feedback on {where}:\n{comment}\n\nThe code involved:\n\n{context.text}"}]
 
     proposal = await ask_for_changes(host, run, "feedback", messages)
-    patch = proposal.patch
     explanation = _explanation(proposal.answer)
-    if patch.failures:
-        failures = [asdict(f) for f in patch.failures]
-        await run.update_meta(status="failed", outcome="edits did not apply")
-        return FeedbackResult(run.id, explanation, [], patch.diff, False, "none",
-                              format_failures(patch.failures), failures, proposal.usage)
-
-    await run.write_text("diff.patch", patch.diff)
-    decision = await applier.apply(patch.changes, label=f"codegen: feedback on {where}")
-    files = [{"path": c.path, "action": c.kind} for c in patch.changes]
-    await run.update_meta(status="applied" if decision.applied else "not-applied",
-                          outcome={"applied": decision.applied, "how": decision.how, "reason": decision.reason,
-                                   "files": files, "explanation": explanation})
-    return FeedbackResult(run.id, explanation, files, patch.diff, decision.applied, decision.how, decision.reason,
-                          [], proposal.usage)
+    outcome = await offer_changes(run, applier, proposal, label=f"codegen: feedback on {where}",
+                                  explanation=explanation)
+    return FeedbackResult(**asdict(outcome), explanation=explanation)
 
 
 def _explanation(answer: str) -> str:

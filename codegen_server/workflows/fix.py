@@ -31,9 +31,9 @@ from ..store import Run
 from ..store.checkpoints import Checkpoint, CheckpointStore
 from ..testing import TestCommand, TestRun, detect_test_command, run_tests
 from ..testing.process import run_process_tree
+from .changes import ask_for_changes
 from .context import gather_context
 from .fix_actions import install_command, is_test_file, parse_plan
-from .changes import ask_for_changes
 from .host import Applier, Host, WorkflowError, ensure_on_disk
 from .model_call import ask
 

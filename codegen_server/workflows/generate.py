@@ -13,11 +13,9 @@ Recipe:
 from __future__ import annotations
 
 import asyncio
-from dataclasses import asdict, dataclass, field
 
-from ..edits import format_failures
 from ..store import Run
-from .changes import ask_for_changes
+from .changes import ChangeOutcome, ask_for_changes, offer_changes
 from .context import gather_context
 from .host import Applier, Host, WorkflowError
 
@@ -25,19 +23,12 @@ from .host import Applier, Host, WorkflowError
 CONTEXT_BUDGET = 4096
 
 
-@dataclass
-class GenerateResult:
-    run_id: str
-    files: list[dict]
-    diff: str
-    applied: bool
-    apply: str
-    reason: str = ""
-    failures: list[dict] = field(default_factory=list)
-    usage: dict = field(default_factory=dict)
+#: What generate returns: the files, the diff, and whether they were applied.
+GenerateResult = ChangeOutcome
 
 
-async def generate(host: Host, applier: Applier, *, prompt: str | None = None, run_id: str | None = None) -> GenerateResult:
+async def generate(host: Host, applier: Applier, *, prompt: str | None = None,
+                   run_id: str | None = None) -> GenerateResult:
     """Generate the project ``prompt`` (or clarified run ``run_id``) describes, and apply it."""
     run, spec = await _spec(host, prompt, run_id)
     try:
@@ -54,21 +45,8 @@ async def _generate(host: Host, applier: Applier, run: Run, spec: str) -> Genera
     messages = [{"role": "system", "content": system}, {"role": "user", "content": user}]
 
     proposal = await ask_for_changes(host, run, "generate", messages)
-    patch, usage = proposal.patch, proposal.usage
-    if patch.failures:
-        await run.update_meta(status="failed", outcome="edits did not apply")
-        failures = [asdict(f) for f in patch.failures]
-        await run.write_json("failures.json", failures)
-        return GenerateResult(run.id, [], patch.diff, False, "none", format_failures(patch.failures), failures, usage)
-
-    await run.write_text("diff.patch", patch.diff)
     host.progress.phase("applying the changes")
-    decision = await applier.apply(patch.changes, label=f"codegen: generate ({run.id})")
-    files = [{"path": c.path, "action": c.kind} for c in patch.changes]
-    await run.update_meta(status="applied" if decision.applied else "not-applied",
-                          outcome={"applied": decision.applied, "how": decision.how, "reason": decision.reason,
-                                   "files": files, "usage": usage})
-    return GenerateResult(run.id, files, patch.diff, decision.applied, decision.how, decision.reason, [], usage)
+    return await offer_changes(run, applier, proposal, label=f"codegen: generate ({run.id})")
 
 
 async def _spec(host: Host, prompt: str | None, run_id: str | None) -> tuple[Run, str]:

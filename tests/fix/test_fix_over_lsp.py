@@ -11,8 +11,17 @@ from lsprotocol import types
 from pygls.exceptions import JsonRpcRequestCancelled
 
 from tests.conftest import model_env
-from tests.support.fix_projects import (FIX_ONE_BREAK_TWO, EDIT_THE_TEST, FIX_CART, FIX_PRICE_JS, TOUCH_DOCSTRING,
-                                        fix_model, make_node_project, make_python_project, snapshot)
+from tests.support.fix_projects import (
+    EDIT_THE_TEST,
+    FIX_CART,
+    FIX_ONE_BREAK_TWO,
+    FIX_PRICE_JS,
+    TOUCH_DOCSTRING,
+    fix_model,
+    make_node_project,
+    make_python_project,
+    snapshot,
+)
 
 
 async def test_loop_ends_green_with_the_edit_in_the_files(tmp_path, scripted_model, editor_factory):

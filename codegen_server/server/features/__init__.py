@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from . import apply_diff, context, feedback, fix, generate, lifecycle
 from ..app import CodegenServer
+from . import apply_diff, context, feedback, fix, generate, lifecycle
 
 FEATURES = [lifecycle, generate, apply_diff, context, feedback, fix]
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from ...workflows.apply import apply_patch
+from ..app import CodegenServer
 from ..arguments import command_object, get_bool, get_str
 from ..client_applier import APPLY_MODES, choose_applier
-from ..app import CodegenServer
 from ..progress import LspProgress
 
 APPLY_DIFF = "codegen.applyDiff"

@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from ...workflows import clarify, generate
+from ..app import CodegenServer
 from ..arguments import command_object, get_str, get_str_list
 from ..client_applier import APPLY_MODES, choose_applier
-from ..app import CodegenServer
 from ..progress import LspProgress
 
 CLARIFY = "codegen.clarify"

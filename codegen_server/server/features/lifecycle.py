@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-
 from lsprotocol import types
+
 from ..app import CodegenServer
 
 
