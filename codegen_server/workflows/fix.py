@@ -24,7 +24,7 @@ import asyncio
 import time
 from dataclasses import asdict, dataclass, field
 
-from ..edits import format_failures
+from ..edits import format_failures, render_diff
 from ..edits.types import FileChange, PatchResult
 from ..model import Message
 from ..store import Run
@@ -196,6 +196,7 @@ async def _one_iteration(loop: _Loop, applier: Applier, number: int) -> Iteratio
             loop.notes.append(f"iteration {number}: the edit was declined ({decision.reason})")
             return None
         await asyncio.to_thread(ensure_on_disk, host.root, changes)
+        await run.write_text(f"iterations/{number:02d}.patch", render_diff(changes))
     actions = await _run_actions(loop, plan.installs, plan.commands)
     loop.notes = [f"These edits were not made: {r}" for r in refused]
 

@@ -50,6 +50,7 @@ async def test_loop_ends_green_with_the_edit_in_the_files(tmp_path, scripted_mod
     run_dir = tmp_path / ".codegen/runs" / result["runId"]
     assert json.loads((run_dir / "run.json").read_text())["status"] == "green"
     assert (run_dir / "tests/start.json").is_file() and (run_dir / "iterations.json").is_file()
+    assert "+    return sum(prices)" in (run_dir / "iterations/01.patch").read_text()
     assert [p.name for p in sorted((run_dir / "calls").iterdir())] == ["001-diagnose-1.json", "002-plan-1.json"]
 
     reports = [r for rs in editor.client.progress_reports.values() for r in rs]
