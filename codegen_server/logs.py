@@ -1,25 +1,27 @@
-"""Logging set-up shared by the daemon and the CLI: secrets never reach a log."""
+"""Logging set-up shared by the daemon and the CLI: secrets never reach a log.
+
+pygls logs whole messages at INFO and DEBUG (the initialize params, with the
+editor's `initializationOptions`, among them), so every record is scrubbed.
+"""
 
 from __future__ import annotations
 
 import logging
-import os
-import re
 
-_KEY_SHAPES = re.compile(r"\bsk-[A-Za-z0-9_\-]{16,}")
+from .redaction import redact
 
 
 class RedactSecrets(logging.Filter):
-    """Blanks API keys (the configured ones and anything shaped like one) in every record."""
+    """Blanks secrets in every record, tracebacks included."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
-        secrets = [v for k, v in os.environ.items() if k.endswith("API_KEY") and v]
-        cleaned = _KEY_SHAPES.sub("[redacted]", message)
-        for secret in secrets:
-            cleaned = cleaned.replace(secret, "[redacted]")
+        cleaned = redact(message)
         if cleaned != message:
             record.msg, record.args = cleaned, None
+        if record.exc_info:
+            record.exc_text = redact(logging.Formatter().formatException(record.exc_info))
+            record.exc_info = None
         return True
 
 

@@ -15,6 +15,7 @@ from typing import Callable
 
 import openai
 
+from ..redaction import redact
 from .errors import ModelError
 from .settings import ModelSettings, setting_hint
 
@@ -158,7 +159,7 @@ class ChatModel:
     def _classify_status(self, error: openai.APIStatusError) -> Exception:
         status = error.status_code
         endpoint = self.settings.describe_endpoint()
-        detail = self._redact(_error_detail(error))
+        detail = redact(_error_detail(error), [self.settings.api_key or ""])
         if status == 429:
             return _Retryable("rate-limited", detail, _retry_after(error))
         if status >= 500 or status == 408:
@@ -194,10 +195,6 @@ class ChatModel:
             return min(retry_after, 60.0)
         base = self.settings.retry_backoff * (2 ** (attempt - 1))
         return min(base, 20.0) * (0.75 + random.random() / 2)
-
-    def _redact(self, text: str) -> str:
-        key = self.settings.api_key
-        return text.replace(key, "[redacted]") if key else text
 
 
 def _error_detail(error: openai.APIStatusError) -> str:

@@ -25,6 +25,7 @@ from .. import __version__
 from ..edits import EditError
 from ..model import ChatModel, ModelError
 from ..preprompts import Preprompts
+from ..redaction import add_secret
 from ..store import RunNotFound, RunStore
 from ..workflows.host import Host, WorkflowError
 from . import settings as server_settings
@@ -78,6 +79,7 @@ class CodegenServer(LanguageServer):
     def apply_options(self, options: Any) -> None:
         """Merge editor options into the settings, reporting any problem to the user."""
         merged, problems = server_settings.merge(self.settings, options)
+        add_secret(merged.model.api_key)
         if merged.model != self.settings.model:
             old = self.model
             self.model = ChatModel(merged.model)

@@ -19,9 +19,9 @@ from dataclasses import asdict, is_dataclass
 from pathlib import Path
 from typing import Any, Iterable
 
+from ..redaction import redact
+
 _RUN_ID = re.compile(r"^[0-9]{8}-[0-9]{6}-[0-9a-f]{6}$")
-# Shapes of API keys, redacted even when we were not told the key itself.
-_KEY_SHAPES = re.compile(r"\b(sk-[A-Za-z0-9_\-]{16,}|sk-proj-[A-Za-z0-9_\-]{16,})\b")
 
 
 class RunNotFound(LookupError):
@@ -75,9 +75,7 @@ class Run:
         self._calls = len(list((directory / "calls").glob("*.json"))) if (directory / "calls").is_dir() else 0
 
     def redact(self, text: str) -> str:
-        for secret in self._secrets:
-            text = text.replace(secret, "[redacted]")
-        return _KEY_SHAPES.sub("[redacted]", text)
+        return redact(text, self._secrets)
 
     # -- synchronous primitives (used off the loop, and by the CLI's replay) --
     def write_text_sync(self, name: str, text: str) -> Path:

@@ -77,3 +77,25 @@ async def test_the_api_key_lands_in_no_file(tmp_path, scripted_model, editor_fac
     assert stored
     for path in stored:
         assert SECRET not in path.read_text(errors="replace"), path
+
+
+async def test_the_api_key_stays_out_of_the_daemon_log(tmp_path, scripted_model):
+    """At INFO and DEBUG pygls logs whole messages — the initialize params with the key among them."""
+    from tests.support.editor import start_editor
+
+    model = scripted_model([ScriptStep(content="Nothing to clarify.")])
+    log_file = tmp_path / "daemon.log"
+    editor_key = "local-gateway-key-42"
+    workspace = tmp_path / "ws"
+    workspace.mkdir()
+    session = await start_editor(
+        workspace, env=model_env(model, OPENAI_API_KEY=SECRET), server_args=["--log-file", str(log_file),
+                                                                               "--log-level", "DEBUG"],
+        initialization_options={"model": {"apiKey": editor_key, "baseUrl": model.base_url}})
+    try:
+        await session.execute("codegen.clarify", {"prompt": "a calculator"})
+    finally:
+        await session.client.shutdown_session()
+    log = log_file.read_text()
+    assert "initializationOptions" in log or "initialization_options" in log  # the message was logged
+    assert SECRET not in log and editor_key not in log

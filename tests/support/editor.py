@@ -100,7 +100,8 @@ class EditorSession:
 
 
 async def start_editor(root: Path, *, client: str = "vscode", env: dict | None = None,
-                       initialization_options: dict | None = None, accept_edits: bool = True) -> EditorSession:
+                       initialization_options: dict | None = None, accept_edits: bool = True,
+                       server_args: list[str] | None = None) -> EditorSession:
     """Spawn codegen-server over stdio and initialize it as ``client`` would."""
     lsp = make_test_lsp_client()
     session = EditorSession(lsp, root, accept_edits)
@@ -116,7 +117,7 @@ async def start_editor(root: Path, *, client: str = "vscode", env: dict | None =
 
     server_env = {k: v for k, v in os.environ.items() if not k.endswith("API_KEY") and not k.startswith("OPENAI_")}
     server_env.update(env or {})
-    await lsp.start_io(sys.executable, "-m", "codegen_server.server", env=server_env)
+    await lsp.start_io(sys.executable, "-m", "codegen_server.server", *(server_args or []), env=server_env)
     await lsp.initialize_session(types.InitializeParams(
         capabilities=client_capabilities(CLIENTS.get(client, client)),
         root_uri=from_fs_path(str(root)),
