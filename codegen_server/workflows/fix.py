@@ -120,7 +120,11 @@ async def fix(host: Host, applier: Applier, options: FixOptions | None = None) -
     checkpoints = CheckpointStore(host.root, run.dir)
     start = await asyncio.to_thread(checkpoints.save, "start")
     host.progress.phase(f"running the tests: {command.display()}")
-    verdict = await _run_tests(host, run, command, options, "start")
+    try:
+        verdict = await _run_tests(host, run, command, options, "start")
+    except asyncio.CancelledError:  # nothing was changed yet
+        await run.update_meta(status="cancelled")
+        raise
     loop = _Loop(host, run, options, command, checkpoints, verdict, _Best(_failing(verdict), start), start)
     loop.seen_states.add(start.digest)
     try:
