@@ -44,6 +44,8 @@ class ScriptedModelServer:
     def __init__(self, script: Sequence[ScriptStep] | Responder, host: str = "127.0.0.1", port: int = 0) -> None:
         self._responder = script if callable(script) else _in_order(list(script))
         self.requests: list[dict] = []
+        #: Monotonic times at which a client hung up mid-stream (a cancelled request).
+        self.hangups: list[float] = []
         self._lock = threading.Lock()
         self._httpd = ThreadingHTTPServer((host, port), self._handler_class())
         self._httpd.daemon_threads = True
@@ -159,7 +161,8 @@ class ScriptedModelServer:
                     self._raw(b"data: [DONE]\n\n")
                     self.wfile.write(b"0\r\n\r\n")
                 except (BrokenPipeError, ConnectionResetError):
-                    # The client went away (cancelled): nothing more to do.
+                    # The client went away (cancelled): note when, and stop.
+                    server.hangups.append(time.monotonic())
                     self.close_connection = True
 
             def _event(self, payload: dict) -> None:

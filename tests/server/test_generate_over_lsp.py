@@ -6,6 +6,7 @@ import asyncio
 import json
 import subprocess
 import sys
+import time
 
 import pytest
 from lsprotocol import types
@@ -89,24 +90,27 @@ async def test_generate_reports_progress_with_streamed_tokens(tmp_path, scripted
 
 
 async def _start_slow_generation(tmp_path, scripted_model, editor_factory):
+    """A generation whose answer streams slowly, returned once tokens are streaming."""
     model = scripted_model([ScriptStep(content=CALC_PROJECT, chunk_size=2, chunk_delay=0.05)])
     editor = await editor_factory(tmp_path, env=model_env(model))
     request = types.ExecuteCommandParams(command="codegen.generateProject", arguments=[{"prompt": "a calculator"}])
     task = asyncio.ensure_future(editor.client.protocol.send_request_async(
         types.WORKSPACE_EXECUTE_COMMAND, request, msg_id="generate-1"))
-    while not any(isinstance(r, types.WorkDoneProgressReport)
+    while not any("tokens streamed" in (getattr(r, "message", "") or "")
                   for rs in editor.client.progress_reports.values() for r in rs):
         await asyncio.sleep(0.02)
-    return editor, task
+    return editor, task, model
 
 
 async def test_cancel_request_stops_the_stream_and_writes_nothing(tmp_path, scripted_model, editor_factory):
-    editor, task = await _start_slow_generation(tmp_path, scripted_model, editor_factory)
+    editor, task, model = await _start_slow_generation(tmp_path, scripted_model, editor_factory)
     # What an editor sends when the user gives up on a request.
+    cancelled_at = time.monotonic()
     editor.client.protocol.notify(types.CANCEL_REQUEST, types.CancelParams(id="generate-1"))
     with pytest.raises(JsonRpcRequestCancelled):
         await asyncio.wait_for(task, timeout=2.0)
     await asyncio.sleep(1.0)
+    assert model.hangups and model.hangups[0] - cancelled_at < 1.0  # the model stream was dropped at once
     assert not editor.edits_received
     assert not (tmp_path / "calc").exists()
     [run] = (tmp_path / ".codegen" / "runs").iterdir()
@@ -114,16 +118,19 @@ async def test_cancel_request_stops_the_stream_and_writes_nothing(tmp_path, scri
 
 
 async def test_progress_cancel_button_stops_the_generation(tmp_path, scripted_model, editor_factory):
-    editor, task = await _start_slow_generation(tmp_path, scripted_model, editor_factory)
+    editor, task, model = await _start_slow_generation(tmp_path, scripted_model, editor_factory)
     token = next(iter(editor.client.progress_reports))
+    cancelled_at = time.monotonic()
     editor.client.window_work_done_progress_cancel(types.WorkDoneProgressCancelParams(token=token))
     result = await asyncio.wait_for(task, timeout=2.0)
+    await asyncio.sleep(0.5)
+    assert model.hangups and model.hangups[0] - cancelled_at < 1.0
     assert result["cancelled"] is True
     assert not editor.edits_received and not (tmp_path / "calc").exists()
 
 
 async def test_daemon_answers_other_requests_while_streaming(tmp_path, scripted_model, editor_factory):
-    editor, task = await _start_slow_generation(tmp_path, scripted_model, editor_factory)
+    editor, task, model = await _start_slow_generation(tmp_path, scripted_model, editor_factory)
     (tmp_path / "notes.txt").write_text("one\n")
     quick = await asyncio.wait_for(editor.execute("codegen.applyDiff", {
         "diff": "--- a/notes.txt\n+++ b/notes.txt\n@@ -1 +1 @@\n-one\n+two\n", "apply": "disk"}), timeout=5)
