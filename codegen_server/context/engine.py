@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .failures import TestFailure, parse_test_output
+from .failures import FailureTrace, parse_test_output
 from .focus import Section, failure_context, range_context
 from .index import IndexStats, WorkspaceIndex
 from .rank import Graph, Ranking, build_graph, focus_from_text, rank
@@ -30,7 +30,7 @@ class ContextResult:
     files: list[str]
     timings: dict[str, float] = field(default_factory=dict)  # seconds per stage
     sections: list[str] = field(default_factory=list)
-    failures: list[TestFailure] = field(default_factory=list)
+    failures: list[FailureTrace] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, object]:
         return {

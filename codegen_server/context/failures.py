@@ -16,7 +16,7 @@ class Frame:
 
 
 @dataclass
-class TestFailure:
+class FailureTrace:
     """A failing test: its id as the runner names it, the error message and its frames.
 
     Frames run from the outermost call (usually the test) to the innermost (where it failed).
@@ -35,7 +35,7 @@ class TestFailure:
         return name.rsplit(".", 1)[-1].strip() if "/" not in name else name.strip()
 
 
-def parse_test_output(output: str) -> list[TestFailure]:
+def parse_test_output(output: str) -> list[FailureTrace]:
     """Every failure found in `output`, whichever of the supported runners produced it."""
     for parser in (_parse_pytest, _parse_jest_vitest, _parse_cargo, _parse_go):
         failures = parser(output)
@@ -54,7 +54,7 @@ _PYTHON_NATIVE_FRAME = re.compile(r'^\s*File "(.+?)", line (\d+), in (\S+)$')
 _ENTRY_SEPARATOR = re.compile(r"^(?:_ ){5,}_?$")
 
 
-def _parse_pytest(output: str) -> list[TestFailure]:
+def _parse_pytest(output: str) -> list[FailureTrace]:
     lines = output.splitlines()
     summary = [m.groups() for line in lines if (m := _PYTEST_SUMMARY.match(line))]
     blocks: list[tuple[str, list[str]]] = []
@@ -77,11 +77,11 @@ def _parse_pytest(output: str) -> list[TestFailure]:
             blocks[-1][1].append(line)
     if not blocks and not summary:
         return []
-    failures: list[TestFailure] = []
+    failures: list[FailureTrace] = []
     if blocks:
         for title, body in blocks:
             test_id = _match_summary(title, summary)
-            failures.append(TestFailure(test_id, "pytest", _error_message(body), _pytest_frames(body)))
+            failures.append(FailureTrace(test_id, "pytest", _error_message(body), _pytest_frames(body)))
     else:
         # --tb=line: one "path:line: message" per failure, in the summary's order.
         locations = [m for line in section if (m := _PYTEST_LONG_LOCATION.match(line)) and m.group(3)]
@@ -89,7 +89,7 @@ def _parse_pytest(output: str) -> list[TestFailure]:
             frames = []
             if index < len(locations):
                 frames = [Frame(locations[index].group(1), int(locations[index].group(2)))]
-            failures.append(TestFailure(test_id, "pytest", message or "", frames))
+            failures.append(FailureTrace(test_id, "pytest", message or "", frames))
     return failures
 
 
@@ -142,17 +142,17 @@ _JS_AT_FRAME = re.compile(r"^\s+at (?:(.+?) \()?((?:[A-Za-z]:)?[^():\s]+):(\d+):
 _VITEST_FRAME = re.compile(r"^\s*❯ (?:(\S+) )?((?:[A-Za-z]:)?[^():\s]+):(\d+):(\d+)$")
 
 
-def _parse_jest_vitest(output: str) -> list[TestFailure]:
-    failures: list[TestFailure] = []
-    current: TestFailure | None = None
+def _parse_jest_vitest(output: str) -> list[FailureTrace]:
+    failures: list[FailureTrace] = []
+    current: FailureTrace | None = None
     for line in output.splitlines():
         if (jest := _JEST_HEADER.match(line)) and "Test suite failed to run" not in line:
-            current = TestFailure(jest.group(1).strip(), "jest")
+            current = FailureTrace(jest.group(1).strip(), "jest")
             failures.append(current)
         elif vitest := _VITEST_HEADER.match(line):
             test_id = f"{vitest.group(1)} > {vitest.group(2).strip()}"
             existing = next((f for f in failures if f.test_id == test_id), None)
-            current = existing or TestFailure(test_id, "vitest")
+            current = existing or FailureTrace(test_id, "vitest")
             if existing is None:
                 failures.append(current)
         elif current is not None and (frame := _JS_AT_FRAME.match(line) or _VITEST_FRAME.match(line)):
@@ -175,9 +175,9 @@ _RUST_BACKTRACE_FUNCTION = re.compile(r"^\s+\d+: (.+)$")
 _RUST_BACKTRACE_LOCATION = re.compile(r"^\s+at (.+?):(\d+):(\d+)$")
 
 
-def _parse_cargo(output: str) -> list[TestFailure]:
-    failures: list[TestFailure] = []
-    current: TestFailure | None = None
+def _parse_cargo(output: str) -> list[FailureTrace]:
+    failures: list[FailureTrace] = []
+    current: FailureTrace | None = None
     backtrace: list[Frame] = []
     function: str | None = None
     expect_message = False
@@ -189,7 +189,7 @@ def _parse_cargo(output: str) -> list[TestFailure]:
     for line in output.splitlines():
         if header := _CARGO_HEADER.match(line):
             finish()
-            current = TestFailure(header.group(1), "cargo")
+            current = FailureTrace(header.group(1), "cargo")
             backtrace, function = [], None
             failures.append(current)
         elif current is None:
@@ -217,16 +217,16 @@ _GO_LOG = re.compile(r"^\s+(\S+\.go):(\d+): (.*)$")
 _GO_PANIC_FRAME = re.compile(r"^\s+(/\S+\.go):(\d+)(?: \+0x[0-9a-f]+)?$")
 
 
-def _parse_go(output: str) -> list[TestFailure]:
-    failures: list[TestFailure] = []
+def _parse_go(output: str) -> list[FailureTrace]:
+    failures: list[FailureTrace] = []
     pending: list[tuple[Frame, str]] = []  # with -v, a test's log lines come before its FAIL line
-    owner: TestFailure | None = None  # without -v, they come after it
+    owner: FailureTrace | None = None  # without -v, they come after it
     previous = ""
     for line in output.splitlines():
         if _GO_RUN.match(line) or _GO_OTHER_RESULT.match(line):
             pending, owner = [], None
         elif header := _GO_FAIL.match(line):
-            owner = TestFailure(header.group(1), "go")
+            owner = FailureTrace(header.group(1), "go")
             owner.frames = [frame for frame, _ in pending]
             owner.message = "\n".join(message for _, message in pending)
             pending = []

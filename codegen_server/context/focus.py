@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from .failures import Frame, TestFailure
+from .failures import FailureTrace, Frame
 from .index import WorkspaceIndex
 from .store import FileRecord
 from .tags import Definition
@@ -186,7 +186,7 @@ def resolve_frame(index: WorkspaceIndex, records: dict[str, FileRecord], frame: 
     return matches[0] if len(matches) == 1 else None
 
 
-def failure_context(index: WorkspaceIndex, records: dict[str, FileRecord], failure: TestFailure) -> Section:
+def failure_context(index: WorkspaceIndex, records: dict[str, FileRecord], failure: FailureTrace) -> Section:
     """The failing test's body and the definitions at its frames inside the workspace."""
     parts = [f"Error: {failure.message}" if failure.message else "Error: (no message captured)"]
     files: list[str] = []
