@@ -24,10 +24,13 @@ _GIT_META = (
     "old mode", "new mode", "rename from ", "rename to ", "copy from ", "copy to ", "Binary files",
 )
 _PATH_LINE = re.compile(
-    r"^\s*(?:#{1,6}\s*)?(?:(?:File|Filename|Path|FILE|FILENAME)\s*:\s*)?[*`'\"]*"
+    r"^\s*(?:#{1,6}\s*)?(?:\d{1,3}[.)]\s+|[-*+]\s+)?(?:(?:File|Filename|Path|FILE|FILENAME)\s*:\s*)?[*`'\"]*"
     r"(?P<path>[\w.\-/\\]+\.[\w]+|[\w.\-/\\]*/[\w.\-]+|Makefile|Dockerfile|LICENSE)"
     r"[*`'\"]*\s*:?\s*$"
 )
+
+# A path written as a comment on a block's first line: "# src/app.py", "// src/app.js", "/* a.css */".
+_PATH_COMMENT = re.compile(r"^\s*(?:#|//|--|/\*|<!--)\s*(?P<rest>.*?)\s*(?:\*/|-->)?\s*$")
 
 _PROSE = re.compile(r"^[A-Z][A-Za-z'’,]*(?: [A-Za-z'’,`]+){2,}[.:!]$")
 
@@ -280,6 +283,9 @@ def parse_answer(text: str) -> list[FilePatch]:
                 k -= 1
             if k >= 0:
                 path = _path_from_line(bare[k])
+        if path is None and body and (comment := _PATH_COMMENT.match(body[0])) and "/" in comment.group("rest"):
+            # Only a path with a folder counts here: "# utils.py" may just be a comment.
+            path = _path_from_line(comment.group("rest"))
         flush_bare()
         if path is not None:
             content = "\n".join(body)
