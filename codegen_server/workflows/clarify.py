@@ -20,7 +20,9 @@ from .model_call import ask
 
 MAX_ROUNDS = 3
 
-_NUMBERED = re.compile(r"^\s*(?:\d+[.)]|[-*•])\s+(?P<q>\S.*)$")
+_NUMBERED = re.compile(r"^\s{0,3}(?:\*\*)?(?:Q(?:uestion)?\s*)?\d+[.):](?:\*\*)?\s+(?P<q>\S.*)$", re.IGNORECASE)
+_BULLETED = re.compile(r"^\s{0,3}[-*•]\s+(?P<q>\S.*)$")
+_NOTHING = re.compile(r"\bnothing(?:\s+\w+)?\s+to\s+clarify\b|\bno (?:further )?questions\b", re.IGNORECASE)
 
 
 @dataclass
@@ -35,13 +37,23 @@ class ClarifyResult:
 
 
 def parse_questions(answer: str) -> list[str]:
-    """The questions in a model's answer: numbered or bulleted lines, else lines ending in '?'."""
-    if re.search(r"nothing (?:left )?to clarify", answer, re.IGNORECASE) and "?" not in answer:
+    """The questions in a model's answer.
+
+    Numbered lines (``1.``, ``2)``, ``Q3:``) win — sub-bullets under them are options, not
+    questions; else bulleted lines; else lines ending in '?'. Markdown emphasis is dropped.
+    """
+    if _NOTHING.search(answer) and "?" not in answer:
         return []
-    questions = [m.group("q").strip() for line in answer.splitlines() if (m := _NUMBERED.match(line))]
-    if not questions:
-        questions = [line.strip() for line in answer.splitlines() if line.strip().endswith("?")]
-    return questions
+    lines = answer.splitlines()
+    for pattern in (_NUMBERED, _BULLETED):
+        questions = [_plain(m.group("q")) for line in lines if (m := pattern.match(line))]
+        if questions:
+            return questions
+    return [_plain(line) for line in lines if line.strip().endswith("?")]
+
+
+def _plain(text: str) -> str:
+    return text.replace("**", "").replace("__", "").strip()
 
 
 def spec_text(state: dict) -> str:
