@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import sys
 
 from ..workflows import clarify
-from .common import USER_ERRORS, add_model_options, add_root_option, fail, make_host, resolve_root
+from ..workflows.host import Host
+from .common import USER_ERRORS, add_model_options, add_root_option, fail, run_workflow
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -27,26 +27,9 @@ def run(args: argparse.Namespace) -> int:
         print("codegen clarify: give a PROMPT, or --run RUN_ID with --answer", file=sys.stderr)
         return 2
     try:
-        return asyncio.run(_clarify(args))
+        result = run_workflow(args, lambda host: _clarify(host, args))
     except USER_ERRORS as error:
         return fail(error)
-
-
-async def _clarify(args: argparse.Namespace) -> int:
-    host = make_host(args, resolve_root(args))
-    try:
-        if args.run:
-            result = await clarify.answer(host, args.run, args.answer)
-        else:
-            result = await clarify.start(host, args.prompt)
-        # At a terminal, keep asking until the model is satisfied.
-        while not result.done and not args.json and sys.stdin.isatty():
-            answers = []
-            for number, question in enumerate(result.questions, 1):
-                answers.append(input(f"{number}. {question}\n> "))
-            result = await clarify.answer(host, result.run_id, answers)
-    finally:
-        await host.model.aclose()
     if args.json:
         print(json.dumps({"runId": result.run_id, "questions": result.questions, "done": result.done}))
     elif result.done:
@@ -56,3 +39,15 @@ async def _clarify(args: argparse.Namespace) -> int:
             print(f"{number}. {question}")
         print(f"Answer with: codegen clarify --run {result.run_id} --answer '...' (one per question)")
     return 0
+
+
+async def _clarify(host: Host, args: argparse.Namespace) -> clarify.ClarifyResult:
+    if args.run:
+        result = await clarify.answer(host, args.run, args.answer)
+    else:
+        result = await clarify.start(host, args.prompt)
+    # At a terminal, keep asking until the model is satisfied.
+    while not result.done and not args.json and sys.stdin.isatty():
+        answers = [input(f"{number}. {question}\n> ") for number, question in enumerate(result.questions, 1)]
+        result = await clarify.answer(host, result.run_id, answers)
+    return result

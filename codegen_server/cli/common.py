@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import sys
 from dataclasses import asdict, replace
 from pathlib import Path
+from typing import Awaitable, Callable, TypeVar
 
 from ..edits import EditError
 from ..logs import configure_logging
@@ -15,7 +17,9 @@ from ..model.settings import settings_from_env
 from ..preprompts import Preprompts
 from ..store import RunNotFound, RunStore
 from ..workflows.changes import ChangeOutcome
-from ..workflows.host import Host, WorkflowError
+from ..workflows.host import Applier, DiskApplier, Host, PreviewOnly, WorkflowError
+
+T = TypeVar("T")
 
 #: The errors a command reports as one clear line and exit status 1.
 USER_ERRORS = (WorkflowError, ModelError, EditError, RunNotFound)
@@ -67,6 +71,26 @@ def make_host(args: argparse.Namespace, root: Path) -> Host:
         settings = replace(settings, timeout=args.timeout)
     return Host(root=root, model=ChatModel(settings), store=RunStore(root, secret_values=[settings.api_key or ""]),
                 preprompts=Preprompts(root), progress=TerminalProgress(getattr(args, "quiet", False)))
+
+
+def run_workflow(args: argparse.Namespace, work: Callable[[Host], Awaitable[T]]) -> T:
+    """Run ``work`` with a host for ``--root`` in its own event loop; the model client is closed after.
+
+    The USER_ERRORS propagate for the caller to report with ``fail``.
+    """
+    async def main() -> T:
+        host = make_host(args, resolve_root(args))
+        try:
+            return await work(host)
+        finally:
+            await host.model.aclose()
+
+    return asyncio.run(main())
+
+
+def change_applier(host: Host, dry_run: bool) -> Applier:
+    """The disk, atomically — or nothing at all for a dry run."""
+    return PreviewOnly() if dry_run else DiskApplier(host.root)
 
 
 def fail(error: Exception) -> int:

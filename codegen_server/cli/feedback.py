@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import sys
 
 from ..workflows import feedback
-from ..workflows.host import DiskApplier, PreviewOnly
-from .common import USER_ERRORS, add_model_options, add_root_option, fail, make_host, print_change, resolve_root
+from .common import (
+    USER_ERRORS,
+    add_model_options,
+    add_root_option,
+    change_applier,
+    fail,
+    print_change,
+    run_workflow,
+)
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -37,19 +43,11 @@ def run(args: argparse.Namespace) -> int:
         print(f"codegen feedback: --lines takes START-END (1-based), not {args.lines!r}", file=sys.stderr)
         return 2
     try:
-        result = asyncio.run(_feedback(args, lines))
+        result = run_workflow(args, lambda host: feedback.apply_feedback(
+            host, change_applier(host, args.dry_run), path=args.file, line_range=lines, comment=args.comment))
     except USER_ERRORS as error:
         return fail(error)
     if result.explanation and not (args.json or args.dry_run):
         print(result.explanation)
     return print_change(result, args)
 
-
-async def _feedback(args: argparse.Namespace, lines: tuple[int, int]) -> feedback.FeedbackResult:
-    root = resolve_root(args)
-    host = make_host(args, root)
-    applier = PreviewOnly() if args.dry_run else DiskApplier(root)
-    try:
-        return await feedback.apply_feedback(host, applier, path=args.file, line_range=lines, comment=args.comment)
-    finally:
-        await host.model.aclose()

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import sys
 from dataclasses import asdict
 
 from ..workflows import fix
-from ..workflows.host import DiskApplier
-from .common import USER_ERRORS, add_model_options, add_root_option, fail, make_host, resolve_root
+from ..workflows.host import DiskApplier, Host
+from .common import USER_ERRORS, add_model_options, add_root_option, fail, run_workflow
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -34,7 +33,7 @@ def run(args: argparse.Namespace) -> int:
         print("codegen fix: --max-iterations must be at least 1", file=sys.stderr)
         return 2
     try:
-        result = asyncio.run(_fix(args))
+        result = run_workflow(args, lambda host: _fix(host, args))
     except USER_ERRORS as error:
         return fail(error)
     if args.json:
@@ -50,10 +49,7 @@ def run(args: argparse.Namespace) -> int:
     return 0 if result.green else 1
 
 
-async def _fix(args: argparse.Namespace) -> fix.FixResult:
-    root = resolve_root(args)
-    host = make_host(args, root)
-
+async def _fix(host: Host, args: argparse.Namespace) -> fix.FixResult:
     async def consent(action: str) -> bool:
         # Headless, the flags are the user's consent.
         return (args.allow_install and action.startswith("install ")) or \
@@ -63,7 +59,4 @@ async def _fix(args: argparse.Namespace) -> fix.FixResult:
     options = fix.FixOptions(max_iterations=args.max_iterations, token_budget=args.token_budget,
                              test_command=args.test_cmd, test_timeout=args.test_timeout,
                              allow_test_edits=args.allow_test_edits)
-    try:
-        return await fix.fix(host, DiskApplier(root), options)
-    finally:
-        await host.model.aclose()
+    return await fix.fix(host, DiskApplier(host.root), options)

@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import sys
 
 from ..workflows import generate
-from ..workflows.host import DiskApplier, PreviewOnly
-from .common import USER_ERRORS, add_model_options, add_root_option, fail, make_host, print_change, resolve_root
+from .common import (
+    USER_ERRORS,
+    add_model_options,
+    add_root_option,
+    change_applier,
+    fail,
+    print_change,
+    run_workflow,
+)
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -27,17 +33,9 @@ def run(args: argparse.Namespace) -> int:
         print("codegen generate: give a PROMPT or --run RUN_ID", file=sys.stderr)
         return 2
     try:
-        result = asyncio.run(_generate(args))
+        result = run_workflow(args, lambda host: generate.generate(
+            host, change_applier(host, args.dry_run), prompt=args.prompt, run_id=args.run))
     except USER_ERRORS as error:
         return fail(error)
     return print_change(result, args)
 
-
-async def _generate(args: argparse.Namespace) -> generate.GenerateResult:
-    root = resolve_root(args)
-    host = make_host(args, root)
-    applier = PreviewOnly() if args.dry_run else DiskApplier(root)
-    try:
-        return await generate.generate(host, applier, prompt=args.prompt, run_id=args.run)
-    finally:
-        await host.model.aclose()

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import sys
 
 from ..workflows import undo
-from .common import USER_ERRORS, add_root_option, fail, make_host, resolve_root
+from .common import USER_ERRORS, add_root_option, fail, run_workflow
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -20,8 +19,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     try:
-        root = resolve_root(args)
-        result = asyncio.run(undo.undo(make_host(args, root), args.run_id, args.to))
+        result = run_workflow(args, lambda host: undo.undo(host, args.run_id, args.to))
     except USER_ERRORS as error:
         return fail(error)
     print(f"restored {result.restored_to}: {len(result.written)} file(s) written, "
