@@ -14,11 +14,13 @@ import asyncio
 import logging
 from pathlib import Path
 from typing import Any, Awaitable, Callable
+from urllib.parse import unquote
 
 from lsprotocol import types
 from pygls.exceptions import JsonRpcException
 from pygls.lsp.server import LanguageServer
 from pygls.protocol import LanguageServerProtocol
+from pygls.protocol.language_server import lsp_method
 from pygls.uris import to_fs_path
 
 from .. import __version__
@@ -55,6 +57,24 @@ class CodegenProtocol(LanguageServerProtocol):
             if token is not None:
                 self.work_done_tokens[msg_id] = token
         return super()._handle_request(msg_id, method_name, params)
+
+    @lsp_method(types.TEXT_DOCUMENT_DID_CHANGE)
+    def lsp_text_document__did_change(self, params: types.DidChangeTextDocumentParams):
+        """pygls's document update, for documents it was never told about too.
+
+        A change for a document that was never opened (an editor that attached to a
+        buffer late) starts tracking it from a whole-document change and is otherwise
+        dropped with a log line, instead of a KeyError shown to the user.
+        """
+        uri = params.text_document.uri
+        if unquote(uri) not in self.workspace.text_documents:
+            whole = [c for c in params.content_changes if isinstance(c, types.TextDocumentContentChangeWholeDocument)]
+            if not whole:
+                log.info("ignored an incremental change to %s, a document that was never opened", uri)
+                return
+            self.workspace.put_text_document(types.TextDocumentItem(
+                uri=uri, language_id="", version=params.text_document.version, text=whole[-1].text))
+        yield from super().lsp_text_document__did_change(params)
 
     def _handle_cancel_notification(self, msg_id):  # noqa: ANN001
         task = self.command_tasks.get(msg_id)
@@ -104,14 +124,25 @@ class CodegenServer(LanguageServer):
 
     @staticmethod
     def relative_path(uri: str, root: Path) -> str | None:
-        """The workspace-relative POSIX path of a document URI, or None outside ``root``."""
-        path = to_fs_path(uri)
-        if path is None:
+        """The workspace-relative POSIX path of a document URI, or None when it names no workspace file.
+
+        Editors attach to documents that are not files (`health://`, `untitled:`, `term://`,
+        `git:`...), to files outside the workspace, and to folders (a netrw or oil buffer):
+        none of them is ever read as, or written to, a workspace file.
+        """
+        if not uri.startswith("file:"):
             return None
+        path = to_fs_path(uri)
+        if not path:
+            return None
+        resolved = Path(path).resolve()
         try:
-            return Path(path).resolve().relative_to(root).as_posix()
+            relative = resolved.relative_to(root)
         except ValueError:
             return None
+        if not relative.parts or resolved.is_dir():
+            return None
+        return relative.as_posix()
 
     def open_buffers(self, root: Path) -> dict[str, str]:
         """Text of the documents open in the editor under ``root``, by workspace-relative path."""

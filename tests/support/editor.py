@@ -61,6 +61,25 @@ class EditorSession:
             text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=buffer.version),
             content_changes=[types.TextDocumentContentChangeWholeDocument(text=text)]))
 
+    def open_uri(self, uri: str, text: str, language_id: str = "plaintext", version: int = 1) -> str:
+        """Open a document by URI, whatever its scheme (`health://`, `untitled:`, ...), as editors do."""
+        self.buffers[uri] = Buffer(text, version)
+        self.client.text_document_did_open(types.DidOpenTextDocumentParams(
+            text_document=types.TextDocumentItem(uri=uri, language_id=language_id, version=version, text=text)))
+        return uri
+
+    def change_range(self, uri: str, start: tuple[int, int], end: tuple[int, int], text: str) -> None:
+        """An incremental change: replace ``start``..``end`` (line, character) with ``text``."""
+        buffer = self.buffers[uri]
+        edit = types.TextDocumentContentChangePartial(
+            range=types.Range(start=types.Position(*start), end=types.Position(*end)), text=text)
+        document = TextDocument(uri, buffer.text)
+        document.apply_change(edit)
+        buffer.text, buffer.version = document.source, (buffer.version or 0) + 1
+        self.client.text_document_did_change(types.DidChangeTextDocumentParams(
+            text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=buffer.version),
+            content_changes=[edit]))
+
     def buffer_text(self, relative: str) -> str | None:
         buffer = self.buffers.get(from_fs_path(str(self.root / relative)))
         return None if buffer is None else buffer.text
