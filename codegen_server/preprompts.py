@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-NAMES = ("philosophy", "clarify", "generate", "file_format", "diff_format", "feedback",
+from .store.memory import prompt_section
+
+NAMES = ("philosophy", "clarify", "generate", "file_format", "diff_format", "feedback", "feedback_markers",
          "fix_diagnose", "fix_plan")
 
 
@@ -26,6 +28,7 @@ class Preprompts:
 
     def __init__(self, workspace: Path | None = None) -> None:
         self._dirs = [default_dir()]
+        self._workspace = workspace
         if workspace is not None:
             self._dirs.insert(0, workspace / ".codegen" / "preprompts")
 
@@ -38,5 +41,8 @@ class Preprompts:
         raise KeyError(f"no preprompt named {name!r} (looked in {', '.join(map(str, self._dirs))})")
 
     def system(self, *names: str) -> str:
-        """The philosophy followed by the named instructions, as one system message."""
-        return "\n\n".join(self.get(n) for n in ("philosophy", *names))
+        """The philosophy, the named instructions and the workspace's memory, as one system message."""
+        parts = [self.get(n) for n in ("philosophy", *names)]
+        if self._workspace is not None and (memory := prompt_section(self._workspace)):
+            parts.append(memory)
+        return "\n\n".join(parts)
