@@ -1,0 +1,105 @@
+--- What every command does alike: find the daemon, run one daemon command, report errors once.
+local client = require('codegen.client')
+local errors = require('codegen.errors')
+
+local M = {}
+
+--- The last run of each workspace root (for :CodegenUndo without an argument).
+--- @type table<string, string>
+M.last_run = {}
+
+--- A value the daemon sent that holds something (JSON null arrives as vim.NIL).
+--- @return boolean
+function M.present(value)
+  return value ~= nil and value ~= vim.NIL and value ~= ''
+end
+
+--- A list the daemon sent (null or missing is empty).
+--- @return table
+function M.list(value)
+  return type(value) == 'table' and value or {}
+end
+
+--- @param message string
+--- @param level integer|nil vim.log.levels
+function M.notify(message, level)
+  vim.notify(message, level or vim.log.levels.INFO, { title = 'codegen' })
+end
+
+--- The daemon for ``root``, started if needed; nil after notifying the error (awaits).
+--- @param root string
+--- @return vim.lsp.Client|nil
+function M.daemon(root)
+  local c, err = client.ensure(root)
+  if not c then
+    M.notify('codegen: ' .. err, vim.log.levels.ERROR)
+  end
+  return c
+end
+
+--- Run one daemon command (awaits). Returns its result, or nil once an error or a cancel was reported.
+--- @param c vim.lsp.Client
+--- @param command string
+--- @param args table
+--- @param title string e.g. "generate"
+--- @return table|nil
+function M.run(c, command, args, title)
+  local err, result = client.execute(c, command, args, title)
+  if err then
+    if err.code == errors.REQUEST_CANCELLED then
+      M.notify(('codegen %s was cancelled; nothing was written.'):format(title), vim.log.levels.WARN)
+    else
+      errors.notify(title, err)
+    end
+    return nil
+  end
+  if type(result) ~= 'table' then
+    errors.notify(title, { message = 'the daemon sent no result' })
+    return nil
+  end
+  if result.cancelled == true then
+    M.notify('codegen: ' .. (result.message or (title .. ' was cancelled')), vim.log.levels.WARN)
+    return nil
+  end
+  if M.present(result.runId) then
+    M.last_run[c.root_dir and vim.fs.normalize(c.root_dir) or ''] = result.runId
+  end
+  return result
+end
+
+--- "created a.py, modified b.py" from a result's files.
+--- @return string
+function M.describe_files(files)
+  local parts = {}
+  for _, file in ipairs(M.list(files)) do
+    parts[#parts + 1] = ('%s %s'):format(file.action or 'change', file.path)
+  end
+  return table.concat(parts, ', ')
+end
+
+--- The hunks that failed, one per line.
+--- @return string
+function M.describe_failures(failures)
+  local parts = {}
+  for _, failure in ipairs(M.list(failures)) do
+    parts[#parts + 1] = type(failure) == 'table' and ('%s: %s'):format(failure.path or '?', failure.message or '')
+      or tostring(failure)
+  end
+  return table.concat(parts, '\n')
+end
+
+--- Report an applied / not applied change result (generate, feedback, apply diff).
+--- @param what string e.g. "generate"
+function M.report_change(what, result)
+  local files = M.describe_files(result.files)
+  if result.applied == true then
+    M.notify(('codegen %s: %s'):format(what, files ~= '' and files or 'no files changed'))
+  else
+    local reason = M.present(result.reason) and result.reason or 'nothing was applied'
+    local failures = M.describe_failures(result.failures)
+    M.notify(('codegen %s: not applied: %s%s'):format(what, reason, failures ~= '' and ('\n' .. failures) or ''),
+      vim.log.levels.WARN)
+  end
+end
+
+return M

@@ -1,0 +1,357 @@
+--- `workspace/applyEdit` with a preview: the daemon's edits are shown as a unified diff (one section per
+--- file) in a scratch buffer, and nothing changes until the user accepts.
+local config = require('codegen.config')
+
+local M = {}
+
+local has_011 = vim.fn.has('nvim-0.11') == 1
+local text_diff = (vim.text and vim.text.diff) or vim.diff
+
+local DECLINED = 'the change was declined in the preview'
+local preview_count = 0
+
+--- Open previews: bufnr -> finish(accepted).
+--- @type table<integer, fun(accepted: boolean)>
+local open_previews = {}
+
+--- Does any change annotation of the edit ask for confirmation?
+local function needs_confirmation(edit)
+  for _, annotation in pairs(edit.changeAnnotations or {}) do
+    if annotation.needsConfirmation then
+      return true
+    end
+  end
+  return false
+end
+
+--- The text of a file as the editor holds it: the loaded buffer, else the disk, else nil.
+local function current_text(fname)
+  local bufnr = vim.fn.bufnr(fname)
+  if bufnr ~= -1 and vim.api.nvim_buf_is_loaded(bufnr) then
+    local text = table.concat(vim.api.nvim_buf_get_lines(bufnr, 0, -1, false), '\n')
+    if vim.bo[bufnr].eol then
+      text = text .. '\n'
+    end
+    return text
+  end
+  local file = io.open(fname, 'rb')
+  if not file then
+    return nil
+  end
+  local text = file:read('*a')
+  file:close()
+  return text
+end
+
+local function byte_index(line, character, encoding)
+  if encoding == 'utf-8' then
+    return math.min(character, #line)
+  end
+  local ok, index
+  if has_011 then
+    ok, index = pcall(vim.str_byteindex, line, encoding, character, false)
+  else
+    ok, index = pcall(vim.str_byteindex, line, character, encoding == 'utf-16')
+  end
+  return ok and index or #line
+end
+
+--- Apply LSP text edits to a string (what the buffer will hold after accepting).
+--- @param text string
+--- @param edits lsp.TextEdit[]
+--- @param encoding string the client's position encoding
+--- @return string
+function M.apply_text_edits(text, edits, encoding)
+  local starts = { 1 } -- byte offset (1-based) where each line starts
+  for pos in text:gmatch('()\n') do
+    starts[#starts + 1] = pos + 1
+  end
+  local function offset(position)
+    local line_start = starts[position.line + 1]
+    if not line_start then
+      return #text + 1
+    end
+    local line_end = (starts[position.line + 2] or #text + 2) - 1 -- the newline's offset
+    local line = text:sub(line_start, line_end - 1):gsub('\r$', '')
+    return line_start + byte_index(line, position.character, encoding)
+  end
+  local ordered = {}
+  for i, edit in ipairs(edits) do
+    ordered[i] = { index = i, first = offset(edit.range.start), last = offset(edit.range['end']), text = edit.newText }
+  end
+  -- From the end backwards, so earlier offsets stay valid; same start: later edits first (LSP order).
+  table.sort(ordered, function(a, b)
+    if a.first ~= b.first then
+      return a.first > b.first
+    end
+    return a.index > b.index
+  end)
+  for _, edit in ipairs(ordered) do
+    text = text:sub(1, edit.first - 1) .. edit.text .. text:sub(edit.last)
+  end
+  return text
+end
+
+--- The files an edit touches, in order, with their text before and after.
+--- @return {fname: string, old: string|nil, new: string|nil, rename_to: string|nil}[]
+function M.file_changes(edit, encoding)
+  local files, by_name = {}, {}
+  local function entry(fname)
+    if not by_name[fname] then
+      by_name[fname] = { fname = fname, old = current_text(fname) }
+      by_name[fname].new = by_name[fname].old
+      files[#files + 1] = by_name[fname]
+    end
+    return by_name[fname]
+  end
+  local function text_edits(uri, edits)
+    local file = entry(vim.uri_to_fname(uri))
+    file.new = M.apply_text_edits(file.new or '', edits, encoding)
+  end
+  for _, change in ipairs(edit.documentChanges or {}) do
+    if change.kind == 'create' then
+      local file = entry(vim.uri_to_fname(change.uri))
+      if file.old == nil or not (change.options and change.options.ignoreIfExists) then
+        file.old, file.new = nil, ''
+      end
+    elseif change.kind == 'delete' then
+      entry(vim.uri_to_fname(change.uri)).new = nil
+    elseif change.kind == 'rename' then
+      entry(vim.uri_to_fname(change.oldUri)).rename_to = vim.uri_to_fname(change.newUri)
+    elseif change.textDocument then
+      text_edits(change.textDocument.uri, change.edits)
+    end
+  end
+  for uri, edits in pairs(edit.changes or {}) do
+    text_edits(uri, edits)
+  end
+  return files
+end
+
+--- ``fname`` relative to ``root`` when inside it (vim.fs.relpath is 0.11+).
+local function relative(root, fname)
+  if root then
+    local prefix = vim.fs.normalize(root) .. '/'
+    fname = vim.fs.normalize(fname)
+    if fname:sub(1, #prefix) == prefix then
+      return fname:sub(#prefix + 1)
+    end
+  end
+  return fname
+end
+
+--- The preview's lines: a header with the keys, then one unified-diff section per file.
+--- @return string[]
+function M.render(edit, encoding, root, label)
+  local keys = config.values.preview.keys
+  local lines = {
+    ('# codegen: %s'):format(label or 'proposed change'),
+    ('# %s: accept and write the files   %s: reject   ]f / [f: next / previous file'):format(keys.accept, keys.reject),
+    '',
+  }
+  for _, file in ipairs(M.file_changes(edit, encoding)) do
+    local path = relative(root, file.fname)
+    local new_path = file.rename_to and relative(root, file.rename_to)
+    lines[#lines + 1] = ('diff --git a/%s b/%s'):format(path, new_path or path)
+    if file.old == nil then
+      lines[#lines + 1] = 'new file'
+    elseif file.new == nil then
+      lines[#lines + 1] = 'deleted file'
+    elseif new_path then
+      lines[#lines + 1] = ('rename to %s'):format(new_path)
+    end
+    lines[#lines + 1] = file.old == nil and '--- /dev/null' or ('--- a/' .. path)
+    lines[#lines + 1] = file.new == nil and '+++ /dev/null' or ('+++ b/' .. (new_path or path))
+    local hunks = text_diff(file.old or '', file.new or '', { result_type = 'unified', ctxlen = 3 })
+    for _, line in ipairs(vim.split(hunks, '\n', { plain = true, trimempty = true })) do
+      lines[#lines + 1] = line
+    end
+  end
+  return lines
+end
+
+--- A copy of the edit without change annotations, so applying it does not ask again
+--- (Neovim 0.12 confirms annotated edits with its own prompt).
+local function without_annotations(edit)
+  local copy = vim.deepcopy(edit)
+  copy.changeAnnotations = nil
+  for _, change in ipairs(copy.documentChanges or {}) do
+    change.annotationId = nil
+    for _, text_edit in ipairs(change.edits or {}) do
+      text_edit.annotationId = nil
+    end
+  end
+  for _, edits in pairs(copy.changes or {}) do
+    for _, text_edit in ipairs(edits) do
+      text_edit.annotationId = nil
+    end
+  end
+  return copy
+end
+
+--- A document the user typed into after the daemon computed the edit (Neovim would skip it silently).
+local function stale_document(edit)
+  for _, change in ipairs(edit.documentChanges or {}) do
+    local doc = change.textDocument
+    if doc and type(doc.version) == 'number' and doc.version > 0 then
+      local bufnr = vim.fn.bufnr(vim.uri_to_fname(doc.uri))
+      local version = bufnr ~= -1 and vim.lsp.util.buf_versions[bufnr]
+      if type(version) == 'number' and version > doc.version then
+        return vim.uri_to_fname(doc.uri)
+      end
+    end
+  end
+  return nil
+end
+
+local function touched_files(edit)
+  local names, seen = {}, {}
+  local function add(uri)
+    local fname = vim.uri_to_fname(uri)
+    if not seen[fname] then
+      seen[fname] = true
+      names[#names + 1] = fname
+    end
+  end
+  for _, change in ipairs(edit.documentChanges or {}) do
+    if change.textDocument then
+      add(change.textDocument.uri)
+    elseif change.kind == 'create' then
+      add(change.uri)
+    elseif change.kind == 'rename' then
+      add(change.newUri)
+    end
+  end
+  for uri in pairs(edit.changes or {}) do
+    add(uri)
+  end
+  return names
+end
+
+--- Apply the edit through Neovim (per-buffer undo works), then write the buffers it touched.
+--- @return lsp.ApplyWorkspaceEditResult
+function M.apply(edit, encoding)
+  local stale = stale_document(edit)
+  if stale then
+    return { applied = false, failureReason = ('%s changed after the change was computed'):format(stale) }
+  end
+  local ok, err = pcall(vim.lsp.util.apply_workspace_edit, without_annotations(edit), encoding)
+  if not ok then
+    return { applied = false, failureReason = tostring(err) }
+  end
+  local failed = {}
+  for _, fname in ipairs(touched_files(edit)) do
+    local bufnr = vim.fn.bufnr(fname)
+    if bufnr ~= -1 and vim.api.nvim_buf_is_loaded(bufnr) and vim.bo[bufnr].modified then
+      local wrote, write_err = pcall(vim.api.nvim_buf_call, bufnr, function()
+        vim.cmd('silent write')
+      end)
+      if not wrote then
+        failed[#failed + 1] = ('%s: %s'):format(fname, write_err)
+      end
+    end
+  end
+  if #failed > 0 then
+    vim.notify('codegen: applied, but could not write:\n' .. table.concat(failed, '\n'), vim.log.levels.WARN,
+      { title = 'codegen' })
+  end
+  return { applied = true }
+end
+
+local function jump(bufnr, direction)
+  local flags = direction > 0 and 'W' or 'bW'
+  vim.api.nvim_buf_call(bufnr, function()
+    vim.fn.search('^diff --git ', flags)
+  end)
+end
+
+--- Open the preview and call ``decide(accepted)`` once the user accepts, rejects or closes it.
+--- @param lines string[]
+--- @param decide fun(accepted: boolean)
+--- @return integer bufnr
+function M.open(lines, decide)
+  local opts = config.values.preview
+  preview_count = preview_count + 1
+  vim.cmd(('%s %dnew'):format(opts.split, opts.height))
+  local bufnr = vim.api.nvim_get_current_buf()
+  local bo = vim.bo[bufnr]
+  bo.buftype, bo.bufhidden, bo.swapfile, bo.buflisted = 'nofile', 'wipe', false, false
+  vim.api.nvim_buf_set_name(bufnr, ('codegen://preview/%d'):format(preview_count))
+  vim.api.nvim_buf_set_lines(bufnr, 0, -1, false, lines)
+  bo.modifiable, bo.modified, bo.filetype = false, false, 'diff'
+
+  local decided = false
+  local function finish(accepted)
+    if decided then
+      return
+    end
+    decided = true
+    open_previews[bufnr] = nil
+    if vim.api.nvim_buf_is_valid(bufnr) then
+      vim.api.nvim_buf_delete(bufnr, { force = true })
+    end
+    decide(accepted)
+  end
+  local map = function(lhs, fn, desc)
+    vim.keymap.set('n', lhs, fn, { buffer = bufnr, nowait = true, silent = true, desc = desc })
+  end
+  open_previews[bufnr] = finish
+  map(opts.keys.accept, function() finish(true) end, 'codegen: accept the change')
+  map(opts.keys.reject, function() finish(false) end, 'codegen: reject the change')
+  map(']f', function() jump(bufnr, 1) end, 'codegen: next file')
+  map('[f', function() jump(bufnr, -1) end, 'codegen: previous file')
+  -- Closing the preview any other way (:q, :bwipe) rejects the change.
+  vim.api.nvim_create_autocmd('BufWipeout', { buffer = bufnr, once = true, callback = function()
+    vim.schedule(function() finish(false) end)
+  end })
+  return bufnr
+end
+
+--- Reject every open preview (:CodegenCancel).
+--- @return integer count
+function M.reject_all()
+  local count = 0
+  for _, finish in pairs(open_previews) do
+    finish(false)
+    count = count + 1
+  end
+  return count
+end
+
+--- The `workspace/applyEdit` handler: preview first when the daemon asks for confirmation.
+--- Runs in the coroutine Neovim's RPC layer gives server requests, so it can wait for the user.
+--- @param params lsp.ApplyWorkspaceEditParams
+--- @param ctx lsp.HandlerContext
+function M.handler(_, params, ctx)
+  local client = vim.lsp.get_client_by_id(ctx.client_id)
+  local encoding = client and client.offset_encoding or 'utf-16'
+  local edit = params.edit or {}
+  if not needs_confirmation(edit) then
+    return M.apply(edit, encoding)
+  end
+  local label = params.label
+  for _, annotation in pairs(edit.changeAnnotations or {}) do
+    label = label or annotation.label
+  end
+  local lines = M.render(edit, encoding, client and client.root_dir, label)
+
+  local co, is_main = coroutine.running()
+  local accepted
+  if co and not is_main then
+    M.open(lines, function(decision)
+      vim.schedule(function()
+        coroutine.resume(co, decision)
+      end)
+    end)
+    accepted = coroutine.yield()
+  else
+    -- No coroutine to wait in (never the case on 0.10+'s RPC layer): ask in the command line.
+    accepted = vim.fn.confirm(table.concat(lines, '\n'), '&Accept\n&Reject', 2) == 1
+  end
+  if not accepted then
+    return { applied = false, failureReason = DECLINED }
+  end
+  return M.apply(edit, encoding)
+end
+
+return M
