@@ -3,6 +3,11 @@
 The official ``openai`` client does the wire work. Its own retries are turned off
 (``max_retries=0``) because a stream can also drop half-way, which it does not
 retry; one loop here handles 429, 5xx, timeouts and dropped streams alike.
+
+Real servers differ from OpenAI's: some send no usage (it is then counted locally
+and marked estimated), some stream a reasoning model's thinking (kept out of the
+answer), some send an error object inside a 200 stream. An answer cut off at the
+output limit is continued and stitched, or refused whole if it stays cut off.
 """
 
 from __future__ import annotations
@@ -11,40 +16,32 @@ import asyncio
 import random
 import time
 from dataclasses import dataclass, field
-from typing import Callable
 
 import openai
 
 from ..redaction import redact
-from .errors import ModelError
+from .continuation import continuation_messages, ends_inside_fence, stitch
+from .errors import ModelError, TruncatedAnswer
+from .estimate import estimate_usage
+from .reasoning import ThinkSplitter, reasoning_delta
 from .settings import ModelSettings, setting_hint
+from .types import Completion, Continuation, Message, TokenCallback, Usage
 
-Message = dict[str, str]
-#: Called with each streamed text fragment (progress reporting).
-TokenCallback = Callable[[str], None]
-
-
-@dataclass
-class Usage:
-    prompt_tokens: int = 0
-    completion_tokens: int = 0
-
-    @property
-    def total_tokens(self) -> int:
-        return self.prompt_tokens + self.completion_tokens
+#: A refused connection to this machine means nothing listens there: one quick retry, not the full backoff.
+LOOPBACK_REFUSED_ATTEMPTS = 2
+LOOPBACK_REFUSED_BACKOFF = 0.2
 
 
 @dataclass
-class Completion:
-    """One finished model answer."""
+class _Part:
+    """One streamed answer to one request (the first, or a continuation)."""
 
     text: str
     model: str
-    usage: Usage = field(default_factory=Usage)
-    finish_reason: str | None = None
+    usage: Usage
+    finish_reason: str | None
+    reasoning: str = ""
     attempts: int = 1
-    seconds: float = 0.0
-    #: What went wrong on the attempts that were retried, e.g. ["429", "stream-dropped"].
     retried: list[str] = field(default_factory=list)
 
 
@@ -64,6 +61,8 @@ class ChatModel:
         self._client: openai.AsyncOpenAI | None = None
 
     def _get_client(self) -> openai.AsyncOpenAI:
+        if self.settings.problems:
+            raise ModelError("bad-setting", " ".join(self.settings.problems))
         if not self.settings.configured:
             raise ModelError(
                 "not-configured",
@@ -87,38 +86,69 @@ class ChatModel:
             await self._client.close()
             self._client = None
 
-    async def complete(self, messages: list[Message], *, on_token: TokenCallback | None = None) -> Completion:
+    async def complete(self, messages: list[Message], *, on_token: TokenCallback | None = None,
+                       on_reasoning: TokenCallback | None = None) -> Completion:
         """Stream one answer to ``messages``; retry transient failures with backoff.
 
-        Raises ModelError with a message naming the setting to fix. Cancelling the
-        calling task closes the stream at once.
+        ``on_token`` gets the answer's text as it streams, ``on_reasoning`` the model's
+        thinking (kept out of the answer). An answer cut off at the output limit is
+        continued up to ``max_continuations`` times and stitched; if it still ends cut
+        off, TruncatedAnswer is raised (it carries the partial answer) so nothing of it
+        is applied. Raises ModelError with a message naming the setting to fix.
+        Cancelling the calling task closes the stream at once.
         """
         client = self._get_client()
         started = time.monotonic()
+        first = await self._with_retries(client, messages, on_token, on_reasoning)
+        completion = Completion(text=first.text, model=first.model, usage=first.usage,
+                                finish_reason=first.finish_reason, attempts=first.attempts,
+                                retried=first.retried, reasoning=first.reasoning)
+        while completion.truncated and len(completion.continuations) < self.settings.max_continuations:
+            part = await self._with_retries(client, continuation_messages(messages, completion.text),
+                                            on_token, on_reasoning)
+            completion.continuations.append(Continuation(part.text, part.finish_reason, part.usage,
+                                                         part.attempts, part.reasoning))
+            completion.text = stitch(completion.text, part.text)
+            completion.usage += part.usage
+            completion.finish_reason = part.finish_reason
+            completion.attempts += part.attempts
+            completion.retried += part.retried
+            completion.reasoning += part.reasoning
+        completion.seconds = time.monotonic() - started
+        if completion.truncated:
+            raise TruncatedAnswer(self._truncation_message(completion), completion)
+        return completion
+
+    async def _with_retries(self, client: openai.AsyncOpenAI, messages: list[Message],
+                            on_token: TokenCallback | None, on_reasoning: TokenCallback | None) -> _Part:
         retried: list[str] = []
         attempts = self.settings.max_retries + 1
-        for attempt in range(1, attempts + 1):
+        attempt = 0
+        while True:
+            attempt += 1
             try:
-                completion = await self._stream_once(client, messages, on_token)
+                part = await self._stream_once(client, messages, on_token, on_reasoning)
             except _Retryable as problem:
                 retried.append(problem.kind)
-                if attempt == attempts:
-                    raise self._final_error(problem, attempts) from None
-                await asyncio.sleep(self._backoff(attempt, problem.retry_after))
+                if problem.kind == "refused" and self.settings.is_loopback:
+                    attempts = min(attempts, LOOPBACK_REFUSED_ATTEMPTS)
+                if attempt >= attempts:
+                    raise self._final_error(problem, attempt) from None
+                delay = (LOOPBACK_REFUSED_BACKOFF if problem.kind == "refused" and self.settings.is_loopback
+                         else self._backoff(attempt, problem.retry_after))
+                await asyncio.sleep(delay)
                 continue
-            completion.attempts = attempt
-            completion.retried = retried
-            completion.seconds = time.monotonic() - started
-            return completion
-        raise AssertionError("unreachable")
+            part.attempts, part.retried = attempt, retried
+            return part
 
-    async def _stream_once(
-        self, client: openai.AsyncOpenAI, messages: list[Message], on_token: TokenCallback | None
-    ) -> Completion:
+    async def _stream_once(self, client: openai.AsyncOpenAI, messages: list[Message],
+                           on_token: TokenCallback | None, on_reasoning: TokenCallback | None) -> _Part:
         kwargs: dict = {"model": self.settings.model, "messages": messages, "stream": True,
                         "stream_options": {"include_usage": True}}
         if self.settings.temperature is not None:
             kwargs["temperature"] = self.settings.temperature
+        if self.settings.max_tokens is not None:
+            kwargs["max_tokens"] = self.settings.max_tokens
         try:
             stream = await client.chat.completions.create(**kwargs)
         except openai.APIStatusError as error:
@@ -126,35 +156,81 @@ class ChatModel:
         except openai.APITimeoutError:
             raise _Retryable("timeout", "timed out waiting for the model") from None
         except openai.APIConnectionError as error:
-            raise _Retryable("unreachable", str(error)) from None
+            kind = "refused" if _connection_refused(error) else "unreachable"
+            raise _Retryable(kind, str(error)) from None
 
-        parts: list[str] = []
-        usage = Usage()
+        answer: list[str] = []
+        thinking: list[str] = []
+        splitter = ThinkSplitter()
+        usage: Usage | None = None
         finish_reason: str | None = None
         model_name = self.settings.model
+
+        def take(text: str, reasoning: str) -> None:
+            if text:
+                answer.append(text)
+                if on_token is not None:
+                    on_token(text)
+            if reasoning:
+                thinking.append(reasoning)
+                if on_reasoning is not None:
+                    on_reasoning(reasoning)
+
         try:
             async with stream:
                 async for chunk in stream:
                     model_name = chunk.model or model_name
-                    if chunk.usage is not None:
+                    if chunk.usage is not None and (chunk.usage.prompt_tokens or chunk.usage.completion_tokens):
                         usage = Usage(chunk.usage.prompt_tokens or 0, chunk.usage.completion_tokens or 0)
-                    for choice in chunk.choices:
-                        if choice.delta is not None and choice.delta.content:
-                            parts.append(choice.delta.content)
-                            if on_token is not None:
-                                on_token(choice.delta.content)
+                    # Servers differ: a role-only first chunk, `content: null`, a usage chunk with no choices.
+                    for choice in chunk.choices or []:
+                        if choice.delta is not None:
+                            take("", reasoning_delta(choice.delta))
+                            if choice.delta.content:
+                                take(*splitter.feed(choice.delta.content))
                         if choice.finish_reason:
                             finish_reason = choice.finish_reason
         except asyncio.CancelledError:
             raise
         except openai.APITimeoutError:
             raise _Retryable("timeout", "timed out while the model was streaming") from None
+        except openai.APIConnectionError as error:
+            raise _Retryable("stream-dropped", f"the answer stream broke off: {error}") from None
+        except openai.APIError as error:  # HTTP 200, then an `error` object in the stream
+            raise self._stream_error(error) from None
         except Exception as error:  # the connection dropped mid-stream (httpx or openai raise many kinds)
             raise _Retryable("stream-dropped", f"the answer stream broke off: {error}") from None
+        take(*splitter.finish())
         if finish_reason is None:
             # A stream that ends without a finish reason was cut, not finished.
             raise _Retryable("stream-dropped", "the answer stream ended before the model finished")
-        return Completion(text="".join(parts), model=model_name, usage=usage, finish_reason=finish_reason)
+        text, reasoning = "".join(answer), "".join(thinking)
+        if usage is None:
+            usage = estimate_usage(messages, reasoning + text)
+        return _Part(text=text, model=model_name, usage=usage, finish_reason=finish_reason, reasoning=reasoning)
+
+    def _truncation_message(self, completion: Completion) -> str:
+        where = ("inside a code block, so its last file or diff is incomplete"
+                 if ends_inside_fence(completion.text) else "before it was complete")
+        limit = (f"max_tokens={self.settings.max_tokens}" if self.settings.max_tokens is not None
+                 else "the server's default output limit")
+        tail = completion.text.rstrip().rsplit("\n", 1)[-1][-80:]
+        return (f"The model's answer was cut off at its output limit ({limit}) {where}, even after "
+                f"{len(completion.continuations)} request(s) to continue it; nothing of it was applied. "
+                f"It broke off at: {tail!r}. Raise `codegen.model.maxTokens` (or CODEGEN_MODEL_MAX_TOKENS), "
+                "or ask for a smaller change.")
+
+    def _stream_error(self, error: openai.APIError) -> Exception:
+        """An error object sent inside a 200 stream: a server fault is retried, a refused request is not."""
+        body = error.body if isinstance(error.body, dict) else {}
+        detail = redact(str(body.get("message") or error.message), [self.settings.api_key or ""])
+        code = body.get("code")
+        status = code if isinstance(code, int) else None
+        kind = str(body.get("type") or "")
+        if (status is not None and 400 <= status < 500 and status not in (408, 429)) or "invalid_request" in kind:
+            return ModelError("bad-request", f"The model endpoint at {self.settings.describe_endpoint()} "
+                                             f"refused the request mid-stream: {detail}")
+        return _Retryable("server-error", f"error in the answer stream: {detail}")
 
     def _classify_status(self, error: openai.APIStatusError) -> Exception:
         status = error.status_code
@@ -176,6 +252,15 @@ class ChatModel:
 
     def _final_error(self, problem: _Retryable, attempts: int) -> ModelError:
         endpoint = self.settings.describe_endpoint()
+        if problem.kind in ("unreachable", "refused") and self.settings.is_default_endpoint:
+            return ModelError("unreachable", f"Cannot reach the OpenAI API at {endpoint} (after {attempts} "
+                                             "attempts). Check the network connection and any proxy settings "
+                                             f"(HTTPS_PROXY), or set {setting_hint('base_url')} to use another "
+                                             "endpoint.")
+        if problem.kind == "refused":
+            return ModelError("unreachable", f"Nothing is listening at {endpoint}: the connection was refused "
+                                             f"(after {attempts} attempts). Start the model server, or fix "
+                                             f"{setting_hint('base_url')}.")
         if problem.kind == "unreachable":
             return ModelError("unreachable", f"Cannot reach the model endpoint at {endpoint} "
                                              f"(after {attempts} attempts). Check {setting_hint('base_url')} "
@@ -195,6 +280,18 @@ class ChatModel:
             return min(retry_after, 60.0)
         base = self.settings.retry_backoff * (2 ** (attempt - 1))
         return min(base, 20.0) * (0.75 + random.random() / 2)
+
+
+def _connection_refused(error: BaseException) -> bool:
+    """Whether a connection error was a refused connect (nothing listening), anywhere in its chain."""
+    seen: BaseException | None = error
+    for _ in range(10):
+        if seen is None:
+            return False
+        if isinstance(seen, ConnectionRefusedError):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
 
 
 def _error_detail(error: openai.APIStatusError) -> str:

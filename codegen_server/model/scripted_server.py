@@ -2,8 +2,12 @@
 
 It answers from a script — a list of steps served in order, or a function of the
 request — and can misbehave on purpose: HTTP errors (429 with Retry-After, 500),
-slow answers, and streams that drop mid-answer. `codegen replay` serves a
-recorded run through it; the test suite uses it as the model.
+slow answers, and streams that drop mid-answer. It can also behave like the real
+servers that differ from OpenAI's: answers cut off at the output limit
+(``finish_reason: "length"``), no usage, reasoning deltas, ``content: null``
+deltas, a role-only first chunk, no ``[DONE]``, and an error object inside an
+HTTP 200 stream. `codegen replay` serves a recorded run through it; the test
+suite uses it as the model.
 """
 
 from __future__ import annotations
@@ -33,6 +37,22 @@ class ScriptStep:
     #: Close the connection after streaming this many characters (a dropped stream).
     drop_after: int | None = None
     chunk_size: int = 16
+    #: The finish reason sent at the end: "length" is an answer cut off at the output limit.
+    finish_reason: str = "stop"
+    #: Send a usage chunk when the request asks for one (llama-cpp-python, for one, never does).
+    usage: bool = True
+    #: Thinking streamed before the answer, in the delta field named by ``reasoning_field``.
+    reasoning: str = ""
+    reasoning_field: str = "reasoning_content"
+    #: Interleave deltas whose content is null (as some servers do around role and tool deltas).
+    null_content: bool = False
+    #: The first chunk carries only the role, no content key at all.
+    role_only_first: bool = False
+    #: End the stream with "data: [DONE]" (some servers just close it).
+    send_done: bool = True
+    #: After streaming this many characters, send this error object in the 200 stream and end it.
+    stream_error: dict | None = None
+    stream_error_after: int = 0
 
 
 Responder = Callable[[dict], ScriptStep]
@@ -117,7 +137,7 @@ class ScriptedModelServer:
                     include_usage = bool((body.get("stream_options") or {}).get("include_usage"))
                     self._stream(step, model, _prompt_tokens(body), include_usage)
                 else:
-                    self._send_json(200, _completion(step.content, model, _prompt_tokens(body)))
+                    self._send_json(200, _completion(step, model, _prompt_tokens(body)))
 
             def _send_json(self, status: int, payload: dict, headers: dict | None = None) -> None:
                 data = json.dumps(payload).encode()
@@ -139,11 +159,19 @@ class ScriptedModelServer:
                 ident = f"chatcmpl-{uuid.uuid4().hex[:12]}"
                 text = step.content
                 limit = len(text) if step.drop_after is None else min(step.drop_after, len(text))
+                if step.stream_error is not None:
+                    limit = min(limit, step.stream_error_after)
                 try:
-                    self._event(_chunk(ident, model, {"role": "assistant", "content": ""}))
+                    first = {"role": "assistant"} if step.role_only_first else {"role": "assistant", "content": ""}
+                    self._event(_chunk(ident, model, first))
+                    for start in range(0, len(step.reasoning), step.chunk_size):
+                        piece = step.reasoning[start:start + step.chunk_size]
+                        self._event(_chunk(ident, model, {"content": None, step.reasoning_field: piece}))
                     for start in range(0, limit, step.chunk_size):
                         if step.chunk_delay:
                             time.sleep(step.chunk_delay)
+                        if step.null_content:
+                            self._event(_chunk(ident, model, {"content": None}))
                         piece = text[start:min(start + step.chunk_size, limit)]
                         self._event(_chunk(ident, model, {"content": piece}))
                     if step.drop_after is not None:
@@ -152,13 +180,19 @@ class ScriptedModelServer:
                         self.connection.shutdown(socket.SHUT_RDWR)
                         self.close_connection = True
                         return
-                    self._event(_chunk(ident, model, {}, finish_reason="stop"))
-                    if include_usage:
-                        usage = {"prompt_tokens": prompt_tokens, "completion_tokens": _count_tokens(text),
-                                 "total_tokens": prompt_tokens + _count_tokens(text)}
+                    if step.stream_error is not None:
+                        self._event({"error": step.stream_error})
+                        self.wfile.write(b"0\r\n\r\n")
+                        return
+                    self._event(_chunk(ident, model, {}, finish_reason=step.finish_reason))
+                    if include_usage and step.usage:
+                        completion_tokens = _count_tokens(step.reasoning + text)
+                        usage = {"prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens,
+                                 "total_tokens": prompt_tokens + completion_tokens}
                         self._event({"id": ident, "object": "chat.completion.chunk", "created": int(time.time()),
                                      "model": model, "choices": [], "usage": usage})
-                    self._raw(b"data: [DONE]\n\n")
+                    if step.send_done:
+                        self._raw(b"data: [DONE]\n\n")
                     self.wfile.write(b"0\r\n\r\n")
                 except (BrokenPipeError, ConnectionResetError):
                     # The client went away (cancelled): note when, and stop.
@@ -200,9 +234,13 @@ def _chunk(ident: str, model: str, delta: dict, finish_reason: str | None = None
             "choices": [{"index": 0, "delta": delta, "finish_reason": finish_reason}]}
 
 
-def _completion(text: str, model: str, prompt_tokens: int) -> dict:
-    return {"id": f"chatcmpl-{uuid.uuid4().hex[:12]}", "object": "chat.completion", "created": int(time.time()),
-            "model": model,
-            "choices": [{"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}],
-            "usage": {"prompt_tokens": prompt_tokens, "completion_tokens": _count_tokens(text),
-                      "total_tokens": prompt_tokens + _count_tokens(text)}}
+def _completion(step: ScriptStep, model: str, prompt_tokens: int) -> dict:
+    text = step.content
+    answer = {"id": f"chatcmpl-{uuid.uuid4().hex[:12]}", "object": "chat.completion", "created": int(time.time()),
+              "model": model,
+              "choices": [{"index": 0, "message": {"role": "assistant", "content": text},
+                           "finish_reason": step.finish_reason}]}
+    if step.usage:
+        answer["usage"] = {"prompt_tokens": prompt_tokens, "completion_tokens": _count_tokens(text),
+                           "total_tokens": prompt_tokens + _count_tokens(text)}
+    return answer

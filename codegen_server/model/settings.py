@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field, replace
-from typing import Any, Mapping
+from ipaddress import ip_address
+from typing import Any, Callable, Mapping
+from urllib.parse import urlsplit
 
 DEFAULT_MODEL = "gpt-4o"
+OPENAI_ENDPOINT = "https://api.openai.com/v1"
 
 
 @dataclass(frozen=True)
@@ -25,6 +28,12 @@ class ModelSettings:
     temperature: float | None = 0.1
     # Seconds of the first retry's backoff; doubles each time (capped at 20 s).
     retry_backoff: float = 1.0
+    #: Sent as ``max_tokens`` when set; servers with a small default output limit need it.
+    max_tokens: int | None = None
+    #: How many times an answer cut off at the output limit is asked to go on.
+    max_continuations: int = 2
+    #: Environment values that could not be used: what is wrong and how to fix it (reported at first use).
+    problems: tuple[str, ...] = field(default=(), compare=False)
     #: Where each value came from, for error messages ("set codegen.model.name or CODEGEN_MODEL").
     sources: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
 
@@ -34,7 +43,23 @@ class ModelSettings:
         return bool(self.api_key or self.base_url)
 
     def describe_endpoint(self) -> str:
-        return self.base_url or "https://api.openai.com/v1"
+        return self.base_url or OPENAI_ENDPOINT
+
+    @property
+    def is_default_endpoint(self) -> bool:
+        """OpenAI's own API (no base URL set): there is no local server to check on."""
+        return not self.base_url or self.base_url.rstrip("/") == OPENAI_ENDPOINT
+
+    @property
+    def is_loopback(self) -> bool:
+        """The endpoint is on this machine (127.0.0.0/8, ::1, localhost)."""
+        host = (urlsplit(self.base_url).hostname or "") if self.base_url else ""
+        if host == "localhost" or host.endswith(".localhost"):
+            return True
+        try:
+            return ip_address(host).is_loopback
+        except ValueError:
+            return False
 
 
 SETTING_NAMES = {
@@ -50,20 +75,60 @@ def setting_hint(key: str) -> str:
     return f"`{editor}` (or the environment variable {env})"
 
 
+#: Numeric environment variables: the ModelSettings field, how to read the value, and its expected form.
+_NUMERIC_ENV: dict[str, tuple[str, Callable[[str], Any], str]] = {
+    "CODEGEN_MODEL_TIMEOUT": ("timeout", lambda v: _positive(float(v)), "a number of seconds above 0, like 120"),
+    "CODEGEN_MODEL_MAX_RETRIES": ("max_retries", lambda v: _at_least(int(v), 0), "a whole number from 0, like 4"),
+    "CODEGEN_MODEL_MAX_TOKENS": ("max_tokens", lambda v: _at_least(int(v), 1), "a whole number of tokens, like 4096"),
+}
+#: Every environment variable the model settings read, with what it sets (README, --help).
+ENV_VARIABLES = {
+    "OPENAI_API_KEY": "the API key (never logged or stored)",
+    "OPENAI_BASE_URL": "an OpenAI-compatible endpoint, such as http://localhost:11434/v1",
+    "CODEGEN_MODEL": f"the model name (default {DEFAULT_MODEL})",
+    "CODEGEN_MODEL_TIMEOUT": "seconds to wait for the model (default 120)",
+    "CODEGEN_MODEL_MAX_RETRIES": "retries of 429/5xx/timeouts/dropped streams (default 4)",
+    "CODEGEN_MODEL_MAX_TOKENS": "the answer's output limit, sent as max_tokens (default: the server's)",
+}
+
+
+def _positive(value: float) -> float:
+    if not value > 0 or value == float("inf"):
+        raise ValueError(value)
+    return value
+
+
+def _at_least(value: int, low: int) -> int:
+    if value < low:
+        raise ValueError(value)
+    return value
+
+
 def settings_from_env(env: Mapping[str, str] | None = None) -> ModelSettings:
-    """Read OPENAI_API_KEY, OPENAI_BASE_URL, CODEGEN_MODEL (and CODEGEN_MODEL_TIMEOUT)."""
+    """Read the variables in ENV_VARIABLES.
+
+    A value that cannot be used is left out and kept in ``problems``, naming the
+    variable and the form it needs: the first model call reports it (a daemon must
+    not die at start-up over it, and commands that need no model are not stopped).
+    """
     env = os.environ if env is None else env
     values: dict[str, Any] = {}
     sources: dict[str, str] = {}
+    problems: list[str] = []
     for key, (_, var) in SETTING_NAMES.items():
         if env.get(var):
             values[key] = env[var]
             sources[key] = var
-    if env.get("CODEGEN_MODEL_TIMEOUT"):
-        values["timeout"] = float(env["CODEGEN_MODEL_TIMEOUT"])
-    if env.get("CODEGEN_MODEL_MAX_RETRIES"):
-        values["max_retries"] = int(env["CODEGEN_MODEL_MAX_RETRIES"])
-    return ModelSettings(**values, sources=sources)
+    for var, (name, read, form) in _NUMERIC_ENV.items():
+        raw = env.get(var, "").strip()
+        if not raw:
+            continue
+        try:
+            values[name] = read(raw)
+            sources[name] = var
+        except ValueError:
+            problems.append(f"The environment variable {var} should be {form}; it is {raw[:40]!r}.")
+    return ModelSettings(**values, sources=sources, problems=tuple(problems))
 
 
 # Keys accepted in the editor's `codegen.model` object, mapped to ModelSettings fields.
@@ -76,9 +141,13 @@ _EDITOR_KEYS = {
     "maxRetries": "max_retries",
     "temperature": "temperature",
     "retryBackoff": "retry_backoff",
+    "maxTokens": "max_tokens",
+    "maxContinuations": "max_continuations",
 }
 _TYPES = {"model": str, "base_url": str, "api_key": str, "timeout": float,
-          "max_retries": int, "temperature": float, "retry_backoff": float}
+          "max_retries": int, "temperature": float, "retry_backoff": float,
+          "max_tokens": int, "max_continuations": int}
+_MINIMUM = {"max_tokens": 1, "max_continuations": 0, "max_retries": 0}
 
 
 def merge_editor_settings(base: ModelSettings, options: Mapping[str, Any] | None) -> tuple[ModelSettings, list[str]]:
@@ -103,9 +172,17 @@ def merge_editor_settings(base: ModelSettings, options: Mapping[str, Any] | None
             value = _TYPES[name](raw)
             if isinstance(raw, bool) or (_TYPES[name] is str and not isinstance(raw, str)):
                 raise TypeError
+            if _TYPES[name] is int and (not isinstance(raw, int) or value < _MINIMUM.get(name, value)):
+                raise ValueError
         except (TypeError, ValueError):
-            problems.append(f"codegen.model.{key} should be a {_TYPES[name].__name__}, got {raw!r} (ignored)")
+            # A secret's value is never echoed, whatever its type.
+            shown = "a value that is not shown" if name == "api_key" else repr(raw)
+            kind = "a whole number" if _TYPES[name] is int else f"a {_TYPES[name].__name__}"
+            problems.append(f"codegen.model.{key} should be {kind}, got {shown} (ignored)")
             continue
         values[name] = value
         sources[name] = f"codegen.model.{key}"
-    return replace(base, **values, sources=sources), problems
+    # An editor value replaces a bad environment value of the same setting, and its complaint.
+    replaced = [var for var, (name, _, _) in _NUMERIC_ENV.items() if name in values]
+    env_problems = tuple(p for p in base.problems if not any(var in p for var in replaced))
+    return replace(base, **values, sources=sources, problems=env_problems), problems
