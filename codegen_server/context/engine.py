@@ -8,15 +8,20 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .culprits import FAILURE_SECTIONS, failure_pieces
 from .failures import FailureTrace, parse_test_output
-from .focus import Section, failure_context, range_context
+from .focus import RANGE_SECTIONS, range_pieces
 from .index import IndexStats, WorkspaceIndex
+from .output import trim_output
+from .pieces import Piece, pack, render
 from .rank import Graph, Ranking, build_graph, focus_from_text, rank
 from .repomap import build_repo_map
+from .resolve import Resolver
 from .store import FileRecord
 from .tokens import count_tokens, truncate_to_budget
 
-FOCUSED_SHARE = 0.6  # at most this share of the budget goes to focused context when a map follows
+MAP_SHARE = 0.1  # the least share of the budget kept for the repo map when focused context is there
+OUTPUT_SHARE = 0.3  # runner output nobody could parse into failures: at most this share, head and tail
 MAP_TITLE = "## Repository map (signatures only, bodies elided)"
 
 
@@ -107,12 +112,20 @@ class ContextEngine:
 
         step = time.perf_counter()
         records = self.index.records()
-        sections: list[Section] = []
+        resolver = Resolver(self.index, records)
+        pieces: list[Piece] = []
         failures = parse_test_output(test_output) if test_output else []
-        for failure in failures:
-            sections.append(failure_context(self.index, records, failure))
+        if failures:
+            pieces += failure_pieces(resolver, failures, test_output)
+        elif test_output and test_output.strip():
+            # Output no parser understood (a crash, a build error): the model still needs to read it.
+            raw = trim_output(test_output, int(budget * OUTPUT_SHARE))
+            pieces.append(Piece("Test output", f"```\n{raw}\n```"))
         if path is not None and line_range is not None:
-            sections.append(range_context(self.index, records, path, line_range[0], line_range[1]))
+            pieces += range_pieces(resolver, path, line_range[0], line_range[1])
+        focused_budget = budget - int(budget * MAP_SHARE) if pieces else 0
+        packed = pack(pieces, focused_budget)
+        focused, titles = render(packed, FAILURE_SECTIONS + RANGE_SECTIONS)
         timings["focus"] = time.perf_counter() - step
 
         step = time.perf_counter()
@@ -121,27 +134,24 @@ class ContextEngine:
         for extra in [path, *open_files]:
             if extra:
                 focus.files[self.index.relative(extra)] = 1.0
-        for section in sections:
-            for file in section.files:
+        for piece, _ in packed.chosen:
+            for file in piece.files:
                 focus.files.setdefault(file, 1.0)
-            focus.identifiers |= {name for name in section.identifiers if name in graph.name_ids}
+            focus.identifiers |= {name for name in piece.identifiers if name in graph.name_ids}
         ranking = rank(graph, focus)
         timings["rank"] = time.perf_counter() - step
 
         step = time.perf_counter()
-        focused = "\n\n".join(f"## {s.title}\n{s.text}" for s in sections)
-        focused_budget = int(budget * FOCUSED_SHARE) if focused else 0
-        focused = truncate_to_budget(focused, focused_budget) if focused else ""
         text, map_files = self._fit(records, graph, ranking, focused, budget)
         timings["map"] = time.perf_counter() - step
         tokens = count_tokens(text)
         timings["total"] = time.perf_counter() - started
 
         files: list[str] = []
-        for file in [f for s in sections for f in s.files] + map_files:
+        for file in packed.files + map_files:
             if file not in files:
                 files.append(file)
-        titles = [s.title for s in sections] + ([MAP_TITLE[3:]] if map_files else [])
+        titles = titles + ([MAP_TITLE[3:]] if map_files else [])
         return ContextResult(text, tokens, budget, files, timings, titles, failures)
 
     def _fit(

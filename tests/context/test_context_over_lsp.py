@@ -40,6 +40,6 @@ async def test_did_change_updates_the_index_before_any_save(tmp_path: Path, edit
         "budget": 600,
     })
     assert "Enclosing method `total` (cart.py:5-6):" in focused["text"]
-    assert "pricing.py:1: def apply_discount(amount: float, code: str) -> float:" in focused["text"]
+    assert "Uses `apply_discount` (pricing.py:1-2):" in focused["text"]  # the body of what it calls
     assert focused["tokens"] <= 600
     assert {"total", "map"} <= set(focused["timings"])

@@ -78,9 +78,10 @@ def test_range_context_has_enclosing_callees_callers_and_imports(shop: Path) -> 
     assert "   17>         discounted = apply_discount(subtotal, code)" in text
     assert "from shop.pricing import apply_discount, tax_for" in text  # an import it relies on
     assert "import logging" not in text.split("## Repository map")[0]  # not one it does not use
-    assert "shop/pricing.py:1: def apply_discount(amount: float, code: str) -> float:" in text
-    assert "shop/pricing.py:5: def tax_for(amount: float) -> float:" in text
-    assert "What calls `total`:" in text and "shop/checkout.py:4: def checkout(cart: Cart, code: str) -> str:" in text
+    # What it calls and what calls it, whole.
+    assert "Uses `apply_discount` (shop/pricing.py:1-2):" in text and 'return amount * 0.9 if code == "SAVE10" else amount' in text
+    assert "Uses `tax_for` (shop/pricing.py:5-6):" in text and "return round(amount * 0.2, 2)" in text
+    assert "## What calls it\nCaller `checkout` (shop/checkout.py:4-5):" in text and 'return f"{cart.total(code):.2f}"' in text
     assert result.files[0] == "shop/cart.py" and "shop/pricing.py" in result.files
     assert result.tokens <= 2000
     assert set(result.timings) >= {"focus", "rank", "map", "total"}

@@ -116,11 +116,13 @@ def test_engine_returns_the_failing_test_and_the_frames(failing_project: Path) -
     result = ContextEngine(failing_project).build(test_output=output, budget=3000)
     assert result.tokens <= 3000
     text = result.text
-    assert "## Failing test tests/test_calc.py::test_divide_by_zero" in text
-    assert "Error: ZeroDivisionError: division by zero" in text
-    assert "    7> " in text and "assert divide(1, 0) == 0" in text  # the test body, failing line marked
-    assert "Frame pkg/calc.py:2 in `divide`" in text and "    2>     return a / b" in text
-    assert "Frame pkg/calc.py:10 in `pop`" in text
+    assert "## Failing tests\n- tests/test_calc.py::test_divide_by_zero: ZeroDivisionError: division by zero" in text
+    assert "    7>     assert divide(1, 0) == 0" in text  # the test body, failing line marked
+    assert "Frame `divide` (pkg/calc.py:1-2):" in text and "    2>     return a / b" in text
+    assert "Frame `pop` (pkg/calc.py:9-10):" in text
+    # The parametrized test is quoted once, with its decorator, and its two cases listed under it.
+    assert text.count("def test_param(n):") == 2  # its body, and its signature in the map
+    assert "@pytest.mark.parametrize" in text and "- tests/test_calc.py::test_param: 2 cases fail" in text
     assert "class Stack:" in text  # a method's class header comes with it
     assert result.files[:2] == ["tests/test_calc.py", "pkg/calc.py"]
     assert len(result.failures) == 5

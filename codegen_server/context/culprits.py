@@ -1,0 +1,240 @@
+"""Focused context for failing tests: follow each test to the code it exercises, rank the likely culprits.
+
+From each failing test we follow what it runs: the test function (with its parametrization),
+its fixtures, the names it calls resolved through the index (methods through the classes the
+test names, imports through their modules), and the traceback frames. The culprits are ranked:
+frames in product code first, then the functions the failing tests call directly (those more
+failing tests call first), then what those call. Failures of one test function are grouped,
+with the parameters and messages that differ.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from .failures import FailureTrace, Frame
+from .focus import definition_piece, resolve_frame
+from .output import trim_output
+from .pieces import Piece
+from .resolve import Resolver, Target, is_test_path
+
+FAILURES = "Failing tests"
+OUTPUT = "Test output (trimmed to what the list above does not say)"
+TESTS_CODE = "The failing tests' code"
+CULPRITS = "Code under test, most likely culprits first"
+FAILURE_SECTIONS = [FAILURES, OUTPUT, TESTS_CODE, CULPRITS]
+
+MAX_GROUPS_SHOWN = 6  # test functions whose bodies are quoted; the rest are listed
+MAX_LISTED = 40  # test functions listed in the summary
+MAX_CALLEE_HOPS = 8  # direct culprits whose own callees are followed
+OUTPUT_BUDGET = 1200
+OUTPUT_BRIEF_BUDGET = 300
+SMALL_CLASS_LINES = 60  # a class this short is shown whole; a longer one by its constructor
+CONSTRUCTORS = ("__init__", "__new__", "__post_init__", "constructor", "new")
+_PARAMS = re.compile(r"\(([^)]*)\)")
+
+
+@dataclass
+class FailureGroup:
+    """The failing cases of one test function."""
+
+    base_id: str
+    cases: list[FailureTrace]
+
+    @property
+    def test_name(self) -> str:
+        return self.cases[0].test_name
+
+
+def group_failures(failures: list[FailureTrace]) -> list[FailureGroup]:
+    """Failures grouped by test function (parametrized cases together), in first-seen order."""
+    groups: dict[str, FailureGroup] = {}
+    for failure in failures:
+        base = failure.test_id.split("[", 1)[0]
+        groups.setdefault(base, FailureGroup(base, [])).cases.append(failure)
+    return list(groups.values())
+
+
+def _short(message: str, max_lines: int = 3, max_chars: int = 300) -> str:
+    lines = [line for line in message.strip().splitlines() if line.strip()][:max_lines]
+    text = " / ".join(line.strip() for line in lines) or "(no message captured)"
+    return text if len(text) <= max_chars else text[:max_chars - 1] + "…"
+
+
+def summary_text(groups: list[FailureGroup]) -> str:
+    """One entry per test function; its cases' parameters grouped by message."""
+    out: list[str] = []
+    for group in groups[:MAX_LISTED]:
+        if len(group.cases) == 1:
+            out.append(f"- {group.cases[0].test_id}: {_short(group.cases[0].message)}")
+            continue
+        out.append(f"- {group.base_id}: {len(group.cases)} cases fail")
+        by_message: dict[str, list[str]] = {}
+        for case in group.cases:
+            params = case.test_id[len(group.base_id):] or case.test_id
+            by_message.setdefault(_short(case.message), []).append(params)
+        for message, params in by_message.items():
+            shown = ", ".join(params[:8]) + (f", and {len(params) - 8} more" if len(params) > 8 else "")
+            out.append(f"    {shown}: {message}")
+    if len(groups) > MAX_LISTED:
+        out.append(f"- ... and {len(groups) - MAX_LISTED} more failing test functions")
+    return "\n".join(out)
+
+
+class _Ranked:
+    """Culprit candidates with how many failing tests reach each, in first-seen order."""
+
+    def __init__(self) -> None:
+        self.count: dict[Target, int] = {}
+        self.marked: dict[Target, set[int]] = {}
+
+    def add(self, target: Target, marked: set[int] = frozenset()) -> None:
+        self.count[target] = self.count.get(target, 0) + 1
+        self.marked.setdefault(target, set()).update(marked)
+
+    def ordered(self) -> list[Target]:
+        order = {t: i for i, t in enumerate(self.count)}
+        return sorted(self.count, key=lambda t: (-self.count[t], order[t]))
+
+
+def _test_target(resolver: Resolver, group: FailureGroup) -> tuple[str, Target] | None:
+    """The test function's definition: in the file its id names, else at its innermost workspace frame."""
+    case = group.cases[0]
+    paths: list[str] = []
+    if "::" in case.test_id:
+        path = resolve_frame(resolver.index, resolver.records, Frame(case.test_id.split("::", 1)[0], 0))
+        if path:
+            paths.append(path)
+    for frame in case.frames:
+        path = resolve_frame(resolver.index, resolver.records, frame)
+        if path and path not in paths:
+            paths.append(path)
+    owners = [part for part in re.split(r"::|\.", case.test_id.split("[", 1)[0])[:-1]]
+    for path in paths:
+        definitions = resolver.records[path].tags.definitions
+        matches = [i for i, d in enumerate(definitions) if d.name == case.test_name]
+        # Test classes may share method names: prefer the one inside the class the id names.
+        matches.sort(key=lambda i: definitions[definitions[i].parent].name not in owners if definitions[i].parent >= 0 else True)
+        if matches:
+            return path, Target(path, matches[0])
+    for path in paths:
+        for frame in case.frames:
+            if resolve_frame(resolver.index, resolver.records, frame) == path:
+                target = resolver.enclosing_function(path, frame.line - 1)
+                if target is not None:
+                    return path, target
+    return None
+
+
+def _fixtures(resolver: Resolver, test_path: str, target: Target) -> list[Target]:
+    """Definitions of the test's parameters that are fixtures: same-named functions in test files."""
+    definition = resolver.definition(target)
+    match = _PARAMS.search(definition.signature)
+    if not match:
+        return []
+    names = [p.split(":")[0].split("=")[0].strip().lstrip("*") for p in match.group(1).split(",")]
+    found = []
+    for name in names:
+        if not name or name in ("self", "cls"):
+            continue
+        candidates = [t for t in resolver.definers.get(name, ())
+                      if is_test_path(t.path) and resolver.definition(t).kind == "function"]
+        # The same file's fixture, then a conftest.py, as pytest looks them up.
+        candidates.sort(key=lambda t: (t.path != test_path, not t.path.endswith("conftest.py")))
+        found += candidates[:1]
+    return found
+
+
+def _as_shown(resolver: Resolver, target: Target) -> Target:
+    """What to quote for a called definition: a long class by its constructor, anything else itself."""
+    definition = resolver.definition(target)
+    if definition.kind not in ("class", "struct") or definition.end_line - definition.line < SMALL_CLASS_LINES:
+        return target
+    definitions = resolver.records[target.path].tags.definitions
+    for i, member in enumerate(definitions):
+        if member.parent == target.index and member.name in CONSTRUCTORS:
+            return Target(target.path, i)
+    return target
+
+
+def _calls(resolver: Resolver, path: str, target: Target, extra_classes: set[str] = frozenset()) -> list[Target]:
+    """What the body of ``target`` calls, resolved; methods through the classes it names or its own class."""
+    definition = resolver.definition(target)
+    names = resolver.names_used(path, definition.line, definition.end_line)
+    classes = resolver.class_names(names) | set(extra_classes)
+    if (owner := resolver.parent_name(target)) is not None:
+        classes.add(owner)
+    found: list[Target] = []
+    for name in names:
+        if name == definition.name:
+            continue
+        for resolved in resolver.resolve(name, path, classes):
+            if resolved != target and resolved not in found:
+                found.append(resolved)
+    return found
+
+
+def failure_pieces(resolver: Resolver, failures: list[FailureTrace], output: str | None) -> list[Piece]:
+    """Pieces for the failing tests, most important first (see the module docstring)."""
+    groups = group_failures(failures)
+    summary = Piece(FAILURES, summary_text(groups), identifiers={g.test_name for g in groups})
+    tests: list[Piece] = []
+    fixtures: list[Piece] = []
+    frames = _Ranked()
+    direct = _Ranked()
+    helpers = _Ranked()
+    for number, group in enumerate(groups):
+        case = group.cases[0]
+        located = _test_target(resolver, group)
+        if located is not None:
+            test_path, test = located
+            definition = resolver.definition(test)
+            marked = {f.line - 1 for f in case.frames
+                      if resolve_frame(resolver.index, resolver.records, f) == test_path
+                      and definition.line <= f.line - 1 <= definition.end_line}
+            piece = definition_piece(resolver, test, TESTS_CODE, "Test", marked)
+            if number >= MAX_GROUPS_SHOWN:
+                piece.text = ""  # listed above; its signature at most
+            tests.append(piece)
+            fixture_targets = _fixtures(resolver, test_path, test) if number < MAX_GROUPS_SHOWN else []
+            fixtures += [definition_piece(resolver, f, TESTS_CODE, "Fixture") for f in fixture_targets]
+            called = _calls(resolver, test_path, test)
+            fixture_classes = set()
+            for fixture in fixture_targets:
+                fixture_def = resolver.definition(fixture)
+                fixture_classes |= resolver.class_names(resolver.names_used(fixture.path, fixture_def.line, fixture_def.end_line))
+                called += _calls(resolver, fixture.path, fixture)
+            if fixture_classes:  # methods called on a fixture-provided object
+                called = _calls(resolver, test_path, test, fixture_classes) + called
+            for target in dict.fromkeys(called):
+                (helpers if is_test_path(target.path) else direct).add(_as_shown(resolver, target))
+        for frame in reversed(case.frames):  # innermost first
+            path = resolve_frame(resolver.index, resolver.records, frame)
+            if path is None or is_test_path(path):
+                continue
+            target = resolver.enclosing_function(path, frame.line - 1)
+            if target is not None:
+                frames.add(target, {frame.line - 1})
+
+    culprits = [t for t in frames.count] + [t for t in direct.ordered() if t not in frames.count]
+    marks = {**direct.marked, **frames.marked}
+    callees: list[Target] = []
+    for target in culprits[:MAX_CALLEE_HOPS]:
+        for callee in _calls(resolver, target.path, target):
+            shown = _as_shown(resolver, callee)
+            if shown not in culprits and shown not in callees and not is_test_path(shown.path):
+                callees.append(shown)
+    culprit_pieces = [definition_piece(resolver, t, CULPRITS, "Frame" if t in frames.count else "Called by the test",
+                                       marks.get(t, set())) for t in culprits]
+    callee_pieces = [definition_piece(resolver, t, CULPRITS, "Called from the code above") for t in callees]
+    helper_pieces = [definition_piece(resolver, t, TESTS_CODE, "Test helper", helpers.marked.get(t, set()))
+                     for t in helpers.ordered()]
+    pieces = [summary] + tests[:MAX_GROUPS_SHOWN] + culprit_pieces[:3] + fixtures + culprit_pieces[3:6]
+    if output:
+        trimmed = trim_output(output, OUTPUT_BUDGET)
+        if trimmed:
+            brief = trim_output(output, OUTPUT_BRIEF_BUDGET)
+            pieces.append(Piece(OUTPUT, f"```\n{trimmed}\n```", f"```\n{brief}\n```"))
+    pieces += helper_pieces + culprit_pieces[6:] + callee_pieces + tests[MAX_GROUPS_SHOWN:]
+    return pieces

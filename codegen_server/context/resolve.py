@@ -1,0 +1,238 @@
+"""Follow what a piece of code calls: names resolved to the definitions they most likely mean.
+
+The index knows every definition by name; a name alone is ambiguous (`parse` is defined in many
+files). A call is resolved the way a reader would: through the file's imports (aliases
+included, `from m import f as g`; a package's re-exports, one level deep), then methods
+through the classes the calling code names, then the same file, then files the caller imports.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from dataclasses import dataclass
+from pathlib import PurePosixPath
+
+from .index import WorkspaceIndex
+from .store import FileRecord
+from .tags import Definition
+
+MAX_TARGETS = 3  # definitions kept for one name when it stays ambiguous
+TEST_FILE = re.compile(r"(^|/)(tests?|spec|__tests__)/|(^|/)(test_[^/]*|[^/]*_test\.\w+|[^/]*\.(test|spec)\.\w+|conftest\.py)$")
+CLASS_KINDS = frozenset({"class", "struct", "interface", "trait", "enum", "impl"})
+
+
+def is_test_path(path: str) -> bool:
+    """True for files that hold tests or test fixtures (tests/, test_*.py, *_test.go, *.test.js, conftest.py)."""
+    return bool(TEST_FILE.search(path))
+
+
+@dataclass(frozen=True)
+class Target:
+    """One definition: its file and its index in that file's definitions."""
+
+    path: str
+    index: int
+
+
+@dataclass(frozen=True)
+class Imported:
+    """A name a file imports: from which module, and under which original name (None: the module itself)."""
+
+    module: str
+    name: str | None
+    level: int = 0  # leading dots of a relative import
+
+
+class Resolver:
+    """Name resolution over one snapshot of the index."""
+
+    def __init__(self, index: WorkspaceIndex, records: dict[str, FileRecord]) -> None:
+        self.index = index
+        self.records = records
+        self.definers: dict[str, list[Target]] = {}
+        for path, record in records.items():
+            for i, definition in enumerate(record.tags.definitions):
+                self.definers.setdefault(definition.name, []).append(Target(path, i))
+        self._lines: dict[str, list[str]] = {}
+        self._imports: dict[str, dict[str, Imported]] = {}
+        self._module_files: dict[tuple[str, str, int], list[str]] = {}
+
+    # -- reading ---------------------------------------------------------------------------------
+    def lines(self, path: str) -> list[str]:
+        """The file's current lines (editor buffer first)."""
+        if path not in self._lines:
+            source = self.index.source(path)
+            self._lines[path] = source.decode("utf-8", "replace").splitlines() if source is not None else []
+        return self._lines[path]
+
+    def definition(self, target: Target) -> Definition:
+        return self.records[target.path].tags.definitions[target.index]
+
+    def parent_name(self, target: Target) -> str | None:
+        definition = self.definition(target)
+        if definition.parent < 0:
+            return None
+        return self.records[target.path].tags.definitions[definition.parent].name
+
+    def names_used(self, path: str, first: int, last: int) -> list[str]:
+        """Names referenced (called, decorated, subclassed) on lines first..last (0-based), in order of use."""
+        record = self.records.get(path)
+        if record is None:
+            return []
+        found = [(min(l for l in lines if first <= l <= last), name)
+                 for name, lines in record.tags.references.items() if any(first <= l <= last for l in lines)]
+        return [name for _, name in sorted(found)]
+
+    # -- imports ---------------------------------------------------------------------------------
+    def imports(self, path: str) -> dict[str, Imported]:
+        """Local name -> what it imports, for a Python file (other languages: empty)."""
+        if path in self._imports:
+            return self._imports[path]
+        table: dict[str, Imported] = {}
+        record = self.records.get(path)
+        if record is not None and record.tags.language == "python":
+            for _, statement in record.tags.imports:
+                try:
+                    tree = ast.parse(statement)
+                except SyntaxError:
+                    continue  # a statement cut short by the index's length cap
+                for node in tree.body:
+                    if isinstance(node, ast.Import):
+                        for alias in node.names:
+                            local = alias.asname or alias.name.split(".")[0]
+                            table[local] = Imported(alias.name if alias.asname else local, None)
+                    elif isinstance(node, ast.ImportFrom):
+                        for alias in node.names:
+                            if alias.name == "*":
+                                table[f"*{node.module}"] = Imported(node.module or "", "*", node.level)
+                            else:
+                                table[alias.asname or alias.name] = Imported(node.module or "", alias.name, node.level)
+        self._imports[path] = table
+        return table
+
+    def module_files(self, module: str, from_path: str, level: int = 0) -> list[str]:
+        """Workspace files a module name means, seen from ``from_path`` (relative imports included)."""
+        key = (module, from_path, level)
+        if key in self._module_files:
+            return self._module_files[key]
+        parts = [p for p in module.split(".") if p]
+        found: list[str] = []
+        if level:
+            base = PurePosixPath(from_path).parent
+            for _ in range(level - 1):
+                base = base.parent
+            stem = "/".join([str(base)] * (str(base) not in ("", ".")) + parts)
+            candidates = [f"{stem}.py", f"{stem}/__init__.py"] if parts else [f"{base}/__init__.py".lstrip("./")]
+            found = [c for c in candidates if c in self.records]
+        elif parts:
+            tail = "/".join(parts)
+            found = [p for p in self.records
+                     if p == f"{tail}.py" or p == f"{tail}/__init__.py"
+                     or p.endswith(f"/{tail}.py") or p.endswith(f"/{tail}/__init__.py")]
+        self._module_files[key] = found
+        return found
+
+    def _defined_in(self, name: str, files: list[str], depth: int = 1) -> list[Target]:
+        """Definitions of ``name`` in ``files``, following their re-exports ``depth`` levels."""
+        targets = [t for t in self.definers.get(name, ()) if t.path in files and self.definition(t).parent < 0]
+        if targets or depth <= 0:
+            return targets
+        for path in files:
+            table = self.imports(path)
+            imported = table.get(name)
+            if imported is not None and imported.name is not None:
+                targets += self._defined_in(imported.name, self.module_files(imported.module, path, imported.level),
+                                            depth - 1)
+            for star in (i for key, i in table.items() if key.startswith("*")):
+                targets += self._defined_in(name, self.module_files(star.module, path, star.level), depth - 1)
+        return targets
+
+    def imported_files(self, path: str) -> set[str]:
+        """Files ``path`` imports from, with the files those packages re-export from (one level)."""
+        files: set[str] = set()
+        for imported in self.imports(path).values():
+            direct = self.module_files(imported.module, path, imported.level)
+            if imported.name not in (None, "*"):
+                # `from pkg import mod` may name a submodule.
+                direct = direct + self.module_files(f"{imported.module}.{imported.name}", path, imported.level)
+            files.update(direct)
+            for file in direct:
+                for again in self.imports(file).values():
+                    files.update(self.module_files(again.module, file, again.level))
+        return files
+
+    # -- resolution ------------------------------------------------------------------------------
+    def resolve(self, name: str, from_path: str, classes: set[str] = frozenset()) -> list[Target]:
+        """The definitions ``name`` most likely means when used in ``from_path``.
+
+        ``classes`` are class names the calling code mentions (or its own class): a method of
+        one of them beats a namesake elsewhere.
+        """
+        imported = self.imports(from_path).get(name)
+        if imported is not None and imported.name not in (None, "*"):
+            files = self.module_files(imported.module, from_path, imported.level)
+            targets = self._defined_in(imported.name, files)
+            if targets:
+                return targets[:MAX_TARGETS]
+        candidates = [t for t in self.definers.get(name, ()) if self._callable_from(t, from_path)]
+        if not candidates:
+            return []
+        near = self.imported_files(from_path)
+        scored = []
+        for target in candidates:
+            score = 0.0
+            parent = self.parent_name(target)
+            if parent is not None and parent in classes:
+                score += 4
+            if target.path == from_path:
+                score += 3
+            if target.path in near:
+                score += 2
+            if is_test_path(target.path) and not is_test_path(from_path):
+                score -= 2
+            scored.append((score, target))
+        best = max(score for score, _ in scored)
+        if best <= 0 and len(candidates) > MAX_TARGETS:
+            return []  # a common name nothing ties to this caller: guessing would add noise
+        ranked = [t for score, t in sorted(scored, key=lambda item: -item[0]) if score == best or len(candidates) <= MAX_TARGETS]
+        return ranked[:MAX_TARGETS]
+
+    def _callable_from(self, target: Target, from_path: str) -> bool:
+        """Top-level definitions and members of classes; functions nested in functions only from their own file."""
+        definition = self.definition(target)
+        if definition.kind in ("constant", "field", "macro"):
+            return False
+        if definition.parent < 0:
+            return True
+        parent = self.records[target.path].tags.definitions[definition.parent]
+        return parent.kind in CLASS_KINDS or target.path == from_path
+
+    def class_names(self, names: list[str]) -> set[str]:
+        """Which of ``names`` are classes somewhere in the workspace."""
+        return {n for n in names if any(self.definition(t).kind in CLASS_KINDS for t in self.definers.get(n, ()))}
+
+    def enclosing(self, path: str, line: int) -> Target | None:
+        """The innermost definition containing ``line`` (0-based) in ``path``, if any."""
+        record = self.records.get(path)
+        if record is None:
+            return None
+        best = None
+        for i, d in enumerate(record.tags.definitions):
+            if d.line <= line <= d.end_line and d.kind not in ("constant", "field"):
+                best = i  # definitions are in start order, so the last match is the innermost
+        return Target(path, best) if best is not None else None
+
+    def enclosing_function(self, path: str, line: int) -> Target | None:
+        """The innermost function or method containing ``line``, else the innermost definition."""
+        record = self.records.get(path)
+        if record is None:
+            return None
+        inner = self.enclosing(path, line)
+        target = inner
+        while target is not None:
+            definition = self.definition(target)
+            if definition.kind in ("function", "method"):
+                return target
+            target = Target(path, definition.parent) if definition.parent >= 0 else None
+        return inner
