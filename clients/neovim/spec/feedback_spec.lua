@@ -1,0 +1,162 @@
+-- :CodegenFeedback on a visual range and :CodegenFeedback! on marker comments, against the real daemon.
+local H = require('helpers')
+
+local STATS = [[
+def mean(values):
+    return sum(values) / len(values)
+
+
+def spread(values):
+    return max(values) - min(values)
+]]
+
+local EMPTY_LIST = [[
+`mean` divides by zero on an empty list; return 0.0 for it instead.
+
+```diff
+--- a/stats.py
++++ b/stats.py
+@@ -1,2 +1,4 @@
+ def mean(values):
++    if not values:
++        return 0.0
+     return sum(values) / len(values)
+```
+]]
+
+local LOADER = [[
+import os
+
+
+def load(path):
+    # codegen: return an empty list when the file is missing
+    with open(path) as handle:
+        return handle.read().splitlines()
+]]
+
+local LOADER_ANSWER = [[
+Done.
+
+```diff
+--- a/loader.py
++++ b/loader.py
+@@ -4,4 +4,6 @@
+ def load(path):
+     # codegen: return an empty list when the file is missing
++    if not os.path.exists(path):
++        return []
+     with open(path) as handle:
+         return handle.read().splitlines()
+```
+
+DONE: 1
+]]
+
+--- Open a file of the workspace and wait until the daemon has it.
+local function open(root, path)
+  vim.cmd.edit(vim.fn.fnameescape(root .. '/' .. path))
+  local buf = vim.api.nvim_get_current_buf()
+  H.wait('the daemon to attach to ' .. path, function()
+    return #vim.lsp.get_clients({ name = 'codegen', bufnr = buf }) == 1
+  end, 30000)
+  return buf
+end
+
+local function buffer_text(buf)
+  return table.concat(vim.api.nvim_buf_get_lines(buf, 0, -1, false), '\n') .. '\n'
+end
+
+describe('CodegenFeedback', function()
+  before_each(function()
+    H.capture_notify()
+  end)
+  after_each(function()
+    H.cleanup()
+  end)
+
+  it('on a visual range edits the buffer and saves it', function()
+    local root = H.workspace()
+    H.write(root .. '/stats.py', STATS)
+    local model = H.model({ { content = EMPTY_LIST } })
+    H.setup()
+    local buf = open(root, 'stats.py')
+    -- As typed: select two lines, then ":" puts '<,'> before the command.
+    H.press('ggVj:CodegenFeedback mean() should handle an empty list<CR>')
+
+    local _, text = H.wait_preview()
+    contains(text, '+    if not values:')
+    eq(STATS, buffer_text(buf), 'the buffer is unchanged while the preview is open')
+    H.press('a')
+    local done = H.wait_notify('codegen feedback:')
+    contains(done.message, 'modify stats.py')
+    H.wait_notify('`mean` divides by zero on an empty list')
+
+    local edited = buffer_text(buf)
+    contains(edited, '    if not values:\n        return 0.0\n')
+    ok(not vim.bo[buf].modified, 'the buffer was saved')
+    eq(edited, H.read(root .. '/stats.py'))
+    -- The edit is one undo step in the buffer.
+    vim.api.nvim_buf_call(buf, function() vim.cmd('silent undo') end)
+    eq(STATS, buffer_text(buf))
+
+    local sent = H.request_text(model.requests()[1])
+    contains(sent, 'mean() should handle an empty list')
+    contains(sent, 'stats.py, lines 1-2')
+  end)
+
+  it('asks the model\'s question back and replies in the same thread', function()
+    local root = H.workspace()
+    H.write(root .. '/stats.py', STATS)
+    local model = H.model({
+      { content = 'QUESTION: Should mean() of an empty list return 0.0 or raise an error?' },
+      { content = EMPTY_LIST },
+    })
+    H.setup()
+    open(root, 'stats.py')
+    H.answer_inputs({ 'handle an empty list', 'return 0.0' })
+    vim.cmd('1,2CodegenFeedback')
+
+    H.wait_preview()
+    contains(H.prompts[1], 'lines 1-2')
+    contains(H.prompts[2], 'Should mean() of an empty list return 0.0 or raise an error?')
+    H.press('a')
+    H.wait_notify('codegen feedback:')
+    contains(H.read(root .. '/stats.py'), 'return 0.0')
+    local requests = model.requests()
+    eq(2, #requests)
+    local reply = requests[2].messages
+    contains(reply[#reply].content, 'return 0.0')
+    contains(H.request_text(requests[2]), 'handle an empty list') -- the earlier turn of the thread
+  end)
+
+  it('offers a proposed preference and remembers it when the user agrees', function()
+    local root = H.workspace()
+    H.write(root .. '/stats.py', STATS)
+    H.model({ { content = "I'll keep that in mind.\nREMEMBER: use pathlib, not os.path\n\nNO CHANGE: nothing to edit." } })
+    H.setup()
+    open(root, 'stats.py')
+    H.answer_selects({ 'Remember' })
+    vim.cmd('1CodegenFeedback we prefer pathlib')
+    H.wait_notify('codegen: no change needed')
+    H.wait_notify('codegen remembers: use pathlib, not os.path')
+    contains(H.select_prompts[1], 'use pathlib, not os.path')
+    contains(H.read(root .. '/.codegen/memory.md'), '- use pathlib, not os.path')
+    eq(STATS, H.read(root .. '/stats.py'))
+  end)
+
+  it('! acts on the codegen: marker comments of the workspace', function()
+    local root = H.workspace()
+    H.write(root .. '/loader.py', LOADER)
+    local model = H.model({ { content = LOADER_ANSWER } })
+    H.setup()
+    vim.cmd('CodegenFeedback!')
+    local _, text = H.wait_preview()
+    contains(text, 'diff --git a/loader.py b/loader.py')
+    H.press('a')
+    H.wait_notify('codegen feedback:')
+    local loader = H.read(root .. '/loader.py')
+    contains(loader, 'if not os.path.exists(path):')
+    ok(not loader:find('# codegen:', 1, true), 'the marker acted on is removed')
+    contains(H.request_text(model.requests()[1]), 'loader.py, line 5 (in load): return an empty list when the file')
+  end)
+end)
