@@ -1,0 +1,61 @@
+/**
+ * Errors from the daemon as one notification with a button that fixes the cause.
+ * No `vscode` import: the extension turns an `ErrorAdvice` into a notification.
+ */
+
+/** What a button does; the extension maps each to a VS Code command. */
+export type FixAction = 'setApiKey' | 'openModelSettings' | 'openServerSettings' | 'showOutput' | 'restartServer';
+
+export interface ErrorAdvice {
+  message: string;
+  actions: { title: string; action: FixAction }[];
+}
+
+/** JSON-RPC error codes the daemon and vscode-jsonrpc use. */
+const INVALID_PARAMS = -32602;
+const REQUEST_CANCELLED = -32800;
+const CONNECTION_LOST = [-32097, -32099]; // vscode-jsonrpc: pending response rejected / connection disposed
+
+const SET_KEY = { title: 'Set API Key', action: 'setApiKey' } as const;
+const MODEL_SETTINGS = { title: 'Open Settings', action: 'openModelSettings' } as const;
+const OUTPUT = { title: 'Show Output', action: 'showOutput' } as const;
+
+/** A thrown value from `sendRequest`, as far as we can read it. */
+export interface RpcErrorLike { code?: unknown; message?: unknown; data?: unknown }
+
+export function errorKind(error: RpcErrorLike): string | undefined {
+  const data = error.data;
+  if (typeof data === 'object' && data !== null && typeof (data as { kind?: unknown }).kind === 'string') {
+    return (data as { kind: string }).kind;
+  }
+  return undefined;
+}
+
+/** True for the standard RequestCancelled answer (the user cancelled; nothing to report). */
+export function isRequestCancelled(error: RpcErrorLike): boolean {
+  return error.code === REQUEST_CANCELLED;
+}
+
+/** The notification for a failed command: the daemon's message, and the button that fixes its kind. */
+export function adviceFor(what: string, error: RpcErrorLike): ErrorAdvice {
+  const text = typeof error.message === 'string' && error.message.trim() !== '' ? error.message.trim() : String(error);
+  const message = `Codegen: ${what} failed: ${text}`;
+  if (typeof error.code === 'number' && CONNECTION_LOST.includes(error.code)) {
+    return { message: `Codegen: ${what} failed: the codegen server stopped (${text}).`, actions: [{ title: 'Restart Server', action: 'restartServer' }, OUTPUT] };
+  }
+  if (error.code === INVALID_PARAMS) return { message, actions: [OUTPUT] };
+  switch (errorKind(error)) {
+    case 'not-configured':
+      return { message, actions: [SET_KEY, MODEL_SETTINGS] };
+    case 'auth':
+      return { message, actions: [SET_KEY] };
+    case 'not-found':
+    case 'unreachable':
+    case 'bad-request':
+      return { message, actions: [MODEL_SETTINGS] };
+    case 'timeout':
+      return { message, actions: [MODEL_SETTINGS, OUTPUT] };
+    default:
+      return { message, actions: [OUTPUT] };
+  }
+}

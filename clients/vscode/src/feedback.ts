@@ -1,0 +1,131 @@
+/**
+ * Inline feedback comments: one comment controller; a thread's "Apply Feedback" sends its range
+ * and text to `codegen.applyFeedback`, a reply continues the same run; and `codegen:` marker
+ * comments across the workspace.
+ */
+import * as vscode from 'vscode';
+import type { CodegenClient } from './client';
+import { reportChanges } from './generate';
+import { COMMANDS, feedbackArgs, markerFeedbackArgs, rememberArgs, type FeedbackResult, type Marker } from './protocol';
+import { failedOutcome, labelFor, markerSummary, newThread, outcomeOf, type Outcome, type ThreadState } from './threads';
+import { pickRoot } from './vscodeapi';
+
+const YOU: vscode.CommentAuthorInformation = { name: 'You' };
+const CODEGEN: vscode.CommentAuthorInformation = { name: 'Codegen' };
+
+class Note implements vscode.Comment {
+  mode = vscode.CommentMode.Preview;
+  constructor(public body: string | vscode.MarkdownString, public author: vscode.CommentAuthorInformation, public contextValue?: string) {}
+}
+
+export class FeedbackComments implements vscode.Disposable {
+  private readonly controller: vscode.CommentController;
+  private readonly states = new WeakMap<vscode.CommentThread, ThreadState>();
+
+  constructor(private readonly client: CodegenClient) {
+    this.controller = vscode.comments.createCommentController('codegen', 'Codegen feedback');
+    this.controller.options = { prompt: 'Tell codegen what to change here…', placeHolder: 'e.g. handle the empty list' };
+    // Any line of a file can take a comment (the gutter's +).
+    this.controller.commentingRangeProvider = {
+      provideCommentingRanges: (document) =>
+        document.uri.scheme === 'file' ? [new vscode.Range(0, 0, Math.max(document.lineCount - 1, 0), 0)] : [],
+    };
+  }
+
+  /** "Codegen: Add Feedback Comment": a thread on the selection (or the cursor's line), ready to type into. */
+  async addOnSelection(): Promise<void> {
+    const editor = vscode.window.activeTextEditor;
+    if (!editor || editor.document.uri.scheme !== 'file') {
+      void vscode.window.showErrorMessage('Codegen: open a file and select the code to comment on.');
+      return;
+    }
+    // VS Code's own "Add Comment on Current Selection" opens the reply box focused, as the gutter + does.
+    try {
+      await vscode.commands.executeCommand('workbench.action.addComment');
+      return;
+    } catch {
+      // Older VS Code: create the thread ourselves.
+    }
+    const selection = editor.selection;
+    const range = selection.isEmpty ? editor.document.lineAt(selection.active.line).range : new vscode.Range(selection.start, selection.end);
+    const thread = this.controller.createCommentThread(editor.document.uri, range, []);
+    thread.canReply = true;
+    thread.collapsibleState = vscode.CommentThreadCollapsibleState.Expanded;
+    thread.label = labelFor('draft');
+  }
+
+  /** The thread's "Apply Feedback" (a new comment or a reply): send it, show the answer in the thread. */
+  async apply(reply: vscode.CommentReply): Promise<void> {
+    const thread = reply.thread;
+    const text = reply.text.trim();
+    if (text === '') {
+      void vscode.window.showWarningMessage('Codegen: write what to change first.');
+      return;
+    }
+    const state = this.states.get(thread) ?? newThread();
+    const folder = vscode.workspace.getWorkspaceFolder(thread.uri);
+    if (!folder || !thread.range) {
+      void vscode.window.showErrorMessage('Codegen: feedback works on files inside an open workspace folder.');
+      return;
+    }
+    thread.comments = [...thread.comments, new Note(text, YOU)];
+    thread.label = labelFor('running');
+    thread.contextValue = 'running';
+    this.states.set(thread, { ...state, status: 'running' });
+    const range = thread.range;
+    const args = feedbackArgs(thread.uri.toString(), {
+      start: { line: range.start.line, character: range.start.character },
+      end: { line: range.end.line, character: range.end.character },
+    }, text, state.runId, folder.uri.fsPath);
+    const result = await this.client.run<FeedbackResult>(COMMANDS.applyFeedback, args, 'Codegen: applying feedback');
+    const outcome = result ? outcomeOf(state, result) : failedOutcome(state, 'No change was made (the request failed or was cancelled). Reply to try again.');
+    this.show(thread, outcome);
+    if (result) await this.offerMemory(outcome.proposedMemory, folder.uri.fsPath);
+  }
+
+  /** "Codegen: Apply Feedback Comments in Workspace": every `codegen:` marker comment. */
+  async applyMarkers(): Promise<void> {
+    const folder = await pickRoot('Apply Feedback Comments');
+    if (!folder) return;
+    const root = folder.uri.fsPath;
+    const found = await this.client.run<{ markers: Marker[] }>(COMMANDS.collectFeedback, { root }, 'Codegen: looking for codegen: comments');
+    if (!found) return;
+    if (found.markers.length === 0) {
+      void vscode.window.showInformationMessage(`Codegen: no \`codegen:\` comments in ${folder.name}. Write one (e.g. "# codegen: add input validation") above the code to change.`);
+      return;
+    }
+    const result = await this.client.run<FeedbackResult>(COMMANDS.applyFeedback, markerFeedbackArgs(root),
+      `Codegen: applying ${found.markers.length} codegen: comment${found.markers.length === 1 ? '' : 's'}`);
+    if (!result) return;
+    if (result.failures.length > 0) await reportChanges('feedback', result, this.client);
+    else void vscode.window.showInformationMessage(markerSummary(result));
+    await this.offerMemory(result.proposedMemory ?? [], root);
+  }
+
+  deleteThread(thread: vscode.CommentThread): void {
+    thread.dispose();
+  }
+
+  private show(thread: vscode.CommentThread, outcome: Outcome): void {
+    this.states.set(thread, outcome.state);
+    thread.comments = [...thread.comments, new Note(new vscode.MarkdownString(outcome.reply), CODEGEN)];
+    thread.label = outcome.label;
+    thread.contextValue = outcome.state.status;
+    thread.state = outcome.state.status === 'applied' || outcome.state.status === 'no-change'
+      ? vscode.CommentThreadState.Resolved : vscode.CommentThreadState.Unresolved;
+  }
+
+  /** Each preference the model proposes is remembered only if the user says so. */
+  private async offerMemory(proposals: string[], root: string): Promise<void> {
+    for (const text of proposals) {
+      const chosen = await vscode.window.showInformationMessage(`Codegen proposes to remember: "${text}"`, 'Remember', 'Not now');
+      if (chosen === 'Remember') {
+        await this.client.run(COMMANDS.memory, rememberArgs(text, root), 'Codegen: remembering');
+      }
+    }
+  }
+
+  dispose(): void {
+    this.controller.dispose();
+  }
+}

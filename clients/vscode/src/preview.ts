@@ -1,0 +1,193 @@
+/**
+ * What a `workspace/applyEdit` from the daemon would do, file by file, for the extension's preview.
+ * No `vscode` import: it works on the LSP WorkspaceEdit and the texts the editor holds.
+ */
+import type { Range } from './protocol';
+
+export interface LspTextEdit { range: Range; newText: string; annotationId?: string }
+export interface LspTextDocumentEdit { textDocument: { uri: string; version: number | null }; edits: LspTextEdit[] }
+export interface LspCreateFile { kind: 'create'; uri: string; options?: { overwrite?: boolean; ignoreIfExists?: boolean } }
+export interface LspRenameFile { kind: 'rename'; oldUri: string; newUri: string; options?: { overwrite?: boolean; ignoreIfExists?: boolean } }
+export interface LspDeleteFile { kind: 'delete'; uri: string; options?: { recursive?: boolean; ignoreIfNotExists?: boolean } }
+export type LspDocumentChange = LspTextDocumentEdit | LspCreateFile | LspRenameFile | LspDeleteFile;
+export interface LspWorkspaceEdit {
+  documentChanges?: LspDocumentChange[];
+  changes?: Record<string, LspTextEdit[]>;
+  changeAnnotations?: Record<string, { label: string; needsConfirmation?: boolean; description?: string }>;
+}
+
+/** One file of the edit: its text before and after, for the diff and the summary. */
+export interface FileChange {
+  uri: string;
+  /** The file's URI before a rename. */
+  oldUri?: string;
+  action: 'create' | 'edit' | 'delete' | 'rename';
+  before: string;
+  after: string;
+  added: number;
+  removed: number;
+}
+
+export function isTextDocumentEdit(change: LspDocumentChange): change is LspTextDocumentEdit {
+  return (change as LspTextDocumentEdit).textDocument !== undefined;
+}
+
+/** All the operations of an edit, `changes` (the older form) turned into unversioned document edits. */
+export function documentChanges(edit: LspWorkspaceEdit): LspDocumentChange[] {
+  if (edit.documentChanges) return edit.documentChanges;
+  return Object.entries(edit.changes ?? {}).map(([uri, edits]) => ({ textDocument: { uri, version: null }, edits }));
+}
+
+/** Offsets of each line's start; only \n, \r\n and \r end a line, as in LSP. */
+function lineStarts(text: string): number[] {
+  const starts = [0];
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 13 /* \r */) {
+      if (text.charCodeAt(i + 1) === 10) i++;
+      starts.push(i + 1);
+    } else if (c === 10 /* \n */) {
+      starts.push(i + 1);
+    }
+  }
+  return starts;
+}
+
+/** The UTF-16 offset of an LSP position, clamped to the document as LSP requires. */
+function offsetAt(text: string, starts: number[], line: number, character: number): number {
+  if (line >= starts.length) return text.length;
+  if (line < 0) return 0;
+  const start = starts[line];
+  const nextStart = line + 1 < starts.length ? starts[line + 1] : text.length;
+  let end = nextStart;
+  while (end > start && (text[end - 1] === '\n' || text[end - 1] === '\r')) end--;
+  return Math.min(start + Math.max(character, 0), end);
+}
+
+/** Applies LSP text edits (all relative to `text`, non-overlapping) to `text`. */
+export function applyTextEdits(text: string, edits: LspTextEdit[]): string {
+  const starts = lineStarts(text);
+  const placed = edits.map((e, index) => ({
+    start: offsetAt(text, starts, e.range.start.line, e.range.start.character),
+    end: offsetAt(text, starts, e.range.end.line, e.range.end.character),
+    newText: e.newText,
+    index,
+  }));
+  // Back to front, so earlier offsets stay valid; equal starts keep their order (inserts at one spot).
+  placed.sort((a, b) => b.start - a.start || b.index - a.index);
+  let result = text;
+  for (const p of placed) {
+    if (p.end < p.start) throw new Error('an edit ends before it starts');
+    result = result.slice(0, p.start) + p.newText + result.slice(p.end);
+  }
+  return result;
+}
+
+function lines(text: string): string[] {
+  if (text === '') return [];
+  const parts = text.split(/\r\n|\r|\n/);
+  if (parts[parts.length - 1] === '') parts.pop();
+  return parts;
+}
+
+/** Lines added and removed between two texts (a line-multiset count; enough for a summary). */
+export function lineCounts(before: string, after: string): { added: number; removed: number } {
+  const counts = new Map<string, number>();
+  for (const l of lines(before)) counts.set(l, (counts.get(l) ?? 0) + 1);
+  let added = 0;
+  for (const l of lines(after)) {
+    const n = counts.get(l) ?? 0;
+    if (n > 0) counts.set(l, n - 1);
+    else added++;
+  }
+  let removed = 0;
+  for (const n of counts.values()) removed += n;
+  return { added, removed };
+}
+
+/**
+ * The file-by-file result of an edit. `readText(uri)` gives the text the editor holds (the open
+ * buffer, else the file on disk), or undefined when the file does not exist.
+ */
+export async function fileChanges(edit: LspWorkspaceEdit, readText: (uri: string) => Promise<string | undefined>): Promise<FileChange[]> {
+  const files = new Map<string, FileChange>();
+  const order: string[] = [];
+  const current = async (uri: string): Promise<FileChange> => {
+    let file = files.get(uri);
+    if (!file) {
+      const text = await readText(uri);
+      file = { uri, action: text === undefined ? 'create' : 'edit', before: text ?? '', after: text ?? '', added: 0, removed: 0 };
+      files.set(uri, file);
+      order.push(uri);
+    }
+    return file;
+  };
+  for (const change of documentChanges(edit)) {
+    if (isTextDocumentEdit(change)) {
+      const file = await current(change.textDocument.uri);
+      file.after = applyTextEdits(file.after, change.edits);
+    } else if (change.kind === 'create') {
+      const file = await current(change.uri);
+      if (file.action === 'edit' && change.options?.overwrite) file.after = '';
+      if (file.action !== 'edit') file.action = 'create';
+    } else if (change.kind === 'delete') {
+      const file = await current(change.uri);
+      file.action = 'delete';
+      file.after = '';
+    } else {
+      const old = await current(change.oldUri);
+      files.delete(change.oldUri);
+      order.splice(order.indexOf(change.oldUri), 1);
+      files.set(change.newUri, { ...old, uri: change.newUri, oldUri: change.oldUri, action: 'rename' });
+      order.push(change.newUri);
+    }
+  }
+  return order.map((uri) => {
+    const file = files.get(uri) as FileChange;
+    return { ...file, ...lineCounts(file.before, file.after) };
+  });
+}
+
+/**
+ * Documents the edit was computed against that changed since: an open document whose version
+ * differs from the edit's. Such an edit must not be applied (it would clobber newer typing).
+ */
+export function staleDocuments(edit: LspWorkspaceEdit, openVersion: (uri: string) => number | undefined): string[] {
+  const stale: string[] = [];
+  for (const change of documentChanges(edit)) {
+    if (!isTextDocumentEdit(change) || change.textDocument.version === null) continue;
+    const version = openVersion(change.textDocument.uri);
+    if (version !== undefined && version !== change.textDocument.version) stale.push(change.textDocument.uri);
+  }
+  return stale;
+}
+
+/** The edit's label: its change annotation's, else a generic one. */
+export function editLabel(edit: LspWorkspaceEdit, label: string | undefined): string {
+  if (label && label.trim() !== '') return label;
+  const annotation = Object.values(edit.changeAnnotations ?? {})[0];
+  return annotation?.label ?? 'codegen';
+}
+
+/** One line of the preview list: what happens to the file, and how much. */
+export function describe(change: FileChange): string {
+  switch (change.action) {
+    case 'create':
+      return `new file, ${change.added} line${change.added === 1 ? '' : 's'}`;
+    case 'delete':
+      return 'deleted';
+    case 'rename':
+      return `renamed, +${change.added} −${change.removed}`;
+    default:
+      return `+${change.added} −${change.removed}`;
+  }
+}
+
+/** A URI shown relative to the workspace folder that holds it. */
+export function displayPath(uri: string, folderUris: string[]): string {
+  for (const folder of folderUris) {
+    const prefix = folder.endsWith('/') ? folder : folder + '/';
+    if (uri.startsWith(prefix)) return decodeURIComponent(uri.slice(prefix.length));
+  }
+  return decodeURIComponent(uri.replace(/^file:\/\//, ''));
+}

@@ -1,0 +1,114 @@
+/**
+ * The daemon's command contract (README "The daemon" and the feedback protocol): command names,
+ * argument objects and result shapes. No `vscode` import.
+ */
+
+export const COMMANDS = {
+  clarify: 'codegen.clarify',
+  generate: 'codegen.generateProject',
+  applyFeedback: 'codegen.applyFeedback',
+  collectFeedback: 'codegen.collectFeedback',
+  memory: 'codegen.memory',
+  fix: 'codegen.fixTests',
+  undo: 'codegen.undo',
+} as const;
+
+/** An LSP position / range (0-based lines, UTF-16 characters). */
+export interface Position { line: number; character: number }
+export interface Range { start: Position; end: Position }
+
+export interface FileEntry { path: string; action: string }
+export interface Failure { path: string; message: string }
+
+export interface ClarifyResult { runId: string; questions: string[]; round: number; done: boolean; spec: string }
+
+/** Generate and feedback share one outcome shape. */
+export interface ChangeResult {
+  runId: string;
+  files: FileEntry[];
+  diff: string;
+  applied: boolean;
+  apply: string;
+  reason: string;
+  failures: Failure[];
+}
+
+export interface Marker { path: string; uri: string; line: number; range: Range; text: string; scope: string }
+
+export interface FeedbackResult extends ChangeResult {
+  explanation: string;
+  question?: string;
+  changed?: boolean;
+  proposedMemory?: string[];
+  remembered?: string[];
+  tests?: null | { command: string; passed: number; failed: number; failing: string[] };
+  markers?: { acted: Marker[]; remaining: Marker[] };
+}
+
+export interface FixResult {
+  runId: string;
+  green: boolean;
+  stopped: string;
+  iterations: unknown[];
+  failingAtStart: number;
+  failingAtEnd: number;
+  testsFixed: number;
+  tokensUsed: number;
+  restoredTo: string | null;
+  summary: string;
+}
+
+export interface UndoResult { runId: string; restoredTo: string; written: string[]; removed: string[] }
+
+/** What a command cancelled from the progress notification answers. */
+export interface Cancelled { cancelled: true; message: string }
+
+export function isCancelled(result: unknown): result is Cancelled {
+  return typeof result === 'object' && result !== null && (result as { cancelled?: unknown }).cancelled === true;
+}
+
+// ------------------------------------------------------------------ argument objects
+
+/** `root` is omitted for a single-folder workspace: the daemon uses the editor's workspace then. */
+function withRoot<T extends object>(args: T, root: string | undefined): T & { root?: string } {
+  return root === undefined ? args : { ...args, root };
+}
+
+export function clarifyStartArgs(prompt: string, root?: string): { prompt: string; root?: string } {
+  return withRoot({ prompt: prompt.trim() }, root);
+}
+
+/** Answers aligned with the questions; a skipped question is an empty string. */
+export function clarifyAnswerArgs(runId: string, questions: string[], answers: (string | undefined)[], root?: string) {
+  return withRoot({ runId, answers: questions.map((_, i) => (answers[i] ?? '').trim()) }, root);
+}
+
+export function generateArgs(runId: string, root?: string) {
+  return withRoot({ runId }, root);
+}
+
+/** A comment on a range; `runId` continues the thread's previous run (a reply). */
+export function feedbackArgs(uri: string, range: Range, comment: string, runId: string | undefined, root?: string) {
+  const args: { uri: string; range: Range; comment: string; runId?: string } = { uri, range, comment: comment.trim() };
+  if (runId) args.runId = runId;
+  return withRoot(args, root);
+}
+
+export function markerFeedbackArgs(root?: string) {
+  return withRoot({ markers: true as const }, root);
+}
+
+export function rememberArgs(text: string, root?: string) {
+  return withRoot({ add: text }, root);
+}
+
+/** Fix options come from the settings the daemon already holds; only what the user chose here is sent. */
+export function fixArgs(options: { autoAccept?: boolean; root?: string }) {
+  const args: { autoAccept?: boolean } = {};
+  if (options.autoAccept !== undefined) args.autoAccept = options.autoAccept;
+  return withRoot(args, options.root);
+}
+
+export function undoArgs(runId: string, root?: string) {
+  return withRoot({ runId }, root);
+}
