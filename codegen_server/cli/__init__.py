@@ -30,8 +30,23 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help(sys.stderr)
         return 2
+    _recover(getattr(args, "root", None))
     try:
         return int(args.func(args) or 0)
     except KeyboardInterrupt:
         print("codegen: interrupted; nothing more was written.", file=sys.stderr)
         return 130
+
+
+def _recover(root: object) -> None:
+    """Finish or roll back a multi-file apply that crashed in the workspace, before anything reads it."""
+    from pathlib import Path
+
+    from ..edits import recover
+
+    if isinstance(root, (str, Path)) and Path(root).expanduser().is_dir():
+        try:
+            if recover(Path(root).expanduser()):
+                print("codegen: completed or rolled back an interrupted apply in this workspace.", file=sys.stderr)
+        except OSError as error:
+            print(f"codegen: could not recover an interrupted apply: {error}", file=sys.stderr)

@@ -1,7 +1,7 @@
 """`codegen apply PATCH --root DIR [--dry-run] [--json]` — apply a model-written patch atomically.
 
 Exit status: 0 applied (or would apply, with --dry-run); 1 refused, with the report, nothing
-written; 2 usage error.
+written (also when the patch is already applied, or changes nothing); 2 usage error.
 """
 
 from __future__ import annotations
@@ -52,15 +52,24 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps({
             "applied": outcome.applied, "dryRun": outcome.dry_run, "files": outcome.files,
-            "failures": [asdict(f) for f in outcome.failures], "diff": outcome.diff,
+            "failures": [asdict(f) for f in outcome.failures], "diff": outcome.diff, "reason": outcome.reason,
+            "alreadyApplied": [asdict(f) for f in outcome.already_applied],
+            "notUnderstood": [asdict(f) for f in outcome.not_understood],
         }, indent=2))
     elif outcome.failures:
         print(format_failures(outcome.failures))
     else:
         print(outcome.diff, end="")
-        verb = "would change" if args.dry_run else "changed"
-        print(f"{verb}: " + ", ".join(f"{f['path']} ({f['action']})" for f in outcome.files), file=sys.stderr)
+        if outcome.files:
+            verb = "would change" if args.dry_run else "changed"
+            print(f"{verb}: " + ", ".join(f"{f['path']} ({f['action']})" for f in outcome.files), file=sys.stderr)
+    for note in (outcome.already_applied + outcome.not_understood) if not args.json else []:
+        print(format_failures([note]), file=sys.stderr)
     if outcome.failures:
         print("codegen apply: refused; nothing was written", file=sys.stderr)
+        return 1
+    if not outcome.files:
+        # Like git apply and patch: re-applying an applied patch is an error, never a duplicate.
+        print(f"codegen apply: {outcome.reason}", file=sys.stderr)
         return 1
     return 0

@@ -55,10 +55,36 @@ def _is_elision(text: str) -> bool:
     return bool(_ELISION.match(text.strip()))
 
 
-def _interpretations(hunk: Hunk, fi: "FileIndex") -> Iterator[list[_Line]]:
+def _counts_say_context(hunk: Hunk, plain: list[_Line]) -> bool:
+    """Whether the header's line counts match the plain reading: then an unmarked line the file
+    lacks is stale context (the file moved on), not an added line that lost its "+"."""
+    if hunk.old_count is None or hunk.new_count is None:
+        return False
+    old = sum(1 for op, _ in plain if op in (" ", "-", "."))
+    new = sum(1 for op, _ in plain if op in (" ", "+", "."))
+    return (old, new) == (hunk.old_count, hunk.new_count)
+
+
+def _added_line(op: str, text: str, fi: "FileIndex") -> str | None:
+    """The added line an unmarked hunk line stands for, or None when its indentation cannot tell.
+
+    A line with no prefix at all lost only its "+". A line read as context (" ") either had its
+    "+" turned into a space (the text is the line) or lost its "+" in front of a leading space
+    (the line is " " + text): the file's own indentation grid decides, and when both or neither
+    fit, nothing is guessed.
+    """
+    if op == "?":
+        return text
+    fits = [c for c in (text, " " + text) if fi.fits_indent(_indent(c))]
+    return fits[0] if len(fits) == 1 else None
+
+
+def _interpretations(hunk: Hunk, fi: "FileIndex", undecided: list[str]) -> Iterator[list[_Line]]:
     """The plain reading of the hunk, then (if different) the reading where interior lines that
-    look like context but exist nowhere in the file are added lines that lost their "+"
-    (a space-indented line that lost its "+" reads as context one space shorter)."""
+    look like context but exist nowhere in the file are added lines that lost their "+".
+
+    A line the file lacks whose indentation cannot say what it was is named in ``undecided``.
+    """
     lines = hunk.lines
     plain: list[_Line] = []
     for op, text in lines:
@@ -70,7 +96,7 @@ def _interpretations(hunk: Hunk, fi: "FileIndex") -> Iterator[list[_Line]]:
     # Only lines with real (non-blank) context or removed lines on both sides are reread.
     yield plain
     before_idx = [i for i, (op, t) in enumerate(plain) if op in (" ", "-") and t.strip()]
-    if len(before_idx) < 2:
+    if len(before_idx) < 2 or _counts_say_context(hunk, plain):
         return
     file_keys = fi.stripped
     first, last = before_idx[0], before_idx[-1]
@@ -83,7 +109,11 @@ def _interpretations(hunk: Hunk, fi: "FileIndex") -> Iterator[list[_Line]]:
         # Safe to reread as added: the rest of the hunk must still match contiguously, so a
         # line the file really has at this spot can never be skipped this way.
         if text.strip() not in file_keys:
-            repaired[i] = ("+", text if op == "?" else " " + text)
+            added = _added_line(op, text, fi)
+            if added is None:
+                undecided.append(text)
+                return
+            repaired[i] = ("+", added)
             changed = True
     if changed:
         yield repaired
@@ -269,6 +299,32 @@ class FileIndex:
         self.rkeys = [line.rstrip() for line in file_lines]
 
     @cached_property
+    def indents(self) -> set[str]:
+        """The indentation strings the file's non-blank lines use."""
+        return {_indent(k) for k in self.rkeys if k}
+
+    @cached_property
+    def indent_unit(self) -> int:
+        """The file's indentation step in spaces (the most common increase between lines); 0 if none."""
+        steps: dict[int, int] = {}
+        prev: int | None = None
+        for key in self.rkeys:
+            if not key:
+                continue
+            ind = _indent(key)
+            width = len(ind) if "\t" not in ind else None
+            if prev is not None and width is not None and width > prev:
+                steps[width - prev] = steps.get(width - prev, 0) + 1
+            prev = width
+        return max(steps, key=lambda w: (steps[w], -w)) if steps else 0
+
+    def fits_indent(self, indent: str) -> bool:
+        """Whether a line with this indentation belongs to the file's indentation style."""
+        if not indent or "\t" in indent or self.indent_unit < 2:
+            return indent in self.indents or not indent
+        return len(indent) % self.indent_unit == 0
+
+    @cached_property
     def stripped(self) -> set[str]:
         return {k.strip() for k in self.rkeys}
 
@@ -300,9 +356,10 @@ def locate_hunk(hunk: Hunk, file_lines: list[str], file_index: FileIndex | None 
     hint = hunk.old_start - 1 if hunk.old_start else None
     searched = "\n".join(t for op, t in hunk.lines if op != "+")
     ambiguous: NotLocated | None = None
+    undecided: list[str] = []
 
     elided_removal = False
-    for hunk_lines in _interpretations(hunk, fi):
+    for hunk_lines in _interpretations(hunk, fi, undecided):
         # Exact matching reads "..." literally (it is real code in Python stubs); only the
         # flexible match treats it as an elision.
         literal = [(" " if op == "." else op, t) for op, t in hunk_lines]
@@ -348,6 +405,10 @@ def locate_hunk(hunk: Hunk, file_lines: list[str], file_index: FileIndex | None 
         return NotLocated("an elision ('...') among removed lines does not say which lines to remove", searched)
     if ambiguous is not None:
         return ambiguous
+    if undecided:
+        return NotLocated(
+            f"the line {undecided[0].strip()!r} is not in the file: it may be an added line whose '+' was lost "
+            "or became a space, but its indentation does not say which; mark added lines with '+'", searched)
     closest, line_no = _closest(searched.split("\n"), file_lines, fi.index)
     return NotLocated("context and removed lines not found in the file", searched, closest, line_no)
 
@@ -387,3 +448,28 @@ def _closest(wanted: list[str], file_lines: list[str], index: dict[str, list[int
         start = max(0, -best[1] - wanted.index(probe))
     window = file_lines[start : start + max(1, len(wanted))]
     return "\n".join(window), start + 1
+
+
+def already_in_file(hunk: Hunk, fi: FileIndex, located: Located | None) -> int | None:
+    """The 0-based line where the hunk's result already stands, or None.
+
+    The result (context and added lines, blank lines and indentation aside) standing where the
+    hunk's old side matched (an insertion whose context is still there) — or anywhere, when its
+    old side matches nowhere — means the hunk was applied before: applying it again would add
+    its lines twice.
+    """
+    before = [t.strip() for op, t in hunk.lines if op in (" ", "-", "?") and t.strip()]
+    after = [t.strip() for op, t in hunk.lines if op in (" ", "+", "?") and t.strip()]
+    if not after or after == before or any(_is_elision(t) for t in after):
+        return None
+    if located is not None and any(op == "-" and t.strip() for op, t in hunk.lines):
+        return None  # the lines it removes are still there: not applied yet
+    nonblank, keys = fi.nonblank, fi.rkeys
+    for p in fi.nb_index.get(after[0], []):
+        if p + len(after) > len(nonblank):
+            break
+        if all(keys[nonblank[p + k]].strip() == want for k, want in enumerate(after)):
+            start, end = nonblank[p], nonblank[p + len(after) - 1] + 1
+            if located is None or (start < located.end and located.start < end):
+                return start
+    return None

@@ -23,9 +23,15 @@ _GIT_META = (
     "index ", "similarity index", "dissimilarity index", "new file mode", "deleted file mode",
     "old mode", "new mode", "rename from ", "rename to ", "copy from ", "copy to ", "Binary files",
 )
+# Names a project holds without an extension; dotfiles (.gitignore, .env.example) are matched by form.
+_BARE_NAMES = (
+    "Makefile|GNUmakefile|makefile|Dockerfile|Containerfile|Procfile|Gemfile|Rakefile|Vagrantfile|Jenkinsfile"
+    "|Brewfile|Pipfile|Justfile|justfile|Caddyfile|LICENSE|LICENCE|COPYING|NOTICE|AUTHORS|CODEOWNERS"
+    "|README|CHANGELOG|CONTRIBUTING|VERSION"
+)
 _PATH_LINE = re.compile(
     r"^\s*(?:#{1,6}\s*)?(?:\d{1,3}[.)]\s+|[-*+]\s+)?(?:(?:File|Filename|Path|FILE|FILENAME)\s*:\s*)?[*`'\"]*"
-    r"(?P<path>[\w.\-/\\]+\.[\w]+|[\w.\-/\\]*/[\w.\-]+|Makefile|Dockerfile|LICENSE)"
+    r"(?P<path>[\w.\-/\\]+\.[\w]+|[\w.\-/\\]*/[\w.\-]+|\.[\w][\w.\-]*|(?:" + _BARE_NAMES + r"))"
     r"[*`'\"]*\s*:?\s*$"
 )
 
@@ -43,6 +49,9 @@ class Hunk:
     header: str
     lines: list[tuple[LineOp, str]] = field(default_factory=list)
     old_start: int | None = None
+    #: The header's line counts (-a,b +c,d), None when it has none; only hints, never trusted alone.
+    old_count: int | None = None
+    new_count: int | None = None
     # Set when a "\ No newline at end of file" marker follows the old / new side's last line.
     old_no_eol: bool = False
     new_no_eol: bool = False
@@ -64,6 +73,13 @@ class FilePatch:
     git_rename: bool = False
     git_new: bool = False
     git_deleted: bool = False
+    #: The mode of ``new file mode 100755`` (or ``new mode``), None when the diff gives none.
+    new_mode: int | None = None
+    #: The old blob's (abbreviated) git hash from an ``index abc..def`` line, to check a deletion.
+    index_old: str | None = None
+    #: A fenced block that names no file (and is no diff): reported as not understood, never applied.
+    unnamed: bool = False
+    info: str = ""
 
     @property
     def path(self) -> str:
@@ -91,11 +107,12 @@ class _DiffScanner:
         self.hunk: Hunk | None = None
         self._just_git_header = False  # a "diff --git" header awaits its ---/+++ lines
 
-    def _new_hunk(self, header: str, old_start: int | None) -> None:
+    def _new_hunk(self, header: str, old_start: int | None, counts: tuple[int | None, int | None] = (None, None)) -> None:
         assert self.file is not None
         self._close_hunk()
         self._just_git_header = False
-        self.hunk = Hunk(index=len(self.file.hunks), header=header, old_start=old_start)
+        self.hunk = Hunk(index=len(self.file.hunks), header=header, old_start=old_start,
+                         old_count=counts[0], new_count=counts[1])
         self.file.hunks.append(self.hunk)
 
     def _close_hunk(self) -> None:
@@ -153,7 +170,10 @@ class _DiffScanner:
                 if self.file is None:  # a hunk with no file header: keep it so it is reported, not lost
                     self._start_file("", "")
                 start = int(header.group(1)) if header.group(1) else None
-                self._new_hunk(line.rstrip(), start)
+                counts = (None, None)
+                if start is not None:  # "-5 +5" means one line each, as in diff's own output
+                    counts = (int(header.group(2) or 1), int(header.group(4) or 1))
+                self._new_hunk(line.rstrip(), start, counts)
                 i += 1
                 continue
             if self.file is not None and self.hunk is None and line[:1] in ("+", "-", " ") and line.strip():
@@ -169,6 +189,13 @@ class _DiffScanner:
         f = self.file
         assert f is not None
         self._just_git_header = True
+        if line.startswith(("new file mode", "new mode")):
+            mode = line.rsplit(None, 1)[-1]
+            if re.fullmatch(r"[0-7]{6}", mode):
+                f.new_mode = int(mode, 8) & 0o777
+        if line.startswith("index "):
+            m = re.match(r"index ([0-9a-fA-F]{7,64})\.\.", line)
+            f.index_old = m.group(1).lower() if m else None
         if line.startswith("new file mode"):
             f.git_new, f.old_path = True, None
         elif line.startswith("deleted file mode"):
@@ -233,7 +260,8 @@ def _path_from_line(line: str) -> str | None:
     m = _PATH_LINE.match(line)
     if not m:
         return None
-    path = m.group("path").strip().strip("/")
+    # A leading "/" stays: an absolute path is refused later, never quietly made relative.
+    path = m.group("path").strip().rstrip("/")
     return path or None
 
 
@@ -287,8 +315,10 @@ def parse_answer(text: str) -> list[FilePatch]:
             # Only a path with a folder counts here: "# utils.py" may just be a comment.
             path = _path_from_line(comment.group("rest"))
         flush_bare()
+        content = "\n".join(body) + "\n" if body else ""
         if path is not None:
-            content = "\n".join(body)
-            patches.append(FilePatch(old_path=path, new_path=path, whole_text=content + "\n" if body else ""))
+            patches.append(FilePatch(old_path=path, new_path=path, whole_text=content))
+        elif content.strip():
+            patches.append(FilePatch(old_path=None, new_path=None, whole_text=content, unnamed=True, info=info))
     flush_bare()
     return patches

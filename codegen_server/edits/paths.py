@@ -1,7 +1,8 @@
-"""Workspace path safety: every path a patch names must stay inside the root and out of .git/."""
+"""Workspace path safety: every path a patch names must stay inside the root, out of .git/ and .codegen/."""
 
 from __future__ import annotations
 
+import errno
 import os
 import re
 from pathlib import Path, PurePosixPath
@@ -9,13 +10,18 @@ from pathlib import Path, PurePosixPath
 from codegen_server.edits.types import EditError, EditLimits
 
 _WINDOWS_DRIVE = re.compile(r"^[A-Za-z]:[\\/]")
+# .git/ is the user's history; .codegen/ holds runs and checkpoint manifests that undo trusts.
+_PROTECTED = {".git": ".git/", ".codegen": ".codegen/"}
 
 
 def normalize_rel_path(raw: str) -> str:
     """Turn a path as a model wrote it into a clean workspace-relative POSIX path.
 
-    Raises EditError for absolute paths, ``..`` components and anything inside ``.git/``.
+    Raises EditError for NUL or control characters, absolute paths, ``..`` components and
+    anything inside ``.git/`` or ``.codegen/``.
     """
+    if any(ord(c) < 32 or c == "\x7f" for c in raw):
+        raise EditError(f"path has a NUL or control character, refused: {raw!r}")
     path = raw.strip().replace("\\", "/")
     if not path:
         raise EditError("empty file path in patch")
@@ -26,19 +32,29 @@ def normalize_rel_path(raw: str) -> str:
         raise EditError(f"path names no file: {raw!r}")
     if ".." in parts:
         raise EditError(f"path escapes the workspace via '..': {raw!r}")
-    if ".git" in parts:
-        raise EditError(f"writes into .git/ are refused: {raw!r}")
+    for name, shown in _PROTECTED.items():
+        if name in parts:
+            raise EditError(f"writes into {shown} are refused: {raw!r}")
     return "/".join(parts)
 
 
 def resolve_inside(root: Path, rel: str) -> Path:
-    """Absolute path of ``rel`` under ``root``; refuses symlinks that lead outside the root."""
+    """Absolute path of ``rel`` under ``root``; refuses symlinks that lead outside the root, into
+    .git/ or .codegen/, and symlink loops."""
     root_real = os.path.realpath(root)
     target = os.path.realpath(os.path.join(root_real, rel))
     if target != root_real and not target.startswith(root_real.rstrip(os.sep) + os.sep):
         raise EditError(f"path resolves outside the workspace (symlink?): {rel!r} -> {target}")
-    if ".git" in Path(os.path.relpath(target, root_real)).parts:
-        raise EditError(f"path resolves into .git/: {rel!r}")
+    parts = Path(os.path.relpath(target, root_real)).parts
+    for name, shown in _PROTECTED.items():
+        if name in parts:
+            raise EditError(f"path resolves into {shown}: {rel!r}")
+    try:
+        os.stat(target)
+    except OSError as error:
+        # realpath leaves a loop unresolved; stat names it (ELOOP) instead of a later "File exists".
+        if error.errno == errno.ELOOP:
+            raise EditError(f"path goes through a symlink loop: {rel!r}") from None
     return Path(target)
 
 

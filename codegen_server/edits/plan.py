@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Mapping
 from pathlib import Path
 
-from codegen_server.edits.locate import FileIndex, Located, NotLocated, locate_hunk
+from codegen_server.edits.locate import FileIndex, Located, NotLocated, already_in_file, locate_hunk
 from codegen_server.edits.parse import FilePatch, Hunk, parse_answer
 from codegen_server.edits.paths import normalize_rel_path, read_workspace_text, resolve_inside
 from codegen_server.edits.render import render_diff
@@ -32,7 +33,9 @@ class _Workspace:
         self.original: dict[str, str | None] = {}
         self.current: dict[str, str | None] = {}
         self.renamed: dict[str, str] = {}  # new path -> original path
+        self.modes: dict[str, int] = {}  # path -> mode a diff asks for (new file mode 100755)
         self.answer_eol = "\n"
+        self.already_applied: list[HunkFailure] = []
 
     def text(self, rel: str) -> str | None:
         if rel not in self.current:
@@ -60,29 +63,37 @@ class _Workspace:
             if rel in rename_sources and new is None:
                 target = rename_sources[rel]
                 if self.current.get(target) is not None:
-                    out.append(FileChange(rel, "rename", old, self.current[target], new_path=target))
+                    out.append(FileChange(rel, "rename", old, self.current[target], new_path=target,
+                                          mode=self.modes.get(target)))
                     continue
             if rel in self.renamed and self.current.get(self.renamed[rel]) is None and self.original.get(rel) is None:
                 continue  # reported as the rename above
             if old == new:
                 continue
             kind = "create" if old is None else "delete" if new is None else "modify"
-            out.append(FileChange(rel, kind, old, new))
+            out.append(FileChange(rel, kind, old, new, mode=self.modes.get(rel) if kind == "create" else None))
         return out
 
 
 def _apply_hunks(
     path: str, hunks: list[Hunk], text: str, salvage: bool, default_eol: str
-) -> tuple[str | None, list[HunkFailure]]:
-    """New text after the hunks (None when nothing applied), and the hunks that failed."""
+) -> tuple[str | None, list[HunkFailure], list[HunkFailure]]:
+    """New text after the hunks (None when nothing applied), the hunks that failed, and the hunks
+    already applied (their result is in the file: nothing is written for them)."""
     bom = _BOM if text.startswith(_BOM) else ""  # models never write the BOM; match without it, keep it
     doc = TextLines.from_text(text[len(bom):], default_eol)
     failures: list[HunkFailure] = []
+    done: list[HunkFailure] = []
     placed: list[tuple[Located, Hunk]] = []
     file_index = FileIndex(doc.lines)
     for hunk in hunks:
         result = locate_hunk(hunk, doc.lines, file_index)
-        if isinstance(result, NotLocated):
+        there = already_in_file(hunk, file_index, result if isinstance(result, Located) else None)
+        if there is not None:
+            done.append(HunkFailure(path, hunk.index, hunk.header,
+                                    f"already applied: its result is in the file at line {there + 1}; "
+                                    "nothing written for it", hunk.text()))
+        elif isinstance(result, NotLocated):
             failures.append(HunkFailure(path, hunk.index, hunk.header, result.reason, result.searched, result.closest, result.closest_line))
         else:
             placed.append((result, hunk))
@@ -98,9 +109,9 @@ def _apply_hunks(
             continue
         kept.append((loc, hunk))
     if failures and not salvage:
-        return None, failures
+        return None, failures, done
     if not kept:
-        return None, failures
+        return None, failures, done
     lines: list[str] = []
     eols: list[str] = []
     final_newline = doc.final_newline
@@ -118,7 +129,7 @@ def _apply_hunks(
                 final_newline = True
     lines += doc.lines[cursor:]
     eols += doc.eols[cursor:]
-    return bom + TextLines(lines, eols, final_newline, doc.eol).render(), failures
+    return bom + TextLines(lines, eols, final_newline, doc.eol).render(), failures, done
 
 
 def _created_text(fp: FilePatch, eol: str) -> str:
@@ -206,8 +217,15 @@ def plan_patch(
     # Files with no line ending to copy (new, or one line) get the answer's own.
     ws.answer_eol = _added_lines_eol(text)
     failures: list[HunkFailure] = []
+    not_understood: list[HunkFailure] = []
     last_path: str | None = None
-    for fp in patches:
+    for n, fp in enumerate(patches):
+        if fp.unnamed:
+            lines = fp.whole_text.count("\n") if fp.whole_text else 0
+            not_understood.append(HunkFailure(
+                "", -1, f"fenced block {n + 1} ({'```' + fp.info if fp.info else 'no language'}, {lines} lines)",
+                "not applied: it is no diff and no file path names it", fp.whole_text or ""))
+            continue
         if fp.old_path == "" and last_path is not None:
             # Hunks in a later block with no ---/+++ header continue the file named last
             # (models split one file's hunks over several fences); they must still locate.
@@ -215,8 +233,33 @@ def plan_patch(
         elif fp.new_path or fp.old_path:
             last_path = fp.new_path or fp.old_path
         failures += _apply_file_patch(ws, fp, salvage)
+    if not any(not fp.unnamed for fp in patches):
+        failures.append(HunkFailure("", -1, "", "no unified diff or whole-file block found in the answer"))
     changes = ws.changes()
-    return PatchResult(changes=changes, failures=failures, diff=render_diff(changes))
+    return PatchResult(changes=changes, failures=failures, diff=render_diff(changes),
+                       already_applied=ws.already_applied, not_understood=not_understood)
+
+
+def _git_blob_hash(text: str) -> str:
+    data = text.encode("utf-8")
+    return hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()
+
+
+def _deletion_refused(fp: FilePatch, current: str) -> str:
+    """Why deleting the file is refused ("" when the diff shows the content it deletes).
+
+    A deletion must prove it knows what it deletes: its removed lines are the file's lines
+    (blank lines and indentation aside), or its ``index`` line names the file's git hash.
+    """
+    removed = [t.strip() for h in fp.hunks for op, t in h.lines if op != "+" and t.strip()]
+    have = [line.strip() for line in current.splitlines() if line.strip()]
+    if fp.hunks:
+        return "" if removed == have else "deletion's removed lines differ from the file"
+    if not current or (fp.index_old and _git_blob_hash(current).startswith(fp.index_old)):
+        return ""
+    if fp.index_old:
+        return f"deletion's index hash {fp.index_old} is not the file's ({_git_blob_hash(current)[:12]}); nothing deleted"
+    return "deletion shows none of the content it deletes (no hunks, no index hash); nothing deleted"
 
 
 def _apply_file_patch(ws: _Workspace, fp: FilePatch, salvage: bool) -> list[HunkFailure]:
@@ -233,22 +276,31 @@ def _apply_file_patch(ws: _Workspace, fp: FilePatch, salvage: bool) -> list[Hunk
         created = _created_text(fp, ws.answer_eol)
         if existing is not None and existing != created:
             return [HunkFailure(new, 0, "--- /dev/null", "patch creates a file that already exists", created)]
+        if existing is not None:
+            ws.already_applied.append(HunkFailure(new, 0, "--- /dev/null", "already applied: the file exists "
+                                                  "with exactly this content; nothing written for it"))
+            return []
         ws.set(new, created)
+        if fp.new_mode is not None:
+            ws.modes[new] = fp.new_mode
         return []
     current = ws.text(old)
     if current is None:
         return [HunkFailure(old, h.index, h.header, "file does not exist", h.text()) for h in fp.hunks] or [
             HunkFailure(old, 0, "", "file does not exist")]
     if new is None:
-        removed = [t.strip() for h in fp.hunks for op, t in h.lines if op != "+" and t.strip()]
-        if removed and removed != [l.strip() for l in current.splitlines() if l.strip()]:
-            return [HunkFailure(old, 0, "+++ /dev/null", "deletion's removed lines differ from the file", "\n".join(removed))]
+        why = _deletion_refused(fp, current)
+        if why:
+            return [HunkFailure(old, 0, "+++ /dev/null", why, "\n".join(t for h in fp.hunks for op, t in h.lines))]
         ws.set(old, None)
         return []
     if fp.hunks:
-        new_text, failures = _apply_hunks(old, fp.hunks, current, salvage, ws.answer_eol)
+        new_text, failures, done = _apply_hunks(old, fp.hunks, current, salvage, ws.answer_eol)
+        ws.already_applied += done
     else:
         new_text, failures = current, []
+    if new_text is not None and fp.new_mode is not None and new != old:
+        ws.modes[new] = fp.new_mode
     if new_text is None:
         return failures
     if new != old:

@@ -80,7 +80,7 @@ def render_diff(changes: Sequence[FileChange]) -> str:
         new_name = "/dev/null" if ch.new_text is None else f"b/{new_path}"
         out.append(f"diff --git a/{ch.path} b/{new_path}\n")
         if ch.kind == "create":
-            out.append("new file mode 100644\n")
+            out.append(f"new file mode {'100755' if ch.mode and ch.mode & 0o111 else '100644'}\n")
         elif ch.kind == "delete":
             out.append("deleted file mode 100644\n")
         elif ch.kind == "rename":

@@ -28,8 +28,9 @@ class TextLines:
             lines.pop()  # the text ended with a line ending
         else:
             eols.append("")
-        crlf, lf = eols.count("\r\n"), eols.count("\n")
-        eol = default_eol if not crlf and not lf and "\r" not in eols else "\r\n" if crlf > lf else "\n"
+        # The dominant ending of the three (a CR-only file stays CR-only); ties go to \n, then \r\n.
+        counts = {e: eols.count(e) for e in ("\n", "\r\n", "\r")}
+        eol = max(counts, key=lambda e: counts[e]) if any(counts.values()) else default_eol
         return cls(lines, eols, not text or text.endswith(("\n", "\r")), eol)
 
     def render(self) -> str:

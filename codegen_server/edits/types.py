@@ -22,6 +22,8 @@ class FileChange:
     old_text: str | None
     new_text: str | None
     new_path: str | None = None
+    #: The file mode the diff asks for a created file (``new file mode 100755``); None: the default.
+    mode: int | None = None
 
 
 @dataclass(frozen=True)
@@ -45,6 +47,10 @@ class PatchResult:
     changes: list[FileChange] = field(default_factory=list)
     failures: list[HunkFailure] = field(default_factory=list)
     diff: str = ""
+    #: Hunks whose result is already in the file: nothing is written for them (never twice).
+    already_applied: list[HunkFailure] = field(default_factory=list)
+    #: Fenced blocks of the answer that are neither a diff nor a named file: applied nowhere, said so.
+    not_understood: list[HunkFailure] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -66,3 +72,7 @@ class EditError(ValueError):
     Raised (not reported as a hunk failure) because no retry of the same hunk can fix it;
     the message names the offending path.
     """
+
+
+class StaleFileError(EditError):
+    """A file on disk no longer holds the text a change was computed from (someone wrote it since)."""

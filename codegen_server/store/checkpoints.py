@@ -34,6 +34,10 @@ from pathlib import Path
 
 import pathspec
 
+from ..edits import EditError
+from ..edits.lock import workspace_lock
+from ..edits.paths import normalize_rel_path, resolve_inside
+
 # Never captured, whatever .gitignore says: VCS and our own data, and caches
 # a person would never want rolled back.
 _ALWAYS_IGNORED = (
@@ -107,10 +111,15 @@ class CheckpointStore:
         an atomic rename, so a crash part-way loses nothing: restoring the
         ``safety`` checkpoint (or this one again) completes the picture.
         """
+        with workspace_lock(self.root):  # no apply writes while files are put back
+            return self._restore_locked(checkpoint_id)
+
+    def _restore_locked(self, checkpoint_id: str) -> RestoreResult:
         target, wanted = self._load(checkpoint_id)
+        self._check_paths(checkpoint_id, wanted)
+        self._check_blobs(wanted)
         safety = self.save(f"before restore to {checkpoint_id}")
         _, current = self._load(safety.id)
-        self._check_blobs(wanted)
 
         removed = sorted(path for path in current if path not in wanted)
         for path in removed:
@@ -217,6 +226,20 @@ class CheckpointStore:
             _digest(files),
         )
         return checkpoint, files
+
+    def _check_paths(self, checkpoint_id: str, entries: dict[str, dict]) -> None:
+        """Refuse a manifest naming any path a patch could not name: a planted or corrupted manifest
+        must not write outside the root, into .git/ or .codegen/, or through a symlink."""
+        for rel in entries:
+            try:
+                if normalize_rel_path(rel) != rel:
+                    raise EditError(f"not a clean workspace-relative path: {rel!r}")
+                parent = rel.rpartition("/")[0]
+                if parent:
+                    resolve_inside(self.root, parent)
+            except EditError as error:
+                raise CheckpointError(f"checkpoint {checkpoint_id} names an unsafe path, refusing to restore "
+                                      f"anything: {error}") from None
 
     def _check_blobs(self, entries: dict[str, dict]) -> None:
         """Refuse to start a restore that could not finish."""

@@ -1,22 +1,31 @@
 """Apply: put a model-written patch into the workspace, or explain precisely why not.
 
 Recipe:
-1. Plan the patch against the workspace (editor buffers win over disk); nothing is written.
-2. If any hunk failed and this is not a salvage run, stop: report the failures, write nothing.
-3. Otherwise (unless a dry run) hand every change to the applier — the disk, atomically (all
-   files or none), or the editor's preview.
+1. Wait for this workspace's turn: one apply at a time per workspace in this process (and, for
+   the disk, one writer at a time across processes: the lock under ``.codegen/writer/``).
+2. Plan the patch against the workspace (editor buffers win over disk); nothing is written.
+3. If any hunk failed and this is not a salvage run, stop: report the failures, write nothing
+   in any file. Hunks already applied are reported and never applied twice.
+4. Otherwise (unless a dry run) hand every change to the applier — the disk, atomically (all
+   files or none, planned and written under the writer lock so no concurrent update is lost),
+   or the editor's preview.
 The CLI (`codegen apply`) and the LSP command codegen.applyDiff both call apply_patch.
 """
 
 from __future__ import annotations
 
 import asyncio
+import weakref
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..edits import HunkFailure, plan_patch
+from ..edits import HunkFailure, PatchResult, plan_patch, write_changes
+from ..edits.lock import workspace_lock
 from .host import Applier, DiskApplier
+
+# One apply at a time per workspace and event loop: a second one plans against the first's result.
+_turns: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[Path, asyncio.Lock]] = weakref.WeakKeyDictionary()
 
 
 @dataclass
@@ -30,6 +39,33 @@ class ApplyOutcome:
     dry_run: bool = False
     #: Why nothing was applied although every hunk placed (the editor declined, apply was 'none').
     reason: str = ""
+    #: Hunks whose result was already in the file: nothing was written for them.
+    already_applied: list[HunkFailure] = field(default_factory=list)
+    #: Fenced blocks that are no diff and name no file: not applied, and said so.
+    not_understood: list[HunkFailure] = field(default_factory=list)
+
+
+def refusal(plan: PatchResult, salvage: bool) -> str:
+    """Why the plan must not be written at all ("" when it may): all or nothing across files."""
+    if plan.failures and not salvage:
+        return "some hunks did not apply; nothing was written"
+    return ""
+
+
+def _turn(root: Path) -> asyncio.Lock:
+    locks = _turns.setdefault(asyncio.get_running_loop(), {})
+    return locks.setdefault(root, asyncio.Lock())
+
+
+def _plan_and_write(text: str, root: Path, buffers: Mapping[str, str] | None, salvage: bool) -> tuple[PatchResult, bool]:
+    """Plan and write under the writer lock, so the plan reads what no other writer changes before
+    the write; returns the plan and whether it was written."""
+    with workspace_lock(root):
+        plan = plan_patch(text, root, buffers=buffers, salvage=salvage)
+        if refusal(plan, salvage) or not plan.changes:
+            return plan, False
+        write_changes(root, plan.changes)
+        return plan, True
 
 
 async def apply_patch(
@@ -47,18 +83,29 @@ async def apply_patch(
     The applier defaults to an atomic disk write. Raises EditError for unsafe paths, size
     limits and non-UTF-8 files.
     """
-    plan = await asyncio.to_thread(plan_patch, text, root, buffers=buffers, salvage=salvage)
-    files = [
-        {"path": ch.path, "action": ch.kind, **({"newPath": ch.new_path} if ch.new_path else {})}
-        for ch in plan.changes
-    ]
-    outcome = ApplyOutcome(files=files, failures=plan.failures, diff=plan.diff, dry_run=dry_run)
-    if plan.failures and not salvage:
-        outcome.reason = "some hunks did not apply; nothing was written"
+    to_disk = not dry_run and (applier is None or isinstance(applier, DiskApplier))
+    async with _turn(root):
+        if to_disk:
+            plan, written = await asyncio.to_thread(_plan_and_write, text, root, buffers, salvage)
+        else:
+            plan, written = await asyncio.to_thread(plan_patch, text, root, buffers=buffers, salvage=salvage), False
+        outcome = ApplyOutcome(
+            files=[{"path": ch.path, "action": ch.kind, **({"newPath": ch.new_path} if ch.new_path else {})}
+                   for ch in plan.changes],
+            failures=plan.failures, diff=plan.diff, dry_run=dry_run,
+            already_applied=plan.already_applied, not_understood=plan.not_understood)
+        outcome.reason = refusal(plan, salvage)
+        if outcome.reason:
+            return outcome
+        if dry_run or not plan.changes:
+            outcome.reason = ("dry run: nothing written" if dry_run
+                              else "already applied: nothing written" if plan.already_applied
+                              else "the patch changes nothing")
+            return outcome
+        if to_disk:
+            outcome.applied = written
+            return outcome
+        assert applier is not None
+        decision = await applier.apply(plan.changes, label)
+        outcome.applied, outcome.reason = decision.applied, decision.reason
         return outcome
-    if dry_run or not plan.changes:
-        outcome.reason = "dry run: nothing written" if dry_run else "the patch changes nothing"
-        return outcome
-    decision = await (applier or DiskApplier(root)).apply(plan.changes, label)
-    outcome.applied, outcome.reason = decision.applied, decision.reason
-    return outcome

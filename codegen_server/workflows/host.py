@@ -94,7 +94,8 @@ def ensure_on_disk(root: Path, changes: Sequence[FileChange]) -> None:
             if (root / change.path).exists():
                 pending.append(change)
             continue
-        on_disk = target.read_text(encoding="utf-8", errors="replace") if target.exists() else None
+        # Bytes, not read_text: newline translation would make every CRLF or CR file look changed.
+        on_disk = target.read_bytes().decode("utf-8", "replace") if target.exists() else None
         if on_disk != change.new_text:
             pending.append(FileChange(path=change.new_path or change.path,
                                       kind="modify" if on_disk is not None else "create",

@@ -23,7 +23,7 @@ def test_stale_context_is_refused_with_closest_lines(ws: Path) -> None:
      def remove(self, name, count=1):
          have = self.items.get(name, 0)
 -        if count >= have:
-+        if count > have:
++        if count > have or count < 0:
              raise KeyError(name)
 """
     result = plan_patch(answer, ws)

@@ -10,6 +10,7 @@ import pytest
 
 from codegen_server.edits import EditError, FileChange, plan_patch, write_changes
 from codegen_server.edits import write as write_module
+from tests.support.files import leftovers, workspace_files
 
 
 def test_crlf_file_stays_crlf(tmp_path: Path) -> None:
@@ -71,9 +72,8 @@ def test_rollback_restores_everything_when_a_rename_fails(tmp_path: Path, monkey
     with pytest.raises(OSError, match="disk full"):
         write_changes(tmp_path, changes)
     monkeypatch.setattr(write_module.os, "replace", real_replace)
-    files = {p.relative_to(tmp_path).as_posix(): p.read_text() for p in tmp_path.rglob("*") if p.is_file()}
-    assert files == {"a.txt": "a\n", "b.txt": "b\n", "gone.txt": "gone\n"}
-    assert not (tmp_path / "new").exists()
+    assert workspace_files(tmp_path) == {"a.txt": b"a\n", "b.txt": b"b\n", "gone.txt": b"gone\n"}
+    assert not (tmp_path / "new").exists() and leftovers(tmp_path) == []
 
 
 def test_refuses_when_disk_changed_since_planning(tmp_path: Path) -> None:
