@@ -11,7 +11,7 @@ import sys
 
 from .. import __version__
 
-SUBCOMMANDS = ["clarify", "generate", "apply", "feedback", "fix", "undo", "context", "replay"]
+SUBCOMMANDS = ["clarify", "generate", "apply", "feedback", "fix", "undo", "context", "replay", "memory"]
 
 
 def build_parser() -> argparse.ArgumentParser:

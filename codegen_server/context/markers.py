@@ -96,13 +96,20 @@ def markers_in_source(path: str, language: str, source: bytes) -> list[Marker]:
         text = " ".join(p for p in parts if p)
         if not text:
             continue
+        lines = source.split(b"\n")
         markers.append(Marker(
-            path=path, line=node.start_point.row, character=node.start_point.column,
-            end_line=last.end_point.row, end_character=last.end_point.column, text=text,
+            path=path, line=node.start_point.row, character=_utf16_column(lines, node.start_point),
+            end_line=last.end_point.row, end_character=_utf16_column(lines, last.end_point), text=text,
             scope=_scope_name(node, last, source),
             source=source[node.start_byte:last.end_byte].decode("utf-8", "replace"),
         ))
     return markers
+
+
+def _utf16_column(lines: list[bytes], point: ts.Point) -> int:
+    """Tree-sitter counts columns in bytes; LSP counts UTF-16 code units."""
+    prefix = lines[point.row][:point.column].decode("utf-8", "replace")
+    return len(prefix.encode("utf-16-le")) // 2
 
 
 def _comments(node: ts.Node):

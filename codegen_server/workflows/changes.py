@@ -1,20 +1,28 @@
 """Steps shared by generate, feedback and fix: ask the model for a change, turn it into edits, offer them.
 
-The answer goes through the edits engine; when some hunks cannot be placed, the
-precise failures go back to the model once for a corrected answer.
+The answer goes through the edits engine. Before anything is applied: a whole-file answer for an
+existing file the model was not shown whole, or prose saying it could not see something, gets
+one follow-up carrying the file (rewrites.py); when some hunks cannot be placed, the precise
+failures go back to the model once, each with the whole function around the closest match.
+A rewrite still blind after that is refused for that file.
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 
+from ..context.shown import quote_around
 from ..edits import PatchResult, format_failures, plan_patch
-from ..edits.types import HunkFailure
+from ..edits.paths import read_workspace_text
+from ..edits.types import EditLimits, HunkFailure
 from ..model import Message
 from ..store import Run
 from .host import Applier, Host, WorkflowError
 from .model_call import ask
+from .rewrites import blind_rewrites, build_follow_up, change_summary, conversation_text, whole_file_paths, without
 
 
 @dataclass
@@ -29,6 +37,10 @@ class ChangeOutcome:
     reason: str = ""
     failures: list[dict] = field(default_factory=list)
     usage: dict = field(default_factory=dict)
+    #: Per changed existing file: replaced whole or edited, and how much of it changed.
+    rewritten_files: list[dict] = field(default_factory=list)
+    #: Files left untouched, with the reason (a blind whole-file rewrite).
+    refused: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -38,27 +50,80 @@ class ProposedChange:
     answer: str
     patch: PatchResult
     usage: dict = field(default_factory=lambda: {"prompt_tokens": 0, "completion_tokens": 0})
+    #: Per changed existing file: {path, whole_file, lines, changed_lines, changed_share}.
+    rewritten_files: list[dict] = field(default_factory=list)
+    #: Files whose change was refused, each with the reason.
+    refused: list[str] = field(default_factory=list)
 
 
-def retry_request(failures: list[HunkFailure]) -> str:
-    """The message that sends failed hunks back to the model for a corrected answer."""
-    return ("Some of your changes could not be applied, so nothing was written:\n\n"
-            + format_failures(failures)
-            + "\n\nAnswer again with the complete corrected change: copy context lines exactly from the files.")
+def retry_request(failures: list[HunkFailure], root: Path | None = None,
+                  buffers: Mapping[str, str] | None = None) -> str:
+    """The message that sends failed hunks back to the model for a corrected answer.
+
+    With ``root``, each hunk that has a closest match comes with the whole function (or class)
+    around that match as the file holds it now, so the model can copy its context exactly.
+    """
+    parts = ["Some of your changes could not be applied, so nothing was written:", format_failures(failures)]
+    if root is not None:
+        shown: set[tuple[str, str]] = set()
+        for failure in failures:
+            if not failure.path or not failure.closest_line:
+                continue
+            text = (buffers or {}).get(failure.path)
+            if text is None:
+                try:
+                    text = read_workspace_text(root, failure.path, EditLimits())
+                except (OSError, ValueError):  # EditError is a ValueError
+                    continue
+            if text is None:
+                continue
+            first = failure.closest_line - 1
+            excerpt = quote_around(failure.path, text, first, first + max(1, len(failure.closest.splitlines())) - 1)
+            if (failure.path, excerpt) not in shown:
+                shown.add((failure.path, excerpt))
+                parts.append(f"{failure.path} around the closest match, as it is now (line numbers are not "
+                             f"part of the file):\n{excerpt}")
+    parts.append("Answer again with the complete corrected change: copy context lines exactly from the files.")
+    return "\n\n".join(parts)
 
 
 async def ask_for_changes(host: Host, run: Run, purpose: str, messages: list[Message], *,
                           salvage: bool = False, require_edit: bool = True) -> ProposedChange:
-    """Ask, plan the answer's edits against the workspace (editor buffers first), retry failed hunks once.
+    """Ask, plan the answer's edits against the workspace (editor buffers first), and before
+    anything is applied: show the model a file it rewrote blind or asked to see (once), retry
+    failed hunks (once), and refuse a whole-file rewrite of a file it never saw whole.
 
-    ``messages`` grows with the conversation. With ``require_edit``, an answer that holds no
-    edit at all raises WorkflowError.
+    ``messages`` grows with the conversation (the follow-ups are recorded in the run as calls
+    ``<purpose>-show`` and ``<purpose>-retry``, and in ``rewrites/<purpose>.json``). With
+    ``require_edit``, an answer that holds no edit at all raises WorkflowError.
     """
     first = ProposedChange("", PatchResult())
     proposal = await _ask_once(host, run, purpose, messages, salvage, require_edit, first)
+    record: list[dict] = []
+    follow_up = await asyncio.to_thread(build_follow_up, host.root, dict(host.open_buffers()), proposal.answer,
+                                        proposal.patch, conversation_text(messages[:-1]))
+    if follow_up is not None:
+        record += [{"path": p, "decision": "set aside, file sent", "call": f"{purpose}-show"} for p in follow_up.set_aside]
+        record += [{"shown": s, "decision": "asked to see it", "call": f"{purpose}-show"}
+                   for s in follow_up.shown if s not in follow_up.set_aside]
+        messages.append({"role": "user", "content": follow_up.message})
+        proposal = await _ask_once(host, run, f"{purpose}-show", messages, salvage, require_edit, proposal)
     if proposal.patch.failures:
-        messages.append({"role": "user", "content": retry_request(proposal.patch.failures)})
+        buffers = dict(host.open_buffers())
+        request = await asyncio.to_thread(retry_request, proposal.patch.failures, host.root, buffers)
+        messages.append({"role": "user", "content": request})
         proposal = await _ask_once(host, run, f"{purpose}-retry", messages, salvage, require_edit, proposal)
+    blind = blind_rewrites(proposal.answer, proposal.patch, conversation_text(messages[:-1]))
+    if blind:
+        paths = {c.path for c in blind}
+        proposal.patch = without(proposal.patch, paths)
+        proposal.refused = [f"{p}: not changed — the answer replaced the whole file without having been shown "
+                            "all of it, which would drop what it did not see; ask for a diff against the file"
+                            for p in sorted(paths)]
+        record += [{"path": p, "decision": "refused: rewritten blind"} for p in sorted(paths)]
+    proposal.rewritten_files = change_summary(proposal.patch.changes, whole_file_paths(proposal.answer))
+    if record:
+        await run.write_json(f"rewrites/{purpose}.json", record)
     return proposal
 
 
@@ -70,10 +135,18 @@ async def _ask_once(host: Host, run: Run, purpose: str, messages: list[Message],
              "completion_tokens": previous.usage["completion_tokens"] + completion.usage.completion_tokens}
     patch = await asyncio.to_thread(plan_patch, completion.text, host.root,
                                     buffers=dict(host.open_buffers()), salvage=salvage)
+    if not require_edit and _holds_no_edit(patch):
+        patch = PatchResult()  # prose only (a question, "no change needed"): not a failed edit
     if require_edit and not patch.changes and not patch.failures:
         raise WorkflowError("The model's answer held no files or diffs; nothing to apply. "
                             f"See {run.dir / 'calls'} for what it said.")
     return ProposedChange(completion.text, patch, usage)
+
+
+def _holds_no_edit(patch: PatchResult) -> bool:
+    """Whether the answer held no diff or file block at all (the planner reports that as one failure)."""
+    return not patch.changes and all(f.hunk_index == -1 and not f.path for f in patch.failures) \
+        and bool(patch.failures)
 
 
 async def offer_changes(run: Run, applier: Applier, proposal: ProposedChange, *, label: str,
@@ -88,12 +161,17 @@ async def offer_changes(run: Run, applier: Applier, proposal: ProposedChange, *,
         await run.write_json("failures.json", failures)
         await run.update_meta(status="failed", outcome="edits did not apply")
         return ChangeOutcome(run.id, [], patch.diff, False, "none", format_failures(patch.failures), failures,
-                             proposal.usage)
+                             proposal.usage, proposal.rewritten_files, proposal.refused)
+    if not patch.changes and proposal.refused:
+        await run.update_meta(status="refused", outcome={"applied": False, "refused": proposal.refused, **outcome})
+        return ChangeOutcome(run.id, [], "", False, "none", "; ".join(proposal.refused), [], proposal.usage,
+                             proposal.rewritten_files, proposal.refused)
     await run.write_text("diff.patch", patch.diff)
     decision = await applier.apply(patch.changes, label=label)
     files = [{"path": c.path, "action": c.kind} for c in patch.changes]
     await run.update_meta(status="applied" if decision.applied else "not-applied",
                           outcome={"applied": decision.applied, "how": decision.how, "reason": decision.reason,
-                                   "files": files, "usage": proposal.usage, **outcome})
+                                   "files": files, "usage": proposal.usage, "rewritten_files": proposal.rewritten_files,
+                                   "refused": proposal.refused, **outcome})
     return ChangeOutcome(run.id, files, patch.diff, decision.applied, decision.how, decision.reason, [],
-                         proposal.usage)
+                         proposal.usage, proposal.rewritten_files, proposal.refused)

@@ -71,7 +71,7 @@ async def test_a_range_outside_the_file_is_a_clear_error(tmp_path, scripted_mode
     args["range"] = {"start": {"line": 40, "character": 0}, "end": {"line": 45, "character": 0}}
     with pytest.raises(JsonRpcException) as caught:
         await editor.execute("codegen.applyFeedback", args)
-    assert "40" in str(caught.value) or "41" in str(caught.value)
+    assert "41-46" in str(caught.value) and "stats.py" in str(caught.value)
     assert not model.requests
 
 
