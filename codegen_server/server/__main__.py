@@ -35,11 +35,20 @@ def main(argv: list[str] | None = None) -> int:
     if args.tcp:
         host, port = args.tcp
         logging.getLogger(__name__).info("listening on %s:%d", host, port)
-        server.start_tcp(host, port)
+        summary = server.start_tcp(host, port)
+        source = f"the connection on {host}:{port}"
     else:
-        server.start_io()
+        summary = server.start_io()
+        source = "stdin"
+    if server.codegen_protocol.exit_code is not None:
+        return server.codegen_protocol.exit_code
+    if summary.messages == 0:
+        print(f"codegen-server: no LSP message arrived on {source}"
+              + (f" ({summary.dropped_bytes} bytes that were not LSP messages)" if summary.dropped_bytes else "")
+              + ". It speaks LSP (Content-Length framed JSON-RPC): start it from an editor or an LSP client;"
+              " `codegen --help` is the command for a terminal.", file=sys.stderr)
+        return 1
     return 0
-
 
 if __name__ == "__main__":
     sys.exit(main())

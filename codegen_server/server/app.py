@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sys
 from pathlib import Path
-from typing import Any, Awaitable, Callable
+from typing import Any, Awaitable, BinaryIO, Callable
 from urllib.parse import unquote
 
 from lsprotocol import types
 from pygls.exceptions import JsonRpcException
+from pygls.io_ import StdoutWriter
 from pygls.lsp.server import LanguageServer
 from pygls.protocol import LanguageServerProtocol
 from pygls.protocol.language_server import lsp_method
@@ -33,8 +35,12 @@ from ..workflows.host import Host, WorkflowError
 from . import settings as server_settings
 from .convert import to_json
 from .progress import LspProgress
+from .transport import ReadSummary, read_messages, stdin_chunks, stream_chunks
 
 log = logging.getLogger(__name__)
+
+#: Seconds `shutdown` waits for cancelled commands to wind down before it answers.
+SHUTDOWN_GRACE = 10.0
 
 
 class CommandFailed(JsonRpcException):
@@ -50,6 +56,9 @@ class CodegenProtocol(LanguageServerProtocol):
         super().__init__(*args, **kwargs)
         self.command_tasks: dict[Any, asyncio.Task] = {}
         self.work_done_tokens: dict[Any, types.ProgressToken] = {}
+        #: Set by the `exit` notification: the reader stops and the process ends with ``exit_code``.
+        self.stop_reading = asyncio.Event()
+        self.exit_code: int | None = None
 
     def _handle_request(self, msg_id, method_name, params):  # noqa: ANN001 - pygls's signature
         if method_name == types.WORKSPACE_EXECUTE_COMMAND:
@@ -76,6 +85,30 @@ class CodegenProtocol(LanguageServerProtocol):
                 uri=uri, language_id="", version=params.text_document.version, text=whole[-1].text))
         yield from super().lsp_text_document__did_change(params)
 
+    @lsp_method(types.SHUTDOWN)
+    async def lsp_shutdown(self, *args: Any) -> None:
+        """Cancel the running commands (nothing is written, their runs end cancelled), then answer null.
+
+        pygls's own shutdown cancels request futures while iterating over the dict their
+        callbacks remove themselves from, which failed with "dictionary changed size".
+        """
+        tasks = [task for task in self.command_tasks.values() if not task.done()]
+        for task in tasks:
+            task.cancel()
+        if tasks:
+            await asyncio.wait(tasks, timeout=SHUTDOWN_GRACE)
+        current = self.msg_id
+        for msg_id, future in list(self._request_futures.items()):
+            if msg_id != current and not future.done():
+                future.cancel()
+        self._shutdown = True
+
+    @lsp_method(types.EXIT)
+    def lsp_exit(self, *args: Any) -> None:
+        """Stop reading; the process then ends with 0 after a shutdown, 1 without one (as LSP says)."""
+        self.exit_code = 0 if self._shutdown else 1
+        self.stop_reading.set()
+
     def _handle_cancel_notification(self, msg_id):  # noqa: ANN001
         task = self.command_tasks.get(msg_id)
         super()._handle_cancel_notification(msg_id)
@@ -94,6 +127,50 @@ class CodegenServer(LanguageServer):
     @property
     def codegen_protocol(self) -> CodegenProtocol:
         return self.protocol  # type: ignore[return-value]
+
+    # -- transports: our reader (see ``transport``) instead of pygls's --
+    def start_io(self, stdin: BinaryIO | None = None, stdout: BinaryIO | None = None) -> ReadSummary:
+        """Serve one client over stdin/stdout until `exit` or the end of input."""
+        self.protocol.set_writer(StdoutWriter(stdout or sys.stdout.buffer))
+        fd = (stdin or sys.stdin.buffer).fileno()
+
+        async def serve() -> ReadSummary:
+            return await read_messages(stdin_chunks(fd), self.protocol, self.codegen_protocol.stop_reading)
+
+        try:
+            return asyncio.run(serve())
+        finally:
+            self.shutdown()
+
+    def start_tcp(self, host: str, port: int) -> ReadSummary:
+        """Listen on ``host:port`` and serve the first client until `exit` or it hangs up."""
+        summary = ReadSummary()
+
+        async def serve() -> None:
+            finished = asyncio.Event()
+
+            async def on_client(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+                nonlocal summary
+                if finished.is_set() or self.protocol.writer is not None:
+                    writer.close()  # one client per daemon
+                    return
+                self.protocol.set_writer(writer)
+                try:
+                    summary = await read_messages(stream_chunks(reader), self.protocol,
+                                                  self.codegen_protocol.stop_reading)
+                finally:
+                    writer.close()
+                    finished.set()
+
+            server = await asyncio.start_server(on_client, host, port)
+            async with server:
+                await finished.wait()
+
+        try:
+            asyncio.run(serve())
+        finally:
+            self.shutdown()
+        return summary
 
     # -- settings --
     def apply_options(self, options: Any) -> None:

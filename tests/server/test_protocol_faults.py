@@ -1,0 +1,180 @@
+"""The daemon under bad input, as raw bytes on its stdin: it answers every well-formed request after a bad one."""
+
+from __future__ import annotations
+
+import json
+import os
+import queue
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+#: Seconds a test waits for one answer; the daemon answers in well under one.
+ANSWER_WITHIN = 20
+
+
+def frame(message: dict | str, extra_length: int = 0) -> bytes:
+    body = (message if isinstance(message, str) else json.dumps(message)).encode()
+    return b"Content-Length: %d\r\n\r\n%s" % (len(body) + extra_length, body)
+
+
+def request(msg_id: int, method: str, params: object = None, *, with_params: bool = True) -> dict:
+    message = {"jsonrpc": "2.0", "id": msg_id, "method": method}
+    if with_params:
+        message["params"] = params
+    return message
+
+
+class RawDaemon:
+    """codegen-server as a subprocess, spoken to in bytes; answers are parsed as a client would."""
+
+    def __init__(self, root: Path) -> None:
+        env = {k: v for k, v in os.environ.items() if not k.endswith("API_KEY") and not k.startswith("OPENAI_")}
+        self.process = subprocess.Popen([sys.executable, "-m", "codegen_server.server", "--log-level", "INFO"],
+                                        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                        env=env, cwd=root)
+        self.root = root
+        self.messages: queue.Queue[dict] = queue.Queue()
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        out = self.process.stdout
+        while True:
+            length = None
+            while True:
+                line = out.readline()
+                if not line:
+                    return
+                if line == b"\r\n":
+                    break
+                if line.lower().startswith(b"content-length:"):
+                    length = int(line.split(b":")[1])
+            self.messages.put(json.loads(out.read(length)))
+
+    def send(self, data: bytes) -> None:
+        self.process.stdin.write(data)
+        self.process.stdin.flush()
+
+    def answers(self, ids: set, timeout: float = ANSWER_WITHIN) -> dict:
+        """Wait for the responses to ``ids`` (server-to-client requests and notifications are skipped)."""
+        got: dict = {}
+        deadline = time.monotonic() + timeout
+        while set(got) != ids:
+            try:
+                message = self.messages.get(timeout=max(0.01, deadline - time.monotonic()))
+            except queue.Empty:
+                raise AssertionError(f"no answer to {sorted(ids - set(got), key=str)} (got {got})") from None
+            if "method" not in message and message.get("id", "none") in ids:
+                got[message["id"]] = message
+        return got
+
+    def initialize(self) -> None:
+        self.send(frame(request(0, "initialize", {"processId": None, "rootUri": self.root.as_uri(),
+                                                   "capabilities": {}})))
+        self.answers({0})
+        self.send(frame({"jsonrpc": "2.0", "method": "initialized", "params": {}}))
+
+    def context_request(self, msg_id: int) -> bytes:
+        return frame(request(msg_id, "workspace/executeCommand",
+                             {"command": "codegen.context", "arguments": [{"task": "anything", "budget": 200}]}))
+
+    def finish(self) -> tuple[int, str]:
+        self.send(frame(request(999, "shutdown", None, with_params=False)))
+        assert self.answers({999})[999]["result"] is None
+        self.send(frame({"jsonrpc": "2.0", "method": "exit"}))
+        code = self.process.wait(timeout=ANSWER_WITHIN)
+        return code, self.process.stderr.read().decode()
+
+
+@pytest.fixture
+def daemon(tmp_path):
+    (tmp_path / "app.py").write_text("def main():\n    return 1\n")
+    started = RawDaemon(tmp_path)
+    yield started
+    if started.process.poll() is None:
+        started.process.kill()
+        started.process.wait()
+
+
+def test_a_content_length_too_long_is_answered_and_the_next_requests_are_too(daemon):
+    daemon.initialize()
+    daemon.send(frame(daemon_context(1), extra_length=50))
+    for msg_id in range(2, 12):
+        daemon.send(daemon.context_request(msg_id))
+    answers = daemon.answers(set(range(1, 12)))
+    assert answers[1]["error"]["code"] == -32600 and "Content-Length" in answers[1]["error"]["message"]
+    assert all("text" in answers[i]["result"] for i in range(2, 12))
+    code, stderr = daemon.finish()
+    assert code == 0
+    assert stderr.count("bytes of input") == 1 and "is longer than the message" in stderr, stderr
+
+
+def test_a_content_length_too_long_on_the_last_message_does_not_hang(daemon):
+    daemon.initialize()
+    daemon.send(frame(daemon_context(1), extra_length=50))
+    answers = daemon.answers({1})  # nothing more arrives: the daemon stops waiting for the 50 bytes
+    assert answers[1]["error"]["code"] == -32600
+    daemon.send(daemon.context_request(2))
+    assert "text" in daemon.answers({2})[2]["result"]
+    assert daemon.finish()[0] == 0
+
+
+def test_a_content_length_too_short_loses_only_that_message(daemon):
+    daemon.initialize()
+    daemon.send(frame(daemon_context(1), extra_length=-10))
+    for msg_id in (2, 3, 4):
+        daemon.send(daemon.context_request(msg_id))
+    answers = daemon.answers({None, 2, 3, 4})
+    assert answers[None]["error"]["code"] == -32700
+    assert all("text" in answers[i]["result"] for i in (2, 3, 4))
+    assert daemon.finish()[0] == 0
+
+
+def test_invalid_requests_get_the_json_rpc_error_they_deserve(daemon):
+    daemon.initialize()
+    daemon.send(frame(request(1, "workspace/executeCommand", None)))  # "params": null
+    daemon.send(frame(request(2, "workspace/executeCommand", [1, 2])))  # params of the wrong shape
+    daemon.send(frame({"jsonrpc": "2.0", "id": 3, "method": 42}))
+    daemon.send(frame({"jsonrpc": "1.0", "id": 4, "method": "shutdown"}))
+    daemon.send(frame("[" + json.dumps(request(5, "shutdown", None)) + "]"))
+    daemon.send(b"\r\n\r\nnot a header at all\r\n")
+    daemon.send(frame("{not json}"))
+    daemon.send(daemon.context_request(6))
+    answers = daemon.answers({None, 1, 2, 3, 4, 6})
+    assert answers[1]["error"]["code"] == -32602 and "workspace/executeCommand" in answers[1]["error"]["message"]
+    assert answers[2]["error"]["code"] == -32602
+    assert answers[3]["error"]["code"] == -32600 and answers[4]["error"]["code"] == -32600
+    assert "text" in answers[6]["result"]
+    code, stderr = daemon.finish()
+    assert code == 0 and "TypeError" not in stderr and "Traceback" not in stderr
+
+
+def test_shutdown_with_null_params_is_fine(daemon):
+    daemon.initialize()
+    daemon.send(frame(request(1, "shutdown", None)))
+    assert daemon.answers({1})[1]["result"] is None
+    daemon.send(frame({"jsonrpc": "2.0", "method": "exit", "params": None}))
+    assert daemon.process.wait(timeout=ANSWER_WITHIN) == 0
+
+
+def test_exit_without_shutdown_ends_with_1(daemon):
+    daemon.initialize()
+    daemon.send(frame({"jsonrpc": "2.0", "method": "exit"}))
+    assert daemon.process.wait(timeout=ANSWER_WITHIN) == 1
+
+
+@pytest.mark.parametrize("stdin", [b"garbage\n", b""])
+def test_input_that_is_not_lsp_is_said_on_stderr(tmp_path, stdin):
+    done = subprocess.run([sys.executable, "-m", "codegen_server.server"], input=stdin, capture_output=True,
+                          timeout=60, cwd=tmp_path)
+    assert done.returncode != 0
+    assert b"no LSP message arrived on stdin" in done.stderr and not done.stdout
+
+
+def daemon_context(msg_id: int) -> dict:
+    return request(msg_id, "workspace/executeCommand",
+                   {"command": "codegen.context", "arguments": [{"task": "anything", "budget": 200}]})
