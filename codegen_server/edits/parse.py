@@ -153,7 +153,8 @@ class _DiffScanner:
                 continue
             if line.startswith("--- ") and nxt is not None and nxt.startswith("+++ "):
                 old, new = _strip_path(line[4:], "a/"), _strip_path(nxt[4:], "b/")
-                same_git_file = self.file is not None and not self.file.hunks and self._just_git_header
+                same_git_file = (self.file is not None and not self.file.hunks and self._just_git_header
+                                 and bool({old, new} & {self.file.old_path, self.file.new_path} - {None}))
                 if same_git_file:
                     self.file.old_path, self.file.new_path = old, new  # type: ignore[union-attr]
                 else:
