@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from dataclasses import asdict
 
+from ..server.convert import to_json
 from ..workflows import feedback
 from ..workflows.verify import has_tests
 from .common import (
@@ -86,7 +86,7 @@ def run(args: argparse.Namespace) -> int:
     except USER_ERRORS as error:
         return fail(error)
     if args.json:
-        print(json.dumps(asdict(result), indent=2))
+        print(json.dumps(to_json(result), indent=2))
         return _status(result)
     _print_summary(result, args)
     if not result.changed:

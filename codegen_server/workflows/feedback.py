@@ -164,13 +164,15 @@ async def _marker_context(host: Host, markers: list[Marker]) -> str:
         if text is None:
             text = await asyncio.to_thread((host.root / path).read_text, encoding="utf-8", errors="replace")
         if text.count("\n") <= WHOLE_FILE_LINES:
-            parts.append(f"{path}\n```\n{text}{'' if text.endswith(chr(10)) else chr(10)}```")
+            numbered = "\n".join(f"{n:>5}  {line}" for n, line in enumerate(text.splitlines(), 1))
+            parts.append(f"{path} (all of it):\n{numbered}")
             continue
         for marker in (m for m in markers if m.path == path):
             parts.append(await _context(host, task=marker.text, path=path,
                                         line_range=(marker.line + 1, marker.end_line + 1),
                                         budget=CONTEXT_BUDGET // max(1, len(markers))))
-    return "\n\n".join(parts)
+    return ("(Code is quoted with its line numbers, which are not part of the files.)\n\n"
+            + "\n\n".join(parts))
 
 
 def _read_answer(answer: str) -> _Answer:
