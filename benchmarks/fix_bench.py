@@ -4,7 +4,9 @@
 
 Prints, in one run:
 - the verdict after an edit as codegen gets it (the failing test first; the whole suite once it
-  passes) next to its peer, a full-suite re-run (what a loop that always re-runs everything pays);
+  passes) next to a baseline: the same runner re-running the whole suite every time, which is what a
+  loop that re-runs the user's test command after each edit pays (Aider's --auto-test, devlooper). It is
+  our own runner without test selection, not an outside tool;
 - the whole `codegen fix` loop's wall time with an instant scripted model (a real subprocess, the
   real openai client over HTTP on 127.0.0.1), split into test time and everything else.
 """
@@ -123,7 +125,7 @@ def main() -> None:
     print(f"{'verdict after an edit':<52}{'seconds':>10}")
     print(f"{'  codegen, edit fixes it (failing first, then all)':<52}{med(ours):>10.2f}")
     print(f"{'  codegen, edit does not fix it (failing test only)':<52}{med(red):>10.2f}")
-    print(f"{'  peer: full-suite re-run every time':<52}{med(full):>10.2f}")
+    print(f"{'  baseline: whole suite re-run every time (our runner)':<52}{med(full):>10.2f}")
     print()
     it = result["iterations"][0]
     print(f"{'whole `codegen fix` loop, instant model':<52}{'seconds':>10}")
