@@ -13,8 +13,8 @@ M.NAME = 'codegen'
 
 local has_011 = vim.fn.has('nvim-0.11') == 1
 
---- In-flight commands: request id -> {client, title, token}.
---- @type table<integer, {client: vim.lsp.Client, title: string, token: string}>
+--- In-flight commands: request id -> {client, title, token, done}.
+--- @type table<integer, {client: vim.lsp.Client, title: string, token: string, done: fun(err: table|nil, result: any)}>
 M.running = {}
 
 local next_token = 0
@@ -181,7 +181,7 @@ function M.execute(client, command, args, title)
       return
     end
     id = request_id
-    M.running[id] = { client = client, title = title, token = token }
+    M.running[id] = { client = client, title = title, token = token, done = done }
     vim.cmd.redrawstatus()
   end)
   if id then
@@ -192,11 +192,21 @@ function M.execute(client, command, args, title)
 end
 
 --- Cancel every command this Neovim is running (the daemon drops the model stream at once).
+---
+--- Once a command reports progress, the cancel goes through its progress token and the daemon answers
+--- the command with `{cancelled: true}`, confirming it stopped. Before that, `$/cancelRequest` is the
+--- only way; Neovim drops the daemon's RequestCancelled answer, so the command is ended here.
 --- @return integer count cancelled
 function M.cancel_all()
+  local progress = require('codegen.progress')
   local count = 0
   for id, entry in pairs(M.running) do
-    M.call(entry.client, 'cancel_request', id)
+    if progress.active[entry.token] then
+      M.call(entry.client, 'notify', 'window/workDoneProgress/cancel', { token = entry.token })
+    else
+      M.call(entry.client, 'cancel_request', id)
+      entry.done({ code = require('codegen.errors').REQUEST_CANCELLED, message = 'cancelled' }, nil)
+    end
     count = count + 1
   end
   return count

@@ -326,6 +326,11 @@ function M.handler(_, params, ctx)
   local client = vim.lsp.get_client_by_id(ctx.client_id)
   local encoding = client and client.offset_encoding or 'utf-16'
   local edit = params.edit or {}
+  if next(require('codegen.client').running) == nil then
+    -- Only a command of ours asks for edits; with none running, this one outlived a cancel
+    -- (a `$/cancelRequest` the daemon received before the command started).
+    return { applied = false, failureReason = 'no codegen command is running in Neovim (it was cancelled)' }
+  end
   if not needs_confirmation(edit) then
     return M.apply(edit, encoding)
   end

@@ -1,0 +1,77 @@
+-- :CodegenCancel stops a streaming generate at once; nothing is written.
+local H = require('helpers')
+
+local CALC_PROJECT = H.constant('tests.support.answers', 'CALC_PROJECT')
+
+describe('CodegenCancel', function()
+  before_each(function()
+    H.capture_notify()
+  end)
+  after_each(function()
+    H.cleanup()
+  end)
+
+  it('stops a streaming generate and writes nothing', function()
+    local root = H.workspace()
+    -- About a minute of streaming if nobody stops it.
+    H.model({ { content = CALC_PROJECT, chunk_size = 2, chunk_delay = 0.05 } })
+    H.setup({ clarify = false })
+    vim.cmd('CodegenGenerate a calculator library')
+    H.wait('tokens to stream', function()
+      return require('codegen').status():find('tokens streamed', 1, true) ~= nil
+    end, 30000)
+    contains(require('codegen').status(), 'codegen: generate project')
+
+    local started = vim.uv.hrtime()
+    vim.cmd('CodegenCancel')
+    local cancelled = H.wait_notify('cancelled', 3000)
+    local seconds = (vim.uv.hrtime() - started) / 1e9
+    ok(seconds < 2, ('the daemon answered the cancel in %.2f s'):format(seconds))
+    eq(vim.log.levels.WARN, cancelled.level)
+    contains(cancelled.message, 'nothing was written')
+    H.wait('the statusline to clear', function() return require('codegen').status() == '' end, 2000)
+
+    local run_json
+    H.wait('the run to be marked cancelled', function()
+      for name in vim.fs.dir(root .. '/.codegen/runs') do
+        run_json = vim.json.decode(H.read(root .. '/.codegen/runs/' .. name .. '/run.json') or '{}')
+      end
+      return run_json and run_json.status == 'cancelled'
+    end, 3000)
+    vim.wait(500)
+    eq({}, H.files(root))
+    for _, buf in ipairs(vim.api.nvim_list_bufs()) do
+      ok(not vim.api.nvim_buf_get_name(buf):find('codegen://preview', 1, true), 'no preview was opened')
+    end
+  end)
+
+  it('cancels a command that has not reported progress yet', function()
+    local root = H.workspace()
+    H.write(root .. '/notes.py', 'x = 1\n')
+    H.model({ { content = CALC_PROJECT, delay = 1 } })
+    H.setup({ clarify = false })
+    vim.cmd.edit('notes.py')
+    H.wait('the daemon to start', function()
+      local c = vim.lsp.get_clients({ name = 'codegen' })[1]
+      return c ~= nil and c.initialized
+    end, 30000)
+    -- Same tick: the request is sent, the daemon has not begun its progress yet.
+    vim.cmd('CodegenGenerate a calculator library')
+    vim.cmd('CodegenCancel')
+    local cancelled = H.wait_notify('was cancelled', 1000)
+    eq(vim.log.levels.WARN, cancelled.level)
+    eq('', require('codegen').status())
+    -- The model answers after 1 s: a daemon that kept going would offer its edit by then.
+    vim.wait(2500)
+    for _, buf in ipairs(vim.api.nvim_list_bufs()) do
+      ok(not vim.api.nvim_buf_get_name(buf):find('codegen://preview', 1, true), 'no preview was opened')
+    end
+    eq({ 'notes.py' }, H.files(root))
+  end)
+
+  it('says so when nothing is running', function()
+    H.workspace()
+    vim.cmd('CodegenCancel')
+    H.wait_notify('nothing is running', 1000)
+  end)
+end)
