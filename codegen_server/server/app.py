@@ -11,6 +11,7 @@ button (`window/workDoneProgress/cancel`) reaches the same task.
 from __future__ import annotations
 
 import asyncio
+import errno
 import logging
 import sys
 from pathlib import Path
@@ -123,6 +124,8 @@ class CodegenServer(LanguageServer):
         super().__init__("codegen-server", __version__, protocol_cls=CodegenProtocol)
         self.settings = server_settings.initial_settings()
         self.model = ChatModel(self.settings.model)
+        #: The run stores each running command's workflow uses, by the command's task.
+        self._command_stores: dict[asyncio.Task, list[RunStore]] = {}
 
     @property
     def codegen_protocol(self) -> CodegenProtocol:
@@ -233,9 +236,12 @@ class CodegenServer(LanguageServer):
                 if doc.version is not None and (rel := self.relative_path(uri, root)) is not None}
 
     def host(self, root: Path, progress: LspProgress) -> Host:
-        return Host(root=root, model=self.model,
-                    store=RunStore(root, secret_values=[self.settings.model.api_key or ""]),
-                    preprompts=Preprompts(root), progress=progress,
+        """What a workflow runs with; its run store is remembered so ``run_command`` can settle its runs."""
+        store = RunStore(root, secret_values=[self.settings.model.api_key or ""])
+        task = asyncio.current_task()
+        if task is not None:
+            self._command_stores.setdefault(task, []).append(store)
+        return Host(root=root, model=self.model, store=store, preprompts=Preprompts(root), progress=progress,
                     open_buffers=lambda: self.open_buffers(root))
 
     def client_can_apply_edits(self) -> bool:
@@ -263,16 +269,52 @@ class CodegenServer(LanguageServer):
             return result
         except asyncio.CancelledError:
             progress.end("cancelled")
+            await self._settle_runs(task, "cancelled", f"{title} was cancelled")
             return {"cancelled": True, "message": f"{title} was cancelled; nothing was written."}
         except (WorkflowError, ModelError, EditError, RunNotFound) as error:
             progress.end("failed")
+            await self._settle_runs(task, "failed", str(error))
             kind = getattr(error, "kind", type(error).__name__)
             raise CommandFailed(str(error), data={"kind": kind}) from None
-        except JsonRpcException:
+        except JsonRpcException as error:
             progress.end("failed")
+            await self._settle_runs(task, "failed", str(error))
             raise
+        except OSError as error:  # a file that became read-only, a full disk: the user can act on it
+            progress.end("failed")
+            log.warning("%s failed", title, exc_info=True)
+            message, kind = describe_os_error(error)
+            await self._settle_runs(task, "failed", message)
+            raise CommandFailed(message, data={"kind": kind}) from None
+        except Exception as error:  # a bug: one line for the user, the traceback for the log
+            progress.end("failed")
+            log.exception("%s failed", title)
+            message = f"{title} failed: {type(error).__name__}: {error} (the daemon's log has the details)"
+            await self._settle_runs(task, "failed", message)
+            raise CommandFailed(message, data={"kind": "internal"}) from None
         finally:
             protocol.command_tasks.pop(msg_id, None)
+            self._command_stores.pop(task, None)
+
+    async def _settle_runs(self, task: asyncio.Task | None, status: str, reason: str) -> None:
+        """No run of a failed or cancelled command is left ``running``."""
+        for store in self._command_stores.get(task, []) if task else []:
+            try:
+                await store.settle(status, reason)
+            except OSError:  # the workspace became unwritable: the command's own error says more
+                log.warning("could not mark the runs of %s as %s", store.root, status, exc_info=True)
+
+def describe_os_error(error: OSError) -> tuple[str, str]:
+    """A sentence and a `data.kind` for a file-system error, without a traceback."""
+    where = f" {error.filename}" if error.filename else ""
+    reason = error.strerror or str(error)
+    if isinstance(error, PermissionError):
+        return f"Cannot write{where}: permission denied. Make it writable and run the command again.", "permission"
+    if error.errno == errno.ENOSPC:
+        return f"Cannot write{where}: the disk is full.", "disk-full"
+    if isinstance(error, FileNotFoundError):
+        return f"Cannot find{where}: {reason}.", "file-not-found"
+    return f"Cannot read or write{where}: {reason}.", "io"
 
 
 def create_server() -> CodegenServer:

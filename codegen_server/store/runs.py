@@ -145,6 +145,8 @@ class RunStore:
         self.root = root
         self.dir = root / ".codegen" / "runs"
         self._secrets = list(secret_values)
+        #: The runs this store started or reopened: what ``settle`` looks at.
+        self.touched: list[Run] = []
 
     def _new_id(self) -> str:
         return time.strftime("%Y%m%d-%H%M%S") + "-" + secrets.token_hex(3)
@@ -156,6 +158,7 @@ class RunStore:
         await asyncio.to_thread(run.dir.mkdir, parents=True)
         await run.update_meta(id=run.id, kind=kind, status="running",
                               created=time.strftime("%Y-%m-%dT%H:%M:%S%z"), **fields)
+        self.touched.append(run)
         return run
 
     def open(self, run_id: str) -> Run:
@@ -165,4 +168,16 @@ class RunStore:
         directory = self.dir / run_id
         if not (directory / "run.json").is_file():
             raise RunNotFound(f"no run {run_id} in {self.dir}")
-        return Run(directory, self._secrets)
+        run = Run(directory, self._secrets)
+        self.touched.append(run)
+        return run
+
+    async def settle(self, status: str, reason: str) -> None:
+        """End every run this store touched that is still ``running`` as ``status`` (failed, cancelled).
+
+        Whoever runs a workflow calls this when it failed or was cancelled, so that
+        no run is left saying it is running.
+        """
+        for run in self.touched:
+            if (await run.meta()).get("status") == "running":
+                await run.update_meta(status=status, reason=reason)
