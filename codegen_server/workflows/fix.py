@@ -3,12 +3,15 @@
 Recipe (devlooper's loop, with Aider's test feedback):
 1. Checkpoint the workspace ("start") and run the project's tests. Green: done.
 2. Each iteration:
-   a. gather context for the failures (failing tests' bodies, definitions at the
-      traceback frames, the repo map);
+   a. gather context for the failures: the failing tests grouped by test function, the
+      tests' code and fixtures, the code they call followed through imports and classes
+      with the likeliest culprits quoted whole (frames in product code first), the runner
+      output trimmed to what that does not say, and the repo map;
    b. diagnose: the model explains in prose what is wrong;
    c. plan: the model answers with edits (diffs), and maybe INSTALL:/RUN: actions;
-      hunks that do not apply go back to it once; edits to tests are refused
-      unless allowed; installs and commands need the user's consent;
+      hunks that do not apply go back to it once, and a whole-file rewrite of a file it
+      was not shown whole goes back once with the file (changes.py); edits to tests are
+      refused unless allowed; installs and commands need the user's consent;
    d. apply the edit (the editor previews it, or the disk takes it), make sure the
       disk holds it, and checkpoint;
    e. re-run the failing tests first, and the whole suite once they pass.
@@ -24,6 +27,7 @@ import asyncio
 import time
 from dataclasses import asdict, dataclass, field
 
+from ..context import ContextResult
 from ..edits import format_failures, render_diff
 from ..edits.types import FileChange, PatchResult
 from ..model import Message
@@ -33,12 +37,10 @@ from ..testing import TestCommand, TestRun, detect_test_command, run_tests
 from ..testing.process import run_process_tree
 from .changes import ask_for_changes
 from .context import gather_context
-from .fix_actions import install_command, is_test_file, parse_plan
+from .fix_actions import UnsafeInstall, install_command, install_description, is_test_file, parse_plan
 from .host import Applier, Host, WorkflowError, ensure_on_disk
 from .model_call import ask
 
-#: How much of a test run's output the model sees (head and tail are kept).
-OUTPUT_FOR_MODEL = 12_000
 
 
 @dataclass
@@ -65,6 +67,8 @@ class Iteration:
     checkpoint: str
     #: Seconds from the model's answer to the next test verdict.
     verdict_seconds: float
+    #: Per changed existing file: replaced whole or edited, and how much of it changed.
+    rewritten_files: list[dict] = field(default_factory=list)
 
 
 @dataclass
@@ -182,11 +186,11 @@ async def _one_iteration(loop: _Loop, applier: Applier, number: int) -> Iteratio
         open_files=list(host.open_buffers()), budget=loop.options.context_budget)
     system = await asyncio.to_thread(host.preprompts.system, "fix_diagnose")
     messages: list[Message] = [{"role": "system", "content": system},
-                               {"role": "user", "content": _diagnose_request(loop, context.text)}]
+                               {"role": "user", "content": _diagnose_request(loop, context)}]
     diagnosis = await _ask(loop, f"diagnose-{number}", messages)
 
     plan_instructions = await asyncio.to_thread(
-        lambda: host.preprompts.get("fix_plan") + "\n\n" + host.preprompts.get("diff_format"))
+        lambda: "\n\n".join(host.preprompts.get(name) for name in ("fix_plan", "diff_format", "file_format")))
     messages += [{"role": "assistant", "content": diagnosis}, {"role": "user", "content": plan_instructions}]
     proposal = await ask_for_changes(host, run, f"plan-{number}", messages, salvage=True, require_edit=False)
     loop.tokens += sum(proposal.usage.values())
@@ -194,6 +198,7 @@ async def _one_iteration(loop: _Loop, applier: Applier, number: int) -> Iteratio
     answered = time.monotonic()
 
     changes, refused = _allowed_changes(patch, loop.options.allow_test_edits)
+    refused += proposal.refused
     if changes:
         decision = await applier.apply(changes, label=f"codegen: fix, iteration {number}")
         if not decision.applied:
@@ -201,13 +206,14 @@ async def _one_iteration(loop: _Loop, applier: Applier, number: int) -> Iteratio
             return None
         await asyncio.to_thread(ensure_on_disk, host.root, changes)
         await run.write_text(f"iterations/{number:02d}.patch", render_diff(changes))
-    actions = await _run_actions(loop, plan.installs, plan.commands)
     loop.notes = [f"These edits were not made: {r}" for r in refused]
+    actions = await _run_actions(loop, plan.installs, plan.commands)
 
     loop.last = await asyncio.to_thread(loop.checkpoints.save, f"iteration {number}")
     loop.verdict = await _verdict(loop, f"iteration-{number}")
     return Iteration(number, failing_before, diagnosis, [c.new_path or c.path for c in changes], refused,
-                     actions, _failing(loop.verdict), loop.last.id, round(time.monotonic() - answered, 3))
+                     actions, _failing(loop.verdict), loop.last.id, round(time.monotonic() - answered, 3),
+                     proposal.rewritten_files)
 
 
 async def _ask(loop: _Loop, purpose: str, messages: list[Message]) -> str:
@@ -230,8 +236,15 @@ def _allowed_changes(patch: PatchResult, allow_test_edits: bool) -> tuple[list[F
 
 async def _run_actions(loop: _Loop, installs: list[str], commands: list[str]) -> list[str]:
     """Install packages and run commands the plan asked for, each only with the user's consent."""
-    done = []
-    steps = [(f"install {p}", install_command(p, loop.command), None) for p in installs]
+    done, steps = [], []
+    for package in installs:
+        try:
+            argv = install_command(package, loop.command)
+        except UnsafeInstall as refusal:  # refused whatever the consent: the model sees why
+            done.append(f"install {package}: refused — {refusal}")
+            loop.notes.append(f"Not installed: {refusal}")
+            continue
+        steps.append((install_description(package, argv), argv, None))
     steps += [(f"run `{c}`", None, c) for c in commands]
     for description, argv, shell in steps:
         if not await loop.host.allowed(description):
@@ -321,13 +334,16 @@ def _failure_report(run: TestRun) -> str:
     return "\n".join(lines) or f"`{run.command}` failed with exit code {run.exit_code}"
 
 
-def _diagnose_request(loop: _Loop, context: str) -> str:
+def _diagnose_request(loop: _Loop, context: ContextResult) -> str:
+    """The failures and the code involved; the context engine groups the failures, quotes the
+    code, and trims the output, within its budget (`codegen context --test-output` shows the same)."""
     run = loop.verdict
     parts = [f"The tests fail. Command: `{run.command}` — {run.passed} passed, {run.failed} failed, "
-             f"{run.errors} errors{' (timed out)' if run.timed_out else ''}.",
-             "Failures:\n" + _failure_report(run),
-             "Test output:\n```\n" + _clip(run.output, OUTPUT_FOR_MODEL) + "\n```",
-             "Code involved:\n" + context]
+             f"{run.errors} errors{' (timed out)' if run.timed_out else ''}."]
+    if not context.failures:
+        # The engine could not read failures from the output; the runner's structured report may have.
+        parts.append("Failures:\n" + _failure_report(run))
+    parts.append(context.text)
     parts += loop.notes
     return "\n\n".join(parts)
 
