@@ -23,6 +23,8 @@ from .tokens import count_tokens, truncate_to_budget
 MAP_SHARE = 0.1  # the least share of the budget kept for the repo map when focused context is there
 OUTPUT_SHARE = 0.3  # runner output nobody could parse into failures: at most this share, head and tail
 MAP_TITLE = "## Repository map (signatures only, bodies elided)"
+#: Said once above quoted code, so a model copies context lines without the number column.
+QUOTING_NOTE = "(Code is quoted with its line numbers; `>` marks the lines in question. Neither is part of the files.)"
 
 
 @dataclass
@@ -126,6 +128,8 @@ class ContextEngine:
         focused_budget = budget - int(budget * MAP_SHARE) if pieces else 0
         packed = pack(pieces, focused_budget)
         focused, titles = render(packed, FAILURE_SECTIONS + RANGE_SECTIONS)
+        if packed.chosen and any(piece.span is not None for piece, _ in packed.chosen):
+            focused = f"{QUOTING_NOTE}\n\n{focused}"
         timings["focus"] = time.perf_counter() - step
 
         step = time.perf_counter()

@@ -183,7 +183,8 @@ def range_pieces(resolver: Resolver, path: str, first_line: int, last_line: int)
         start, end = definition.line, definition.end_line
     else:
         start, end = max(first - 10, 0), min(last + 10, len(lines) - 1)
-        pieces.append(Piece(CODE, f"{rel}:{start + 1}-{end + 1}:\n" + quote(lines, start, end, marked), "", None, [rel]))
+        pieces.append(Piece(CODE, f"{rel}:{start + 1}-{end + 1}:\n" + quote(lines, start, end, marked), "", None, [rel],
+                            span=(rel, start, end)))
 
     used_words = set(IDENTIFIER.findall("\n".join(lines[start:end + 1])))
     if record and record.tags.imports:
