@@ -15,6 +15,7 @@ from ..logs import configure_logging
 from ..model import ChatModel, ModelError
 from ..model.settings import settings_from_env
 from ..preprompts import Preprompts
+from ..redaction import redact
 from ..store import RunNotFound, RunStore
 from ..workflows.changes import ChangeOutcome
 from ..workflows.host import Applier, DiskApplier, Host, PreviewOnly, WorkflowError
@@ -76,12 +77,19 @@ def make_host(args: argparse.Namespace, root: Path) -> Host:
 def run_workflow(args: argparse.Namespace, work: Callable[[Host], Awaitable[T]]) -> T:
     """Run ``work`` with a host for ``--root`` in its own event loop; the model client is closed after.
 
-    The USER_ERRORS propagate for the caller to report with ``fail``.
+    The USER_ERRORS propagate for the caller to report with ``fail``; a run the work
+    started is then marked failed (or cancelled, on Ctrl-C) with the reason.
     """
     async def main() -> T:
         host = make_host(args, resolve_root(args))
         try:
             return await work(host)
+        except asyncio.CancelledError:
+            await host.store.settle("cancelled", "interrupted")
+            raise
+        except Exception as error:
+            await host.store.settle("failed", redact(str(error)))
+            raise
         finally:
             await host.model.aclose()
 

@@ -74,3 +74,12 @@ def test_replay_reproduces_a_recorded_run(tmp_path, scripted_model):
         replay.wait(timeout=10)
     for path in CALC_FILES:
         assert (second / path).read_bytes() == (first / path).read_bytes()
+
+
+def test_a_refused_run_ends_failed_with_the_reason(tmp_path, scripted_model):
+    model = scripted_model([ScriptStep(status=401, error_message="Incorrect API key")])
+    done = codegen("generate", "a calculator", "--root", str(tmp_path), env=env_for(model.base_url))
+    assert done.returncode == 1
+    [run_dir] = (tmp_path / ".codegen" / "runs").iterdir()
+    meta = json.loads((run_dir / "run.json").read_text())
+    assert meta["status"] == "failed" and meta["reason"] in done.stderr
