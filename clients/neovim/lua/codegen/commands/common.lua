@@ -82,8 +82,16 @@ end
 function M.describe_failures(failures)
   local parts = {}
   for _, failure in ipairs(M.list(failures)) do
-    parts[#parts + 1] = type(failure) == 'table' and ('%s: %s'):format(failure.path or '?', failure.message or '')
-      or tostring(failure)
+    if type(failure) == 'table' then
+      -- Hunk failures carry `reason` (and the closest text found); other failures `message`.
+      local why = failure.reason or failure.message or ''
+      if failure.closestLine and failure.closestLine ~= vim.NIL then
+        why = ('%s (closest match at line %d)'):format(why, failure.closestLine)
+      end
+      parts[#parts + 1] = ('%s: %s'):format(failure.path or '?', why)
+    else
+      parts[#parts + 1] = tostring(failure)
+    end
   end
   return table.concat(parts, '\n')
 end

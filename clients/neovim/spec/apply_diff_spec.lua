@@ -1,0 +1,46 @@
+-- :CodegenApplyDiff sends a diff from a register or the current buffer through the daemon.
+local H = require('helpers')
+
+local DIFF = [[
+--- a/notes.txt
++++ b/notes.txt
+@@ -1,2 +1,2 @@
+ one
+-two
++zwei
+]]
+
+describe('CodegenApplyDiff', function()
+  before_each(function()
+    H.capture_notify()
+  end)
+  after_each(function()
+    H.cleanup()
+  end)
+
+  it('applies the diff in a register after the preview', function()
+    local root = H.workspace()
+    H.write(root .. '/notes.txt', 'one\ntwo\n')
+    H.setup()
+    vim.fn.setreg('d', DIFF)
+    vim.cmd('CodegenApplyDiff d')
+    local _, text = H.wait_preview()
+    contains(text, '-two\n+zwei')
+    H.press('a')
+    H.wait_notify('codegen apply diff: modify notes.txt')
+    eq('one\nzwei\n', H.read(root .. '/notes.txt'))
+  end)
+
+  it('applies the current buffer, and reports a diff that does not fit precisely', function()
+    local root = H.workspace()
+    H.write(root .. '/notes.txt', 'one\nthree\n')
+    H.write(root .. '/change.patch', DIFF)
+    H.setup()
+    vim.cmd.edit('change.patch')
+    vim.cmd('CodegenApplyDiff')
+    local failed = H.wait_notify('not applied')
+    eq(vim.log.levels.WARN, failed.level)
+    contains(failed.message, 'notes.txt: context and removed lines not found')
+    eq('one\nthree\n', H.read(root .. '/notes.txt'))
+  end)
+end)
