@@ -1,27 +1,67 @@
-"""Keeping secrets out of everything codegen writes: logs, the run store, error messages."""
+"""Keeping secrets out of logs and error texts.
+
+Only logs and error messages are redacted: recorded prompts, answers and files are
+kept byte-exact (a key never enters them in the first place). And only values long
+enough to be a secret are: a local server's key `x` must not blank every `x`.
+"""
 
 from __future__ import annotations
 
 import os
 import re
-from typing import Iterable
+from typing import Any, Iterable, Iterator, Mapping
 
 _KEY_SHAPES = re.compile(r"\bsk-[A-Za-z0-9_\-]{16,}")
-_KEY_FIELDS = re.compile(r"""(["']?(?:apiKey|api_key|authorization)["']?\s*[:=]\s*["']?)([^"',}\s]+)""",
-                         re.IGNORECASE)
+#: A field named like a secret, and its value whatever its type: a string, a list, an object, a token.
+_KEY_FIELDS = re.compile(
+    r"""(["']?(?:api[_-]?key|authorization|password|secret)["']?\s*[:=]\s*)"""
+    r"""((?:bearer\s+)?(?:"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'|\[[^\]]*\]|\{[^}]*\}|[^\s,}\]]+))""",
+    re.IGNORECASE)
+#: Names of settings that hold secrets.
+SECRET_NAMES = re.compile(r"api[_-]?key|authorization|password|secret", re.IGNORECASE)
 _known_secrets: set[str] = set()
+#: A shorter value is not treated as a secret: redacting it would mangle ordinary text.
+MIN_SECRET_LENGTH = 8
 
 
 def add_secret(value: str | None) -> None:
-    """Remember a secret (an API key from the editor's settings) so nothing written shows it."""
-    if value:
+    """Remember a secret (an API key from the editor's settings) so no log or error text shows it."""
+    if isinstance(value, str) and len(value) >= MIN_SECRET_LENGTH:
         _known_secrets.add(value)
 
 
+def secret_settings(options: Any) -> Iterator[str]:
+    """Every string under a setting named like a secret, at any depth and whatever its type."""
+    if isinstance(options, Mapping):
+        for key, value in options.items():
+            if isinstance(key, str) and SECRET_NAMES.search(key):
+                yield from _strings(value)
+            else:
+                yield from secret_settings(value)
+    elif isinstance(options, (list, tuple)):
+        for value in options:
+            yield from secret_settings(value)
+
+
+def _strings(value: Any) -> Iterator[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, Mapping):
+        for item in value.values():
+            yield from _strings(item)
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            yield from _strings(item)
+
+
 def redact(text: str, extra: Iterable[str] = ()) -> str:
-    """``text`` without known secrets, *_API_KEY values, key-shaped strings or apiKey fields."""
-    secrets = _known_secrets | {v for k, v in os.environ.items() if k.endswith("API_KEY") and v}
-    for secret in secrets.union(s for s in extra if s):
-        text = text.replace(secret, "[redacted]")
+    """``text`` without known secrets, *_API_KEY values, key-shaped strings or apiKey fields.
+
+    For logs and error texts only; values shorter than ``MIN_SECRET_LENGTH`` are left alone.
+    """
+    secrets = _known_secrets | {v for k, v in os.environ.items() if k.endswith("API_KEY")}
+    for secret in sorted(secrets.union(extra), key=len, reverse=True):
+        if isinstance(secret, str) and len(secret) >= MIN_SECRET_LENGTH:
+            text = text.replace(secret, "[redacted]")
     text = _KEY_FIELDS.sub(r"\1[redacted]", text)
     return _KEY_SHAPES.sub("[redacted]", text)

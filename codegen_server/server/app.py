@@ -30,7 +30,7 @@ from .. import __version__
 from ..edits import EditError
 from ..model import ChatModel, ModelError
 from ..preprompts import Preprompts
-from ..redaction import add_secret
+from ..redaction import add_secret, redact, secret_settings
 from ..store import RunNotFound, RunStore
 from ..workflows.host import Host, WorkflowError
 from . import settings as server_settings
@@ -178,6 +178,8 @@ class CodegenServer(LanguageServer):
     # -- settings --
     def apply_options(self, options: Any) -> None:
         """Merge editor options into the settings, reporting any problem to the user."""
+        for secret in secret_settings(options):  # whatever its type: a list given as apiKey is still a secret
+            add_secret(secret)
         merged, problems = server_settings.merge(self.settings, options)
         add_secret(merged.model.api_key)
         if merged.model != self.settings.model:
@@ -187,7 +189,7 @@ class CodegenServer(LanguageServer):
         self.settings = merged
         for problem in problems:
             self.window_show_message(types.ShowMessageParams(type=types.MessageType.Warning,
-                                                             message=f"codegen: {problem}"))
+                                                             message=f"codegen: {redact(problem)}"))
 
     # -- what workflows need --
     def workspace_root(self, root: str | None) -> Path:
@@ -273,9 +275,10 @@ class CodegenServer(LanguageServer):
             return {"cancelled": True, "message": f"{title} was cancelled; nothing was written."}
         except (WorkflowError, ModelError, EditError, RunNotFound) as error:
             progress.end("failed")
-            await self._settle_runs(task, "failed", str(error))
+            message = redact(str(error))
+            await self._settle_runs(task, "failed", message)
             kind = getattr(error, "kind", type(error).__name__)
-            raise CommandFailed(str(error), data={"kind": kind}) from None
+            raise CommandFailed(message, data={"kind": kind}) from None
         except JsonRpcException as error:
             progress.end("failed")
             await self._settle_runs(task, "failed", str(error))
@@ -284,12 +287,13 @@ class CodegenServer(LanguageServer):
             progress.end("failed")
             log.warning("%s failed", title, exc_info=True)
             message, kind = describe_os_error(error)
+            message = redact(message)
             await self._settle_runs(task, "failed", message)
             raise CommandFailed(message, data={"kind": kind}) from None
         except Exception as error:  # a bug: one line for the user, the traceback for the log
             progress.end("failed")
             log.exception("%s failed", title)
-            message = f"{title} failed: {type(error).__name__}: {error} (the daemon's log has the details)"
+            message = redact(f"{title} failed: {type(error).__name__}: {error} (the daemon's log has the details)")
             await self._settle_runs(task, "failed", message)
             raise CommandFailed(message, data={"kind": "internal"}) from None
         finally:

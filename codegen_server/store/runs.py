@@ -3,7 +3,9 @@
 A run directory holds ``run.json`` (kind, status, timestamps, outcome), the
 prompt, the clarify rounds, each model call as ``calls/NNN-<purpose>.json``
 (request messages and response), the produced ``diff.patch``. Every write is
-atomic and passes through redaction so no secret ever lands on disk.
+atomic. What is recorded is kept byte-exact (a replay serves it back as code): only
+error texts (a call's error, a run's failure reason) are redacted, since a
+server's error message may quote the key.
 """
 
 from __future__ import annotations
@@ -22,6 +24,10 @@ from typing import Any, Iterable
 from ..redaction import redact
 
 _RUN_ID = re.compile(r"^[0-9]{8}-[0-9]{6}-[0-9a-f]{6}$")
+
+
+#: run.json fields that hold error texts (redacted); everything else is stored as given.
+_ERROR_FIELDS = {"reason", "error"}
 
 
 class RunNotFound(LookupError):
@@ -75,12 +81,13 @@ class Run:
         self._calls = len(list((directory / "calls").glob("*.json"))) if (directory / "calls").is_dir() else 0
 
     def redact(self, text: str) -> str:
+        """An error text without secrets: for error messages only, never for recorded content."""
         return redact(text, self._secrets)
 
     # -- synchronous primitives (used off the loop, and by the CLI's replay) --
     def write_text_sync(self, name: str, text: str) -> Path:
         path = self.dir / name
-        _atomic_write(path, self.redact(text))
+        _atomic_write(path, text)
         return path
 
     def write_json_sync(self, name: str, data: Any) -> Path:
@@ -112,6 +119,10 @@ class Run:
     async def update_meta(self, **fields: Any) -> dict:
         """Merge ``fields`` into run.json (status, outcome, ...)."""
 
+        for key in _ERROR_FIELDS & fields.keys():
+            if isinstance(fields[key], str):
+                fields[key] = self.redact(fields[key])
+
         def update() -> dict:
             meta = self.read_json_sync("run.json", {})
             meta.update(fields)
@@ -127,6 +138,9 @@ class Run:
     async def record_call(self, purpose: str, request: dict, response: dict) -> Path:
         """Store one model call: the request (model, messages) and the response or error."""
         self._calls += 1
+        if "error" in response:  # a failed call: its error texts may quote the key
+            response = {k: self.redact(v) if k in ("error", "message") and isinstance(v, str) else v
+                        for k, v in response.items()}
         name = f"calls/{self._calls:03d}-{re.sub(r'[^a-z0-9_-]+', '-', purpose.lower())}.json"
         return await self.write_json(name, {"purpose": purpose, "request": request, "response": response})
 
