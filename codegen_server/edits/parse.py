@@ -80,6 +80,8 @@ class FilePatch:
     #: A fenced block that names no file (and is no diff): reported as not understood, never applied.
     unnamed: bool = False
     info: str = ""
+    #: The answer ended inside this file's fenced block (no closing fence): it was cut off, never applied.
+    cut: bool = False
 
     @property
     def path(self) -> str:
@@ -292,11 +294,14 @@ def parse_answer(text: str) -> list[FilePatch]:
         while j < len(lines) and not close.match(lines[j]):
             j += 1
         body = lines[i + 1 : j]
+        cut = j >= len(lines)  # no closing fence: the answer stopped inside this block
         i = j + 1
         if _is_diff(body):
             flush_bare()
             scanner = _DiffScanner(fenced=True)
             scanner.feed(body)
+            if cut and scanner.files:
+                scanner.files[-1].cut = True
             patches.extend(scanner.files)
             continue
         # A whole-file block: the path sits in the info string ("```python src/app.py", "```src/app.py")
@@ -318,7 +323,7 @@ def parse_answer(text: str) -> list[FilePatch]:
         flush_bare()
         content = "\n".join(body) + "\n" if body else ""
         if path is not None:
-            patches.append(FilePatch(old_path=path, new_path=path, whole_text=content))
+            patches.append(FilePatch(old_path=path, new_path=path, whole_text=content, cut=cut))
         elif content.strip():
             patches.append(FilePatch(old_path=None, new_path=None, whole_text=content, unnamed=True, info=info))
     flush_bare()

@@ -263,6 +263,10 @@ def _deletion_refused(fp: FilePatch, current: str) -> str:
 
 
 def _apply_file_patch(ws: _Workspace, fp: FilePatch, salvage: bool) -> list[HunkFailure]:
+    if fp.cut:
+        return [HunkFailure(fp.new_path or fp.old_path or "", 0, "cut-off block",
+                            "the answer ends inside this file's block (no closing fence): it was cut off, "
+                            "so none of it is applied")]
     if fp.old_path == "" or fp.new_path == "":
         return [HunkFailure("", h.index, h.header, "hunk has no ---/+++ file header naming its file", h.text()) for h in fp.hunks]
     old = normalize_rel_path(fp.old_path) if fp.old_path is not None else None
