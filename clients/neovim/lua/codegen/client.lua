@@ -83,7 +83,25 @@ local function client_config(root)
     root_dir = root,
     init_options = next(settings) and settings or nil,
     handlers = { ['workspace/applyEdit'] = require('codegen.preview').handler },
+    on_exit = function(code, signal, client_id)
+      -- Neovim drops the callbacks of a dead server's requests: end our commands with the reason.
+      vim.schedule(function()
+        M.fail_running(client_id, ('the daemon exited (code %d%s) while the command ran; see :LspLog')
+          :format(code, signal ~= 0 and (', signal ' .. signal) or ''))
+      end)
+    end,
   }
+end
+
+--- End every running command of a client with an error (its daemon is gone).
+--- @param client_id integer
+--- @param message string
+function M.fail_running(client_id, message)
+  for _, entry in pairs(M.running) do
+    if entry.client.id == client_id then
+      entry.done({ code = -32803, message = message }, nil)
+    end
+  end
 end
 
 --- The running client for ``root``, if any.
@@ -186,6 +204,8 @@ function M.execute(client, command, args, title)
   end)
   if id then
     M.running[id] = nil
+    -- The command is over: progress it left open (a dead daemon sends no "end") is stale.
+    require('codegen.progress').active[token] = nil
     vim.cmd.redrawstatus()
   end
   return err, result
