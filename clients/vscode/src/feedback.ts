@@ -6,7 +6,7 @@
 import * as vscode from 'vscode';
 import type { CodegenClient } from './client';
 import { reportChanges } from './generate';
-import { COMMANDS, feedbackArgs, markerFeedbackArgs, rememberArgs, type FeedbackResult, type Marker } from './protocol';
+import { COMMANDS, commentRange, feedbackArgs, markerFeedbackArgs, rememberArgs, type FeedbackResult, type Marker } from './protocol';
 import { failedOutcome, labelFor, markerSummary, newThread, outcomeOf, type Outcome, type ThreadState } from './threads';
 import { pickRoot } from './vscodeapi';
 
@@ -72,11 +72,12 @@ export class FeedbackComments implements vscode.Disposable {
     thread.label = labelFor('running');
     thread.contextValue = 'running';
     this.states.set(thread, { ...state, status: 'running' });
-    const range = thread.range;
-    const args = feedbackArgs(thread.uri.toString(), {
-      start: { line: range.start.line, character: range.start.character },
-      end: { line: range.end.line, character: range.end.character },
-    }, text, state.runId, folder.uri.fsPath);
+    const document = await vscode.workspace.openTextDocument(thread.uri);
+    const range = commentRange({
+      start: { line: thread.range.start.line, character: thread.range.start.character },
+      end: { line: thread.range.end.line, character: thread.range.end.character },
+    }, (line) => document.lineAt(line).text.length);
+    const args = feedbackArgs(thread.uri.toString(), range, text, state.runId, folder.uri.fsPath);
     const result = await this.client.run<FeedbackResult>(COMMANDS.applyFeedback, args, 'Codegen: applying feedback');
     const outcome = result ? outcomeOf(state, result) : failedOutcome(state, 'No change was made (the request failed or was cancelled). Reply to try again.');
     this.show(thread, outcome);

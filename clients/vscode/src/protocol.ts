@@ -94,6 +94,18 @@ export function feedbackArgs(uri: string, range: Range, comment: string, runId: 
   return withRoot(args, root);
 }
 
+/**
+ * A selection of whole lines ends at column 0 of the line after them; the comment is about the
+ * lines selected, so such a range ends at the end of its last selected line instead.
+ */
+export function commentRange(range: Range, lineLength: (line: number) => number): Range {
+  const { start, end } = range;
+  if (end.character === 0 && end.line > start.line) {
+    return { start, end: { line: end.line - 1, character: lineLength(end.line - 1) } };
+  }
+  return range;
+}
+
 export function markerFeedbackArgs(root?: string) {
   return withRoot({ markers: true as const }, root);
 }

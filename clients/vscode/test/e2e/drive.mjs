@@ -24,7 +24,7 @@
 //   --wait-pick T   wait until the open quick input lists a row whose label contains T
 //   --pick T        wait for that row, then choose it (Enter when it is the active row, else a click)
 //   --wait-notification T   wait for a notification toast containing T (mid-flow)
-//   --await-file P  wait for file P to exist (mid-flow);  --goto N  go to line N (Ctrl+G)
+//   --await-file P  wait for file P to exist (mid-flow);  --await-text P T  wait until file P contains T;  --goto N  go to line N (Ctrl+G)
 //   --shot P        screenshot now (mid-flow)
 // --wait-file / --expect-notification are checked after all steps; --setting k=json goes to User/settings.json;
 // --env K=V is passed to code-server (and so to the extension host and anything it spawns).
@@ -75,6 +75,7 @@ for (let i = 0; i < argv.length; i++) {
     case '--pick': opt.steps.push({ kind: 'pick', value: next() }); break;
     case '--wait-notification': opt.steps.push({ kind: 'waitNotification', value: next() }); break;
     case '--await-file': opt.steps.push({ kind: 'awaitFile', value: path.resolve(next()) }); break;
+    case '--await-text': { const file = path.resolve(next()); opt.steps.push({ kind: 'awaitText', value: file, text: next() }); break; }
     case '--goto': opt.steps.push({ kind: 'goto', value: next() }); break;
     case '--shot': opt.steps.push({ kind: 'shot', value: path.resolve(next()) }); break;
     case '-h': case '--help':
@@ -216,6 +217,7 @@ async function main() {
     else if (st.kind === 'pick') await pickRow(page, st.value);
     else if (st.kind === 'waitNotification') result.notifications.push(await waitNotification(page, st.value));
     else if (st.kind === 'awaitFile') await waitFor(() => fs.existsSync(st.value), `file ${st.value}`);
+    else if (st.kind === 'awaitText') await waitFor(() => fs.existsSync(st.value) && fs.readFileSync(st.value, 'utf8').includes(st.text), `"${st.text}" in ${st.value}`);
     else if (st.kind === 'goto') await gotoLine(page, st.value);
     else if (st.kind === 'shot') { fs.mkdirSync(path.dirname(st.value), { recursive: true }); await sleep(400); await page.screenshot({ path: st.value }); result.shots = [...(result.shots || []), st.value]; }
     else if (st.kind === 'dump') { result.dumps = result.dumps || []; result.dumps.push(...(await page.$$eval(st.value, els => els.map(e => e.outerHTML.slice(0, 3000))))); }
@@ -272,9 +274,7 @@ async function pickRow(page, text) {
 }
 
 async function gotoLine(page, line) {
-  await page.locator('.editor-instance .monaco-editor .view-lines').first().click();
-  await page.keyboard.press('Control+G');
-  await page.waitForSelector('.quick-input-widget .quick-input-box input', { state: 'visible', timeout: 10000 });
+  await openQuickInput(page, ['Control+G']);
   await page.keyboard.type(String(line));
   await page.keyboard.press('Enter');
   await page.waitForSelector('.quick-input-widget', { state: 'hidden', timeout: 10000 }).catch(() => {});
@@ -282,10 +282,12 @@ async function gotoLine(page, line) {
 
 async function openQuickInput(page, keys) {
   const input = '.quick-input-widget .quick-input-box input';
-  for (const key of keys) {
-    await page.locator('.part.editor').click({ position: { x: 300, y: 200 } }).catch(() => {});
+  // First without clicking (a click in the editor would move the cursor and drop the selection),
+  // then after focusing the workbench by a click.
+  for (const [i, key] of [...keys, ...keys].entries()) {
+    if (i >= keys.length) await page.locator('.part.editor').click({ position: { x: 300, y: 200 } }).catch(() => {});
     await page.keyboard.press(key);
-    if (await page.waitForSelector(input, { state: 'visible', timeout: 5000 }).then(() => true, () => false)) return input;
+    if (await page.waitForSelector(input, { state: 'visible', timeout: i < keys.length ? 2500 : 5000 }).then(() => true, () => false)) return input;
   }
   await page.waitForSelector(input, { state: 'visible', timeout: 10000 });
   return input;

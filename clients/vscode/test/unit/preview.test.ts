@@ -1,0 +1,49 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { applyTextEdits, describe, displayPath, fileChanges, lineCounts, staleDocuments, type LspWorkspaceEdit } from '../../src/preview';
+
+const r = (sl: number, sc: number, el: number, ec: number) => ({ start: { line: sl, character: sc }, end: { line: el, character: ec } });
+
+test('text edits apply back to front, with \\r\\n lines, inserts at the end, and UTF-16 characters', () => {
+  assert.equal(applyTextEdits('a\nb\nc\n', [{ range: r(0, 0, 1, 0), newText: 'A\n' }, { range: r(2, 0, 3, 0), newText: 'C\nD\n' }]), 'A\nb\nC\nD\n');
+  assert.equal(applyTextEdits('x\r\ny\r\n', [{ range: r(1, 0, 2, 0), newText: 'Y\r\n' }]), 'x\r\nY\r\n');
+  assert.equal(applyTextEdits('', [{ range: r(0, 0, 0, 0), newText: 'new\n' }]), 'new\n');
+  assert.equal(applyTextEdits('é😀z\n', [{ range: r(0, 3, 0, 4), newText: 'Z' }]), 'é😀Z\n');
+  // A character past the end of a line stays on that line.
+  assert.equal(applyTextEdits('ab\ncd\n', [{ range: r(0, 99, 0, 99), newText: '!' }]), 'ab!\ncd\n');
+});
+
+test('the daemon edit as files: a created file, an edited buffer', async () => {
+  const edit: LspWorkspaceEdit = {
+    documentChanges: [
+      { kind: 'create', uri: 'file:///ws/calc/ops.py' },
+      { textDocument: { uri: 'file:///ws/calc/ops.py', version: null }, edits: [{ range: r(0, 0, 0, 0), newText: 'def add(a, b):\n    return a + b\n' }] },
+      { textDocument: { uri: 'file:///ws/main.py', version: 4 }, edits: [{ range: r(1, 0, 2, 0), newText: 'print(add(1, 2))\n' }] },
+    ],
+    changeAnnotations: { codegen: { label: 'codegen: generate (r1)', needsConfirmation: true } },
+  };
+  const texts: Record<string, string> = { 'file:///ws/main.py': 'from calc.ops import add\nprint(1)\n' };
+  const files = await fileChanges(edit, async (uri) => texts[uri]);
+  assert.deepEqual(files.map((f) => [f.uri, f.action, f.after, f.added, f.removed]), [
+    ['file:///ws/calc/ops.py', 'create', 'def add(a, b):\n    return a + b\n', 2, 0],
+    ['file:///ws/main.py', 'edit', 'from calc.ops import add\nprint(add(1, 2))\n', 1, 1],
+  ]);
+  assert.equal(describe(files[0]), 'new file, 2 lines');
+  assert.equal(describe(files[1]), '+1 −1');
+  assert.equal(displayPath(files[0].uri, ['file:///other', 'file:///ws']), 'calc/ops.py');
+});
+
+test('an edit computed against an older buffer version is stale', () => {
+  const edit: LspWorkspaceEdit = { documentChanges: [
+    { textDocument: { uri: 'file:///ws/a.py', version: 3 }, edits: [] },
+    { textDocument: { uri: 'file:///ws/b.py', version: null }, edits: [] },
+    { textDocument: { uri: 'file:///ws/c.py', version: 7 }, edits: [] },
+  ] };
+  const open: Record<string, number> = { 'file:///ws/a.py': 4, 'file:///ws/b.py': 1, 'file:///ws/c.py': 7 };
+  assert.deepEqual(staleDocuments(edit, (uri) => open[uri]), ['file:///ws/a.py']);
+});
+
+test('line counts count changed lines only', () => {
+  assert.deepEqual(lineCounts('a\nb\nc\n', 'a\nB\nc\nd\n'), { added: 2, removed: 1 });
+  assert.deepEqual(lineCounts('', ''), { added: 0, removed: 0 });
+});

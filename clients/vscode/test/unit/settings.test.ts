@@ -1,0 +1,56 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { findOnPath, redacted, resolveServerCommand, serverOptions } from '../../src/settings';
+
+const reader = (values: Record<string, unknown>) => (key: string) => values[key];
+
+test('settings map onto the daemon options; empty ones are left to the daemon (and its env)', () => {
+  const options = serverOptions(reader({
+    'model.name': ' qwen2.5-coder:14b ', 'model.baseUrl': 'http://localhost:11434/v1', 'model.timeout': 90, 'model.maxRetries': 0,
+    'apply.saveAfterApply': false, 'fix.maxIterations': 3, 'fix.testCommand': 'pytest -x', 'fix.autoAccept': true, 'fix.allowTestEdits': false,
+  }), 'sk-secret');
+  assert.deepEqual(options, {
+    model: { name: 'qwen2.5-coder:14b', baseUrl: 'http://localhost:11434/v1', apiKey: 'sk-secret', timeout: 90, maxRetries: 0 },
+    apply: { saveAfterApply: false },
+    fix: { maxIterations: 3, testCommand: 'pytest -x', autoAccept: true, allowTestEdits: false },
+  });
+  assert.deepEqual(serverOptions(reader({ 'model.name': '', 'model.baseUrl': '   ', 'model.timeout': null, 'fix.testCommand': '' }), undefined),
+    { model: {}, apply: {}, fix: {} });
+});
+
+test('values of the wrong kind are not sent', () => {
+  const options = serverOptions(reader({ 'model.timeout': -5, 'model.maxRetries': 1.5, 'fix.maxIterations': 0, 'fix.autoAccept': 'yes' }), '  ');
+  assert.deepEqual(options, { model: {}, apply: {}, fix: {} });
+});
+
+test('the API key never shows in the logged settings', () => {
+  const options = serverOptions(reader({ 'model.name': 'gpt-4o' }), 'sk-secret');
+  const logged = JSON.stringify(redacted(options));
+  assert.ok(!logged.includes('sk-secret'));
+  assert.equal(redacted(options).model.apiKey, '***');
+  assert.equal(options.model.apiKey, 'sk-secret');
+  assert.equal(redacted(serverOptions(reader({}), undefined)).model.apiKey, undefined);
+});
+
+test('the daemon command: the setting, else codegen-server on PATH, else a message saying what to do', () => {
+  const onPath = (name: string) => (name === 'codegen-server' ? '/usr/local/bin/codegen-server' : undefined);
+  const nowhere = () => undefined;
+  assert.deepEqual(resolveServerCommand(['/venv/bin/codegen-server', '--log-level', 'INFO'], nowhere),
+    { ok: true, command: '/venv/bin/codegen-server', args: ['--log-level', 'INFO'] });
+  assert.deepEqual(resolveServerCommand([], onPath), { ok: true, command: '/usr/local/bin/codegen-server', args: [] });
+  assert.deepEqual(resolveServerCommand(undefined, onPath), { ok: true, command: '/usr/local/bin/codegen-server', args: [] });
+  const missing = resolveServerCommand([], nowhere);
+  assert.equal(missing.ok, false);
+  assert.match(!missing.ok ? missing.message : '', /codegen\.server\.command/);
+  assert.match(!missing.ok ? missing.message : '', /pip install/);
+  const badSetting = resolveServerCommand('codegen-server --stdio', onPath);
+  assert.equal(badSetting.ok, false);
+  const unknown = resolveServerCommand(['no-such-server'], nowhere);
+  assert.match(!unknown.ok ? unknown.message : '', /no-such-server.*not found/);
+});
+
+test('findOnPath walks PATH in order and skips empty entries', () => {
+  const executables = new Set(['/b/tool', '/c/tool']);
+  assert.equal(findOnPath('tool', '/a::/b/:/c', (f) => executables.has(f)), '/b/tool');
+  assert.equal(findOnPath('tool', undefined, () => true), undefined);
+});

@@ -1,0 +1,219 @@
+"""The VS Code extension (clients/vscode): type-check, lint, unit tests, packaging, and end-to-end
+runs in a real VS Code (code-server 4.99.4 = VS Code 1.99.3, in headless Chromium) against the real
+daemon and a scripted model over HTTP.
+
+`clients/vscode/test/install.sh` (run by scripts/test) installs the node packages and the e2e kit.
+Without them these tests skip; under CI=true a skip is a failure (tests/conftest.py).
+Set CODEGEN_VSCODE_SCREENSHOTS=clients/vscode/images to refresh the README's screenshots.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from codegen_server.model.scripted_server import ScriptStep
+from tests.server.test_feedback_over_lsp import ANSWER as FEEDBACK_ANSWER
+from tests.server.test_feedback_over_lsp import STATS
+from tests.support.answers import CALC_FILES, CALC_PROJECT, CLARIFY_QUESTIONS
+from tests.support.fix_projects import CART, FIX_CART, make_python_project
+
+ROOT = Path(__file__).resolve().parents[2]
+EXT = ROOT / "clients" / "vscode"
+DRIVE = EXT / "test" / "e2e" / "drive.mjs"
+KIT = Path(os.environ.get("VSCODE_REAL_HOME", "/tmp/vscode_real_home"))
+CODE_SERVER = KIT / "node_modules" / "code-server" / "out" / "node" / "entry.js"
+#: The daemon from the venv running these tests (the extension host's PATH does not have it).
+SERVER = Path(sys.executable).with_name("codegen-server")
+INSTALL_HINT = "run clients/vscode/test/install.sh (scripts/test does)"
+
+
+def npm(*args: str, timeout: float = 240) -> subprocess.CompletedProcess:
+    if shutil.which("npm") is None:
+        pytest.skip("npm is not installed")
+    if not (EXT / "node_modules" / ".bin" / "tsc").exists():
+        pytest.skip(f"the extension's node packages are not installed: {INSTALL_HINT}")
+    return subprocess.run(["npm", *args], cwd=EXT, capture_output=True, text=True, timeout=timeout)
+
+
+def check(done: subprocess.CompletedProcess) -> str:
+    assert done.returncode == 0, f"{' '.join(done.args)} failed:\n{done.stdout[-4000:]}\n{done.stderr[-4000:]}"
+    return done.stdout
+
+
+def test_typecheck_and_lint():
+    check(npm("run", "typecheck"))
+    check(npm("run", "lint"))
+
+
+def test_unit_tests_pass():
+    out = check(npm("run", "test:unit"))
+    passed = int(out.split("# pass ")[1].split()[0])
+    assert passed >= 20 and "# fail 0" in out
+
+
+@pytest.fixture(scope="module")
+def vsix() -> Path:
+    """`npm run package` writes exactly one .vsix, holding the bundle and no node_modules."""
+    for old in EXT.glob("*.vsix"):
+        old.unlink()
+    check(npm("run", "package"))
+    built = list(EXT.glob("*.vsix"))
+    assert len(built) == 1, built
+    return built[0]
+
+
+def test_package_writes_one_vsix_with_the_bundle(vsix):
+    with zipfile.ZipFile(vsix) as archive:
+        names = archive.namelist()
+        manifest = json.loads(archive.read("extension/package.json"))
+    assert "extension/dist/extension.js" in names
+    assert not [n for n in names if "node_modules" in n or n.startswith("extension/src/")]
+    commands = {c["command"] for c in manifest["contributes"]["commands"]}
+    assert {"codegen.ui.generate", "codegen.ui.addFeedback", "codegen.ui.applyFeedback", "codegen.ui.applyMarkers",
+            "codegen.ui.fix", "codegen.ui.undo", "codegen.ui.restart", "codegen.ui.setApiKey"} <= commands
+    # vscode-languageclient registers the daemon's own command ids; ours must never clash with them.
+    assert not commands & {"codegen.clarify", "codegen.generateProject", "codegen.applyFeedback", "codegen.fixTests",
+                           "codegen.undo", "codegen.collectFeedback", "codegen.memory"}
+    assert "codegen.model.apiKey" not in manifest["contributes"]["configuration"]["properties"]
+
+
+# ------------------------------------------------------------------ end to end in a real VS Code
+
+@pytest.fixture
+def e2e(vsix, tmp_path):
+    """``e2e(folder, model, *steps)`` runs drive.mjs: installs the vsix, opens ``folder`` in a real
+    VS Code whose codegen settings point at this venv's daemon and ``model``, runs the steps."""
+    for tool, what in ((CODE_SERVER, "code-server"), (Path(os.environ.get("CHROMIUM", "/usr/bin/chromium")), "chromium")):
+        if not tool.exists():
+            pytest.skip(f"{what} for the end-to-end runs is not installed: {INSTALL_HINT}")
+    assert SERVER.exists(), f"the daemon {SERVER} is not installed in this venv"
+    shots = tmp_path / "shots"
+
+    def run(folder: Path, model, *steps: str) -> dict:
+        argv = ["node", str(DRIVE), "--vsix", str(vsix), "--folder", str(folder),
+                "--setting", f"codegen.server.command={json.dumps([str(SERVER)])}",
+                "--setting", f"codegen.model.baseUrl={json.dumps(model.base_url)}",
+                "--setting", 'codegen.model.name="scripted-model"',
+                "--setting", 'codegen.model.maxRetries=0',
+                "--timeout", "40", "--screenshot", str(shots / "last.png"),
+                *[s.replace("{shots}", str(shots)) for s in steps]]
+        done = subprocess.run(argv, capture_output=True, text=True, timeout=110,
+                              env={**os.environ, "VSCODE_REAL_HOME": str(KIT)})
+        lines = [line for line in done.stdout.splitlines() if line.startswith("RESULT ")]
+        assert lines, f"drive.mjs printed no result (exit {done.returncode}):\n{done.stderr[-3000:]}"
+        result = json.loads(lines[-1][len("RESULT "):])
+        assert done.returncode == 0 and result["ok"], (
+            f"the VS Code run failed: {result.get('errors')}\nscreenshot: {result.get('failureScreenshot')}\n"
+            f"code-server log: {result.get('codeServerLog')}\n{done.stderr[-3000:]}")
+        refresh = os.environ.get("CODEGEN_VSCODE_SCREENSHOTS")
+        if refresh:
+            for shot in result.get("shots", []):
+                shutil.copy(shot, ROOT / refresh / Path(shot).name)
+        return result
+
+    return run
+
+
+def workspace_files(root: Path) -> list[str]:
+    return sorted(p.relative_to(root).as_posix() for p in root.rglob("*")
+                  if p.is_file() and ".codegen" not in p.relative_to(root).parts and "__pycache__" not in p.parts
+                  and ".pytest_cache" not in p.parts)
+
+
+GENERATE_STEPS = ("--command", "Codegen: Generate from Prompt", "--wait-input", "What should codegen build",
+                  "--type", "a calculator library with tests", "--key", "Enter",
+                  "--wait-pick", "Skip the rest", "--shot", "{shots}/generate-questions.png", "--pick", "Skip the rest",
+                  "--wait-pick", "Apply", "--wait-pick", "calc/ops.py")
+
+
+def test_generate_from_the_palette_previewed_then_applied(e2e, scripted_model, tmp_path):
+    ws = tmp_path / "ws"
+    ws.mkdir()
+    model = scripted_model([ScriptStep(content=CLARIFY_QUESTIONS), ScriptStep(content=CALC_PROJECT)])
+    e2e(ws, model, *GENERATE_STEPS, "--shot", "{shots}/generate-preview.png", "--pick", "Apply",
+        "--await-file", str(ws / "tests" / "test_ops.py"), "--wait-notification", "generate wrote 6 files",
+        "--shot", "{shots}/generate-applied.png")
+
+    assert workspace_files(ws) == sorted(CALC_FILES)
+    assert "raise ZeroDivisionError" in (ws / "calc" / "ops.py").read_text()
+    # Clarify, then generate from the clarified run: skipping the rest leaves the questions to the model.
+    assert len(model.requests) == 2
+    spec = model.requests[1]["messages"][-1]["content"]
+    assert "a calculator library with tests" in spec
+    assert "Which operations should the calculator support?" in spec and "(no answer: decide sensibly)" in spec
+    # The tests the generated project brings pass: the files were written whole and saved.
+    done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"], cwd=ws,
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stdout
+
+
+def test_generate_discarded_in_the_preview_writes_nothing(e2e, scripted_model, tmp_path):
+    ws = tmp_path / "ws"
+    ws.mkdir()
+    (ws / "notes.txt").write_text("keep me\n")
+    model = scripted_model([ScriptStep(content=CLARIFY_QUESTIONS), ScriptStep(content=CALC_PROJECT)])
+    result = e2e(ws, model, *GENERATE_STEPS, "--pick", "Discard",
+                 "--wait-notification", "generate wrote nothing")
+
+    assert workspace_files(ws) == ["notes.txt"]
+    assert (ws / "notes.txt").read_text() == "keep me\n"
+    assert any("discarded in the preview" in n for n in result["notifications"])
+    runs = list((ws / ".codegen" / "runs").glob("*/run.json"))
+    outcomes = [json.loads(r.read_text()).get("outcome") or {} for r in runs]
+    assert any(o.get("applied") is False for o in outcomes), outcomes
+
+
+def test_feedback_comment_on_a_selection_with_a_question_back(e2e, scripted_model, tmp_path):
+    ws = tmp_path / "ws"
+    ws.mkdir()
+    (ws / "stats.py").write_text(STATS)
+    question = "Should mean() of an empty list return 0.0 or raise a ValueError?"
+    model = scripted_model([ScriptStep(content=f"QUESTION: {question}"), ScriptStep(content=FEEDBACK_ANSWER)])
+    e2e(ws, model, "--open", "stats.py", "--goto", "1", "--key", "Shift+ArrowDown", "--key", "Shift+ArrowDown",
+        "--command", "Codegen: Add Feedback Comment", "--wait", ".review-widget textarea",
+        "--type", "mean() should handle an empty list", "--key", "Control+Enter",
+        # The model asks back: nothing changes, the question shows in the thread; the reply continues the run.
+        "--wait", '.review-widget :text("Question:")', "--shot", "{shots}/feedback-question.png",
+        "--click", ".review-widget .review-thread-reply-button", "--wait", ".review-widget textarea",
+        "--type", "Return 0.0 for it", "--key", "Control+Enter",
+        "--wait-pick", "Apply", "--shot", "{shots}/feedback-preview.png", "--pick", "Apply",
+        "--await-text", str(ws / "stats.py"), "if not values:",
+        "--wait", '.review-widget :text("Applied to")', "--shot", "{shots}/feedback-applied.png")
+
+    assert (ws / "stats.py").read_text() == STATS.replace(
+        "def mean(values):\n", "def mean(values):\n    if not values:\n        return 0.0\n")
+    first, reply = (r["messages"] for r in model.requests)
+    assert "mean() should handle an empty list" in first[-1]["content"]
+    assert "lines 1-2" in first[-1]["content"]  # the two selected lines, not the line after them
+    sent = "\n".join(m["content"] for m in reply)
+    assert question in sent and "Return 0.0 for it" in sent  # the reply carries the thread
+
+
+UNDO_BUTTON = '.notifications-toasts .monaco-button:has-text("Undo Run")'
+
+
+def test_fix_until_tests_pass_then_undo_the_run(e2e, scripted_model, tmp_path):
+    ws = tmp_path / "ws"
+    ws.mkdir()
+    make_python_project(ws)
+    model = scripted_model([ScriptStep(content="total() skips the first price."), ScriptStep(content=FIX_CART)])
+    cart = ws / "shop" / "cart.py"
+    result = e2e(ws, model, "--command", "Codegen: Fix Until Tests Pass",
+                 "--wait-pick", "Apply", "--wait-pick", "shop/cart.py", "--shot", "{shots}/fix-preview.png",
+                 "--pick", "Apply", "--await-text", str(cart), "return sum(prices)\n",
+                 "--wait-notification", "the tests pass — fixed", "--shot", "{shots}/fix-green.png",
+                 "--wait", UNDO_BUTTON, "--click", UNDO_BUTTON,
+                 "--await-text", str(cart), "prices[1:]", "--wait-notification", "is back at start")
+
+    assert any("fixed 1 failing test in 1 iteration" in n for n in result["notifications"])
+    assert cart.read_text() == CART  # Undo Run returned the workspace to the start of the run
+    assert len(model.requests) == 2
+    assert "test_total" in model.requests[0]["messages"][-1]["content"]
