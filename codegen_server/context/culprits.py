@@ -30,7 +30,6 @@ MAX_LISTED = 40  # test functions listed in the summary
 MAX_CALLEE_HOPS = 8  # direct culprits whose own callees are followed
 OUTPUT_BUDGET = 1200
 OUTPUT_BRIEF_BUDGET = 300
-SMALL_CLASS_LINES = 60  # a class this short is shown whole; a longer one by its constructor
 CONSTRUCTORS = ("__init__", "__new__", "__post_init__", "constructor", "new")
 _PARAMS = re.compile(r"\(([^)]*)\)")
 
@@ -147,9 +146,10 @@ def _fixtures(resolver: Resolver, test_path: str, target: Target) -> list[Target
 
 
 def _as_shown(resolver: Resolver, target: Target) -> Target:
-    """What to quote for a called definition: a long class by its constructor, anything else itself."""
+    """What to quote for a called definition: a class by its constructor (calling a class runs
+    that), a class without one whole; anything else itself."""
     definition = resolver.definition(target)
-    if definition.kind not in ("class", "struct") or definition.end_line - definition.line < SMALL_CLASS_LINES:
+    if definition.kind not in ("class", "struct"):
         return target
     definitions = resolver.records[target.path].tags.definitions
     for i, member in enumerate(definitions):
@@ -199,14 +199,14 @@ def failure_pieces(resolver: Resolver, failures: list[FailureTrace], output: str
             tests.append(piece)
             fixture_targets = _fixtures(resolver, test_path, test) if number < MAX_GROUPS_SHOWN else []
             fixtures += [definition_piece(resolver, f, TESTS_CODE, "Fixture") for f in fixture_targets]
-            called = _calls(resolver, test_path, test)
-            fixture_classes = set()
+            # Classes the fixtures build: the test calls methods on the objects they provide.
+            fixture_classes: set[str] = set()
             for fixture in fixture_targets:
                 fixture_def = resolver.definition(fixture)
                 fixture_classes |= resolver.class_names(resolver.names_used(fixture.path, fixture_def.line, fixture_def.end_line))
+            called = _calls(resolver, test_path, test, fixture_classes)
+            for fixture in fixture_targets:
                 called += _calls(resolver, fixture.path, fixture)
-            if fixture_classes:  # methods called on a fixture-provided object
-                called = _calls(resolver, test_path, test, fixture_classes) + called
             for target in dict.fromkeys(called):
                 (helpers if is_test_path(target.path) else direct).add(_as_shown(resolver, target))
         for frame in reversed(case.frames):  # innermost first
@@ -230,7 +230,9 @@ def failure_pieces(resolver: Resolver, failures: list[FailureTrace], output: str
     callee_pieces = [definition_piece(resolver, t, CULPRITS, "Called from the code above") for t in callees]
     helper_pieces = [definition_piece(resolver, t, TESTS_CODE, "Test helper", helpers.marked.get(t, set()))
                      for t in helpers.ordered()]
-    pieces = [summary] + tests[:MAX_GROUPS_SHOWN] + culprit_pieces[:3] + fixtures + culprit_pieces[3:6]
+    # Priority: the first test and the two likeliest culprits, then the other tests, their fixtures, more culprits.
+    pieces = ([summary] + tests[:1] + culprit_pieces[:2] + tests[1:MAX_GROUPS_SHOWN] + fixtures
+              + culprit_pieces[2:6])
     if output:
         trimmed = trim_output(output, OUTPUT_BUDGET)
         if trimmed:

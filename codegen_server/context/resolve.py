@@ -195,8 +195,7 @@ class Resolver:
         best = max(score for score, _ in scored)
         if best <= 0 and len(candidates) > MAX_TARGETS:
             return []  # a common name nothing ties to this caller: guessing would add noise
-        ranked = [t for score, t in sorted(scored, key=lambda item: -item[0]) if score == best or len(candidates) <= MAX_TARGETS]
-        return ranked[:MAX_TARGETS]
+        return [t for score, t in sorted(scored, key=lambda item: -item[0]) if score == best][:MAX_TARGETS]
 
     def _callable_from(self, target: Target, from_path: str) -> bool:
         """Top-level definitions and members of classes; functions nested in functions only from their own file."""
