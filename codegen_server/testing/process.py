@@ -1,22 +1,33 @@
 """Run one command as an isolated process tree: own session, scrubbed environment,
 capped output, and a timeout (or cancellation) that kills every descendant.
 
-Descendants are found two ways: the process group (``start_new_session=True``)
-catches ordinary children and grandchildren; a marker variable in the
-environment catches the ones that called ``setsid()`` or double-forked out of
-the group, because the environment is inherited through every fork.
+Every process the run started is tracked, and all of them are killed when the
+run ends, whether it passed, timed out or was cancelled. They are found by:
+
+- the process group and session (``start_new_session=True``): ordinary children;
+- ancestry, sampled from /proc while the run goes on: descendants that called
+  ``setsid()`` or cleared their environment (``setsid env -i sleep 9 &``);
+- this process being a child subreaper (Linux ``PR_SET_CHILD_SUBREAPER``): a
+  descendant whose parent exited is re-parented to us instead of to init, so a
+  double fork cannot hide it between two samples;
+- a marker variable in the environment, inherited through every fork unless
+  the environment is cleared.
+
+(No cgroup: where codegen runs, a delegated cgroup v2 is rarely writable.)
 """
 
 from __future__ import annotations
 
 import asyncio
+import ctypes
 import os
 import re
 import signal
+import sys
 import time
 import uuid
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 MARKER_VAR = "CODEGEN_TEST_RUN_MARKER"
@@ -118,15 +129,134 @@ def _marked_pids(marker: str) -> list[int]:
     return found
 
 
-def _signal_tree(pgid: int, marker: str, sig: int) -> bool:
-    """Send ``sig`` to the process group and to every marked escapee; True if anything was signalled."""
+@dataclass(frozen=True)
+class _Stat:
+    pid: int
+    ppid: int
+    pgid: int
+    sid: int
+    state: str
+    start: int  # clock ticks after boot: with the pid, names one process even after pid reuse
+
+
+def _read_stat(pid: int | str) -> _Stat | None:
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            raw = f.read().decode("ascii", "replace")
+    except OSError:
+        return None
+    fields = raw.rsplit(")", 1)[1].split()  # the command name may hold spaces and parentheses
+    return _Stat(pid=int(pid), state=fields[0], ppid=int(fields[1]), pgid=int(fields[2]), sid=int(fields[3]),
+                 start=int(fields[19]))
+
+
+def _all_processes() -> dict[int, _Stat]:
+    try:
+        entries = os.listdir("/proc")
+    except OSError:
+        return {}
+    found = {}
+    for entry in entries:
+        if entry.isdigit() and (stat := _read_stat(entry)) is not None:
+            found[stat.pid] = stat
+    return found
+
+
+_subreaper = False
+
+
+def _become_subreaper() -> None:
+    """Make orphaned descendants our children instead of init's (Linux), once per process."""
+    global _subreaper
+    if _subreaper or not sys.platform.startswith("linux"):
+        return
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        _subreaper = libc.prctl(36, 1, 0, 0, 0) == 0  # PR_SET_CHILD_SUBREAPER
+    except (OSError, AttributeError):
+        pass
+
+
+#: Roots of the process trees running now, so an orphan is not taken for another run's root.
+_running_roots: set[int] = set()
+
+
+@dataclass
+class ProcessTracker:
+    """Every process one run started, by pid and start time (so a reused pid is never killed)."""
+
+    root: int
+    marker: str
+    known: dict[int, int] = field(default_factory=dict)
+    since: int | None = None
+
+    def scan(self) -> None:
+        """Add what descends from the run now (blocking /proc reads: call it off the event loop)."""
+        processes = _all_processes()
+        root = processes.get(self.root)
+        if root is not None and self.since is None:
+            self.since = root.start
+            self.known[root.pid] = root.start
+        if self.since is None:
+            return
+        own, own_sid = os.getpid(), os.getsid(0)
+        children: dict[int, list[int]] = {}
+        frontier = []
+        for stat in processes.values():
+            children.setdefault(stat.ppid, []).append(stat.pid)
+            if stat.start < self.since:
+                continue
+            in_session = stat.sid == self.root or stat.pgid == self.root
+            # Re-parented to us (the subreaper) after its parent exited, and not one of ours.
+            orphan = (stat.ppid == own and stat.sid != own_sid and stat.pid not in _running_roots)
+            if in_session or orphan or self.known.get(stat.pid) == stat.start:
+                frontier.append(stat.pid)
+        seen: set[int] = set()
+        while frontier:
+            pid = frontier.pop()
+            if pid in seen or pid == own:
+                continue
+            seen.add(pid)
+            stat = processes[pid]
+            if self.known.get(pid, stat.start) != stat.start:
+                continue  # a pid reused by a process that is not ours
+            self.known[pid] = stat.start
+            frontier.extend(children.get(pid, []))
+
+    def alive(self) -> list[int]:
+        """Tracked processes still running (not zombies), the root excluded: asyncio reaps it."""
+        alive = []
+        for pid, start in list(self.known.items()):  # a sampling thread may still be adding
+            stat = _read_stat(pid)
+            if pid != self.root and stat is not None and stat.start == start and stat.state not in "ZX":
+                alive.append(pid)
+        return alive
+
+    def reap(self) -> None:
+        """Collect the exit status of tracked processes that became our children (so no zombies stay)."""
+        own = os.getpid()
+        for pid, start in list(self.known.items()):
+            stat = _read_stat(pid)
+            if pid != self.root and stat is not None and stat.start == start and stat.ppid == own:
+                try:
+                    os.waitpid(pid, os.WNOHANG)
+                except ChildProcessError:
+                    pass
+
+
+def _signal_tree(pgid: int, marker: str, sig: int, tracker: ProcessTracker | None = None) -> bool:
+    """Send ``sig`` to the process group, every tracked process and every marked escapee; True if any got it."""
     hit = False
     try:
         os.killpg(pgid, sig)
         hit = True
     except (ProcessLookupError, PermissionError):
         pass
-    for pid in _marked_pids(marker):
+    pids = set(_marked_pids(marker))
+    if tracker is not None:
+        tracker.scan()
+        pids.update(tracker.alive())
+    for pid in pids:
         try:
             os.kill(pid, sig)
             hit = True
@@ -135,13 +265,21 @@ def _signal_tree(pgid: int, marker: str, sig: int) -> bool:
     return hit
 
 
-async def _kill_tree(proc: asyncio.subprocess.Process, marker: str, grace: float) -> None:
+async def _kill_tree(proc: asyncio.subprocess.Process, marker: str, grace: float,
+                     tracker: ProcessTracker | None = None) -> None:
     """SIGTERM the tree, give it ``grace`` seconds, then SIGKILL whatever is left."""
     if proc.returncode is None:
-        _signal_tree(proc.pid, marker, signal.SIGTERM)
+        await asyncio.to_thread(_signal_tree, proc.pid, marker, signal.SIGTERM, tracker)
         await _exited(proc, grace)
-    await _reap_leftovers(proc.pid, marker)
+    await _reap_leftovers(proc.pid, marker, tracker)
     await _exited(proc, None)
+
+
+async def _track(tracker: ProcessTracker, every: float = 0.02) -> None:
+    """Sample the run's descendants until cancelled."""
+    while True:
+        await asyncio.to_thread(tracker.scan)
+        await asyncio.sleep(every)
 
 
 async def _exited(proc: asyncio.subprocess.Process, timeout: float | None) -> bool:
@@ -160,14 +298,26 @@ async def _exited(proc: asyncio.subprocess.Process, timeout: float | None) -> bo
     return True
 
 
-async def _reap_leftovers(pgid: int, marker: str) -> None:
-    """SIGKILL the group and escapees until none remain (a forking process may add more)."""
+async def _reap_leftovers(pgid: int, marker: str, tracker: ProcessTracker | None = None) -> None:
+    """SIGKILL the group, the tracked processes and escapees until none remain (a forking process may add more)."""
+    def sweep() -> bool:
+        hit = _signal_tree(pgid, marker, signal.SIGKILL, tracker)
+        if tracker is not None:
+            tracker.reap()
+        return hit and bool(_marked_pids(marker) or (tracker and tracker.alive()))
+
     for _ in range(50):
-        if not _signal_tree(pgid, marker, signal.SIGKILL):
-            return
-        if not _marked_pids(marker):
+        if not await asyncio.to_thread(sweep):
             return
         await asyncio.sleep(0.01)
+
+
+async def _stop(task: asyncio.Task) -> None:
+    task.cancel()
+    try:
+        await task
+    except asyncio.CancelledError:
+        pass
 
 
 async def run_process_tree(
@@ -201,6 +351,7 @@ async def run_process_tree(
         start_new_session=True,
     )
     started = time.monotonic()
+    _become_subreaper()
     if shell is not None:
         proc = await asyncio.create_subprocess_exec("/bin/sh", "-c", shell, **common)
     elif argv:
@@ -216,22 +367,30 @@ async def run_process_tree(
             buffer.write(chunk)
 
     reader = asyncio.create_task(pump())
+    tracker = ProcessTracker(proc.pid, marker)
+    _running_roots.add(proc.pid)
+    tracking = asyncio.create_task(_track(tracker))
     timed_out = False
     try:
         if await _exited(proc, timeout):
-            await _reap_leftovers(proc.pid, marker)
+            await _stop(tracking)
+            await _reap_leftovers(proc.pid, marker, tracker)
         else:
             timed_out = True
-            await _kill_tree(proc, marker, kill_grace)
+            await _stop(tracking)
+            await _kill_tree(proc, marker, kill_grace, tracker)
         try:
             await asyncio.wait_for(asyncio.shield(reader), 5.0)
         except asyncio.TimeoutError:
-            # An unmarked escapee still holds the pipe; what we have is enough.
+            # Something we could not track still holds the pipe; what we have is enough.
             reader.cancel()
     except asyncio.CancelledError:
         reader.cancel()
-        await asyncio.shield(_kill_tree(proc, marker, kill_grace))
+        tracking.cancel()
+        await asyncio.shield(_kill_tree(proc, marker, kill_grace, tracker))
         raise
+    finally:
+        _running_roots.discard(proc.pid)
 
     output = buffer.text()
     for secret in secrets:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import signal
+
 from codegen_server.model.scripted_server import ScriptStep
 from tests.cli.test_generate_and_replay import codegen, env_for
 from tests.support.fix_projects import FIX_CART, TOUCH_DOCSTRING, fix_model, make_python_project, snapshot
@@ -42,3 +45,21 @@ def test_a_test_command_can_be_given(tmp_path, scripted_model):
                    env=env_for(model.base_url))
     assert done.returncode == 0 and "Stopped after 0 iterations: all tests pass" in done.stdout
     assert not model.requests
+
+
+def test_processes_the_tests_leave_behind_are_gone_after_the_run(tmp_path, scripted_model):
+    """A test command that starts `setsid env -i sleep` in the background: killed, and no asyncio noise."""
+    from tests.testing.test_testing_process import processes_running
+
+    make_python_project(tmp_path)
+    model = scripted_model(fix_model([FIX_CART]))
+    done = codegen("fix", "--root", str(tmp_path), "--test-cmd",
+                   "setsid env -i sleep 4324 & python -m pytest -q -p no:cacheprovider",
+                   env=env_for(model.base_url))
+    try:
+        assert done.returncode == 0, done.stdout + done.stderr
+        assert "Event loop is closed" not in done.stderr and "Traceback" not in done.stderr
+        assert not processes_running("sleep 4324")
+    finally:
+        for pid in processes_running("sleep 4324"):
+            os.kill(pid, signal.SIGKILL)

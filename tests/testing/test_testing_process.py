@@ -4,6 +4,8 @@ capped, secrets stay out."""
 from __future__ import annotations
 
 import asyncio
+import os
+import signal
 import sys
 import textwrap
 from pathlib import Path
@@ -193,3 +195,33 @@ async def test_nonzero_exit_without_listed_failures_is_not_green(tmp_path: Path)
     assert not run.green and run.exit_code == 3
     assert run.failures[0].test_id == "<run>"
     assert "compile error in main.c" in run.failures[0].output
+
+
+def processes_running(command_line: str) -> list[int]:
+    """Live processes whose command line is exactly ``command_line`` (split on spaces)."""
+    wanted = command_line.encode().split(b" ")
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            if (entry / "cmdline").read_bytes().split(b"\0")[:-1] == wanted and is_alive(int(entry.name)):
+                found.append(int(entry.name))
+        except OSError:
+            continue
+    return found
+
+
+async def test_processes_that_clear_their_environment_and_leave_the_session_are_killed(tmp_path: Path) -> None:
+    """`setsid env -i sleep` escapes the process group and the marker variable: ancestry still finds it."""
+    shell = ("setsid env -i sleep 4321 & "
+             "setsid sh -c 'env -i sleep 4322 & exit 0' & "  # a double fork: its parent is gone at once
+             "sleep 0.3; echo started")
+    try:
+        result = await run_process_tree(tmp_path, shell=shell, timeout=60)
+        assert "started" in result.output and result.exit_code == 0
+        await asyncio.sleep(0.2)
+        assert not processes_running("sleep 4321") and not processes_running("sleep 4322")
+    finally:
+        for pid in processes_running("sleep 4321") + processes_running("sleep 4322"):
+            os.kill(pid, signal.SIGKILL)
