@@ -41,6 +41,8 @@ describe('CodegenFix', function()
     eq(0, after.code, after.stdout)
     contains(after.stdout, '3 passed')
 
+    local run_id = done.message:match('run (%S+)%)')
+    eq({ run_id }, vim.fn.getcompletion('CodegenUndo ', 'cmdline'), 'the run is offered for :CodegenUndo')
     vim.cmd('CodegenUndo')
     H.wait_notify('codegen: restored')
     eq(cart_before, H.read(root .. '/shop/cart.py'))

@@ -145,7 +145,7 @@ end
 function M.render(edit, encoding, root, label)
   local keys = config.values.preview.keys
   local lines = {
-    ('# codegen: %s'):format(label or 'proposed change'),
+    '# ' .. ((label or ''):find('^codegen') and label or ('codegen: ' .. (label or 'proposed change'))),
     ('# %s: accept and write the files   %s: reject   ]f / [f: next / previous file'):format(keys.accept, keys.reject),
     '',
   }

@@ -67,11 +67,16 @@ function M.run(c, command, args, title)
   return result
 end
 
---- "created a.py, modified b.py" from a result's files.
+--- "create a.py, modify b.py" from a result's files; past three, "+N more" (one line in the message area).
 --- @return string
 function M.describe_files(files)
   local parts = {}
-  for _, file in ipairs(M.list(files)) do
+  files = M.list(files)
+  for i, file in ipairs(files) do
+    if i > 3 then
+      parts[#parts + 1] = ('+%d more'):format(#files - 3)
+      break
+    end
     parts[#parts + 1] = ('%s %s'):format(file.action or 'change', file.path)
   end
   return table.concat(parts, ', ')
