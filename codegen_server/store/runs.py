@@ -34,18 +34,30 @@ class RunNotFound(LookupError):
     """No run with that id in this workspace."""
 
 
-_GITIGNORE = """# codegen's working data (runs, checkpoints, index): not for version control.
-# .codegen/preprompts/ holds your team's preprompt overrides: commit those.
-runs/
-index/
+_GITIGNORE = """# codegen's working data (runs, checkpoints, the index, locks): not for version control.
+# Yours to commit: preprompts/ (your team's preprompt overrides) and memory.md.
+*
+!/preprompts/
+!/preprompts/**
+!/memory.md
 """
+#: How every .codegen/.gitignore codegen wrote begins: an older one is brought up to date.
+_GITIGNORE_HEADER = "# codegen's working data"
 
 
 def codegen_dir(root: Path) -> Path:
-    """``<root>/.codegen``, created with a .gitignore that keeps its working data out of git status."""
+    """``<root>/.codegen``, with a .gitignore that hides it from git status, itself included.
+
+    Only ``preprompts/`` and ``memory.md`` stay visible: they are the user's to commit.
+    A .gitignore the user wrote is left alone; one an older codegen wrote is replaced.
+    """
     directory = root / ".codegen"
     ignore = directory / ".gitignore"
-    if not ignore.exists():
+    try:
+        current = ignore.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        current = None
+    if current is None or (current != _GITIGNORE and current.startswith(_GITIGNORE_HEADER)):
         directory.mkdir(parents=True, exist_ok=True)
         _atomic_write(ignore, _GITIGNORE)
     return directory

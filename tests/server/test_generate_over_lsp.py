@@ -158,10 +158,25 @@ async def test_codegen_data_stays_out_of_git_status(tmp_path, scripted_model, ed
     await editor.execute("codegen.generateProject", {"prompt": "a calculator", "apply": "disk"})
     (tmp_path / ".codegen" / "preprompts").mkdir()
     (tmp_path / ".codegen" / "preprompts" / "philosophy").write_text("We write tabs.\n")
+    (tmp_path / ".codegen" / "memory.md").write_text("- prefer pathlib\n")
     status = subprocess.run(["git", "status", "--porcelain", "--untracked-files=all"], cwd=tmp_path,
                             capture_output=True, text=True, check=True).stdout
-    assert ".codegen/runs" not in status and ".codegen/index" not in status
-    assert ".codegen/preprompts/philosophy" in status  # a team's overrides are theirs to commit
+    codegen_lines = sorted(line for line in status.splitlines() if ".codegen" in line)
+    # Only what a team commits shows: not runs, the index, locks, nor the ignore file itself.
+    assert codegen_lines == ["?? .codegen/memory.md", "?? .codegen/preprompts/philosophy"], status
+
+
+async def test_an_ignore_file_from_an_older_codegen_is_brought_up_to_date(tmp_path, scripted_model, editor_factory):
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    (tmp_path / ".codegen").mkdir()
+    (tmp_path / ".codegen" / ".gitignore").write_text("# codegen's working data (runs, checkpoints, index): "
+                                                      "not for version control.\nruns/\nindex/\n")
+    model = scripted_model([ScriptStep(content=CALC_PROJECT)])
+    editor = await editor_factory(tmp_path, env=model_env(model))
+    await editor.execute("codegen.generateProject", {"prompt": "a calculator", "apply": "disk"})
+    status = subprocess.run(["git", "status", "--porcelain", "--untracked-files=all", ".codegen"], cwd=tmp_path,
+                            capture_output=True, text=True, check=True).stdout
+    assert status == ""
 
 
 async def test_a_workspace_preprompt_overrides_the_shipped_one(tmp_path, scripted_model, editor_factory):
