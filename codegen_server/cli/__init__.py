@@ -15,13 +15,27 @@ SUBCOMMANDS = ["clarify", "generate", "apply", "feedback", "fix", "undo", "conte
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="codegen", description="Write, review and repair code with an LLM.")
+    parser = argparse.ArgumentParser(prog="codegen", description="Write, review and repair code with an LLM.",
+                                     formatter_class=argparse.RawDescriptionHelpFormatter, epilog=_epilog())
     parser.add_argument("--version", action="version", version=f"codegen {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in SUBCOMMANDS:
         module = importlib.import_module(f"{__name__}.{name}")
         module.add_parser(subparsers)
     return parser
+
+
+def _epilog() -> str:
+    """Every environment variable codegen reads, then examples: the end of `codegen --help`."""
+    from ..model.settings import ENV_VARIABLES
+
+    width = max(map(len, ENV_VARIABLES))
+    variables = "".join(f"  {name:<{width}}  {meaning}\n" for name, meaning in ENV_VARIABLES.items())
+    return (f"environment (editor settings override them in the daemon):\n{variables}\n"
+            "`codegen COMMAND --help` shows a command's options, exit status and examples.\n\n"
+            "examples:\n"
+            '  codegen generate --root demo "a command-line todo app in Python with pytest tests"\n'
+            "  codegen fix --root demo\n")
 
 
 def main(argv: list[str] | None = None) -> int:

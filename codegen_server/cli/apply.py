@@ -15,14 +15,19 @@ from pathlib import Path
 
 from ..edits import EditError, format_failures
 from ..workflows.apply import apply_patch
+from .common import help_text
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser("apply", help="apply a model-written diff (or whole-file blocks) atomically")
+    parser = subparsers.add_parser("apply", help="apply a model-written diff (or whole-file blocks) atomically",
+                                   **help_text(["codegen apply answer.md", "git diff | codegen apply --dry-run -"],
+                                               "0 applied; 1 refused, nothing written (a hunk that does not "
+                                               "place, or already applied); 2 usage (bad arguments, unreadable "
+                                               "patch, --root not a folder)"))
     parser.add_argument("patch", help="file holding the model's answer, or - for stdin")
     parser.add_argument("--root", default=".", type=Path, help="the workspace (default: the current folder)")
-    parser.add_argument("--dry-run", action="store_true", help="show what would change; write nothing")
-    parser.add_argument("--json", action="store_true", help="print the outcome as JSON")
+    parser.add_argument("--dry-run", action="store_true", help="show what would change; write nothing (default: write)")
+    parser.add_argument("--json", action="store_true", help="print the outcome as JSON (default: the diff)")
     parser.set_defaults(func=run)
 
 

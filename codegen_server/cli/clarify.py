@@ -8,15 +8,19 @@ import sys
 
 from ..workflows import clarify
 from ..workflows.host import Host
-from .common import USER_ERRORS, add_model_options, add_root_option, fail, run_workflow
+from .common import USER_ERRORS, add_model_options, add_root_option, fail, help_text, run_workflow
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser("clarify", help="ask the model what is unclear before generating")
+    parser = subparsers.add_parser("clarify", help="ask the model what is unclear before generating",
+                                   **help_text(['codegen clarify "a todo app with a CLI"',
+                                                "codegen clarify --run 20261123-101500-a1b2c3 --answer yes "
+                                                "--answer 'SQLite'"], "0 done, 1 failed, 2 usage"))
     parser.add_argument("prompt", nargs="?", help="what to build")
-    parser.add_argument("--run", help="continue this run with --answer values")
-    parser.add_argument("--answer", action="append", default=[], help="an answer, in question order (repeatable)")
-    parser.add_argument("--json", action="store_true", help="print the result as JSON and ask nothing")
+    parser.add_argument("--run", help="continue this run with --answer values (default: start a new run)")
+    parser.add_argument("--answer", action="append", default=[],
+                        help="an answer, in question order (repeatable; default: ask at the terminal)")
+    parser.add_argument("--json", action="store_true", help="print the result as JSON and ask nothing (default: ask)")
     add_root_option(parser)
     add_model_options(parser)
     parser.set_defaults(func=run)

@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import json
 import sys
+import textwrap
 from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Awaitable, Callable, TypeVar
@@ -26,6 +27,13 @@ T = TypeVar("T")
 USER_ERRORS = (WorkflowError, ModelError, EditError, RunNotFound)
 
 
+def help_text(examples: list[str], exit_status: str = "") -> dict:
+    """``add_parser`` keywords for a subcommand's help: its exit status, then one or two examples, last."""
+    epilog = textwrap.fill(f"exit status: {exit_status}", 79, subsequent_indent="  ") + "\n\n" if exit_status else ""
+    epilog += "examples:\n" + "".join(f"  {example}\n" for example in examples)
+    return {"formatter_class": argparse.RawDescriptionHelpFormatter, "epilog": epilog}
+
+
 def add_root_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--root", default=".", type=Path, help="the workspace (default: the current folder)")
 
@@ -33,8 +41,9 @@ def add_root_option(parser: argparse.ArgumentParser) -> None:
 def add_model_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--model", help="model name (default: $CODEGEN_MODEL or gpt-4o)")
     parser.add_argument("--base-url", help="OpenAI-compatible endpoint (default: $OPENAI_BASE_URL or OpenAI)")
-    parser.add_argument("--timeout", type=float, help="seconds to wait for the model")
-    parser.add_argument("--quiet", "-q", action="store_true", help="print no progress")
+    parser.add_argument("--timeout", type=float,
+                        help="seconds to wait for the model (default: $CODEGEN_MODEL_TIMEOUT or 120)")
+    parser.add_argument("--quiet", "-q", action="store_true", help="print no progress (default: progress on stderr)")
 
 
 class TerminalProgress:

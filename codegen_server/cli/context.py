@@ -8,18 +8,25 @@ import sys
 from pathlib import Path
 
 from ..workflows.context import DEFAULT_BUDGET, gather_context
+from .common import help_text
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser("context", help="show the repo map and focused context for a task")
+    parser = subparsers.add_parser("context", help="show the repo map and focused context for a task",
+                                   **help_text(['codegen context "add a --verbose flag to the CLI"',
+                                                "codegen context --file calc/ops.py --lines 10-20 --budget 2000"],
+                                               "0 shown, 1 a file or range that cannot be read, 2 usage"))
     parser.add_argument("task", nargs="?", default="", help="the task text (identifiers and files in it steer the map)")
     parser.add_argument("--root", default=".", type=Path, help="the workspace (default: the current folder)")
-    parser.add_argument("--budget", type=int, default=DEFAULT_BUDGET, help=f"token budget (default {DEFAULT_BUDGET})")
-    parser.add_argument("--file", help="a file in question (workspace-relative or absolute)")
-    parser.add_argument("--lines", help="a 1-based line range in --file, as START-END or LINE")
-    parser.add_argument("--test-output", type=Path, help="a file holding a test run's output ('-' for stdin)")
-    parser.add_argument("--open", action="append", default=[], help="a file open in the editor (repeatable)")
-    parser.add_argument("--json", action="store_true", help="print text, tokens, files and timings as JSON")
+    parser.add_argument("--budget", type=int, default=DEFAULT_BUDGET, help=f"token budget (default: {DEFAULT_BUDGET})")
+    parser.add_argument("--file", help="a file in question, workspace-relative or absolute (default: none)")
+    parser.add_argument("--lines", help="a 1-based line range in --file, as START-END or LINE (default: none)")
+    parser.add_argument("--test-output", type=Path,
+                        help="a file holding a test run's output, '-' for stdin (default: none)")
+    parser.add_argument("--open", action="append", default=[],
+                        help="a file open in the editor (repeatable; default: none)")
+    parser.add_argument("--json", action="store_true",
+                        help="print text, tokens, files and timings as JSON (default: the text)")
     parser.set_defaults(func=run)
 
 

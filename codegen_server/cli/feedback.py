@@ -25,19 +25,19 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "feedback", help="apply a review comment on a range of code, or the codegen: marker comments",
         formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog="examples:\n"
+        epilog="exit status: 0 done (or no change needed), 1 not applied or tests failing after it,\n"
+               "2 usage, 3 the model asked a question (reply with --run RUN_ID)\n\n"
+               "examples:\n"
                "  codegen feedback stats.py 'handle an empty list' --lines 3-5\n"
-               "  codegen feedback stats.py 'and return None instead' --lines 3-5 --run 20261123-101500-a1b2c3\n"
-               "  codegen feedback --markers\n\n"
-               "exit status: 0 done (or no change needed), 1 not applied or tests failing after it,\n"
-               "2 usage, 3 the model asked a question (reply with --run RUN_ID)")
+               "  codegen feedback --markers\n")
     parser.add_argument("file", nargs="?", help="the file the comment is on, relative to --root")
     parser.add_argument("comment", nargs="?", help="what should change")
-    parser.add_argument("--lines", help="START-END (1-based, inclusive), or one line; needed with FILE")
+    parser.add_argument("--lines", help="START-END (1-based, inclusive), or one line; needed with FILE (default: none)")
     parser.add_argument("--markers", action="store_true",
                         help="act on every `codegen:` marker comment in the workspace instead (no FILE/COMMENT)")
     parser.add_argument("--run", dest="reply_to", metavar="RUN_ID",
-                        help="reply to an earlier feedback or generate run: the model sees that conversation")
+                        help="reply to an earlier feedback or generate run: the model sees that conversation "
+                             "(default: a new conversation)")
     parser.add_argument("--remember", action="store_true",
                         help="keep COMMENT as a standing preference in .codegen/memory.md")
     parser.add_argument("--remember-proposed", action="store_true",

@@ -9,20 +9,28 @@ from dataclasses import asdict
 
 from ..workflows import fix
 from ..workflows.host import DiskApplier, Host
-from .common import USER_ERRORS, add_model_options, add_root_option, fail, run_workflow
+from .common import USER_ERRORS, add_model_options, add_root_option, fail, help_text, run_workflow
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser("fix", help="fix the code until the tests pass")
-    parser.add_argument("--max-iterations", type=int, default=fix.FixOptions.max_iterations)
+    parser = subparsers.add_parser("fix", help="fix the code until the tests pass",
+                                   **help_text(["codegen fix", 'codegen fix --test-cmd "pytest -x tests/unit" '
+                                                "--max-iterations 4 --allow-install"],
+                                               "0 all tests pass, 1 not green (stopped, or failed), 2 usage"))
+    parser.add_argument("--max-iterations", type=int, default=fix.FixOptions.max_iterations,
+                        help=f"stop after this many edits (default: {fix.FixOptions.max_iterations})")
     parser.add_argument("--test-cmd", help="the test command (default: detected from the project)")
     parser.add_argument("--test-timeout", type=float, default=fix.FixOptions.test_timeout,
-                        help="seconds before a test run is killed, with its children")
-    parser.add_argument("--token-budget", type=int, default=fix.FixOptions.token_budget)
-    parser.add_argument("--allow-test-edits", action="store_true", help="let the model edit tests too")
-    parser.add_argument("--allow-install", action="store_true", help="let the model install packages")
-    parser.add_argument("--allow-commands", action="store_true", help="let the model run commands")
-    parser.add_argument("--json", action="store_true", help="print the result as JSON")
+                        help="seconds before a test run is killed, with its children "
+                             f"(default: {fix.FixOptions.test_timeout:g})")
+    parser.add_argument("--token-budget", type=int, default=fix.FixOptions.token_budget,
+                        help=f"stop once the model used this many tokens (default: {fix.FixOptions.token_budget})")
+    parser.add_argument("--allow-test-edits", action="store_true",
+                        help="let the model edit tests too (default: tests are not edited)")
+    parser.add_argument("--allow-install", action="store_true",
+                        help="let the model install packages (default: refused)")
+    parser.add_argument("--allow-commands", action="store_true", help="let the model run commands (default: refused)")
+    parser.add_argument("--json", action="store_true", help="print the result as JSON (default: a line per iteration)")
     add_root_option(parser)
     add_model_options(parser)
     parser.set_defaults(func=run)

@@ -12,17 +12,21 @@ from .common import (
     add_root_option,
     change_applier,
     fail,
+    help_text,
     print_change,
     run_workflow,
 )
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser("generate", help="generate a project (or changes) from a prompt")
+    parser = subparsers.add_parser("generate", help="generate a project (or changes) from a prompt",
+                                   **help_text(['codegen generate --root demo "a command-line todo app in Python '
+                                                'with pytest tests"', "codegen generate --run 20261123-101500-a1b2c3"],
+                                               "0 written (or --dry-run), 1 failed or not applied, 2 usage"))
     parser.add_argument("prompt", nargs="?", help="what to build")
-    parser.add_argument("--run", help="generate from this clarified run")
-    parser.add_argument("--dry-run", action="store_true", help="print the diff, write nothing")
-    parser.add_argument("--json", action="store_true", help="print the result as JSON")
+    parser.add_argument("--run", help="generate from this clarified run (default: a new run from PROMPT)")
+    parser.add_argument("--dry-run", action="store_true", help="print the diff, write nothing (default: write)")
+    parser.add_argument("--json", action="store_true", help="print the result as JSON (default: the files written)")
     add_root_option(parser)
     add_model_options(parser)
     parser.set_defaults(func=run)

@@ -14,11 +14,10 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "memory", help="list, add or forget the preferences kept in .codegen/memory.md",
         formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog="examples:\n  codegen memory\n  codegen memory --add 'use pathlib, not os.path'\n"
-               "  codegen memory --forget 2")
+        epilog="examples:\n  codegen memory\n  codegen memory --add 'use pathlib, not os.path'\n")
     action = parser.add_mutually_exclusive_group()
-    action.add_argument("--add", metavar="TEXT", help="remember a preference")
-    action.add_argument("--forget", metavar="N", type=int, help="remove entry N (as listed)")
+    action.add_argument("--add", metavar="TEXT", help="remember a preference (default: list the entries)")
+    action.add_argument("--forget", metavar="N", type=int, help="remove entry N, as listed (default: list the entries)")
     add_root_option(parser)
     parser.set_defaults(func=run)
 

@@ -8,10 +8,14 @@ from pathlib import Path
 
 from ..model.replay import load_calls, replay_responder
 from ..model.scripted_server import ScriptedModelServer
+from .common import help_text
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser("replay", help="serve a recorded run's model answers for a re-run")
+    parser = subparsers.add_parser("replay", help="serve a recorded run's model answers for a re-run",
+                                   **help_text(["codegen replay .codegen/runs/20261123-101500-a1b2c3",
+                                                "codegen replay .codegen/runs/20261123-101500-a1b2c3 --port 8765"],
+                                               "0 stopped with Ctrl-C, 1 not a run folder, 2 usage"))
     parser.add_argument("run_dir", type=Path, help="a run folder, .codegen/runs/<runId>")
     parser.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (default: any free one)")
     parser.set_defaults(func=run)

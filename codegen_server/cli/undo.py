@@ -6,12 +6,15 @@ import argparse
 import sys
 
 from ..workflows import undo
-from .common import USER_ERRORS, add_root_option, fail, run_workflow
+from .common import USER_ERRORS, add_root_option, fail, help_text, run_workflow
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser("undo", help="return the workspace to a checkpoint of a run")
-    parser.add_argument("run_id")
+    parser = subparsers.add_parser("undo", help="return the workspace to a checkpoint of a run",
+                                   **help_text(["codegen undo 20261123-101500-a1b2c3",
+                                                'codegen undo 20261123-101500-a1b2c3 --to "iteration 2"'],
+                                               "0 restored, 1 failed (unknown run or checkpoint), 2 usage"))
+    parser.add_argument("run_id", help="the run, as printed by codegen fix (see .codegen/runs/)")
     parser.add_argument("--to", default="start", help='"start" (default), "iteration N", or a checkpoint id')
     add_root_option(parser)
     parser.set_defaults(func=run)
