@@ -7,23 +7,16 @@ import subprocess
 import sys
 from pathlib import Path
 
-# Runs the apply subcommand module through argparse exactly as `codegen` wires it, without
-# depending on the other subcommands being importable.
-RUNNER = """
-import argparse, sys
-from codegen_server.cli import apply
-parser = argparse.ArgumentParser(prog="codegen")
-apply.add_parser(parser.add_subparsers(dest="command"))
-args = parser.parse_args(sys.argv[1:])
-sys.exit(args.func(args))
-"""
+from tests.support.files import workspace_files
+
 
 GOOD = "--- a/app.py\n+++ b/app.py\n@@ ... @@\n def f():\n-    return 1\n+    return 2\n"
 BAD = "--- a/app.py\n+++ b/app.py\n@@ ... @@\n def g():\n-    return 1\n+    return 2\n"
 
 
 def codegen(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-c", RUNNER, "apply", *args], input=stdin,
+    """`codegen apply ARGS` through the command's own entry point (``codegen_server.cli.main``)."""
+    return subprocess.run([sys.executable, "-m", "codegen_server.cli", "apply", *args], input=stdin,
                           capture_output=True, text=True, timeout=60)
 
 
@@ -80,3 +73,36 @@ def test_usage_errors_exit_2(tmp_path: Path) -> None:
     assert codegen().returncode == 2
     assert codegen(str(tmp_path / "missing.patch"), "--root", str(tmp_path)).returncode == 2
     assert codegen("-", "--root", str(tmp_path / "nope"), stdin=GOOD).returncode == 2
+
+
+def test_multi_file_refusal_writes_no_file(tmp_path: Path) -> None:
+    root = workspace(tmp_path)
+    (root / "notes.txt").write_text("keep\n")
+    good = "--- a/notes.txt\n+++ b/notes.txt\n@@\n-keep\n+changed\n--- /dev/null\n+++ b/pkg/new.py\n@@ -0,0 +1 @@\n+x = 1\n"
+    for patch in (good + BAD, BAD + good):
+        proc = codegen("-", "--root", str(root), "--json", stdin=patch)
+        assert proc.returncode == 1
+        out = json.loads(proc.stdout)
+        assert out["applied"] is False and [f["path"] for f in out["failures"]] == ["app.py"]
+        assert out["reason"] == "some hunks did not apply; nothing was written"
+        assert workspace_files(root) == {"app.py": b"def f():\n    return 1\n", "notes.txt": b"keep\n"}
+
+
+def test_reapplying_exits_1_already_applied_and_writes_nothing(tmp_path: Path) -> None:
+    root = workspace(tmp_path)
+    assert codegen("-", "--root", str(root), stdin=GOOD).returncode == 0
+    again = codegen("-", "--root", str(root), stdin=GOOD)
+    assert again.returncode == 1
+    assert "already applied: its result is in the file at line 1" in again.stderr
+    assert "codegen apply: already applied: nothing written" in again.stderr
+    assert (root / "app.py").read_text() == "def f():\n    return 2\n"
+
+
+def test_hostile_paths_are_clear_refusals_not_tracebacks(tmp_path: Path) -> None:
+    root = workspace(tmp_path / "ws")
+    for patch, words in [("--- /dev/null\n+++ b/a\x00b.py\n@@ -0,0 +1 @@\n+x\n", "NUL or control character"),
+                         ("/tmp/evil\n```\nowned\n```\n", "absolute path refused"),
+                         ("--- /dev/null\n+++ b/.codegen/runs/x/run.json\n@@ -0,0 +1 @@\n+{}\n", "writes into .codegen/")]:
+        proc = codegen("-", "--root", str(root), stdin=patch)
+        assert proc.returncode == 1 and words in proc.stderr and "Traceback" not in proc.stderr, proc.stderr
+    assert workspace_files(root) == {"app.py": b"def f():\n    return 1\n"}

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 from pathlib import Path
 
 import pytest
 from conftest import APP
 
-from codegen_server.edits import EditError, EditLimits, format_failures, plan_patch, write_changes
+from codegen_server.edits import EditError, EditLimits, format_failures, plan_patch
+from codegen_server.workflows.apply import apply_patch
+from tests.support.files import workspace_files
 
 
 def snapshot(root: Path) -> dict[str, bytes]:
-    return {p.relative_to(root).as_posix(): p.read_bytes() for p in root.rglob("*") if p.is_file()}
+    return workspace_files(root)
 
 
 def test_stale_context_is_refused_with_closest_lines(ws: Path) -> None:
@@ -40,7 +43,10 @@ def test_stale_context_is_refused_with_closest_lines(ws: Path) -> None:
 def test_unlocatable_context_is_refused(ws: Path) -> None:
     answer = "--- a/src/app.py\n+++ b/src/app.py\n@@ -3,3 +3,3 @@\n import os\n-import sys\n+import json\n import re\n"
     result = plan_patch(answer, ws)
-    assert result.changes == [] and len(result.failures) == 1
+    assert result.changes == []
+    assert [(f.path, f.hunk_index, f.reason) for f in result.failures] == [
+        ("src/app.py", 0, "context and removed lines not found in the file")]
+    assert result.failures[0].searched == "import os\nimport sys\nimport re"
 
 
 def test_ambiguous_context_without_line_numbers_is_refused(ws: Path) -> None:
@@ -54,14 +60,24 @@ def test_ambiguous_context_without_line_numbers_is_refused(ws: Path) -> None:
 def test_ambiguous_context_with_unhelpful_line_number_is_refused(ws: Path) -> None:
     (ws / "twice.py").write_text("def a():\n    x = 1\n    return x\n\n\ndef b():\n    x = 1\n    return x\n")
     answer = "--- a/twice.py\n+++ b/twice.py\n@@ -4,2 +4,2 @@\n     x = 1\n-    return x\n+    return x + 1\n"
-    assert plan_patch(answer, ws).failures
+    result = plan_patch(answer, ws)
+    assert result.changes == []
+    assert [(f.path, f.reason) for f in result.failures] == [(
+        "twice.py", "context matches 2 places (lines 2, 7) and line 4 from the header does not clearly pick one")]
 
 
 def test_atomic_by_default_one_bad_hunk_blocks_everything(ws: Path) -> None:
     good = "--- a/README.md\n+++ b/README.md\n@@\n-Tracks items.\n+Tracks things.\n"
     bad = "--- a/src/app.py\n+++ b/src/app.py\n@@\n-    nothing like this\n+    at all\n"
     result = plan_patch(good + bad, ws)
-    assert result.failures and result.changes == [] or all(c.path != "src/app.py" for c in result.changes)
+    # The engine keeps the good file's change in the plan; the workflow's guard must write none of it.
+    assert [c.path for c in result.changes] == ["README.md"]
+    assert [(f.path, f.reason) for f in result.failures] == [
+        ("src/app.py", "context and removed lines not found in the file")]
+    before = snapshot(ws)
+    outcome = asyncio.run(apply_patch(good + bad, ws))
+    assert outcome.applied is False and outcome.reason == "some hunks did not apply; nothing was written"
+    assert snapshot(ws) == before
     salvaged = plan_patch(good + bad, ws, salvage=True)
     assert [c.path for c in salvaged.changes] == ["README.md"]
     assert [f.path for f in salvaged.failures] == ["src/app.py"]
@@ -95,7 +111,9 @@ def test_pure_insertion_without_context_is_refused(ws: Path) -> None:
 
 def test_elision_in_removed_lines_is_refused(ws: Path) -> None:
     answer = "--- a/src/app.py\n+++ b/src/app.py\n@@\n     def remove(self, name, count=1):\n-        ...\n+        pass\n"
-    assert plan_patch(answer, ws).failures
+    result = plan_patch(answer, ws)
+    assert result.changes == []
+    assert [f.reason for f in result.failures] == ["an elision ('...') among removed lines does not say which lines to remove"]
 
 
 def test_whole_file_fragment_is_refused(ws: Path) -> None:
@@ -164,9 +182,27 @@ def test_size_limits(ws: Path) -> None:
 
 def test_refusal_writes_nothing(ws: Path) -> None:
     before = snapshot(ws)
-    result = plan_patch("--- a/src/app.py\n+++ b/src/app.py\n@@\n-not here\n+x\n", ws)
-    if not result.failures:
-        write_changes(ws, result.changes)
+    patch = "--- a/src/app.py\n+++ b/src/app.py\n@@\n-not here\n+x\n"
+    assert [f.reason for f in plan_patch(patch, ws).failures] == ["context and removed lines not found in the file"]
+    outcome = asyncio.run(apply_patch(patch, ws))
+    assert (outcome.applied, outcome.files, len(outcome.failures)) == (False, [], 1)
+    assert snapshot(ws) == before
+
+
+@pytest.mark.parametrize("bad_at", [0, 1, 2])
+def test_multi_file_refusal_writes_no_file_wherever_the_bad_one_is(ws: Path, bad_at: int) -> None:
+    # Creates, modifies and deletes around one file that does not apply: none of it may reach the disk.
+    (ws / "old.txt").write_text("obsolete\n")
+    parts = [
+        "--- a/README.md\n+++ b/README.md\n@@\n-Tracks items.\n+Tracks things.\n",
+        "--- /dev/null\n+++ b/src/new.py\n@@ -0,0 +1 @@\n+NEW = 1\n",
+        "--- a/old.txt\n+++ /dev/null\n@@ -1 +0,0 @@\n-obsolete\n",
+    ]
+    parts.insert(bad_at, "--- a/src/app.py\n+++ b/src/app.py\n@@\n-    nothing like this\n+    at all\n")
+    before = snapshot(ws)
+    outcome = asyncio.run(apply_patch("".join(parts), ws))
+    assert outcome.applied is False and [f.path for f in outcome.failures] == ["src/app.py"]
+    assert sorted(f["path"] for f in outcome.files) == ["README.md", "old.txt", "src/new.py"]
     assert snapshot(ws) == before
 
 

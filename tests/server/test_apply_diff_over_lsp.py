@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import pytest
 from lsprotocol import types
+from pygls.exceptions import JsonRpcException
 
 from codegen_server.model.scripted_server import ScriptStep
 from tests.conftest import model_env
+from tests.support.files import workspace_files
 
 ON_DISK = "def greet(name):\n    return 'hello ' + name\n\n\ndef shout(text):\n    return text.upper()\n"
 IN_BUFFER = ON_DISK.replace("def shout(text):", "def shout(text: str) -> str:")  # unsaved typing
@@ -120,3 +123,69 @@ async def test_generate_into_an_existing_project_sends_a_repo_map_and_edits_in_p
     sent = model.requests[0]["messages"][-1]["content"]
     assert "calc/ops.py" in sent and "def add(a, b)" in sent  # the repo map of what was there
     assert "def subtract(a, b):" in (tmp_path / "calc" / "ops.py").read_text()
+
+
+MULTI_GOOD = ("--- a/notes.txt\n+++ b/notes.txt\n@@\n-keep\n+changed\n"
+              "--- /dev/null\n+++ b/pkg/new.py\n@@ -0,0 +1 @@\n+x = 1\n")
+MULTI_BAD = "--- a/greet.py\n+++ b/greet.py\n@@\n-def whisper(text):\n+def whisper(text: str):\n"
+
+
+@pytest.mark.parametrize("mode", ["disk", "client"])
+@pytest.mark.parametrize("order", ["good-first", "bad-first"])
+async def test_multi_file_refusal_writes_no_file_and_sends_no_edit(tmp_path, editor_factory, mode, order):
+    (tmp_path / "greet.py").write_text(ON_DISK)
+    (tmp_path / "notes.txt").write_text("keep\n")
+    editor = await editor_factory(tmp_path)
+    diff = MULTI_GOOD + MULTI_BAD if order == "good-first" else MULTI_BAD + MULTI_GOOD
+    result = await editor.execute("codegen.applyDiff", {"diff": diff, "apply": mode})
+    assert result["applied"] is False
+    assert result["reason"] == "some hunks did not apply; nothing was written"
+    assert [f["path"] for f in result["failures"]] == ["greet.py"]
+    assert editor.edits_received == []
+    assert workspace_files(tmp_path) == {"greet.py": ON_DISK.encode(), "notes.txt": b"keep\n"}
+
+
+@pytest.mark.parametrize("mode", ["disk", "client"])
+@pytest.mark.parametrize("eol", ["\n", "\r\n", "\r"], ids=["lf", "crlf", "cr"])
+async def test_every_line_ending_survives_both_apply_modes(tmp_path, editor_factory, mode, eol):
+    lines = ["def greet(name):", "    return 'hello ' + name", "", "", "def shout(text):", "    return text.upper()"]
+    original = eol.join(lines) + eol
+    (tmp_path / "greet.py").write_bytes(original.encode())
+    editor = await editor_factory(tmp_path)
+    if mode == "client":
+        editor.open("greet.py", original)  # as the editor holds it, endings and all
+    diff = "--- a/greet.py\n+++ b/greet.py\n@@\n def shout(text):\n-    return text.upper()\n+    return text.upper() + '!'\n+# loud\n"
+    result = await editor.execute("codegen.applyDiff", {"diff": diff, "apply": mode})
+    assert result["applied"] is True, result
+    want = eol.join(lines[:-1] + ["    return text.upper() + '!'", "# loud"]) + eol
+    assert (tmp_path / "greet.py").read_bytes() == want.encode()
+    if mode == "client":
+        assert editor.buffer_text("greet.py") == want
+
+
+async def test_reapplying_a_diff_sends_no_edit_and_says_already_applied(tmp_path, editor_factory):
+    (tmp_path / "greet.py").write_text(ON_DISK)
+    editor = await editor_factory(tmp_path)
+    diff = "--- a/greet.py\n+++ b/greet.py\n@@\n def shout(text):\n     return text.upper()\n+# end\n"
+    first = await editor.execute("codegen.applyDiff", {"diff": diff, "apply": "disk"})
+    assert first["applied"] is True
+    again = await editor.execute("codegen.applyDiff", {"diff": diff})
+    assert again["applied"] is False and again["reason"] == "already applied: nothing written"
+    assert [a["reason"] for a in again["alreadyApplied"]] == [
+        "already applied: its result is in the file at line 5; nothing written for it"]
+    assert editor.edits_received == []
+    assert (tmp_path / "greet.py").read_text() == ON_DISK + "# end\n"
+
+
+@pytest.mark.parametrize("diff, words", [
+    ("--- /dev/null\n+++ b/a\x00b.py\n@@ -0,0 +1 @@\n+x\n", "NUL or control character"),
+    ("/tmp/evil\n```\nowned\n```\n", "absolute path refused"),
+    ("--- /dev/null\n+++ b/.codegen/runs/x/run.json\n@@ -0,0 +1 @@\n+{}\n", "writes into .codegen/"),
+])
+async def test_hostile_paths_are_clear_command_errors(tmp_path, editor_factory, diff, words):
+    editor = await editor_factory(tmp_path)
+    with pytest.raises(JsonRpcException) as raised:
+        await editor.execute("codegen.applyDiff", {"diff": diff, "apply": "disk"})
+    assert raised.value.code == -32803 and words in raised.value.message
+    assert "Traceback" not in raised.value.message
+    assert workspace_files(tmp_path) == {}
