@@ -39,9 +39,12 @@ describe('CodegenGenerate', function()
     table.sort(expected)
     eq(expected, H.files(root))
     contains(H.read(root .. '/calc/ops.py'), 'raise ZeroDivisionError("cannot divide by zero")')
-    -- No buffer was left unsaved.
-    for _, buf in ipairs(vim.api.nvim_list_bufs()) do
-      ok(not vim.bo[buf].modified, vim.api.nvim_buf_get_name(buf) .. ' is unsaved')
+    -- Each file's buffer holds what the disk holds, saved.
+    for _, path in ipairs(CALC_FILES) do
+      local buf = vim.fn.bufnr(root .. '/' .. path)
+      ok(buf ~= -1 and vim.api.nvim_buf_is_loaded(buf), path .. ' has a buffer')
+      ok(not vim.bo[buf].modified, path .. ' is unsaved')
+      eq(H.read(root .. '/' .. path), table.concat(vim.api.nvim_buf_get_lines(buf, 0, -1, false), '\n') .. '\n', path)
     end
     -- The answers reached the model: the generate request holds them; the skipped one is not sent.
     local requests = model.requests()

@@ -28,8 +28,12 @@ end
 local function current_text(fname)
   local bufnr = vim.fn.bufnr(fname)
   if bufnr ~= -1 and vim.api.nvim_buf_is_loaded(bufnr) then
-    local text = table.concat(vim.api.nvim_buf_get_lines(bufnr, 0, -1, false), '\n')
-    if vim.bo[bufnr].eol then
+    local lines = vim.api.nvim_buf_get_lines(bufnr, 0, -1, false)
+    if #lines == 1 and lines[1] == '' then
+      return '' -- an empty buffer is written as an empty file
+    end
+    local text = table.concat(lines, '\n')
+    if vim.bo[bufnr].eol then -- as Neovim sends the buffer to the daemon
       text = text .. '\n'
     end
     return text
@@ -141,15 +145,16 @@ local function relative(root, fname)
 end
 
 --- The preview's lines: a header with the keys, then one unified-diff section per file.
+--- @param files table from M.file_changes
 --- @return string[]
-function M.render(edit, encoding, root, label)
+function M.render(files, root, label)
   local keys = config.values.preview.keys
   local lines = {
     '# ' .. ((label or ''):find('^codegen') and label or ('codegen: ' .. (label or 'proposed change'))),
     ('# %s: accept and write the files   %s: reject   ]f / [f: next / previous file'):format(keys.accept, keys.reject),
     '',
   }
-  for _, file in ipairs(M.file_changes(edit, encoding)) do
+  for _, file in ipairs(files) do
     local path = relative(root, file.fname)
     local new_path = file.rename_to and relative(root, file.rename_to)
     lines[#lines + 1] = ('diff --git a/%s b/%s'):format(path, new_path or path)
@@ -193,9 +198,10 @@ end
 local function stale_document(edit)
   for _, change in ipairs(edit.documentChanges or {}) do
     local doc = change.textDocument
-    if doc and type(doc.version) == 'number' and doc.version > 0 then
+    if doc and type(doc.version) == 'number' then
       local bufnr = vim.fn.bufnr(vim.uri_to_fname(doc.uri))
-      local version = bufnr ~= -1 and vim.lsp.util.buf_versions[bufnr]
+      -- Only an attached buffer has a version (from 0 at didOpen; Neovim's own check skips 0).
+      local version = bufnr ~= -1 and rawget(vim.lsp.util.buf_versions, bufnr)
       if type(version) == 'number' and version > doc.version then
         return vim.uri_to_fname(doc.uri)
       end
@@ -204,28 +210,41 @@ local function stale_document(edit)
   return nil
 end
 
-local function touched_files(edit)
-  local names, seen = {}, {}
-  local function add(uri)
-    local fname = vim.uri_to_fname(uri)
-    if not seen[fname] then
-      seen[fname] = true
-      names[#names + 1] = fname
+--- The bytes writing the buffer would produce.
+local function buffer_text(bufnr)
+  local lines = vim.api.nvim_buf_get_lines(bufnr, 0, -1, false)
+  if #lines == 1 and lines[1] == '' then
+    return ''
+  end
+  local text = table.concat(lines, '\n')
+  return (vim.bo[bufnr].eol or vim.bo[bufnr].fixeol) and text .. '\n' or text
+end
+
+--- Make the buffer hold ``expected`` (in the same undo step). Neovim's apply_text_edits leaves an extra
+--- empty last line when text ending in a newline is inserted at the end of a buffer (every new file).
+local function reconcile(bufnr, expected)
+  if expected ~= '' and expected:sub(-1) ~= '\n' then
+    -- The change leaves the file without a final newline: writing must not add one ('fixeol').
+    vim.bo[bufnr].eol, vim.bo[bufnr].fixeol = false, false
+  end
+  local actual = buffer_text(bufnr)
+  if actual == expected then
+    return
+  end
+  vim.api.nvim_buf_call(bufnr, function()
+    pcall(vim.cmd, 'undojoin')
+  end)
+  if actual == expected .. '\n' then
+    vim.api.nvim_buf_set_lines(bufnr, -2, -1, false, {})
+  else
+    local lines = vim.split(expected, '\n', { plain = true })
+    local eol = #lines > 1 and lines[#lines] == ''
+    if eol then
+      table.remove(lines)
     end
+    vim.api.nvim_buf_set_lines(bufnr, 0, -1, false, lines)
+    vim.bo[bufnr].eol = eol
   end
-  for _, change in ipairs(edit.documentChanges or {}) do
-    if change.textDocument then
-      add(change.textDocument.uri)
-    elseif change.kind == 'create' then
-      add(change.uri)
-    elseif change.kind == 'rename' then
-      add(change.newUri)
-    end
-  end
-  for uri in pairs(edit.changes or {}) do
-    add(uri)
-  end
-  return names
 end
 
 --- Apply the edit through Neovim (per-buffer undo works), then write the buffers it touched.
@@ -235,19 +254,25 @@ function M.apply(edit, encoding)
   if stale then
     return { applied = false, failureReason = ('%s changed after the change was computed'):format(stale) }
   end
+  -- What each file must hold afterwards, from the text as it is now (the user may have typed meanwhile).
+  local files = M.file_changes(edit, encoding)
   local ok, err = pcall(vim.lsp.util.apply_workspace_edit, without_annotations(edit), encoding)
   if not ok then
     return { applied = false, failureReason = tostring(err) }
   end
   local failed = {}
-  for _, fname in ipairs(touched_files(edit)) do
+  for _, file in ipairs(files) do
+    local fname = file.rename_to or file.fname
     local bufnr = vim.fn.bufnr(fname)
-    if bufnr ~= -1 and vim.api.nvim_buf_is_loaded(bufnr) and vim.bo[bufnr].modified then
-      local wrote, write_err = pcall(vim.api.nvim_buf_call, bufnr, function()
-        vim.cmd('silent write')
-      end)
-      if not wrote then
-        failed[#failed + 1] = ('%s: %s'):format(fname, write_err)
+    if file.new ~= nil and bufnr ~= -1 and vim.api.nvim_buf_is_loaded(bufnr) then
+      reconcile(bufnr, file.new)
+      if vim.bo[bufnr].modified then
+        local wrote, write_err = pcall(vim.api.nvim_buf_call, bufnr, function()
+          vim.cmd('silent write')
+        end)
+        if not wrote then
+          failed[#failed + 1] = ('%s: %s'):format(fname, write_err)
+        end
       end
     end
   end
@@ -338,7 +363,7 @@ function M.handler(_, params, ctx)
   for _, annotation in pairs(edit.changeAnnotations or {}) do
     label = label or annotation.label
   end
-  local lines = M.render(edit, encoding, client and client.root_dir, label)
+  local lines = M.render(M.file_changes(edit, encoding), client and client.root_dir, label)
 
   local co, is_main = coroutine.running()
   local accepted
