@@ -128,20 +128,28 @@ class FrameBuffer:
 
     def _misframed(self, body_start: int, available: bytes, length: int, *, complete: bool,
                    stalled: bool = False) -> Frame | None:
-        """A body that is not JSON as framed: find the next header and what the body really was."""
-        for match in _HEADER_START.finditer(available):
-            ok, message = _json(available[:match.start()])
-            if ok:
-                problem = f"Content-Length {length} is longer than the message ({match.start()} bytes)"
-                return Frame(problem=problem, dropped=self._take(body_start + match.start()), message=message)
+        """A body that is not JSON as framed: a Content-Length too long, too short, or garbage."""
+        value, end = _json_prefix(available)
+        if end is not None and (end < len(available) or stalled):
+            # A whole message and then more (the next header), or nothing more coming: too long.
+            # Only the message is dropped; what follows it stays to be read as the next frame.
+            problem = f"Content-Length {length} is longer than the message ({end} bytes)"
+            return Frame(problem=problem, dropped=self._take(body_start + end), message=value)
         if not complete:
-            if stalled:
-                ok, message = _json(available)
-                if ok:
-                    problem = f"Content-Length {length} is longer than the message ({len(available)} bytes)"
-                    return Frame(problem=problem, dropped=self._take(len(self._data)), message=message)
             return None
         match = _HEADER_START.search(available)
         cut = body_start + (match.start() if match else length)
         return Frame(problem=f"a body of {length} bytes that is not JSON (a wrong Content-Length?)",
                      dropped=self._take(cut), not_json=True)
+
+
+def _json_prefix(data: bytes) -> tuple[object, int | None]:
+    """The JSON value ``data`` starts with and the byte offset after it (and its trailing blanks)."""
+    text = data.decode("utf-8", "surrogateescape")
+    start = len(text) - len(text.lstrip())
+    try:
+        value, end = json.JSONDecoder().raw_decode(text, start)
+    except ValueError:
+        return None, None
+    end += len(text[end:]) - len(text[end:].lstrip())
+    return value, len(text[:end].encode("utf-8", "surrogateescape"))
