@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 
 from .failures import FailureTrace, Frame
-from .focus import definition_piece, resolve_frame
+from .focus import decorated_start, definition_piece, resolve_frame
 from .output import trim_output
 from .pieces import Piece
 from .resolve import Resolver, Target, is_test_path
@@ -32,6 +32,7 @@ OUTPUT_BUDGET = 1200
 OUTPUT_BRIEF_BUDGET = 300
 CONSTRUCTORS = ("__init__", "__new__", "__post_init__", "constructor", "new")
 _PARAMS = re.compile(r"\(([^)]*)\)")
+_ARGNAMES = re.compile(r"parametrize\(\s*[(\[]?\s*((?:[\"'][\w\s,]+[\"']\s*,?\s*)+)")
 
 
 @dataclass
@@ -133,9 +134,13 @@ def _fixtures(resolver: Resolver, test_path: str, target: Target) -> list[Target
     if not match:
         return []
     names = [p.split(":")[0].split("=")[0].strip().lstrip("*") for p in match.group(1).split(",")]
+    # Parameters given by @pytest.mark.parametrize are values, not fixtures.
+    lines = resolver.lines(target.path)
+    decorators = "\n".join(lines[decorated_start(lines, definition.line):definition.line])
+    parametrized = {n.strip() for argnames in _ARGNAMES.findall(decorators) for n in re.split(r"[,\s'\"]+", argnames)}
     found = []
     for name in names:
-        if not name or name in ("self", "cls"):
+        if not name or name in ("self", "cls") or name in parametrized:
             continue
         candidates = [t for t in resolver.definers.get(name, ())
                       if is_test_path(t.path) and resolver.definition(t).kind == "function"]
@@ -162,14 +167,21 @@ def _calls(resolver: Resolver, path: str, target: Target, extra_classes: set[str
     """What the body of ``target`` calls, resolved; methods through the classes it names or its own class."""
     definition = resolver.definition(target)
     names = resolver.names_used(path, definition.line, definition.end_line)
-    classes = resolver.class_names(names) | set(extra_classes)
+    classes = resolver.class_names(list(resolver.words_in(path, definition.line, definition.end_line))) | set(extra_classes)
     if (owner := resolver.parent_name(target)) is not None:
         classes.add(owner)
+    text = "\n".join(resolver.lines(path)[definition.line:definition.end_line + 1])
     found: list[Target] = []
     for name in names:
         if name == definition.name:
             continue
-        for resolved in resolver.resolve(name, path, classes):
+        for resolved in resolver.resolve(name, path, classes, text):
+            if resolved != target and resolved not in found:
+                found.append(resolved)
+    if is_test_path(path):
+        # `assert a < b` on the classes a test names runs their special methods.
+        body_start = definition.line + 1  # the signature's own `->` and defaults are not operators
+        for resolved in resolver.operator_methods(path, body_start, definition.end_line, classes):
             if resolved != target and resolved not in found:
                 found.append(resolved)
     return found
@@ -203,7 +215,7 @@ def failure_pieces(resolver: Resolver, failures: list[FailureTrace], output: str
             fixture_classes: set[str] = set()
             for fixture in fixture_targets:
                 fixture_def = resolver.definition(fixture)
-                fixture_classes |= resolver.class_names(resolver.names_used(fixture.path, fixture_def.line, fixture_def.end_line))
+                fixture_classes |= resolver.class_names(list(resolver.words_in(fixture.path, fixture_def.line, fixture_def.end_line)))
             called = _calls(resolver, test_path, test, fixture_classes)
             for fixture in fixture_targets:
                 called += _calls(resolver, fixture.path, fixture)

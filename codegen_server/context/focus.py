@@ -199,10 +199,12 @@ def range_pieces(resolver: Resolver, path: str, first_line: int, last_line: int)
         definition = resolver.definition(target)
         names = resolver.names_used(rel, start, end)
         classes = resolver.class_names(names) | {n for n in [resolver.parent_name(target)] if n}
+        body = "\n".join(lines[start:end + 1])
+        classes |= resolver.class_names(list(resolver.words_in(rel, start, end)))
         for name in names:
             if name == definition.name:
                 continue
-            for found in resolver.resolve(name, rel, classes):
+            for found in resolver.resolve(name, rel, classes, body):
                 if found != target and len(used) < MAX_USED:
                     used.append(definition_piece(resolver, found, USES, "Uses"))
         for caller in referencing_definitions(resolver, definition.name, tests=False):

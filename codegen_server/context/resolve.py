@@ -20,6 +20,23 @@ from .tags import Definition
 MAX_TARGETS = 3  # definitions kept for one name when it stays ambiguous
 TEST_FILE = re.compile(r"(^|/)(tests?|spec|__tests__)/|(^|/)(test_[^/]*|[^/]*_test\.\w+|[^/]*\.(test|spec)\.\w+|conftest\.py)$")
 CLASS_KINDS = frozenset({"class", "struct", "interface", "trait", "enum", "impl"})
+_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+# Python operators and builtins whose meaning for a class is one of its special methods.
+_OPERATORS = [(re.compile(pattern), method) for pattern, method in (
+    (r"==", "__eq__"), (r"!=", "__ne__"), (r"[^<=!>]<[^<=]", "__lt__"), (r"<=", "__le__"), (r"[^>=-]>[^>=]", "__gt__"),
+    (r">=", "__ge__"), (r"\bhash\(", "__hash__"), (r"\bstr\(|f\"|f'", "__str__"), (r"\brepr\(", "__repr__"),
+    (r"\bin\b", "__contains__"), (r"\blen\(", "__len__"), (r"\w\[", "__getitem__"), (r"\bfor\b|\blist\(|\biter\(", "__iter__"),
+    (r"[^+]\+[^+=]", "__add__"), (r"\bbool\(|\bif\b|\bnot\b", "__bool__"),
+)]
+
+
+def _usage(text: str, name: str) -> tuple[bool, set[str]]:
+    """How ``text`` calls ``name``: bare (`f(`), and the receivers written before a dot (`x.f(`)."""
+    escaped = re.escape(name)
+    bare = re.search(rf"(?<![\w.]){escaped}\s*\(", text) is not None
+    receivers = set(re.findall(rf"(\w+)\s*\.\s*{escaped}\b", text))
+    dotted = re.search(rf"\.\s*{escaped}\b", text) is not None
+    return bare or not dotted, receivers
 
 
 def is_test_path(path: str) -> bool:
@@ -83,6 +100,16 @@ class Resolver:
         found = [(min(l for l in lines if first <= l <= last), name)
                  for name, lines in record.tags.references.items() if any(first <= l <= last for l in lines)]
         return [name for _, name in sorted(found)]
+
+    def words_in(self, path: str, first: int, last: int) -> set[str]:
+        """Every identifier written on lines first..last (0-based): the class in `Version.parse(...)` too."""
+        return set(_WORD.findall("\n".join(self.lines(path)[first:last + 1])))
+
+    def operator_methods(self, path: str, first: int, last: int, classes: set[str]) -> list[Target]:
+        """Methods of ``classes`` that the operators on lines first..last run (`a < b` runs `__lt__`)."""
+        text = "\n".join(self.lines(path)[first:last + 1])
+        wanted = [method for pattern, method in _OPERATORS if pattern.search(text)]
+        return [t for method in wanted for t in self.definers.get(method, ()) if self.parent_name(t) in classes]
 
     # -- imports ---------------------------------------------------------------------------------
     def imports(self, path: str) -> dict[str, Imported]:
@@ -163,18 +190,27 @@ class Resolver:
         return files
 
     # -- resolution ------------------------------------------------------------------------------
-    def resolve(self, name: str, from_path: str, classes: set[str] = frozenset()) -> list[Target]:
+    def resolve(self, name: str, from_path: str, classes: set[str] = frozenset(), text: str | None = None) -> list[Target]:
         """The definitions ``name`` most likely means when used in ``from_path``.
 
         ``classes`` are class names the calling code mentions (or its own class): a method of
-        one of them beats a namesake elsewhere.
+        one of them beats a namesake elsewhere. ``text`` is the calling code: how the name is
+        called there (`f(...)`, `module.f(...)`, `obj.f(...)`, `Class.f(...)`) narrows it further.
         """
-        imported = self.imports(from_path).get(name)
-        if imported is not None and imported.name not in (None, "*"):
+        table = self.imports(from_path)
+        bare, receivers = _usage(text, name) if text is not None else (True, set())
+        imported = table.get(name)
+        if bare and imported is not None and imported.name not in (None, "*"):
             files = self.module_files(imported.module, from_path, imported.level)
             targets = self._defined_in(imported.name, files)
             if targets:
                 return targets[:MAX_TARGETS]
+        for receiver in receivers:  # `mi.take(...)` with `import more_itertools as mi`
+            module = table.get(receiver)
+            if module is not None and module.name is None:
+                targets = self._defined_in(name, self.module_files(module.module, from_path, module.level))
+                if targets:
+                    return targets[:MAX_TARGETS]
         candidates = [t for t in self.definers.get(name, ()) if self._callable_from(t, from_path)]
         if not candidates:
             return []
@@ -183,8 +219,12 @@ class Resolver:
         for target in candidates:
             score = 0.0
             parent = self.parent_name(target)
+            if parent is not None and parent in receivers:
+                score += 6  # `Class.method(...)`
             if parent is not None and parent in classes:
                 score += 4
+            if receivers and not bare:
+                score += 1 if parent is not None else -1  # `obj.f(...)` means a method
             if target.path == from_path:
                 score += 3
             if target.path in near:
