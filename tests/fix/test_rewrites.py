@@ -112,3 +112,19 @@ async def test_a_rewrite_of_a_file_shown_whole_is_accepted(tmp_path, scripted_mo
     [iteration] = result["iterations"]
     assert iteration["rewrittenFiles"] == [{"path": "shop/cart.py", "wholeFile": True, "lines": 2,
                                             "changedLines": 1, "changedShare": 0.5}]
+
+
+async def test_an_answer_that_asks_to_see_a_file_gets_it_before_anything_is_applied(
+        tmp_path, scripted_model, editor_factory):
+    make_python_project(tmp_path)
+    asks = "I could not see the rest of shop/cart.py; show me the whole file before I change it."
+    model = scripted_model(scripted([asks, FIX_CART]))
+    editor = await editor_factory(tmp_path, env=model_env(model))
+    result = await editor.execute("codegen.fixTests", {"autoAccept": True})
+
+    assert result["green"] is True
+    sent = model.requests[2]["messages"][-1]["content"]
+    assert "You asked to see shop/cart.py" in sent and f"shop/cart.py\n```\n{CART}```" in sent
+    run_dir = tmp_path / ".codegen/runs" / result["runId"]
+    assert json.loads((run_dir / "rewrites/plan-1.json").read_text()) == [
+        {"shown": "shop/cart.py", "decision": "asked to see it", "call": "plan-1-show"}]
