@@ -7,6 +7,7 @@ local M = {}
 --- @field autostart boolean Attach file buffers to the daemon as they are opened.
 --- @field clarify boolean Let the model ask its clarifying questions before :CodegenGenerate.
 --- @field notify_progress boolean Show each progress phase with vim.notify.
+--- @field feedback { verify: boolean } After a feedback change, run the tests that cover it.
 --- @field preview { split: string, height: integer, keys: { accept: string, reject: string } }
 --- @field settings table Sent to the daemon as `initializationOptions` (`{codegen = ...}` contents).
 M.defaults = {
@@ -15,6 +16,10 @@ M.defaults = {
   autostart = true,
   clarify = true,
   notify_progress = true,
+  feedback = {
+    -- After a feedback change is applied, run the tests that cover it and report them.
+    verify = false,
+  },
   preview = {
     -- Where the preview opens: any :split modifier ("botright", "vertical", "tab").
     split = 'botright',

@@ -3,6 +3,7 @@
 local async = require('codegen.async')
 local client = require('codegen.client')
 local common = require('codegen.commands.common')
+local config = require('codegen.config')
 
 local M = {}
 
@@ -62,11 +63,16 @@ local function report(daemon, result)
 end
 
 --- Ask again while the model asks back; returns the last result (nil on error or when the user stops).
+--- Marker comments have no thread to reply in: their question is shown and the user edits the markers.
 local function converse(daemon, args, title)
   while true do
     local result = common.run(daemon, 'codegen.applyFeedback', args, title)
     if not result or not common.present(result.question) then
       return result
+    end
+    if args.markers then
+      common.notify('codegen asks: ' .. result.question .. '\n(answer in the marker comments, then run :CodegenFeedback! again)')
+      return nil
     end
     local reply = async.input({ prompt = ('codegen asks: %s '):format(result.question) })
     if not common.present(reply) then
@@ -104,6 +110,7 @@ function M.range(opts)
       uri = vim.uri_from_bufnr(bufnr),
       range = lines_range(bufnr, opts.line1, opts.line2, daemon.offset_encoding),
       comment = comment,
+      verify = config.values.feedback.verify,
     }
     local result = converse(daemon, args, 'feedback')
     if result then
@@ -128,7 +135,8 @@ function M.markers()
       common.notify(('codegen: no `codegen:` marker comments in %s'):format(root))
       return
     end
-    local result = converse(daemon, { markers = true }, ('feedback on %d markers'):format(#found.markers))
+    local result = converse(daemon, { markers = true, verify = config.values.feedback.verify },
+      ('feedback on %d markers'):format(#found.markers))
     if not result then
       return
     end
