@@ -24,10 +24,23 @@ local function needs_confirmation(edit)
   return false
 end
 
+--- The loaded buffer of a file, if any (bufnr() would take the name as a pattern).
+--- @param fname string
+--- @return integer|nil
+local function loaded_buffer(fname)
+  fname = vim.fs.normalize(fname)
+  for _, bufnr in ipairs(vim.api.nvim_list_bufs()) do
+    if vim.api.nvim_buf_is_loaded(bufnr) and vim.fs.normalize(vim.api.nvim_buf_get_name(bufnr)) == fname then
+      return bufnr
+    end
+  end
+  return nil
+end
+
 --- The text of a file as the editor holds it: the loaded buffer, else the disk, else nil.
 local function current_text(fname)
-  local bufnr = vim.fn.bufnr(fname)
-  if bufnr ~= -1 and vim.api.nvim_buf_is_loaded(bufnr) then
+  local bufnr = loaded_buffer(fname)
+  if bufnr then
     local lines = vim.api.nvim_buf_get_lines(bufnr, 0, -1, false)
     if #lines == 1 and lines[1] == '' then
       return '' -- an empty buffer is written as an empty file
@@ -199,9 +212,9 @@ local function stale_document(edit)
   for _, change in ipairs(edit.documentChanges or {}) do
     local doc = change.textDocument
     if doc and type(doc.version) == 'number' then
-      local bufnr = vim.fn.bufnr(vim.uri_to_fname(doc.uri))
+      local bufnr = loaded_buffer(vim.uri_to_fname(doc.uri))
       -- Only an attached buffer has a version (from 0 at didOpen; Neovim's own check skips 0).
-      local version = bufnr ~= -1 and rawget(vim.lsp.util.buf_versions, bufnr)
+      local version = bufnr and rawget(vim.lsp.util.buf_versions, bufnr)
       if type(version) == 'number' and version > doc.version then
         return vim.uri_to_fname(doc.uri)
       end
@@ -263,8 +276,8 @@ function M.apply(edit, encoding)
   local failed = {}
   for _, file in ipairs(files) do
     local fname = file.rename_to or file.fname
-    local bufnr = vim.fn.bufnr(fname)
-    if file.new ~= nil and bufnr ~= -1 and vim.api.nvim_buf_is_loaded(bufnr) then
+    local bufnr = loaded_buffer(fname)
+    if file.new ~= nil and bufnr then
       reconcile(bufnr, file.new)
       if vim.bo[bufnr].modified then
         local wrote, write_err = pcall(vim.api.nvim_buf_call, bufnr, function()
