@@ -14,7 +14,7 @@ end, { nargs = '*', desc = 'codegen: clarify, then generate (previewed)' })
 
 cmd('CodegenFeedback', function(o)
   require('codegen').feedback({ line1 = o.line1, line2 = o.line2, text = o.args, markers = o.bang })
-end, { nargs = '*', range = true, bang = true, desc = 'codegen: a review comment on the range; ! for codegen: markers' })
+end, { nargs = '*', range = true, bang = true, desc = 'codegen: a comment on the range; ! acts on codegen: markers' })
 
 cmd('CodegenFix', function()
   require('codegen').fix()

@@ -71,7 +71,8 @@ local function converse(daemon, args, title)
       return result
     end
     if args.markers then
-      common.notify('codegen asks: ' .. result.question .. '\n(answer in the marker comments, then run :CodegenFeedback! again)')
+      common.notify(('codegen asks: %s\n(answer in the marker comments, then run :CodegenFeedback! again)')
+        :format(result.question))
       return nil
     end
     local reply = async.input({ prompt = ('codegen asks: %s '):format(result.question) })
