@@ -365,8 +365,14 @@ def locate_hunk(hunk: Hunk, file_lines: list[str], file_index: FileIndex | None 
         literal = [(" " if op == "." else op, t) for op, t in hunk_lines]
         before = [(i, t) for i, (op, t) in enumerate(literal) if op in (" ", "-")]
         if not any(t.strip() for _, t in before):
-            if not before and not any(l.strip() for l in file_lines):
-                added = [t for op, t in hunk_lines if op == "+"]
+            added = [t for op, t in hunk_lines if op == "+"]
+            blank_file = not any(l.strip() for l in file_lines)
+            if not before and hunk.old_count == 0 and hunk.old_start is not None and (
+                    hunk.old_start == 0 or (blank_file and hunk.old_start <= len(file_lines))):
+                # "-N,0" inserts after line N: before the first line, or where nothing can have moved.
+                at = hunk.old_start
+                return Located(at, at, added, [None] * len(added))
+            if not before and blank_file:
                 return Located(0, len(file_lines), added, [None] * len(added))
             return NotLocated("the hunk has no context or removed lines to locate it by", searched)
 
@@ -464,12 +470,17 @@ def already_in_file(hunk: Hunk, fi: FileIndex, located: Located | None) -> int |
         return None
     if located is not None and any(op == "-" and t.strip() for op, t in hunk.lines):
         return None  # the lines it removes are still there: not applied yet
+    if not any(op in (" ", "?") and t.strip() for op, t in hunk.lines):
+        return None  # no context: nothing ties the added lines to one place
     nonblank, keys = fi.nonblank, fi.rkeys
+    found: list[int] = []
     for p in fi.nb_index.get(after[0], []):
         if p + len(after) > len(nonblank):
             break
         if all(keys[nonblank[p + k]].strip() == want for k, want in enumerate(after)):
             start, end = nonblank[p], nonblank[p + len(after) - 1] + 1
-            if located is None or (start < located.end and located.start < end):
+            if located is not None and start < located.end and located.start < end:
                 return start
-    return None
+            found.append(start)
+    # Matching nowhere as it was, the hunk counts as applied only if its result stands in one place.
+    return found[0] if located is None and len(found) == 1 else None

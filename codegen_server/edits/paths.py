@@ -55,6 +55,8 @@ def resolve_inside(root: Path, rel: str) -> Path:
         # realpath leaves a loop unresolved; stat names it (ELOOP) instead of a later "File exists".
         if error.errno == errno.ELOOP:
             raise EditError(f"path goes through a symlink loop: {rel!r}") from None
+        if error.errno == errno.ENOTDIR:
+            raise EditError(f"a folder on the path is a file: {rel!r}") from None
     return Path(target)
 
 

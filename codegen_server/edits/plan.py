@@ -185,9 +185,16 @@ def _whole_file(ws: _Workspace, fp: FilePatch, rel: str) -> HunkFailure | None:
 
 
 def _added_lines_eol(text: str) -> str:
-    """The line ending the answer's added lines mostly use (headers and prose do not count)."""
-    added = [line for line in text.split("\n") if line.startswith("+") and not line.startswith("+++ ")]
-    return "\r\n" if added and 2 * sum(line.endswith("\r") for line in added) > len(added) else "\n"
+    """The line ending the answer's added lines mostly use (headers and prose do not count, nor a
+    last line marked "\\ No newline at end of file")."""
+    parts = re.split(r"(\r\n|\n|\r)", text)
+    lines, ends = parts[0::2], parts[1::2] + [""]
+    counts = {"\n": 0, "\r\n": 0, "\r": 0}
+    for line, end, nxt in zip(lines, ends, lines[1:] + [""]):
+        if end and line.startswith("+") and not line.startswith("+++ ") and not nxt.startswith("\\"):
+            counts[end] += 1
+    best = max(counts, key=lambda e: counts[e])
+    return best if counts[best] > counts["\n"] else "\n"
 
 
 def plan_patch(

@@ -39,7 +39,8 @@ def _range(start: int, length: int) -> str:
 
 
 def _line(prefix: str, text: str) -> list[str]:
-    return [prefix + text] if text.endswith("\n") else [prefix + text + "\n", _NO_EOL]
+    # A CR-only line ends in "\r": it has its ending (the marker is for a last line without one).
+    return [prefix + text] if text.endswith(("\n", "\r")) else [prefix + text + "\n", _NO_EOL]
 
 
 def _diff_lines(old: str, new: str, old_name: str, new_name: str, context: int = 3) -> list[str]:
