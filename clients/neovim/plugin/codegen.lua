@@ -16,6 +16,10 @@ cmd('CodegenFeedback', function(o)
   require('codegen').feedback({ line1 = o.line1, line2 = o.line2, text = o.args, markers = o.bang })
 end, { nargs = '*', range = true, bang = true, desc = 'codegen: a comment on the range; ! acts on codegen: markers' })
 
+cmd('CodegenReply', function(o)
+  require('codegen').reply(o.args)
+end, { nargs = '*', desc = "codegen: reply in this buffer's last feedback thread" })
+
 cmd('CodegenFix', function()
   require('codegen').fix()
 end, { nargs = 0, desc = 'codegen: fix until the tests pass' })

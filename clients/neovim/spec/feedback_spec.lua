@@ -24,6 +24,22 @@ local EMPTY_LIST = [[
 ```
 ]]
 
+-- The reply edits the code as it is after the first change.
+local RETURN_NONE = [[
+Return None instead of 0.0 for an empty list.
+
+```diff
+--- a/stats.py
++++ b/stats.py
+@@ -1,4 +1,4 @@
+ def mean(values):
+     if not values:
+-        return 0.0
++        return None
+     return sum(values) / len(values)
+```
+]]
+
 local LOADER = [[
 import os
 
@@ -127,6 +143,45 @@ describe('CodegenFeedback', function()
     local reply = requests[2].messages
     contains(reply[#reply].content, 'return 0.0')
     contains(H.request_text(requests[2]), 'handle an empty list') -- the earlier turn of the thread
+  end)
+
+  it(':CodegenReply continues the thread on the lines the first change grew to', function()
+    local root = H.workspace()
+    H.write(root .. '/stats.py', STATS)
+    local model = H.model({ { content = EMPTY_LIST }, { content = RETURN_NONE } })
+    H.setup()
+    open(root, 'stats.py')
+    vim.cmd('1,2CodegenFeedback handle an empty list')
+    H.wait_preview()
+    H.press('a')
+    H.wait_notify('codegen feedback:')
+    local before = #H.notifications
+    vim.cmd('CodegenReply return None rather than 0.0')
+    H.wait_preview()
+    H.press('a')
+    H.wait('the reply to be applied', function()
+      for i = before + 1, #H.notifications do
+        if H.notifications[i].message:find('codegen feedback: modify stats.py', 1, true) then
+          return true
+        end
+      end
+      return false
+    end)
+    contains(H.read(root .. '/stats.py'), '    if not values:\n        return None\n')
+    local messages = model.requests()[2].messages
+    eq({ 'system', 'user', 'assistant', 'user' }, vim.tbl_map(function(m) return m.role end, messages))
+    contains(messages[2].content, 'handle an empty list')
+    contains(messages[4].content, 'return None rather than 0.0')
+    contains(messages[4].content, 'stats.py, lines 1-4') -- the thread's lines, grown by the first change
+  end)
+
+  it(':CodegenReply without a thread says how to start one', function()
+    local root = H.workspace()
+    H.write(root .. '/stats.py', STATS)
+    H.setup()
+    vim.cmd.edit('stats.py')
+    vim.cmd('CodegenReply more please')
+    eq(vim.log.levels.ERROR, H.wait_notify('no feedback thread in this buffer').level)
   end)
 
   it('offers a proposed preference and remembers it when the user agrees', function()

@@ -66,6 +66,13 @@ function M.feedback(opts)
   end
 end
 
+--- :CodegenReply [text]
+--- @param text string|nil
+function M.reply(text)
+  M.ensure_setup()
+  require('codegen.commands.feedback').reply(text)
+end
+
 --- :CodegenFix
 function M.fix()
   M.ensure_setup()

@@ -62,38 +62,103 @@ local function report(daemon, result)
   offer_memory(daemon, result.proposedMemory)
 end
 
---- Ask again while the model asks back; returns the last result (nil on error or when the user stops).
+--- Ask again while the model asks back. Returns the final result, or nil (after an error, or when the
+--- user left a question unanswered) and the run holding the open question.
 --- Marker comments have no thread to reply in: their question is shown and the user edits the markers.
 local function converse(daemon, args, title)
   while true do
     local result = common.run(daemon, 'codegen.applyFeedback', args, title)
     if not result or not common.present(result.question) then
-      return result
+      return result, nil
     end
     if args.markers then
       common.notify(('codegen asks: %s\n(answer in the marker comments, then run :CodegenFeedback! again)')
         :format(result.question))
-      return nil
+      return nil, nil
     end
     local reply = async.input({ prompt = ('codegen asks: %s '):format(result.question) })
     if not common.present(reply) then
-      common.notify('codegen asked: ' .. result.question .. '\n(no reply sent; nothing was changed)')
-      return nil
+      common.notify(('codegen asked: %s\n(nothing was changed; :CodegenReply answers it)'):format(result.question))
+      return nil, result.runId
     end
     args = vim.tbl_extend('force', args, { comment = reply, runId = result.runId })
   end
 end
 
---- Feedback on lines ``line1``..``line2`` of the current buffer.
---- @param opts {line1: integer, line2: integer, text: string|nil}
-function M.range(opts)
-  local bufnr = vim.api.nvim_get_current_buf()
-  if not client.is_file_buffer(bufnr) then
-    common.notify('codegen: :CodegenFeedback works on a file buffer (save the buffer to a file first).',
-      vim.log.levels.ERROR)
+local threads_ns = vim.api.nvim_create_namespace('codegen.feedback')
+
+--- The last feedback thread of each buffer: its latest run and an extmark over its lines, which
+--- follows the edits (so a reply covers the code as it is now).
+--- @type table<integer, {run_id: string, mark: integer}>
+M.threads = {}
+
+--- An extmark over lines ``line1``..``line2`` (reusing ``id``), set before the change so it grows with it.
+local function mark_lines(bufnr, line1, line2, id)
+  local last = vim.api.nvim_buf_get_lines(bufnr, line2 - 1, line2, false)[1] or ''
+  return vim.api.nvim_buf_set_extmark(bufnr, threads_ns, line1 - 1, 0, {
+    id = id,
+    end_row = line2 - 1,
+    end_col = #last,
+    right_gravity = false,
+    end_right_gravity = true,
+  })
+end
+
+--- The lines (1-based) a thread's extmark covers now.
+local function thread_lines(bufnr, thread)
+  local mark = vim.api.nvim_buf_get_extmark_by_id(bufnr, threads_ns, thread.mark, { details = true })
+  if not mark[1] then
+    return nil
+  end
+  return mark[1] + 1, (mark[3] and mark[3].end_row or mark[1]) + 1
+end
+
+--- Send a comment on lines ``line1``..``line2``, optionally as a reply in the buffer's thread; report
+--- the outcome. The buffer's thread then continues from this run.
+local function comment_on(bufnr, line1, line2, comment, reply_to)
+  local root = client.root_for(vim.api.nvim_buf_get_name(bufnr)) or client.current_root()
+  local daemon = common.daemon(root)
+  if not daemon then
     return
   end
-  local fname = vim.api.nvim_buf_get_name(bufnr)
+  local args = {
+    uri = vim.uri_from_bufnr(bufnr),
+    range = lines_range(bufnr, line1, line2, daemon.offset_encoding),
+    comment = comment,
+    runId = reply_to,
+    verify = config.values.feedback.verify,
+  }
+  local thread = M.threads[bufnr]
+  local mark = mark_lines(bufnr, line1, line2, reply_to and thread and thread.mark or nil)
+  local result, open_question = converse(daemon, args, reply_to and 'reply' or 'feedback')
+  local run_id = result and result.runId or open_question
+  if common.present(run_id) then
+    M.threads[bufnr] = { run_id = run_id, mark = mark }
+  elseif not reply_to and vim.api.nvim_buf_is_valid(bufnr) then
+    vim.api.nvim_buf_del_extmark(bufnr, threads_ns, mark)
+  end
+  if result then
+    report(daemon, result)
+  end
+end
+
+local function file_buffer_or_notify()
+  local bufnr = vim.api.nvim_get_current_buf()
+  if not client.is_file_buffer(bufnr) then
+    common.notify('codegen: feedback works on a file buffer (save the buffer to a file first).',
+      vim.log.levels.ERROR)
+    return nil
+  end
+  return bufnr
+end
+
+--- Feedback on lines ``line1``..``line2`` of the current buffer (a new thread).
+--- @param opts {line1: integer, line2: integer, text: string|nil}
+function M.range(opts)
+  local bufnr = file_buffer_or_notify()
+  if not bufnr then
+    return
+  end
   async.run(function()
     local comment = opts.text
     if not common.present(comment) then
@@ -102,21 +167,37 @@ function M.range(opts)
         return
       end
     end
-    local root = client.root_for(fname) or client.current_root()
-    local daemon = common.daemon(root)
-    if not daemon then
-      return
+    comment_on(bufnr, opts.line1, opts.line2, comment, nil)
+  end)
+end
+
+--- A reply in the current buffer's last feedback thread: the model sees the earlier turns and what
+--- became of them, and the code of the thread's lines as it is now.
+--- @param text string|nil
+function M.reply(text)
+  local bufnr = file_buffer_or_notify()
+  if not bufnr then
+    return
+  end
+  local thread = M.threads[bufnr]
+  local line1, line2
+  if thread then
+    line1, line2 = thread_lines(bufnr, thread)
+  end
+  if not line1 then
+    common.notify('codegen: no feedback thread in this buffer: start one with :CodegenFeedback.',
+      vim.log.levels.ERROR)
+    return
+  end
+  async.run(function()
+    local comment = text
+    if not common.present(comment) then
+      comment = async.input({ prompt = ('codegen reply (lines %d-%d): '):format(line1, line2) })
+      if not common.present(comment) then
+        return
+      end
     end
-    local args = {
-      uri = vim.uri_from_bufnr(bufnr),
-      range = lines_range(bufnr, opts.line1, opts.line2, daemon.offset_encoding),
-      comment = comment,
-      verify = config.values.feedback.verify,
-    }
-    local result = converse(daemon, args, 'feedback')
-    if result then
-      report(daemon, result)
-    end
+    comment_on(bufnr, line1, line2, comment, thread.run_id)
   end)
 end
 
