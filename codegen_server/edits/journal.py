@@ -1,6 +1,6 @@
 """The apply journal: what a multi-file write is about to do, so a crash can be undone or finished.
 
-``write_changes`` records every step before taking it, in ``.codegen/writer/journal.json``::
+``write_changes`` records every step before taking it, in ``.codegen/writer/journal.<n>-<state>.json``::
 
     {"state": "preparing" | "committing" | "complete",
      "entries": [{"path": rel, "temp": rel | null, "backup": rel | null}], "dirs": [rel, ...]}
@@ -24,7 +24,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 WRITER_DIR = Path(".codegen") / "writer"
-JOURNAL = "journal.json"
+_STATES = ("preparing", "committing", "complete")
 
 
 @dataclass
@@ -52,31 +52,47 @@ def writer_dir(root: Path, *, create: bool = False) -> Path:
     return directory
 
 
+def _journal_files(root: Path) -> list[str]:
+    try:
+        return sorted(n for n in os.listdir(root / WRITER_DIR) if n.startswith("journal."))
+    except FileNotFoundError:
+        return []
+
+
 def pending(root: Path) -> bool:
     """Whether a journal (a crashed or running writer's) exists in ``root``."""
-    directory = root / WRITER_DIR
-    return (directory / JOURNAL).exists() or (directory / (JOURNAL + ".tmp")).exists()
+    return bool(_journal_files(root))
 
 
 def save(root: Path, journal: Journal) -> None:
-    """Replace the journal atomically (a torn journal would be worse than none)."""
+    """Record the journal in its state's own file, then drop the previous state's.
+
+    Each state gets a new name (``journal.2-committing.json``) because renaming over an existing
+    file, or truncating one, makes ext4 flush it to disk (auto_da_alloc): milliseconds per apply.
+    The rename is atomic, so a reader sees a whole journal or the previous one.
+    """
     directory = writer_dir(root, create=True)
-    tmp = directory / (JOURNAL + ".tmp")
+    n = _STATES.index(journal.state) + 1
+    name = directory / f"journal.{n}-{journal.state}.json"
+    tmp = directory / f"journal.{n}-{journal.state}.tmp"
     tmp.write_text(json.dumps(asdict(journal)), encoding="utf-8")
-    os.replace(tmp, directory / JOURNAL)
+    os.replace(tmp, name)
+    for k in range(n - 1, 0, -1):
+        (directory / f"journal.{k}-{_STATES[k - 1]}.json").unlink(missing_ok=True)
 
 
 def discard(root: Path) -> None:
-    (root / WRITER_DIR / JOURNAL).unlink(missing_ok=True)
+    """Remove every journal file (the write is finished, undone or recovered)."""
+    for name in _journal_files(root):
+        (root / WRITER_DIR / name).unlink(missing_ok=True)
 
 
 def load(root: Path) -> Journal | None:
-    directory = root / WRITER_DIR
-    (directory / (JOURNAL + ".tmp")).unlink(missing_ok=True)  # never renamed: nothing was done after it
-    try:
-        body = json.loads((directory / JOURNAL).read_text(encoding="utf-8"))
-    except FileNotFoundError:
+    """The latest whole journal, or None; a ``.tmp`` never renamed means nothing was done after it."""
+    done = [n for n in _journal_files(root) if n.endswith(".json")]
+    if not done:
         return None
+    body = json.loads((root / WRITER_DIR / done[-1]).read_text(encoding="utf-8"))
     return Journal(body["state"], [Entry(**e) for e in body["entries"]], list(body["dirs"]))
 
 
@@ -124,6 +140,7 @@ def recover_locked(root: Path) -> None:
     """Finish or undo a crashed writer's journal. The caller holds the writer lock."""
     journal = load(root)
     if journal is None:
+        discard(root)  # a journal never renamed into place: the writer had touched nothing yet
         return
     if journal.state == "complete":
         roll_forward(root, journal)

@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from codegen_server.edits import FileChange, recover, write_changes
+from codegen_server.edits.journal import pending
 from tests.support.files import leftovers, workspace_files
 
 FILES = 200
@@ -97,7 +98,7 @@ def test_killed_apply_is_all_old_or_all_new_after_recovery(tmp_path: Path) -> No
         before, after = expected_states(changes)
         assert workspace_files(root) == before
         run_applier(root, changes, rng.uniform(0, duration * 1.1))
-        if (root / ".codegen" / "writer" / "journal.json").exists():
+        if pending(root):
             interrupted += 1
         recover(root)
         state = workspace_files(root)
@@ -122,7 +123,7 @@ def test_the_next_codegen_command_recovers_a_killed_apply(tmp_path: Path) -> Non
         changes = make_workspace(root)
         before, after = expected_states(changes)
         run_applier(root, changes, rng.uniform(0.1, 0.9) * duration)
-        if (root / ".codegen" / "writer" / "journal.json").exists():
+        if pending(root):
             break
     else:
         pytest.fail("no kill landed inside the write in 50 tries")
