@@ -17,14 +17,27 @@ def parse_address(value: str) -> tuple[str, int]:
     return host or "127.0.0.1", int(port)
 
 
+def _epilog() -> str:
+    from ..model.settings import ENV_VARIABLES
+
+    width = max(map(len, ENV_VARIABLES))
+    variables = "".join(f"  {name:<{width}}  {meaning}\n" for name, meaning in ENV_VARIABLES.items())
+    return (f"environment (initializationOptions and workspace/didChangeConfiguration override it):\n"
+            f"{variables}\n"
+            "exit status: 0 after shutdown and exit, 1 on exit without shutdown or when no LSP message arrived\n\n"
+            "examples:\n  codegen-server\n  codegen-server --tcp 127.0.0.1:2087 --log-file /tmp/codegen.log\n")
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="codegen-server", description=__doc__)
+    parser = argparse.ArgumentParser(prog="codegen-server", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter, epilog=_epilog())
     mode = parser.add_mutually_exclusive_group()
     mode.add_argument("--stdio", action="store_true", help="speak LSP over stdin/stdout (the default)")
     mode.add_argument("--tcp", metavar="HOST:PORT", type=parse_address,
                       help="listen for one client on HOST:PORT (loopback unless you say otherwise)")
     parser.add_argument("--log-file", help="write the daemon's log here (default: stderr)")
-    parser.add_argument("--log-level", default="WARNING", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
+    parser.add_argument("--log-level", default="WARNING", choices=["DEBUG", "INFO", "WARNING", "ERROR"],
+                        help="what the log shows; secrets are redacted at every level (default: WARNING)")
     parser.add_argument("--version", action="version", version=f"codegen-server {__version__}")
     args = parser.parse_args(argv)
 

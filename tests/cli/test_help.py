@@ -42,3 +42,11 @@ def test_codegen_help_names_every_environment_variable():
     for variable in ENV_VARIABLES:
         assert variable in done.stdout
     assert "CODEGEN_MODEL_TIMEOUT" in done.stdout and "CODEGEN_MODEL_MAX_RETRIES" in done.stdout
+
+
+def test_codegen_server_help_names_the_environment_and_its_exit_status():
+    done = subprocess.run([sys.executable, "-m", "codegen_server.server", "--help"], capture_output=True, text=True,
+                          timeout=60)
+    assert done.returncode == 0
+    assert all(variable in done.stdout for variable in ENV_VARIABLES)
+    assert "exit status:" in done.stdout and done.stdout.rstrip().splitlines()[-1].startswith("  codegen-server")
