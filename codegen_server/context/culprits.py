@@ -178,6 +178,9 @@ def _calls(resolver: Resolver, path: str, target: Target, extra_classes: set[str
         for resolved in resolver.resolve(name, path, classes, text):
             if resolved != target and resolved not in found:
                 found.append(resolved)
+    for resolved in resolver.dispatched(path, definition.line, definition.end_line, classes):
+        if resolved != target and resolved not in found:
+            found.append(resolved)
     if is_test_path(path):
         # `assert a < b` on the classes a test names runs their special methods.
         body_start = definition.line + 1  # the signature's own `->` and defaults are not operators

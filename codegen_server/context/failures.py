@@ -45,7 +45,7 @@ def parse_test_output(output: str) -> list[FailureTrace]:
 
 
 # -- pytest ------------------------------------------------------------------------------------
-_PYTEST_HEADER = re.compile(r"^_{3,} (.+?) _{3,}$")
+_PYTEST_HEADER = re.compile(r"^_+ (.+?) _+$")  # a long test id leaves room for one underscore each side
 _PYTEST_SUMMARY = re.compile(r"^(?:FAILED|ERROR) (\S+?)(?: - (.*))?$")
 _PYTEST_SHORT_FRAME = re.compile(r"^(\S.*?):(\d+): in (\S+)$")
 _PYTEST_LONG_LOCATION = re.compile(r"^(\S[^:\s]*?\.\w+):(\d+): ?(\S.*)?$")

@@ -14,7 +14,7 @@ import re
 from .tokens import count_tokens, truncate_to_budget
 
 _SECTION = re.compile(r"^=+ (.+?) =+$")
-_ENTRY = re.compile(r"^_{3,} (.+?) _{3,}$")
+_ENTRY = re.compile(r"^_+ (.+?) _+$")  # a long test id leaves room for one underscore each side
 _SUB_ENTRY = re.compile(r"^(?:_ ){5,}_?$")
 _CAPTURED = re.compile(r"^-+ Captured .* -+$")
 _LOCATION = re.compile(r"^\S[^:\s]*:\d+: ")

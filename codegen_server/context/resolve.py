@@ -20,12 +20,15 @@ from .tags import Definition
 MAX_TARGETS = 3  # definitions kept for one name when it stays ambiguous
 TEST_FILE = re.compile(r"(^|/)(tests?|spec|__tests__)/|(^|/)(test_[^/]*|[^/]*_test\.\w+|[^/]*\.(test|spec)\.\w+|conftest\.py)$")
 CLASS_KINDS = frozenset({"class", "struct", "interface", "trait", "enum", "impl"})
+VALUE_KINDS = frozenset({"constant", "field", "macro"})  # names of values, not code a call runs
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_DISPATCH = re.compile(r"getattr\(\s*[\w.]+\s*,\s*(?:f[\"'](\w+)\{|[\"'](\w+)[\"']\s*\+)")
+MAX_DISPATCHED = 6
 # Python operators and builtins whose meaning for a class is one of its special methods.
 _OPERATORS = [(re.compile(pattern), method) for pattern, method in (
     (r"==", "__eq__"), (r"!=", "__ne__"), (r"[^<=!>]<[^<=]", "__lt__"), (r"<=", "__le__"), (r"[^>=-]>[^>=]", "__gt__"),
     (r">=", "__ge__"), (r"\bhash\(", "__hash__"), (r"\bstr\(|f\"|f'", "__str__"), (r"\brepr\(", "__repr__"),
-    (r"\bin\b", "__contains__"), (r"\blen\(", "__len__"), (r"\w\[", "__getitem__"), (r"\bfor\b|\blist\(|\biter\(", "__iter__"),
+    (r"\bin\b", "__contains__"), (r"\blen\(", "__len__"), (r"[\w)\]]\[", "__getitem__"), (r"\bfor\b|\blist\(|\biter\(", "__iter__"),
     (r"[^+]\+[^+=]", "__add__"), (r"\bbool\(|\bif\b|\bnot\b", "__bool__"),
 )]
 
@@ -109,7 +112,20 @@ class Resolver:
         """Methods of ``classes`` that the operators on lines first..last run (`a < b` runs `__lt__`)."""
         text = "\n".join(self.lines(path)[first:last + 1])
         wanted = [method for pattern, method in _OPERATORS if pattern.search(text)]
-        return [t for method in wanted for t in self.definers.get(method, ()) if self.parent_name(t) in classes]
+        return [t for method in wanted for t in self.definers.get(method, ())
+                if self.parent_name(t) in classes and not t.path.endswith(".pyi")]
+
+    def dispatched(self, path: str, first: int, last: int, classes: set[str]) -> list[Target]:
+        """Methods called by a name built at run time: `getattr(obj, "bump_" + part)()` may run any `bump_*`."""
+        text = "\n".join(self.lines(path)[first:last + 1])
+        found: list[Target] = []
+        for match in _DISPATCH.finditer(text):
+            prefix = match.group(1) or match.group(2)
+            for name, targets in self.definers.items():
+                if name.startswith(prefix) and name != prefix:
+                    found += [t for t in targets if self.parent_name(t) in classes and not t.path.endswith(".pyi")
+                              and t not in found]
+        return found[:MAX_DISPATCHED]
 
     # -- imports ---------------------------------------------------------------------------------
     def imports(self, path: str) -> dict[str, Imported]:
@@ -161,8 +177,9 @@ class Resolver:
         return found
 
     def _defined_in(self, name: str, files: list[str], depth: int = 1) -> list[Target]:
-        """Definitions of ``name`` in ``files``, following their re-exports ``depth`` levels."""
-        targets = [t for t in self.definers.get(name, ()) if t.path in files and self.definition(t).parent < 0]
+        """Definitions of ``name`` in ``files`` (constants aside), following their re-exports ``depth`` levels."""
+        targets = [t for t in self.definers.get(name, ()) if t.path in files and self.definition(t).parent < 0
+                   and self.definition(t).kind not in VALUE_KINDS]
         if targets or depth <= 0:
             return targets
         for path in files:
@@ -231,6 +248,8 @@ class Resolver:
                 score += 2
             if is_test_path(target.path) and not is_test_path(from_path):
                 score -= 2
+            if target.path.endswith(".pyi"):
+                score -= 3  # a stub declares what the module next to it defines
             scored.append((score, target))
         best = max(score for score, _ in scored)
         if best <= 0 and len(candidates) > MAX_TARGETS:
@@ -240,7 +259,7 @@ class Resolver:
     def _callable_from(self, target: Target, from_path: str) -> bool:
         """Top-level definitions and members of classes; functions nested in functions only from their own file."""
         definition = self.definition(target)
-        if definition.kind in ("constant", "field", "macro"):
+        if definition.kind in VALUE_KINDS:
             return False
         if definition.parent < 0:
             return True
