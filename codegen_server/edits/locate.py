@@ -65,18 +65,34 @@ def _counts_say_context(hunk: Hunk, plain: list[_Line]) -> bool:
     return (old, new) == (hunk.old_count, hunk.new_count)
 
 
-def _added_line(op: str, text: str, fi: "FileIndex") -> str | None:
+def _added_line(op: str, text: str, fi: "FileIndex", neighbours: set[str]) -> str | None:
     """The added line an unmarked hunk line stands for, or None when its indentation cannot tell.
 
     A line with no prefix at all lost only its "+". A line read as context (" ") either had its
     "+" turned into a space (the text is the line) or lost its "+" in front of a leading space
-    (the line is " " + text): the file's own indentation grid decides, and when both or neither
-    fit, nothing is guessed.
+    (the line is " " + text): the file's own indentation grid decides; off the grid (a
+    docstring's table, say), the indentation of the lines around it. When that cannot decide
+    either, nothing is guessed.
     """
     if op == "?":
         return text
-    fits = [c for c in (text, " " + text) if fi.fits_indent(_indent(c))]
-    return fits[0] if len(fits) == 1 else None
+    candidates = (text, " " + text)
+    for fits in (fi.fits_indent, neighbours.__contains__):
+        chosen = [c for c in candidates if fits(_indent(c))]
+        if len(chosen) == 1:
+            return chosen[0]
+    return None
+
+
+def _neighbour_indents(lines: list[_Line], i: int) -> set[str]:
+    """The indentation of the nearest non-blank hunk lines before and after line ``i``."""
+    found: set[str] = set()
+    for rng in (range(i - 1, -1, -1), range(i + 1, len(lines))):
+        for k in rng:
+            if lines[k][1].strip():
+                found.add(_indent(lines[k][1]))
+                break
+    return found
 
 
 def _interpretations(hunk: Hunk, fi: "FileIndex", undecided: list[str]) -> Iterator[list[_Line]]:
@@ -109,7 +125,7 @@ def _interpretations(hunk: Hunk, fi: "FileIndex", undecided: list[str]) -> Itera
         # Safe to reread as added: the rest of the hunk must still match contiguously, so a
         # line the file really has at this spot can never be skipped this way.
         if text.strip() not in file_keys:
-            added = _added_line(op, text, fi)
+            added = _added_line(op, text, fi, _neighbour_indents(plain, i))
             if added is None:
                 undecided.append(text)
                 return
@@ -381,8 +397,13 @@ def locate_hunk(hunk: Hunk, file_lines: list[str], file_index: FileIndex | None 
             lines_used = literal
             candidates = [{i: f for (i, _), f in zip(before, c)} for c in found]
         elif any(op == "-" and t.strip() and _is_elision(t) for op, t in hunk_lines):
-            elided_removal = True
-            continue
+            # "..." among removed lines cannot stand for lines to remove; it may be real code
+            # (a stub's body): match it literally, with blank lines and indentation free.
+            lines_used = literal
+            candidates = _flexible_candidates(literal, file_lines, fi.nonblank, fi.nb_index)
+            if not candidates:
+                elided_removal = True
+                continue
         else:
             lines_used = hunk_lines
             candidates = _flexible_candidates(hunk_lines, file_lines, fi.nonblank, fi.nb_index)

@@ -46,6 +46,25 @@ def test_added_line_that_lost_its_plus_keeps_its_indentation(tmp_path: Path) -> 
         "        result += item\n", "        result += item\n        result += 1\n")
 
 
+def test_off_grid_lines_take_the_indentation_of_the_lines_around_them(tmp_path: Path) -> None:
+    # A docstring table at ten columns, off the file's four-column grid: the neighbours decide.
+    text = 'def f():\n    """\n          a     first\n          b     second\n          c     third\n    """\n'
+    (tmp_path / "doc.py").write_text(text)
+    answer = ("--- a/doc.py\n+++ b/doc.py\n@@ -3,3 +3,4 @@\n           a     first\n           b     second\n"
+              "           bb    added\n           c     third\n")
+    assert apply(tmp_path, answer) == []
+    assert (tmp_path / "doc.py").read_text() == text.replace("second\n", "second\n          bb    added\n")
+
+
+def test_removing_a_stub_body_of_dots_is_no_elision(tmp_path: Path) -> None:
+    # "..." is code here; with a blank context line dropped only the flexible match can place it.
+    text = "class A:\n    def f(self):\n        ...\n\n    def g(self):\n        return 1\n"
+    (tmp_path / "stub.py").write_text(text)
+    answer = "--- a/stub.py\n+++ b/stub.py\n@@\n     def f(self):\n-        ...\n+        return 0\n     def g(self):\n"
+    assert apply(tmp_path, answer) == []
+    assert (tmp_path / "stub.py").read_text() == text.replace("        ...\n", "        return 0\n")
+
+
 def test_a_line_whose_indentation_cannot_say_what_it_was_is_refused(tmp_path: Path) -> None:
     # Two-column and three-column indents both occur: 2 or 3 columns cannot tell "+ lost" from "+ became space".
     text = "items = [\n  1,\n   2,\n]\nend = True\n"
