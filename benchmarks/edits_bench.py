@@ -1,11 +1,19 @@
-"""Edits benchmark: our engine next to `git apply --recount --ignore-whitespace` and GNU
-`patch --fuzz=3` on the same corpus of model-style patches, in the same run.
+"""Edits benchmark: our engine next to `git apply --ignore-whitespace` and GNU `patch --fuzz=3
+--forward` on the same corpus of model-style patches, in the same run.
 
     python benchmarks/edits_bench.py [--per-class 100] [--seed 1] [--only CLASS] [--show-failures]
 
+Each peer gets its best honest invocation per patch: git apply tries -p1, -p1 --recount, -p0,
+-p0 --recount (the first that `--check` accepts is applied); patch tries -p1 then -p0 (the
+first that `--dry-run` accepts). --forward keeps patch from reversing a patch it finds already
+applied (its --batch default). Whole-file answers are no diff: for the peers they are scored
+"not a diff" and left out of their totals; ours are shown with and without them.
+
 Per class and tool: applied correctly / refused / WRONG (claimed success with a wrong result,
 or any file changed on a refusal). For must-refuse classes "refused" is the right answer.
-Times are per patch; ours is in-process (plan + atomic write), the peers' include process start.
+Times are per patch; ours is in-process (plan + atomic write under the writer lock, journal
+included), the peers' are the one invocation that decided (process start included; the
+--check/--dry-run probes that chose it are not counted).
 """
 
 from __future__ import annotations
@@ -24,7 +32,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from edits_corpus import MUST_REFUSE, RECOVERABLE, Case, build  # noqa: E402
+from edits_corpus import MUST_REFUSE, NOT_A_DIFF, RECOVERABLE, Case, build  # noqa: E402
 
 from codegen_server.edits import EditError, plan_patch, write_changes  # noqa: E402
 
@@ -53,16 +61,37 @@ def _run_ours(root: Path, answer: str) -> bool:
     return True
 
 
-def _run_git(root: Path, patch_file: Path) -> bool:
-    proc = subprocess.run(["git", "apply", "--recount", "--ignore-whitespace", "-p1", str(patch_file)],
-                          cwd=root, capture_output=True)
-    return proc.returncode == 0
+GIT_VARIANTS = [["-p1"], ["-p1", "--recount"], ["-p0"], ["-p0", "--recount"]]
+PATCH_VARIANTS = [["-p1"], ["-p0"]]
+PATCH_BASE = ["patch", "--forward", "--fuzz=3", "--batch", "--no-backup-if-mismatch", "-r", "-", "-s"]
 
 
-def _run_patch(root: Path, patch_file: Path) -> bool:
-    proc = subprocess.run(["patch", "-p1", "--fuzz=3", "--batch", "--no-backup-if-mismatch", "-r", "-",
-                           "-s", "-i", str(patch_file)], cwd=root, capture_output=True)
-    return proc.returncode == 0
+def _first_accepted(probe: list[str], run: list[str], variants: list[list[str]], file_args: list[str],
+                    root: Path) -> tuple[bool, float, str]:
+    """Apply with the first variant the dry probe accepts: (applied, seconds of the deciding run, variant).
+
+    When no variant is accepted, the deciding run is the first probe (what a user runs first).
+    """
+    first_probe = 0.0
+    for n, variant in enumerate(variants):
+        start = time.perf_counter()
+        check = subprocess.run([*probe, *variant, *file_args], cwd=root, capture_output=True)
+        if n == 0:
+            first_probe = time.perf_counter() - start
+        if check.returncode == 0:
+            start = time.perf_counter()
+            proc = subprocess.run([*run, *variant, *file_args], cwd=root, capture_output=True)
+            return proc.returncode == 0, time.perf_counter() - start, " ".join(variant)
+    return False, first_probe, "none"
+
+
+def _run_git(root: Path, patch_file: Path) -> tuple[bool, float, str]:
+    return _first_accepted(["git", "apply", "--check", "--ignore-whitespace"], ["git", "apply", "--ignore-whitespace"],
+                           GIT_VARIANTS, [str(patch_file)], root)
+
+
+def _run_patch(root: Path, patch_file: Path) -> tuple[bool, float, str]:
+    return _first_accepted([*PATCH_BASE, "--dry-run"], PATCH_BASE, PATCH_VARIANTS, ["-i", str(patch_file)], root)
 
 
 def judge(case: Case, claimed: bool, before: dict[str, str | None], after: dict[str, str | None]) -> str:
@@ -89,7 +118,9 @@ def main() -> int:
     from_history = sum(1 for c in cases if c.name.split(":", 1)[1].startswith(("codegen_server/", "tests/", "benchmarks/")))
     print(f"corpus: {len(cases)} patches ({from_history} from this repository's history) in {time.perf_counter() - t0:.1f}s "
           f"({len(RECOVERABLE)} recoverable classes, {len(MUST_REFUSE)} must-refuse classes)")
-    counts: dict[tuple[str, str], dict[str, int]] = defaultdict(lambda: {"correct": 0, "refused": 0, "WRONG": 0})
+    counts: dict[tuple[str, str], dict[str, int]] = defaultdict(
+        lambda: {"correct": 0, "refused": 0, "WRONG": 0, "not a diff": 0})
+    invocations: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     times: dict[str, list[float]] = defaultdict(list)
     runs = {"codegen": 0, "git apply": 0, "patch": 0}
     work = Path(tempfile.mkdtemp(prefix="edits-bench-"))
@@ -103,17 +134,20 @@ def main() -> int:
                 patch_file = work / f"{n}.patch"
                 patch_file.write_text(case.answer, encoding="utf-8")
                 before = _snapshot(root, names)
-                start = time.perf_counter()
                 if tool == "codegen":
+                    start = time.perf_counter()
                     claimed = _run_ours(root, case.answer)
-                elif tool == "git apply":
-                    claimed = _run_git(root, patch_file)
+                    times[tool].append(time.perf_counter() - start)
                 else:
-                    claimed = _run_patch(root, patch_file)
-                times[tool].append(time.perf_counter() - start)
+                    claimed, seconds, variant = (_run_git if tool == "git apply" else _run_patch)(root, patch_file)
+                    times[tool].append(seconds)
+                    if claimed:
+                        invocations[tool][variant] += 1
                 runs[tool] += 1
                 after = _snapshot(root, names)
                 verdict = judge(case, claimed, before, after)
+                if tool != "codegen" and case.klass in NOT_A_DIFF:
+                    verdict = "not a diff" if after == before else "WRONG"
                 counts[(case.klass, tool)][verdict] += 1
                 if args.show_failures and tool == "codegen" and (verdict == "WRONG" or (verdict == "refused" and case.expected is not None)):
                     print(f"--- {verdict}: {case.name}\n{case.answer[:1500]}")
@@ -135,36 +169,49 @@ def main() -> int:
         shutil.rmtree(work, ignore_errors=True)
 
     classes = [k for k in RECOVERABLE + MUST_REFUSE if any(c.klass == k for c in cases)]
-    header = f"{'class':22} {'n':>4} | " + " | ".join(f"{t:^22}" for t in TOOLS)
+    header = f"{'class':26} {'n':>4} | " + " | ".join(f"{t:^22}" for t in TOOLS)
     print(header)
-    print(f"{'':22} {'':>4} | " + " | ".join(f"{'ok':>6} {'refused':>7} {'WRONG':>6}" for _ in TOOLS))
+    print(f"{'':26} {'':>4} | " + " | ".join(f"{'ok':>6} {'refused':>7} {'WRONG':>6}" for _ in TOOLS))
     print("-" * len(header))
-    totals = {t: {"rec_ok": 0, "rec_n": 0, "ref_ok": 0, "ref_n": 0, "wrong": 0} for t in TOOLS}
+    keys = ("rec_ok", "rec_n", "ref_ok", "ref_n", "wrong")
+    totals = {t: dict.fromkeys(keys, 0) for t in TOOLS}
+    diff_only = {t: dict.fromkeys(keys, 0) for t in TOOLS}  # like for like: answers that are diffs
     for k in classes:
         n = sum(1 for c in cases if c.klass == k)
         row = []
         for t in TOOLS:
             c = counts[(k, t)]
+            if c["not a diff"] == n:
+                row.append(f"{'not a diff':>21} ")
+                continue
             row.append(f"{c['correct']:>6} {c['refused']:>7} {c['WRONG']:>6}")
-            tot = totals[t]
-            tot["wrong"] += c["WRONG"]
-            if k in MUST_REFUSE:
-                tot["ref_ok"] += c["refused"]
-                tot["ref_n"] += n
-            else:
-                tot["rec_ok"] += c["correct"]
-                tot["rec_n"] += n
-        mark = " (must refuse)" if k in MUST_REFUSE else ""
-        print(f"{k + mark:22.22} {n:>4} | " + " | ".join(row))
+            for tot in (totals[t], *([diff_only[t]] if k not in NOT_A_DIFF else [])):
+                tot["wrong"] += c["WRONG"]
+                if k in MUST_REFUSE:
+                    tot["ref_ok"] += c["refused"]
+                    tot["ref_n"] += n
+                else:
+                    tot["rec_ok"] += c["correct"]
+                    tot["rec_n"] += n
+        mark = " (must refuse)" if k in MUST_REFUSE else " (not a diff)" if k in NOT_A_DIFF else ""
+        print(f"{k + mark:26.26} {n:>4} | " + " | ".join(row))
     print("-" * len(header))
-    for t in TOOLS:
-        tot = totals[t]
+
+    def line(label: str, tot: dict[str, int], t: str) -> None:
         rec = 100 * tot["rec_ok"] / max(1, tot["rec_n"])
         ref = 100 * tot["ref_ok"] / max(1, tot["ref_n"])
         mean = 1000 * sum(times[t]) / max(1, runs[t])
         median = 1000 * statistics.median(times[t]) if times[t] else 0.0
-        print(f"{t:10} recoverable applied correctly {rec:6.2f}%  must-refuse refused {ref:6.2f}%  "
-              f"WRONG {tot['wrong']:4}  time/patch mean {mean:5.2f} ms, median {median:5.2f} ms")
+        print(f"{label:26} recoverable applied correctly {rec:6.2f}% ({tot['rec_ok']}/{tot['rec_n']})  "
+              f"must-refuse refused {ref:6.2f}% ({tot['ref_ok']}/{tot['ref_n']})  WRONG {tot['wrong']:4}  "
+              f"time/patch mean {mean:5.2f} ms, median {median:5.2f} ms")
+
+    line("codegen (all answers)", totals["codegen"], "codegen")
+    for t in TOOLS:
+        line(f"{t} (diff answers)", diff_only[t], t)
+    for t in TOOLS[1:]:
+        used = ", ".join(f"{v}: {n}" for v, n in sorted(invocations[t].items(), key=lambda kv: -kv[1]))
+        print(f"{t} applied with: {used}")
     print(f"total run {time.perf_counter() - t0:.1f}s")
     ours = totals["codegen"]
     met = (ours["rec_ok"] >= 0.99 * ours["rec_n"] and ours["ref_ok"] == ours["ref_n"] and ours["wrong"] == 0)

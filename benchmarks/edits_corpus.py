@@ -21,9 +21,14 @@ PACKAGES = ["unidiff", "pygls", "lsprotocol", "openai", "hypothesis", "httpx", "
 RECOVERABLE = [
     "clean", "wrong_line_numbers", "no_line_numbers", "missing_hunk_header", "wrong_counts",
     "trailing_whitespace", "blank_lines", "hunks_out_of_order", "little_context", "lost_plus",
-    "indent_shift", "elision", "fenced_with_prose", "whole_file", "multi_file", "new_file", "combined",
+    "plus_became_space", "indent_shift", "elision", "fenced_with_prose", "whole_file", "multi_file", "new_file",
+    "combined",
 ]
-MUST_REFUSE = ["stale_context", "unlocatable_context", "ambiguous_context", "excerpt_as_whole_file"]
+# "already_applied": the patch is re-applied to the file it already changed; the right answer
+# writes nothing (git apply and patch --forward refuse it; doubling its lines is WRONG).
+MUST_REFUSE = ["stale_context", "unlocatable_context", "ambiguous_context", "excerpt_as_whole_file", "already_applied"]
+#: Answers that are no diff at all (whole files): scored for the diff tools as "not a diff".
+NOT_A_DIFF = ["whole_file", "excerpt_as_whole_file"]
 
 
 @dataclass
@@ -214,7 +219,9 @@ def _damaged(klass: str, p: Patch, rng: random.Random, old_text: str) -> Patch |
         if len(hunks) < 2:
             return None
         return Patch(p.old, p.new, list(reversed(hunks)))
-    if klass == "lost_plus":
+    if klass in ("lost_plus", "plus_became_space"):
+        # An added line in the middle of a hunk lost its "+" (the line now reads as context one
+        # column short) or had it turned into a space (context with the right indentation).
         old_keys = {l.strip() for l in old_text.split("\n")}
         out = []
         done = False
@@ -225,7 +232,7 @@ def _damaged(klass: str, p: Patch, rng: random.Random, old_text: str) -> Patch |
                         and l[1:].strip() and l[1:].strip() not in old_keys]
                 if cand:
                     i = rng.choice(cand)
-                    b[i] = b[i][1:]
+                    b[i] = b[i][1:] if klass == "lost_plus" else " " + b[i][1:]
                     done = True
             out.append((h, b))
         return Patch(p.old, p.new, out) if done else None
@@ -380,6 +387,9 @@ def _make_case(klass: str, rng: random.Random, files: list[tuple[str, str]],
         return Case(klass, label, {name: old}, q.render(), None)
     if klass == "ambiguous_context":
         return _ambiguous(name, old, rng, label)
+    if klass == "already_applied":
+        # The model (or the user) sends the same patch again: the file already holds its result.
+        return Case(klass, label, {name: new}, p.render(), None)
     answer = damage(klass, p, rng, old)
     if answer is None:
         return None
