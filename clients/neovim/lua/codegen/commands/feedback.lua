@@ -1,4 +1,5 @@
 --- :'<,'>CodegenFeedback [text] — a review comment on a range becomes a previewed change;
+--- :CodegenReply [text] — a reply in the buffer's last feedback thread;
 --- :CodegenFeedback! — act on the `codegen:` marker comments of the workspace.
 local async = require('codegen.async')
 local client = require('codegen.client')
