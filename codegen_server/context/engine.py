@@ -146,7 +146,9 @@ class ContextEngine:
         timings["rank"] = time.perf_counter() - step
 
         step = time.perf_counter()
-        text, map_files = self._fit(records, graph, ranking, focused, budget)
+        # Definitions quoted whole above need not take room in the map again.
+        quoted = {piece.key for piece, form in packed.chosen if piece.key is not None and form is piece.text}
+        text, map_files = self._fit(records, graph, _without_quoted(graph, records, ranking, quoted), focused, budget)
         timings["map"] = time.perf_counter() - step
         tokens = count_tokens(text)
         timings["total"] = time.perf_counter() - started
@@ -174,6 +176,17 @@ class ContextEngine:
                 return text, repo_map.files
             remaining -= over  # joining can merge or split tokens at the seams; shrink and retry
         return truncate_to_budget(focused, budget), []
+
+
+def _without_quoted(graph: Graph, records: dict[str, FileRecord], ranking: Ranking,
+                    quoted: set[tuple[str, int]]) -> Ranking:
+    """The ranking minus the definitions (path, first line) already quoted whole."""
+    if not quoted:
+        return ranking
+    keep = [i for i, candidate in enumerate(ranking.order.tolist())
+            if (graph.files[graph.cand_file[candidate]],
+                records[graph.files[graph.cand_file[candidate]]].tags.definitions[graph.cand_def[candidate]].line) not in quoted]
+    return Ranking(ranking.order[keep], ranking.scores, ranking.file_rank)
 
 
 _engines: dict[Path, ContextEngine] = {}

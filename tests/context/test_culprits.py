@@ -10,6 +10,7 @@ import pytest
 
 from codegen_server.context import ContextEngine, parse_test_output
 from codegen_server.context.culprits import group_failures, summary_text
+from codegen_server.context.engine import MAP_SHARE
 from codegen_server.context.output import trim_output
 from codegen_server.context.tokens import count_tokens
 
@@ -136,7 +137,7 @@ def test_parametrized_failures_are_grouped_once_with_what_differs(project: tuple
     assert "[10-2-5]: assert 3.3333333333333335 == 5" in summary
 
     text = ContextEngine(root).build(test_output=output, budget=6000).text
-    assert text.count("def test_unit_price(total, count, expected):") == 2  # quoted once, and once in the map
+    assert text.count("def test_unit_price(total, count, expected):") == 1  # quoted once (and not again in the map)
     assert '@pytest.mark.parametrize("total, count, expected"' in text
     # The raw output keeps one traceback per test function and drops the summary already listed.
     trimmed = _section(text, "Test output (trimmed to what the list above does not say)")
@@ -150,15 +151,17 @@ def test_budget_is_never_exceeded_and_bodies_come_before_far_signatures(project:
     for budget in (0, 50, 200, 400, 800, 1500, 3000):
         result = engine.build(test_output=output, budget=budget)
         assert result.tokens <= budget, budget
-    # Whatever the budget, a far file's signature is only there once every culprit's body is.
+    # Whatever the budget, the map of far files gets more than its small reserve only once every
+    # culprit's body is in: bodies are preferred over signatures.
     bodies = ["if count >= self.units.get(item, 0):", "return total / (count + 1)", "self.units[item] = self.units.get(item, 0) + count"]
-    far_seen = 0
+    cut = 0
     for budget in range(300, 1600, 100):
         text = engine.build(test_output=output, budget=budget).text
-        if "def format_units(units):" in text:
-            far_seen += 1
-            assert all(body in text for body in bodies), budget
-    assert far_seen  # the property was exercised
+        repo_map = text.split("## Repository map", 1)[1] if "## Repository map" in text else ""
+        if not all(body in text for body in bodies):
+            cut += 1
+            assert count_tokens(repo_map) <= MAP_SHARE * budget + 10, budget
+    assert 0 < cut < 13  # both sides of the property were exercised
     assert "if count >= self.units.get(item, 0):" in engine.build(test_output=output, budget=500).text
 
 

@@ -121,7 +121,7 @@ def test_engine_returns_the_failing_test_and_the_frames(failing_project: Path) -
     assert "Frame `divide` (pkg/calc.py:1-2):" in text and "    2>     return a / b" in text
     assert "Frame `pop` (pkg/calc.py:9-10):" in text
     # The parametrized test is quoted once, with its decorator, and its two cases listed under it.
-    assert text.count("def test_param(n):") == 2  # its body, and its signature in the map
+    assert text.count("def test_param(n):") == 1  # its body, not repeated in the map
     assert "@pytest.mark.parametrize" in text and "- tests/test_calc.py::test_param: 2 cases fail" in text
     assert "class Stack:" in text  # a method's class header comes with it
     assert result.files[:2] == ["tests/test_calc.py", "pkg/calc.py"]
