@@ -33,7 +33,7 @@ SHOW_BUDGET = 6000
 MAX_SYMBOLS = 4
 
 _SEE = re.compile(
-    r"\b(?:could\s*n[o']?t|can\s*n[o']?t|cannot|did\s*n[o']?t|unable to|was\s*n[o']?t able to|do\s*n[o']?t) see\b"
+    r"\b(?:could\s*n[o']?t|can\s*n[o']?t|cannot|did\s*n[o']?t|unable to|was\s*n[o']?t able to) see\b"
     r"|\bshow me\b|\b(?:was|were)\s*n[o']?t shown\b|\bnot (?:been )?shown\b|\bneed to see\b"
     r"|\bwithout seeing\b|\bplease (?:share|provide|send|paste)\b",
     re.IGNORECASE,
