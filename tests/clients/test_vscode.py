@@ -14,7 +14,11 @@ import os
 import shutil
 import subprocess
 import sys
+import threading
+import urllib.error
+import urllib.request
 import zipfile
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -22,7 +26,8 @@ import pytest
 from codegen_server.model.scripted_server import ScriptStep
 from tests.server.test_feedback_over_lsp import ANSWER as FEEDBACK_ANSWER
 from tests.server.test_feedback_over_lsp import STATS
-from tests.support.answers import CALC_FILES, CALC_PROJECT, CLARIFY_QUESTIONS
+from tests.server.test_feedback_review import MARKERS_ANSWER, PY_MARKED, TS_MARKED
+from tests.support.answers import CALC_FILES, CALC_PROJECT, CLARIFY_QUESTIONS, NOTHING_TO_CLARIFY
 from tests.support.fix_projects import CART, FIX_CART, make_python_project
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -97,8 +102,9 @@ def e2e(vsix, tmp_path):
     assert SERVER.exists(), f"the daemon {SERVER} is not installed in this venv"
     shots = tmp_path / "shots"
 
-    def run(folder: Path, model, *steps: str) -> dict:
+    def run(folder: Path, model, *steps: str, work_dir: Path | None = None) -> dict:
         argv = ["node", str(DRIVE), "--vsix", str(vsix), "--folder", str(folder),
+                *(["--work-dir", str(work_dir)] if work_dir else []),
                 "--setting", f"codegen.server.command={json.dumps([str(SERVER)])}",
                 "--setting", f"codegen.model.baseUrl={json.dumps(model.base_url)}",
                 "--setting", 'codegen.model.name="scripted-model"',
@@ -128,17 +134,22 @@ def workspace_files(root: Path) -> list[str]:
                   and ".pytest_cache" not in p.parts)
 
 
+# The preview: every changed file in one changes editor, Apply / Discard in its title bar.
+APPLY = '.editor-actions .action-label[aria-label="Apply Previewed Changes"]'
+DISCARD = '.editor-actions .action-label[aria-label="Discard Previewed Changes"]'
+PREVIEW_OF = '.multiDiffEditor :text("{}")'.format
+
 GENERATE_STEPS = ("--command", "Codegen: Generate from Prompt", "--wait-input", "What should codegen build",
                   "--type", "a calculator library with tests", "--key", "Enter",
                   "--wait-pick", "Skip the rest", "--shot", "{shots}/generate-questions.png", "--pick", "Skip the rest",
-                  "--wait-pick", "Apply", "--wait-pick", "calc/ops.py")
+                  "--wait", APPLY, "--wait", PREVIEW_OF("ops.py"), "--wait-notification", "6 new files")
 
 
 def test_generate_from_the_palette_previewed_then_applied(e2e, scripted_model, tmp_path):
     ws = tmp_path / "ws"
     ws.mkdir()
     model = scripted_model([ScriptStep(content=CLARIFY_QUESTIONS), ScriptStep(content=CALC_PROJECT)])
-    e2e(ws, model, *GENERATE_STEPS, "--shot", "{shots}/generate-preview.png", "--pick", "Apply",
+    e2e(ws, model, *GENERATE_STEPS, "--shot", "{shots}/generate-preview.png", "--click", APPLY,
         "--await-file", str(ws / "tests" / "test_ops.py"), "--wait-notification", "generate wrote 6 files",
         "--shot", "{shots}/generate-applied.png")
 
@@ -160,7 +171,7 @@ def test_generate_discarded_in_the_preview_writes_nothing(e2e, scripted_model, t
     ws.mkdir()
     (ws / "notes.txt").write_text("keep me\n")
     model = scripted_model([ScriptStep(content=CLARIFY_QUESTIONS), ScriptStep(content=CALC_PROJECT)])
-    result = e2e(ws, model, *GENERATE_STEPS, "--pick", "Discard",
+    result = e2e(ws, model, *GENERATE_STEPS, "--click", DISCARD,
                  "--wait-notification", "generate wrote nothing")
 
     assert workspace_files(ws) == ["notes.txt"]
@@ -184,7 +195,7 @@ def test_feedback_comment_on_a_selection_with_a_question_back(e2e, scripted_mode
         "--wait", '.review-widget :text("Question:")', "--shot", "{shots}/feedback-question.png",
         "--click", ".review-widget .review-thread-reply-button", "--wait", ".review-widget textarea",
         "--type", "Return 0.0 for it", "--key", "Control+Enter",
-        "--wait-pick", "Apply", "--shot", "{shots}/feedback-preview.png", "--pick", "Apply",
+        "--wait", APPLY, "--wait", PREVIEW_OF("stats.py"), "--shot", "{shots}/feedback-preview.png", "--click", APPLY,
         "--await-text", str(ws / "stats.py"), "if not values:",
         "--wait", '.review-widget :text("Applied to")', "--shot", "{shots}/feedback-applied.png")
 
@@ -207,8 +218,8 @@ def test_fix_until_tests_pass_then_undo_the_run(e2e, scripted_model, tmp_path):
     model = scripted_model([ScriptStep(content="total() skips the first price."), ScriptStep(content=FIX_CART)])
     cart = ws / "shop" / "cart.py"
     result = e2e(ws, model, "--command", "Codegen: Fix Until Tests Pass",
-                 "--wait-pick", "Apply", "--wait-pick", "shop/cart.py", "--shot", "{shots}/fix-preview.png",
-                 "--pick", "Apply", "--await-text", str(cart), "return sum(prices)\n",
+                 "--wait", APPLY, "--wait", PREVIEW_OF("cart.py"), "--shot", "{shots}/fix-preview.png",
+                 "--click", APPLY, "--await-text", str(cart), "return sum(prices)\n",
                  "--wait-notification", "the tests pass — fixed", "--shot", "{shots}/fix-green.png",
                  "--wait", UNDO_BUTTON, "--click", UNDO_BUTTON,
                  "--await-text", str(cart), "prices[1:]", "--wait-notification", "is back at start")
@@ -217,3 +228,118 @@ def test_fix_until_tests_pass_then_undo_the_run(e2e, scripted_model, tmp_path):
     assert cart.read_text() == CART  # Undo Run returned the workspace to the start of the run
     assert len(model.requests) == 2
     assert "test_total" in model.requests[0]["messages"][-1]["content"]
+
+
+def test_marker_comments_in_the_workspace_and_a_remembered_preference(e2e, scripted_model, tmp_path):
+    ws = tmp_path / "ws"
+    ws.mkdir()
+    (ws / "loader.py").write_text(PY_MARKED)
+    (ws / "util.ts").write_text(TS_MARKED)
+    preference = "keep error messages in plain English"
+    model = scripted_model([ScriptStep(content=f"{MARKERS_ANSWER}\nREMEMBER: {preference}\n")])
+    result = e2e(ws, model, "--command", "Codegen: Apply Feedback Comments in Workspace",
+                 "--wait", APPLY, "--wait", PREVIEW_OF("util.ts"), "--shot", "{shots}/markers-preview.png", "--click", APPLY,
+                 "--wait-notification", "Remaining: util.ts:6", "--wait-notification", "proposes to remember",
+                 "--shot", "{shots}/markers-applied.png",
+                 "--wait", REMEMBER_BUTTON, "--click", REMEMBER_BUTTON,
+                 "--await-text", str(ws / ".codegen" / "memory.md"), preference)
+
+    assert any("applied 2 codegen: comments (loader.py:7, util.ts:2)" in n for n in result["notifications"])
+    loader, util = (ws / "loader.py").read_text(), (ws / "util.ts").read_text()
+    assert "if not os.path.exists(path):" in loader and "# codegen:" not in loader
+    assert "/* codegen: rename to lastItem */" in util and "// codegen:" not in util
+    assert (ws / ".codegen" / "memory.md").read_text().endswith(f"- {preference}\n")
+    assert len(model.requests) == 1
+
+
+REMEMBER_BUTTON = '.notifications-toasts .monaco-button:has-text("Remember")'
+SET_KEY_BUTTON = '.notifications-toasts .monaco-button:has-text("Set API Key")'
+
+
+class KeyCheckingProxy:
+    """An OpenAI-style endpoint that wants ``Authorization: Bearer <key>``: it answers 401 without
+    it (as OpenAI does) and forwards the request to the scripted model with it. Records each
+    request's Authorization header, so a test sees which key reached the model."""
+
+    def __init__(self, upstream: str, key: str) -> None:
+        self.seen: list[str | None] = []
+        proxy = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                proxy.seen.append(self.headers.get("Authorization"))
+                if self.headers.get("Authorization") != f"Bearer {key}":
+                    self._send(401, b'{"error": {"message": "Incorrect API key provided", "type": "invalid_request_error"}}')
+                    return
+                request = urllib.request.Request(upstream + self.path[len("/v1"):], data=body, method="POST",
+                                                 headers={"Content-Type": "application/json"})
+                with urllib.request.urlopen(request, timeout=30) as answer:
+                    self._send(answer.status, answer.read(), answer.headers.get("Content-Type", "text/event-stream"))
+
+            def _send(self, status: int, data: bytes, kind: str = "application/json") -> None:
+                self.send_response(status)
+                self.send_header("Content-Type", kind)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.base_url = f"http://127.0.0.1:{self._httpd.server_address[1]}/v1"
+        threading.Thread(target=self._httpd.serve_forever, daemon=True).start()
+
+    def stop(self) -> None:
+        self._httpd.shutdown()
+        self._httpd.server_close()
+
+
+def test_a_rejected_key_offers_set_api_key_kept_in_secret_storage(e2e, scripted_model, tmp_path):
+    ws = tmp_path / "ws"
+    ws.mkdir()
+    key = "sk-test-4c1d9e"
+    upstream = scripted_model([ScriptStep(content=NOTHING_TO_CLARIFY), ScriptStep(content=CALC_PROJECT)])
+    proxy = KeyCheckingProxy(upstream.base_url, key)
+    work = tmp_path / "vscode"
+    try:
+        e2e(ws, proxy, "--command", "Codegen: Generate from Prompt", "--wait-input", "What should codegen build",
+            "--type", "a calculator library", "--key", "Enter",
+            "--wait-notification", "rejected the API key", "--shot", "{shots}/error-set-api-key.png",
+            "--wait", SET_KEY_BUTTON, "--click", SET_KEY_BUTTON,
+            "--wait-input", "model API key", "--type", key, "--key", "Enter",
+            "--wait-notification", "the API key is stored",
+            # The daemon has the key now (didChangeConfiguration): the same command goes through.
+            "--command", "Codegen: Generate from Prompt", "--wait-input", "What should codegen build",
+            "--type", "a calculator library", "--key", "Enter", "--wait", DISCARD, "--click", DISCARD,
+            "--wait-notification", "generate wrote nothing", work_dir=work)
+    finally:
+        proxy.stop()
+    assert proxy.seen[0] != f"Bearer {key}"
+    assert proxy.seen[1:] == [f"Bearer {key}"] * 2 and len(upstream.requests) == 2
+    # The key lives in SecretStorage: never in the user's settings, nor in any log VS Code or codegen wrote.
+    settings = (work / "user-data" / "User" / "settings.json").read_text()
+    assert key not in settings and "apiKey" not in settings
+    logs = [p for p in (work / "user-data" / "logs").rglob("*") if p.is_file()]
+    assert any("Codegen" in p.name for p in logs)
+    assert not [p for p in logs if key in p.read_text(errors="replace")]
+    assert not [p for p in (ws / ".codegen").rglob("*") if p.is_file() and key in p.read_text(errors="replace")]
+
+
+def test_cancel_in_the_progress_notification_stops_the_run(e2e, scripted_model, tmp_path):
+    ws = tmp_path / "ws"
+    ws.mkdir()
+    model = scripted_model([ScriptStep(content=NOTHING_TO_CLARIFY),
+                            ScriptStep(content=CALC_PROJECT, chunk_delay=0.5, chunk_size=4)])
+    e2e(ws, model, "--command", "Codegen: Generate from Prompt", "--wait-input", "What should codegen build",
+        "--type", "a calculator library", "--key", "Enter",
+        "--wait-notification", "tokens streamed", "--shot", "{shots}/generate-progress.png",
+        "--click", CANCEL_BUTTON, "--wait-notification", "was cancelled; nothing was written")
+    assert workspace_files(ws) == []
+    assert len(model.requests) == 2
+
+
+CANCEL_BUTTON = '.notifications-toasts .notification-list-item:has-text("Codegen: generating") .monaco-button:has-text("Cancel")'

@@ -160,6 +160,8 @@ export class CodegenClient implements vscode.Disposable {
             const message = (value as WorkDoneProgressBegin | WorkDoneProgressReport).message;
             if (value.kind !== 'end' && message) progress.report({ message });
           });
+          // While a preview waits for the user, the notification says so.
+          const waiting = this.preview.onDidChangeWaiting((message) => { if (message) progress.report({ message }); });
           const onCancel = cancel.onCancellationRequested(() => {
             void client.sendNotification(WorkDoneProgressCancelNotification.type, { token });
           });
@@ -172,6 +174,7 @@ export class CodegenClient implements vscode.Disposable {
             return result as T;
           } finally {
             listener.dispose();
+            waiting.dispose();
             onCancel.dispose();
           }
         },

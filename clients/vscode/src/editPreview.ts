@@ -3,36 +3,42 @@
  *
  * Why not VS Code's Refactor Preview (vscode-languageclient's default): the daemon marks its edits
  * `needsConfirmation`, and the Refactor Preview then shows every change UNCHECKED — Apply does
- * nothing until the user ticks each file. Instead, a quick pick lists the files with Apply and
- * Discard, and moving through the list shows each file's diff beside it. Apply writes the whole
- * edit through `workspace.applyEdit` and saves the files (the daemon's checkpoints and the tests
- * read the disk); Discard, Escape or closing the pick writes nothing and answers `applied: false`.
+ * nothing until the user ticks each file. Instead, every changed file opens in one multi-file diff
+ * editor ("changes" editor), and the editor title bar offers Apply and Discard (also in the palette:
+ * "Codegen: Apply Previewed Changes" / "Discard Previewed Changes"); the progress notification says
+ * the run waits for that choice. Apply writes the whole edit through `workspace.applyEdit` and saves
+ * the files (the daemon's checkpoints and the tests read the disk); Discard, or closing the preview,
+ * writes nothing and answers `applied: false`.
  */
 import * as vscode from 'vscode';
 import type { ApplyWorkspaceEditParams, ApplyWorkspaceEditResult } from 'vscode-languageclient/node';
 import {
-  describe,
   displayPath,
   documentChanges,
   editLabel,
   fileChanges,
   isTextDocumentEdit,
   staleDocuments,
+  summary,
   type FileChange,
   type LspWorkspaceEdit,
 } from './preview';
 import { settingReader } from './vscodeapi';
 
 export const PREVIEW_SCHEME = 'codegen-preview';
+const PENDING_CONTEXT = 'codegen.previewPending';
 
 type Choice = 'apply' | 'discard';
-interface Item extends vscode.QuickPickItem { choice?: Choice; file?: FileChange }
 
 export class EditPreview implements vscode.Disposable, vscode.TextDocumentContentProvider {
   private readonly contents = new Map<string, string>();
   private queue: Promise<unknown> = Promise.resolve();
   private readonly registration: vscode.Disposable;
   private serial = 0;
+  private decide: ((choice: Choice) => void) | undefined;
+  private readonly waitingEmitter = new vscode.EventEmitter<string | undefined>();
+  /** A line for the running command's progress while a preview waits for the user (undefined when done). */
+  readonly onDidChangeWaiting = this.waitingEmitter.event;
 
   constructor(private readonly output: vscode.OutputChannel) {
     this.registration = vscode.workspace.registerTextDocumentContentProvider(PREVIEW_SCHEME, this);
@@ -47,6 +53,12 @@ export class EditPreview implements vscode.Disposable, vscode.TextDocumentConten
     const next = this.queue.then(() => this.review(params));
     this.queue = next.catch(() => undefined);
     return next;
+  }
+
+  /** "Apply" / "Discard" from the editor title bar or the palette. */
+  choose(choice: Choice): void {
+    if (this.decide) this.decide(choice);
+    else void vscode.window.showInformationMessage('Codegen: no change is waiting for review.');
   }
 
   private async review(params: ApplyWorkspaceEditParams): Promise<ApplyWorkspaceEditResult> {
@@ -65,7 +77,6 @@ export class EditPreview implements vscode.Disposable, vscode.TextDocumentConten
       return { applied: false, failureReason: `the edit could not be read: ${String(error)}` };
     }
     const choice = await this.ask(label, files);
-    await closePreviewTabs();
     if (choice !== 'apply') {
       this.output.appendLine(`[codegen] ${label}: discarded in the preview; nothing written`);
       return { applied: false, failureReason: 'discarded in the preview' };
@@ -73,59 +84,50 @@ export class EditPreview implements vscode.Disposable, vscode.TextDocumentConten
     return this.apply(edit, files, label);
   }
 
-  /** The quick pick: Apply, Discard, and the files (the active one's diff shows beside it). */
-  private ask(label: string, files: FileChange[]): Promise<Choice> {
+  /** Opens the changes editor and waits for Apply or Discard (closing the preview discards). */
+  private async ask(label: string, files: FileChange[]): Promise<Choice> {
     const id = ++this.serial;
     const folders = folderUris();
-    const pick = vscode.window.createQuickPick<Item>();
-    const n = files.length;
-    pick.title = `Codegen: ${label}`;
-    pick.placeholder = `Review ${n} file${n === 1 ? '' : 's'}: Apply writes ${n === 1 ? 'it' : 'them all'}, Discard (Esc) writes nothing`;
-    pick.ignoreFocusOut = true;
-    pick.matchOnDescription = true;
-    const fileItems: Item[] = files.map((file) => ({
-      label: `${file.action === 'create' ? '$(new-file)' : file.action === 'delete' ? '$(trash)' : '$(diff)'} ${displayPath(file.uri, folders)}`,
-      description: describe(file),
-      file,
-    }));
-    pick.items = [
-      { label: `$(check) Apply`, description: `write ${n} file${n === 1 ? '' : 's'}`, choice: 'apply', alwaysShow: true },
-      { label: `$(close) Discard`, description: 'write nothing', choice: 'discard', alwaysShow: true },
-      { label: 'changes — select one to see its diff', kind: vscode.QuickPickItemKind.Separator },
-      ...fileItems,
-    ];
-    const showDiff = (file: FileChange) => void this.showDiff(id, file, folders);
-    if (files[0]) showDiff(files[0]);
-    return new Promise<Choice>((resolve) => {
-      let decided = false;
-      const finish = (choice: Choice) => {
-        if (decided) return;
-        decided = true;
-        resolve(choice);
-        pick.dispose();
-      };
-      pick.onDidChangeActive((items) => {
-        const file = items[0]?.file;
-        if (file) showDiff(file);
-      });
-      pick.onDidAccept(() => {
-        const item = pick.selectedItems[0] ?? pick.activeItems[0];
-        if (item?.choice) finish(item.choice);
-        else if (item?.file) showDiff(item.file);
-      });
-      pick.onDidHide(() => finish('discard'));
-      pick.show();
+    const title = `Codegen: ${label}`;
+    const resources = files.map((file) => {
+      const path = displayPath(file.uri, folders);
+      const before = this.virtual(id, 'before', path, file.before);
+      const after = this.virtual(id, 'after', path, file.after);
+      return [vscode.Uri.parse(file.uri), file.action === 'create' ? undefined : before, file.action === 'delete' ? undefined : after];
     });
+    const decided = new Promise<Choice>((resolve) => {
+      this.decide = (choice) => {
+        this.decide = undefined;
+        resolve(choice);
+      };
+    });
+    await vscode.commands.executeCommand('setContext', PENDING_CONTEXT, true);
+    this.waitingEmitter.fire(`review the changes (${summary(files)}), then Apply ✓ or Discard ✗ in the editor title bar`);
+    // Beside the code the user is looking at (and its comment threads), not in place of it.
+    if (vscode.window.activeTextEditor) await vscode.commands.executeCommand('workbench.action.newGroupRight');
+    await vscode.commands.executeCommand('vscode.changes', title, resources);
+    // Closing the preview without choosing writes nothing.
+    const closed = vscode.window.tabGroups.onDidChangeTabs((e) => {
+      if (e.closed.some((t) => isPreviewTab(t, title)) && !allTabs().some((t) => isPreviewTab(t, title))) this.decide?.('discard');
+    });
+    try {
+      return await decided;
+    } finally {
+      closed.dispose();
+      this.waitingEmitter.fire(undefined);
+      await vscode.commands.executeCommand('setContext', PENDING_CONTEXT, false);
+      const tabs = allTabs().filter((t) => isPreviewTab(t, title));
+      if (tabs.length > 0) await vscode.window.tabGroups.close(tabs, true);
+      for (const key of [...this.contents.keys()]) if (key.endsWith(`-${id}`)) this.contents.delete(key);
+    }
   }
 
-  private async showDiff(id: number, file: FileChange, folders: string[]): Promise<void> {
-    const path = displayPath(file.uri, folders);
-    const before = vscode.Uri.from({ scheme: PREVIEW_SCHEME, path: `/${id}/before/${path}` });
-    const after = vscode.Uri.from({ scheme: PREVIEW_SCHEME, path: `/${id}/after/${path}` });
-    this.contents.set(before.toString(), file.before);
-    this.contents.set(after.toString(), file.after);
-    await vscode.commands.executeCommand('vscode.diff', before, after, `${path} (codegen: ${describe(file)})`,
-      { preview: true, preserveFocus: true } satisfies vscode.TextDocumentShowOptions);
+  private virtual(id: number, side: string, path: string, text: string): vscode.Uri {
+    // The path is the file's, so the changes editor names it as the workspace does; the query tells
+    // the two sides (and two previews) apart.
+    const uri = vscode.Uri.from({ scheme: PREVIEW_SCHEME, path: `/${path}`, query: `${side}-${id}` });
+    this.contents.set(uri.toString(), text);
+    return uri;
   }
 
   /** Applies the whole edit, then saves what it touched (unless codegen.apply.saveAfterApply is off). */
@@ -150,7 +152,9 @@ export class EditPreview implements vscode.Disposable, vscode.TextDocumentConten
   }
 
   dispose(): void {
+    this.decide?.('discard');
     this.registration.dispose();
+    this.waitingEmitter.dispose();
   }
 }
 
@@ -194,8 +198,11 @@ async function readText(uri: string): Promise<string | undefined> {
   }
 }
 
-async function closePreviewTabs(): Promise<void> {
-  const tabs = vscode.window.tabGroups.all.flatMap((g) => g.tabs).filter((t) =>
-    t.input instanceof vscode.TabInputTextDiff && t.input.modified.scheme === PREVIEW_SCHEME);
-  if (tabs.length > 0) await vscode.window.tabGroups.close(tabs, true);
+/** The changes editor's tab: VS Code adds " (N files)" to the title it was given. */
+function isPreviewTab(tab: vscode.Tab, title: string): boolean {
+  return tab.label === title || tab.label.startsWith(`${title} (`);
+}
+
+function allTabs(): readonly vscode.Tab[] {
+  return vscode.window.tabGroups.all.flatMap((g) => g.tabs);
 }

@@ -27,6 +27,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     command('codegen.ui.applyMarkers', () => comments.applyMarkers()),
     command('codegen.ui.fix', () => fixUntilTestsPass(codegen)),
     command('codegen.ui.undo', () => undoCommand(codegen)),
+    command('codegen.ui.previewApply', () => preview.choose('apply')),
+    command('codegen.ui.previewDiscard', () => preview.choose('discard')),
     command('codegen.ui.restart', () => codegen.restart()),
     command('codegen.ui.showOutput', () => output.show(true)),
     command('codegen.ui.setApiKey', () => setApiKey(context)),

@@ -78,10 +78,16 @@ export class FeedbackComments implements vscode.Disposable {
       end: { line: thread.range.end.line, character: thread.range.end.character },
     }, (line) => document.lineAt(line).text.length);
     const args = feedbackArgs(thread.uri.toString(), range, text, state.runId, folder.uri.fsPath);
+    // Not awaited: VS Code keeps the typed text in the reply box until this command returns, and
+    // asks before collapsing a thread with "unsubmitted" text; the comment is in the thread already.
+    void this.send(thread, state, args, folder.uri.fsPath);
+  }
+
+  private async send(thread: vscode.CommentThread, state: ThreadState, args: object, root: string): Promise<void> {
     const result = await this.client.run<FeedbackResult>(COMMANDS.applyFeedback, args, 'Codegen: applying feedback');
     const outcome = result ? outcomeOf(state, result) : failedOutcome(state, 'No change was made (the request failed or was cancelled). Reply to try again.');
     this.show(thread, outcome);
-    if (result) await this.offerMemory(outcome.proposedMemory, folder.uri.fsPath);
+    if (result) await this.offerMemory(outcome.proposedMemory, root);
   }
 
   /** "Codegen: Apply Feedback Comments in Workspace": every `codegen:` marker comment. */
@@ -112,8 +118,7 @@ export class FeedbackComments implements vscode.Disposable {
     thread.comments = [...thread.comments, new Note(new vscode.MarkdownString(outcome.reply), CODEGEN)];
     thread.label = outcome.label;
     thread.contextValue = outcome.state.status;
-    thread.state = outcome.state.status === 'applied' || outcome.state.status === 'no-change'
-      ? vscode.CommentThreadState.Resolved : vscode.CommentThreadState.Unresolved;
+    // No Resolved state: VS Code collapses resolved threads (comments.collapseOnResolve), hiding the answer.
   }
 
   /** Each preference the model proposes is remembered only if the user says so. */

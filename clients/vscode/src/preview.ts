@@ -169,18 +169,17 @@ export function editLabel(edit: LspWorkspaceEdit, label: string | undefined): st
   return annotation?.label ?? 'codegen';
 }
 
-/** One line of the preview list: what happens to the file, and how much. */
-export function describe(change: FileChange): string {
-  switch (change.action) {
-    case 'create':
-      return `new file, ${change.added} line${change.added === 1 ? '' : 's'}`;
-    case 'delete':
-      return 'deleted';
-    case 'rename':
-      return `renamed, +${change.added} −${change.removed}`;
-    default:
-      return `+${change.added} −${change.removed}`;
-  }
+/** The whole edit in a few words: "3 new files, 1 changed". */
+export function summary(changes: FileChange[]): string {
+  const count = (action: FileChange['action']) => changes.filter((c) => c.action === action).length;
+  const parts: string[] = [];
+  const created = count('create');
+  const edited = count('edit') + count('rename');
+  const deleted = count('delete');
+  if (created) parts.push(`${created} new file${created === 1 ? '' : 's'}`);
+  if (edited) parts.push(`${edited} changed`);
+  if (deleted) parts.push(`${deleted} deleted`);
+  return parts.join(', ') || 'no change';
 }
 
 /** A URI shown relative to the workspace folder that holds it. */

@@ -310,21 +310,33 @@ async function quickOpen(page, rel) {
 
 async function runPaletteCommand(page, title) {
   // Focus the workbench and open the palette. F1 first, Ctrl+Shift+P as fallback.
-  const input = await openQuickInput(page, ['F1', 'Control+Shift+P']);
-  await page.fill(input, '>' + title);
-  // Wait until a row whose label matches the title (case-insensitive) is in the list, then pick it.
-  const row = await waitFor(async () => {
-    const rows = await page.$$('.quick-input-list .monaco-list-row');
-    for (const r of rows) {
-      const label = ((await r.getAttribute('aria-label')) || (await r.innerText())).replace(/\s+/g, ' ');
-      if (label.toLowerCase().includes(title.toLowerCase())) return r;
+  // The palette lists the commands known when it opens: an extension whose contributions were
+  // still being read then (a busy machine) shows up on the next opening, so reopen until it does.
+  const deadline = Date.now() + Math.min(30000, TIMEOUT_MS);
+  for (;;) {
+    const input = await openQuickInput(page, ['F1', 'Control+Shift+P']);
+    await page.fill(input, '>' + title);
+    // Wait until a row whose label matches the title (case-insensitive) is in the list, then pick it.
+    const row = await waitFor(async () => {
+      const rows = await page.$$('.quick-input-list .monaco-list-row');
+      for (const r of rows) {
+        const label = ((await r.getAttribute('aria-label')) || (await r.innerText())).replace(/\s+/g, ' ');
+        if (label.toLowerCase().includes(title.toLowerCase())) return r;
+      }
+      return null;
+    }, `palette entry "${title}"`, 4000).catch((e) => { if (Date.now() > deadline) throw e; return null; });
+    if (!row) {
+      log(`palette entry "${title}" not listed yet; reopening the palette`);
+      await page.keyboard.press('Escape');
+      await sleep(1000);
+      continue;
     }
-    return null;
-  }, `palette entry "${title}"`, Math.min(20000, TIMEOUT_MS));
-  const rows = await page.$$('.quick-input-list .monaco-list-row');
-  if (rows[0] && (await rows[0].evaluate((a, b) => a === b, row))) await page.keyboard.press('Enter');
-  else await row.click();
-  await page.waitForSelector(input, { state: 'hidden', timeout: 10000 }).catch(() => {});
+    const rows = await page.$$('.quick-input-list .monaco-list-row');
+    if (rows[0] && (await rows[0].evaluate((a, b) => a === b, row))) await page.keyboard.press('Enter');
+    else await row.click();
+    await page.waitForSelector(input, { state: 'hidden', timeout: 10000 }).catch(() => {});
+    return;
+  }
 }
 
 async function cleanup() {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { applyTextEdits, describe, displayPath, fileChanges, lineCounts, staleDocuments, type LspWorkspaceEdit } from '../../src/preview';
+import { applyTextEdits, displayPath, fileChanges, lineCounts, staleDocuments, summary, type LspWorkspaceEdit } from '../../src/preview';
 
 const r = (sl: number, sc: number, el: number, ec: number) => ({ start: { line: sl, character: sc }, end: { line: el, character: ec } });
 
@@ -28,8 +28,8 @@ test('the daemon edit as files: a created file, an edited buffer', async () => {
     ['file:///ws/calc/ops.py', 'create', 'def add(a, b):\n    return a + b\n', 2, 0],
     ['file:///ws/main.py', 'edit', 'from calc.ops import add\nprint(add(1, 2))\n', 1, 1],
   ]);
-  assert.equal(describe(files[0]), 'new file, 2 lines');
-  assert.equal(describe(files[1]), '+1 −1');
+  assert.equal(summary(files), '1 new file, 1 changed');
+  assert.equal(summary([]), 'no change');
   assert.equal(displayPath(files[0].uri, ['file:///other', 'file:///ws']), 'calc/ops.py');
 });
 
