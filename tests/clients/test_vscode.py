@@ -150,8 +150,7 @@ def test_generate_from_the_palette_previewed_then_applied(e2e, scripted_model, t
     ws.mkdir()
     model = scripted_model([ScriptStep(content=CLARIFY_QUESTIONS), ScriptStep(content=CALC_PROJECT)])
     e2e(ws, model, *GENERATE_STEPS, "--shot", "{shots}/generate-preview.png", "--click", APPLY,
-        "--await-file", str(ws / "tests" / "test_ops.py"), "--wait-notification", "generate wrote 6 files",
-        "--shot", "{shots}/generate-applied.png")
+        "--await-file", str(ws / "tests" / "test_ops.py"), "--wait-notification", "generate wrote 6 files")
 
     assert workspace_files(ws) == sorted(CALC_FILES)
     assert "raise ZeroDivisionError" in (ws / "calc" / "ops.py").read_text()
@@ -182,13 +181,16 @@ def test_generate_discarded_in_the_preview_writes_nothing(e2e, scripted_model, t
     assert any(o.get("applied") is False for o in outcomes), outcomes
 
 
-def test_feedback_comment_on_a_selection_with_a_question_back(e2e, scripted_model, tmp_path):
+def test_feedback_comment_on_a_selection_of_an_unsaved_buffer_with_a_question_back(e2e, scripted_model, tmp_path):
     ws = tmp_path / "ws"
     ws.mkdir()
     (ws / "stats.py").write_text(STATS)
     question = "Should mean() of an empty list return 0.0 or raise a ValueError?"
     model = scripted_model([ScriptStep(content=f"QUESTION: {question}"), ScriptStep(content=FEEDBACK_ANSWER)])
-    e2e(ws, model, "--open", "stats.py", "--goto", "1", "--key", "Shift+ArrowDown", "--key", "Shift+ArrowDown",
+    e2e(ws, model, "--open", "stats.py",
+        # Typing the user has not saved: the change is made to the buffer, and the file is saved after Apply.
+        "--key", "Control+End", "--type", "# an unsaved note",
+        "--goto", "1", "--key", "Shift+ArrowDown", "--key", "Shift+ArrowDown",
         "--command", "Codegen: Add Feedback Comment", "--wait", ".review-widget textarea",
         "--type", "mean() should handle an empty list", "--key", "Control+Enter",
         # The model asks back: nothing changes, the question shows in the thread; the reply continues the run.
@@ -200,7 +202,7 @@ def test_feedback_comment_on_a_selection_with_a_question_back(e2e, scripted_mode
         "--wait", '.review-widget :text("Applied to")', "--shot", "{shots}/feedback-applied.png")
 
     assert (ws / "stats.py").read_text() == STATS.replace(
-        "def mean(values):\n", "def mean(values):\n    if not values:\n        return 0.0\n")
+        "def mean(values):\n", "def mean(values):\n    if not values:\n        return 0.0\n") + "# an unsaved note"
     first, reply = (r["messages"] for r in model.requests)
     assert "mean() should handle an empty list" in first[-1]["content"]
     assert "lines 1-2" in first[-1]["content"]  # the two selected lines, not the line after them
