@@ -99,7 +99,7 @@ def ensure_on_disk(root: Path, changes: Sequence[FileChange]) -> None:
         if on_disk != change.new_text:
             pending.append(FileChange(path=change.new_path or change.path,
                                       kind="modify" if on_disk is not None else "create",
-                                      old_text=on_disk, new_text=change.new_text))
+                                      old_text=on_disk, new_text=change.new_text, mode=change.mode))
     if pending:
         write_changes(root, pending)
 
