@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from pathlib import Path
 
+from tests.support.cli import codegen as run_codegen
 from tests.support.files import workspace_files
 
 
@@ -15,9 +15,8 @@ BAD = "--- a/app.py\n+++ b/app.py\n@@ ... @@\n def g():\n-    return 1\n+    ret
 
 
 def codegen(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-    """`codegen apply ARGS` through the command's own entry point (``codegen_server.cli.main``)."""
-    return subprocess.run([sys.executable, "-m", "codegen_server.cli", "apply", *args], input=stdin,
-                          capture_output=True, text=True, timeout=60)
+    """`codegen apply ARGS` through the command's own entry point."""
+    return run_codegen("apply", *args, stdin=stdin, timeout=60)
 
 
 def workspace(tmp_path: Path) -> Path:

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from conftest import APP
-
 from codegen_server.edits import plan_patch, write_changes
+from tests.support.inventory import APP
 
 EXPECTED_ADD = APP.replace(
     "        if count <= 0:\n",

@@ -7,11 +7,11 @@ import os
 from pathlib import Path
 
 import pytest
-from conftest import APP
 
 from codegen_server.edits import EditError, EditLimits, format_failures, plan_patch
 from codegen_server.workflows.apply import apply_patch
 from tests.support.files import workspace_files
+from tests.support.inventory import APP
 
 
 def snapshot(root: Path) -> dict[str, bytes]:
