@@ -7,6 +7,7 @@ CI runs a bounded number of trials (a few seconds); ``CODEGEN_CRASH_TRIALS=500``
 
 from __future__ import annotations
 
+import asyncio
 import os
 import random
 import signal
@@ -131,4 +132,27 @@ def test_the_next_codegen_command_recovers_a_killed_apply(tmp_path: Path) -> Non
     proc = subprocess.run([sys.executable, "-m", "codegen_server.cli", "apply", "--root", str(root), "--dry-run", "-"],
                           input="nothing to apply\n", capture_output=True, text=True, timeout=60)
     assert "interrupted apply" in proc.stderr
+    assert workspace_files(root) in (before, after) and leftovers(root) == []
+
+
+async def test_the_daemon_recovers_a_killed_apply_when_the_session_starts(tmp_path: Path, editor_factory) -> None:
+    calibrate = tmp_path / "calibrate"
+    calibrate.mkdir()
+    duration = run_applier(calibrate, make_workspace(calibrate), None)
+    rng = random.Random(5)
+    for trial in range(50):
+        root = tmp_path / f"t{trial}"
+        root.mkdir()
+        changes = make_workspace(root)
+        before, after = expected_states(changes)
+        run_applier(root, changes, rng.uniform(0.1, 0.9) * duration)
+        if pending(root):
+            break
+    else:
+        pytest.fail("no kill landed inside the write in 50 tries")
+    await editor_factory(root)  # initialize + initialized: no command is sent
+    for _ in range(200):
+        if not pending(root):
+            break
+        await asyncio.sleep(0.05)
     assert workspace_files(root) in (before, after) and leftovers(root) == []

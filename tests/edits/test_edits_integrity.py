@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import stat
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -279,3 +280,23 @@ def test_a_successful_apply_leaves_no_temp_backup_or_journal(tmp_path: Path) -> 
     assert apply(tmp_path, CHANGE + "--- /dev/null\n+++ b/pkg/new.py\n@@ -0,0 +1 @@\n+x = 1\n") == []
     assert leftovers(tmp_path) == []
     assert (tmp_path / ".codegen" / "writer" / ".gitignore").read_text() == "*\n"
+
+
+def test_codegen_undo_refuses_a_planted_manifest_and_touches_nothing(tmp_path: Path) -> None:
+    root, outside = tmp_path / "ws", tmp_path / "outside"
+    root.mkdir()
+    outside.mkdir()
+    (root / "app.py").write_text("app = 1\n")
+    run = root / ".codegen" / "runs" / "20260101-000000-abcdef"
+    store = CheckpointStore(root, run)
+    saved = store.save("start")
+    (run / "run.json").write_text('{"id": "20260101-000000-abcdef", "kind": "fix", "status": "done"}')
+    manifest = store.dir / f"{saved.id}.json"
+    manifest.write_text(manifest.read_text().replace(
+        '"files": {', f'"files": {{"../outside/pwned.txt": {{"mode": 420, "sha256": "{"0" * 64}"}}, ', 1))
+    (root / "later.py").write_text("later = 1\n")
+    before = workspace_files(root)
+    proc = subprocess.run([sys.executable, "-m", "codegen_server.cli", "undo", "20260101-000000-abcdef",
+                           "--root", str(root)], capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
+    assert proc.returncode == 1 and "unsafe path" in proc.stderr and "Traceback" not in proc.stderr, proc.stderr
+    assert workspace_files(root) == before and list(outside.iterdir()) == []
