@@ -16,8 +16,7 @@ import asyncio
 import random
 import time
 from dataclasses import dataclass, field
-
-import openai
+from typing import TYPE_CHECKING
 
 from ..redaction import redact
 from .continuation import continuation_messages, ends_inside_fence, stitch
@@ -27,9 +26,17 @@ from .reasoning import ThinkSplitter, reasoning_delta
 from .settings import ModelSettings, setting_hint
 from .types import Completion, Continuation, Message, TokenCallback, Usage
 
+if TYPE_CHECKING:
+    # Imported where a model is called (about 0.4 s): the CLI's apply and the daemon's
+    # `initialize` never pay for it.
+    import openai
+
 #: A refused connection to this machine means nothing listens there: one quick retry, not the full backoff.
 LOOPBACK_REFUSED_ATTEMPTS = 2
 LOOPBACK_REFUSED_BACKOFF = 0.2
+#: A 200 stream with no event at all is how llama-cpp-python reports a prompt over its context
+#: window (the error goes to its log): the same request will not fare better, so one retry only.
+EMPTY_STREAM_ATTEMPTS = 2
 
 
 @dataclass
@@ -61,6 +68,8 @@ class ChatModel:
         self._client: openai.AsyncOpenAI | None = None
 
     def _get_client(self) -> openai.AsyncOpenAI:
+        import openai
+
         if self.settings.problems:
             raise ModelError("bad-setting", " ".join(self.settings.problems))
         if not self.settings.configured:
@@ -132,6 +141,8 @@ class ChatModel:
                 retried.append(problem.kind)
                 if problem.kind == "refused" and self.settings.is_loopback:
                     attempts = min(attempts, LOOPBACK_REFUSED_ATTEMPTS)
+                elif problem.kind == "empty-stream":
+                    attempts = min(attempts, EMPTY_STREAM_ATTEMPTS)
                 if attempt >= attempts:
                     raise self._final_error(problem, attempt) from None
                 delay = (LOOPBACK_REFUSED_BACKOFF if problem.kind == "refused" and self.settings.is_loopback
@@ -143,6 +154,8 @@ class ChatModel:
 
     async def _stream_once(self, client: openai.AsyncOpenAI, messages: list[Message],
                            on_token: TokenCallback | None, on_reasoning: TokenCallback | None) -> _Part:
+        import openai
+
         kwargs: dict = {"model": self.settings.model, "messages": messages, "stream": True,
                         "stream_options": {"include_usage": True}}
         if self.settings.temperature is not None:
@@ -165,6 +178,7 @@ class ChatModel:
         usage: Usage | None = None
         finish_reason: str | None = None
         model_name = self.settings.model
+        events = 0
 
         def take(text: str, reasoning: str) -> None:
             if text:
@@ -179,6 +193,7 @@ class ChatModel:
         try:
             async with stream:
                 async for chunk in stream:
+                    events += 1
                     model_name = chunk.model or model_name
                     if chunk.usage is not None and (chunk.usage.prompt_tokens or chunk.usage.completion_tokens):
                         usage = Usage(chunk.usage.prompt_tokens or 0, chunk.usage.completion_tokens or 0)
@@ -201,6 +216,8 @@ class ChatModel:
         except Exception as error:  # the connection dropped mid-stream (httpx or openai raise many kinds)
             raise _Retryable("stream-dropped", f"the answer stream broke off: {error}") from None
         take(*splitter.finish())
+        if events == 0:
+            raise _Retryable("empty-stream", "the server answered with an empty stream")
         if finish_reason is None:
             # A stream that ends without a finish reason was cut, not finished.
             raise _Retryable("stream-dropped", "the answer stream ended before the model finished")
@@ -265,6 +282,11 @@ class ChatModel:
             return ModelError("unreachable", f"Cannot reach the model endpoint at {endpoint} "
                                              f"(after {attempts} attempts). Check {setting_hint('base_url')} "
                                              "and that the server is running.")
+        if problem.kind == "empty-stream":
+            return ModelError("server-error", f"The model endpoint at {endpoint} answered with an empty stream "
+                                              f"({attempts} attempts); its own log says why. llama-cpp-python does "
+                                              "this when the prompt does not fit its context window: start it with "
+                                              "a larger one (--n_ctx), or ask for a smaller change.")
         if problem.kind == "timeout":
             return ModelError("timeout", f"The model at {endpoint} did not answer within "
                                          f"{self.settings.timeout:g} s (after {attempts} attempts). "

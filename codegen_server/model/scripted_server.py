@@ -5,8 +5,8 @@ request — and can misbehave on purpose: HTTP errors (429 with Retry-After, 500
 slow answers, and streams that drop mid-answer. It can also behave like the real
 servers that differ from OpenAI's: answers cut off at the output limit
 (``finish_reason: "length"``), no usage, reasoning deltas, ``content: null``
-deltas, a role-only first chunk, no ``[DONE]``, and an error object inside an
-HTTP 200 stream. `codegen replay` serves a recorded run through it; the test
+deltas, a role-only first chunk, no ``[DONE]``, an error object inside an
+HTTP 200 stream, and a 200 stream with no event at all. `codegen replay` serves a recorded run through it; the test
 suite uses it as the model.
 """
 
@@ -53,6 +53,8 @@ class ScriptStep:
     #: After streaming this many characters, send this error object in the 200 stream and end it.
     stream_error: dict | None = None
     stream_error_after: int = 0
+    #: Answer 200 and end the stream at once with no event (llama-cpp-python on a prompt over its context).
+    empty_stream: bool = False
 
 
 Responder = Callable[[dict], ScriptStep]
@@ -162,6 +164,9 @@ class ScriptedModelServer:
                 if step.stream_error is not None:
                     limit = min(limit, step.stream_error_after)
                 try:
+                    if step.empty_stream:
+                        self.wfile.write(b"0\r\n\r\n")
+                        return
                     first = {"role": "assistant"} if step.role_only_first else {"role": "assistant", "content": ""}
                     self._event(_chunk(ident, model, first))
                     for start in range(0, len(step.reasoning), step.chunk_size):

@@ -226,3 +226,13 @@ async def test_the_default_openai_endpoint_unreachable_does_not_speak_of_a_local
     assert caught.value.kind == "unreachable" and "api.openai.com" in message
     assert "server is running" not in message and "Start the model server" not in message
     assert "network" in message and "OPENAI_BASE_URL" in message
+
+
+async def test_an_empty_200_stream_is_retried_once_then_explained(scripted_model):
+    # llama-cpp-python's answer to a prompt over its context window: 200, then nothing.
+    server = scripted_model([ScriptStep(empty_stream=True)] * 3)
+    started = time.monotonic()
+    with pytest.raises(ModelError) as caught:
+        await model_for(server, max_retries=4).complete(HELLO)
+    assert len(server.requests) == 2 and time.monotonic() - started < 2
+    assert "empty stream (2 attempts)" in caught.value.message and "context window" in caught.value.message
