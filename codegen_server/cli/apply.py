@@ -13,9 +13,7 @@ import sys
 from dataclasses import asdict
 from pathlib import Path
 
-from ..edits import EditError, format_failures
-from ..workflows.apply import apply_patch
-from .common import help_text
+from .options import help_text
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -38,6 +36,9 @@ def _read_patch(source: str) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
+    from ..edits import EditError, format_failures
+    from ..workflows.apply import apply_patch
+
     root = Path(args.root).expanduser()
     if not root.is_dir():
         print(f"codegen apply: --root {root} is not a folder", file=sys.stderr)

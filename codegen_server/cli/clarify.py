@@ -5,10 +5,13 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from typing import TYPE_CHECKING
 
-from ..workflows import clarify
-from ..workflows.host import Host
-from .common import USER_ERRORS, add_model_options, add_root_option, fail, help_text, run_workflow
+from .options import add_model_options, add_root_option, help_text
+
+if TYPE_CHECKING:
+    from ..workflows import clarify
+    from ..workflows.host import Host
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -27,6 +30,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from .common import USER_ERRORS, fail, run_workflow
+
     if not args.prompt and not args.run:
         print("codegen clarify: give a PROMPT, or --run RUN_ID with --answer", file=sys.stderr)
         return 2
@@ -46,6 +51,8 @@ def run(args: argparse.Namespace) -> int:
 
 
 async def _clarify(host: Host, args: argparse.Namespace) -> clarify.ClarifyResult:
+    from ..workflows import clarify
+
     if args.run:
         result = await clarify.answer(host, args.run, args.answer)
     else:

@@ -1,4 +1,7 @@
-"""What the CLI subcommands share: model options, the host, printing progress and errors."""
+"""What the CLI subcommands share when they run: the host, printing progress and errors.
+
+Loaded by a command's ``run``, not while the parser is built (see ``options``).
+"""
 
 from __future__ import annotations
 
@@ -6,10 +9,9 @@ import argparse
 import asyncio
 import json
 import sys
-import textwrap
 from dataclasses import asdict, replace
 from pathlib import Path
-from typing import Awaitable, Callable, TypeVar
+from typing import TYPE_CHECKING, Awaitable, Callable, TypeVar
 
 from ..edits import EditError
 from ..logs import configure_logging
@@ -18,32 +20,15 @@ from ..model.settings import settings_from_env
 from ..preprompts import Preprompts
 from ..redaction import redact
 from ..store import RunNotFound, RunStore
-from ..workflows.changes import ChangeOutcome
 from ..workflows.host import Applier, DiskApplier, Host, PreviewOnly, WorkflowError
+
+if TYPE_CHECKING:
+    from ..workflows.changes import ChangeOutcome
 
 T = TypeVar("T")
 
 #: The errors a command reports as one clear line and exit status 1.
 USER_ERRORS = (WorkflowError, ModelError, EditError, RunNotFound)
-
-
-def help_text(examples: list[str], exit_status: str = "") -> dict:
-    """``add_parser`` keywords for a subcommand's help: its exit status, then one or two examples, last."""
-    epilog = textwrap.fill(f"exit status: {exit_status}", 79, subsequent_indent="  ") + "\n\n" if exit_status else ""
-    epilog += "examples:\n" + "".join(f"  {example}\n" for example in examples)
-    return {"formatter_class": argparse.RawDescriptionHelpFormatter, "epilog": epilog}
-
-
-def add_root_option(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--root", default=".", type=Path, help="the workspace (default: the current folder)")
-
-
-def add_model_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--model", help="model name (default: $CODEGEN_MODEL or gpt-4o)")
-    parser.add_argument("--base-url", help="OpenAI-compatible endpoint (default: $OPENAI_BASE_URL or OpenAI)")
-    parser.add_argument("--timeout", type=float,
-                        help="seconds to wait for the model (default: $CODEGEN_MODEL_TIMEOUT or 120)")
-    parser.add_argument("--quiet", "-q", action="store_true", help="print no progress (default: progress on stderr)")
 
 
 class TerminalProgress:

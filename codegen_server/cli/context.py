@@ -7,8 +7,8 @@ import json
 import sys
 from pathlib import Path
 
-from ..workflows.context import DEFAULT_BUDGET, gather_context
-from .common import help_text
+from ..workflows.context import DEFAULT_BUDGET
+from .options import help_text
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -41,6 +41,8 @@ def _line_range(spec: str | None) -> tuple[int, int] | None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from ..workflows.context import gather_context
+
     root = Path(args.root).expanduser().resolve()
     if not root.is_dir():
         print(f"codegen context: the workspace root {root} is not a folder.", file=sys.stderr)

@@ -5,20 +5,12 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from typing import TYPE_CHECKING
 
-from ..server.convert import to_json
-from ..workflows import feedback
-from ..workflows.verify import has_tests
-from .common import (
-    USER_ERRORS,
-    add_model_options,
-    add_root_option,
-    change_applier,
-    fail,
-    print_change,
-    resolve_root,
-    run_workflow,
-)
+from .options import add_model_options, add_root_option
+
+if TYPE_CHECKING:
+    from ..workflows import feedback
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -63,6 +55,11 @@ def parse_lines(value: str) -> tuple[int, int] | None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from ..server.convert import to_json
+    from ..workflows import feedback
+    from ..workflows.verify import has_tests
+    from .common import USER_ERRORS, change_applier, fail, print_change, resolve_root, run_workflow
+
     if args.markers:
         if args.file or args.comment or args.lines or args.reply_to or args.remember:
             return _usage("--markers takes no FILE, COMMENT, --lines, --run or --remember")

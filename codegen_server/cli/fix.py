@@ -6,10 +6,14 @@ import argparse
 import json
 import sys
 from dataclasses import asdict
+from typing import TYPE_CHECKING
 
-from ..workflows import fix
-from ..workflows.host import DiskApplier, Host
-from .common import USER_ERRORS, add_model_options, add_root_option, fail, help_text, run_workflow
+from ..workflows.fix_options import FixOptions
+from .options import add_model_options, add_root_option, help_text
+
+if TYPE_CHECKING:
+    from ..workflows import fix
+    from ..workflows.host import Host
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -17,14 +21,14 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
                                    **help_text(["codegen fix", 'codegen fix --test-cmd "pytest -x tests/unit" '
                                                 "--max-iterations 4 --allow-install"],
                                                "0 all tests pass, 1 not green (stopped, or failed), 2 usage"))
-    parser.add_argument("--max-iterations", type=int, default=fix.FixOptions.max_iterations,
-                        help=f"stop after this many edits (default: {fix.FixOptions.max_iterations})")
+    parser.add_argument("--max-iterations", type=int, default=FixOptions.max_iterations,
+                        help=f"stop after this many edits (default: {FixOptions.max_iterations})")
     parser.add_argument("--test-cmd", help="the test command (default: detected from the project)")
-    parser.add_argument("--test-timeout", type=float, default=fix.FixOptions.test_timeout,
+    parser.add_argument("--test-timeout", type=float, default=FixOptions.test_timeout,
                         help="seconds before a test run is killed, with its children "
-                             f"(default: {fix.FixOptions.test_timeout:g})")
-    parser.add_argument("--token-budget", type=int, default=fix.FixOptions.token_budget,
-                        help=f"stop once the model used this many tokens (default: {fix.FixOptions.token_budget})")
+                             f"(default: {FixOptions.test_timeout:g})")
+    parser.add_argument("--token-budget", type=int, default=FixOptions.token_budget,
+                        help=f"stop once the model used this many tokens (default: {FixOptions.token_budget})")
     parser.add_argument("--allow-test-edits", action="store_true",
                         help="let the model edit tests too (default: tests are not edited)")
     parser.add_argument("--allow-install", action="store_true",
@@ -37,6 +41,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from .common import USER_ERRORS, fail, run_workflow
+
     if args.max_iterations < 1:
         print("codegen fix: --max-iterations must be at least 1", file=sys.stderr)
         return 2
@@ -58,13 +64,16 @@ def run(args: argparse.Namespace) -> int:
 
 
 async def _fix(host: Host, args: argparse.Namespace) -> fix.FixResult:
+    from ..workflows import fix
+    from ..workflows.host import DiskApplier
+
     async def consent(action: str) -> bool:
         # Headless, the flags are the user's consent.
         return (args.allow_install and action.startswith("install ")) or \
                (args.allow_commands and action.startswith("run "))
 
     host.consent = consent
-    options = fix.FixOptions(max_iterations=args.max_iterations, token_budget=args.token_budget,
+    options = FixOptions(max_iterations=args.max_iterations, token_budget=args.token_budget,
                              test_command=args.test_cmd, test_timeout=args.test_timeout,
                              allow_test_edits=args.allow_test_edits)
     return await fix.fix(host, DiskApplier(host.root), options)

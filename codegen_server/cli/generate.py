@@ -5,17 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from ..workflows import generate
-from .common import (
-    USER_ERRORS,
-    add_model_options,
-    add_root_option,
-    change_applier,
-    fail,
-    help_text,
-    print_change,
-    run_workflow,
-)
+from .options import add_model_options, add_root_option, help_text
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -33,6 +23,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from ..workflows import generate
+    from .common import USER_ERRORS, change_applier, fail, print_change, run_workflow
+
     if not args.prompt and not args.run:
         print("codegen generate: give a PROMPT or --run RUN_ID", file=sys.stderr)
         return 2

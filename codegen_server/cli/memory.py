@@ -5,9 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from ..store import memory
-from ..workflows.host import WorkflowError
-from .common import add_root_option, fail, resolve_root
+from .options import add_root_option
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -23,6 +21,10 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from ..store import memory
+    from ..workflows.host import WorkflowError
+    from .common import fail, resolve_root
+
     try:
         root = resolve_root(args)
         if args.add is not None:

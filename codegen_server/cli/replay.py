@@ -6,9 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from ..model.replay import load_calls, replay_responder
-from ..model.scripted_server import ScriptedModelServer
-from .common import help_text
+from .options import help_text
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -22,6 +20,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from ..model.replay import load_calls, replay_responder
+    from ..model.scripted_server import ScriptedModelServer
+
     try:
         calls = load_calls(args.run_dir)
     except (FileNotFoundError, ValueError) as error:

@@ -5,8 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from ..workflows import undo
-from .common import USER_ERRORS, add_root_option, fail, help_text, run_workflow
+from .options import add_root_option, help_text
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -21,6 +20,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from ..workflows import undo
+    from .common import USER_ERRORS, fail, run_workflow
+
     try:
         result = run_workflow(args, lambda host: undo.undo(host, args.run_id, args.to))
     except USER_ERRORS as error:

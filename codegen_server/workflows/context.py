@@ -13,8 +13,10 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from ..context import ContextResult, engine_for
+if TYPE_CHECKING:
+    from ..context import ContextResult
 
 DEFAULT_BUDGET = 4096
 
@@ -33,6 +35,9 @@ def gather_context(
 
     Blocking (parses changed files); call it through asyncio.to_thread from async code.
     """
+    # The engine (tree-sitter, numpy, the tokenizer) loads when context is first asked for.
+    from ..context import engine_for
+
     engine = engine_for(root)
     started = time.perf_counter()
     stats = engine.refresh()

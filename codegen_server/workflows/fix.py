@@ -26,8 +26,8 @@ from __future__ import annotations
 import asyncio
 import time
 from dataclasses import asdict, dataclass, field
+from typing import TYPE_CHECKING
 
-from ..context import ContextResult
 from ..edits import format_failures, render_diff
 from ..edits.types import FileChange, PatchResult
 from ..model import Message
@@ -38,20 +38,12 @@ from ..testing.process import run_process_tree
 from .changes import ask_for_changes
 from .context import gather_context
 from .fix_actions import UnsafeInstall, install_command, install_description, is_test_file, parse_plan
+from .fix_options import FixOptions
 from .host import Applier, Host, WorkflowError, ensure_on_disk
 from .model_call import ask
 
-
-
-@dataclass
-class FixOptions:
-    max_iterations: int = 8
-    #: Model tokens (prompt + completion) the whole run may spend.
-    token_budget: int = 400_000
-    test_command: str | None = None
-    test_timeout: float = 300.0
-    allow_test_edits: bool = False
-    context_budget: int = 6000
+if TYPE_CHECKING:
+    from ..context import ContextResult
 
 
 @dataclass

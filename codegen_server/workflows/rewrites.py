@@ -17,7 +17,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..context import engine_for
 from ..context.focus import definition_piece
 from ..context.resolve import Resolver
 from ..context.shown import conversation_views, quote_around, shown_whole
@@ -136,6 +135,8 @@ def build_follow_up(root: Path, buffers: Mapping[str, str], answer: str, patch: 
     sentences = asked_to_see(answer)
     if not blind and not sentences:
         return None
+    from ..context import engine_for  # the engine loads when first needed
+
     engine = engine_for(root)
     engine.refresh()
     for path, text in buffers.items():

@@ -10,7 +10,6 @@ from lsprotocol import types
 from pygls.exceptions import JsonRpcInvalidParams
 from pygls.uris import to_fs_path
 
-from ...context import engine_for
 from ...workflows.context import DEFAULT_BUDGET, gather_context
 from ..app import CodegenServer, CommandFailed
 from ..arguments import command_object, get_int, get_line_range, get_str, get_str_list
@@ -55,6 +54,8 @@ def register(server: CodegenServer) -> None:
     # pygls updates its own copy of each document first; we then hand the full text to the
     # index, which re-parses only that file, incrementally from its previous tree.
     def sync(ls: CodegenServer, uri: str) -> None:
+        from ...context import engine_for  # loads tree-sitter, numpy and the tokenizer: not at start-up
+
         located = _workspace_path(ls, uri)
         if located is not None:
             root, rel = located
@@ -70,6 +71,8 @@ def register(server: CodegenServer) -> None:
 
     @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
     def on_close(ls: CodegenServer, params: types.DidCloseTextDocumentParams) -> None:
+        from ...context import engine_for
+
         located = _workspace_path(ls, params.text_document.uri)
         if located is not None:
             engine_for(located[0]).close_document(located[1])

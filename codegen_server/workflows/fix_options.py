@@ -1,0 +1,16 @@
+"""How far `fix` may go: its own module so the CLI's help can show the defaults without loading the loop."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass
+class FixOptions:
+    max_iterations: int = 8
+    #: Model tokens (prompt + completion) the whole run may spend.
+    token_budget: int = 400_000
+    test_command: str | None = None
+    test_timeout: float = 300.0
+    allow_test_edits: bool = False
+    context_budget: int = 6000
