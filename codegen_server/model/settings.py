@@ -89,6 +89,8 @@ ENV_VARIABLES = {
     "CODEGEN_MODEL_TIMEOUT": "seconds to wait for the model (default 120)",
     "CODEGEN_MODEL_MAX_RETRIES": "retries of 429/5xx/timeouts/dropped streams (default 4)",
     "CODEGEN_MODEL_MAX_TOKENS": "the answer's output limit, sent as max_tokens (default: the server's)",
+    "HTTPS_PROXY, HTTP_PROXY, NO_PROXY": "a proxy to reach the model endpoint through (read by the HTTP client)",
+    "*API_KEY*, OPENAI_*, CODEGEN_*": "kept out of the environment of the project's test runs",
 }
 
 

@@ -129,3 +129,16 @@ async def test_max_tokens_from_the_editor_is_sent(tmp_path, scripted_model, edit
     # The editor's value replaces the bad environment value, and its complaint.
     await editor.execute("codegen.clarify", {"prompt": "x"})
     assert model.requests[0]["max_tokens"] == 3000
+
+
+async def test_the_editor_sees_the_thinking_as_progress_and_the_files_without_it(
+        tmp_path, scripted_model, editor_factory):
+    thinking = "The user wants one file.\nI will write a.py with A = 1.\n"
+    model = scripted_model([ScriptStep(content=A_FILE, reasoning=thinking, reasoning_field="reasoning")])
+    editor = await editor_factory(tmp_path, env=model_env(model))
+    result = await editor.execute("codegen.generateProject", {"prompt": "one file", "apply": "disk"})
+    assert result["applied"] and (tmp_path / "a.py").read_text() == "A = 1\n"
+    reports = [getattr(r, "message", "") or "" for rs in editor.client.progress_reports.values() for r in rs]
+    assert "generate: thinking: The user wants one file." in reports
+    assert "generate: thinking: I will write a.py with A = 1." in reports
+    assert only_call(tmp_path)["response"]["reasoning"] == thinking
