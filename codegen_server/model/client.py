@@ -66,6 +66,8 @@ class ChatModel:
     def __init__(self, settings: ModelSettings) -> None:
         self.settings = settings
         self._client: openai.AsyncOpenAI | None = None
+        #: The request field the output limit goes in: max_tokens, or what the endpoint asked for instead.
+        self._max_tokens_field = "max_tokens"
 
     def _get_client(self) -> openai.AsyncOpenAI:
         import openai
@@ -161,7 +163,7 @@ class ChatModel:
         if self.settings.temperature is not None:
             kwargs["temperature"] = self.settings.temperature
         if self.settings.max_tokens is not None:
-            kwargs["max_tokens"] = self.settings.max_tokens
+            kwargs[self._max_tokens_field] = self.settings.max_tokens
         try:
             stream = await client.chat.completions.create(**kwargs)
         except openai.APIStatusError as error:
@@ -255,6 +257,10 @@ class ChatModel:
         detail = redact(_error_detail(error), [self.settings.api_key or ""])
         if status == 429:
             return _Retryable("rate-limited", detail, _retry_after(error))
+        if status == 400 and "max_completion_tokens" in detail and self._max_tokens_field == "max_tokens":
+            # OpenAI's reasoning models refuse max_tokens and name the field they want instead.
+            self._max_tokens_field = "max_completion_tokens"
+            return _Retryable("max-tokens-field", detail, retry_after=0)
         if status >= 500 or status == 408:
             return _Retryable("server-error", f"HTTP {status}: {detail}")
         if status in (401, 403):

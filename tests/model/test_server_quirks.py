@@ -236,3 +236,17 @@ async def test_an_empty_200_stream_is_retried_once_then_explained(scripted_model
         await model_for(server, max_retries=4).complete(HELLO)
     assert len(server.requests) == 2 and time.monotonic() - started < 2
     assert "empty stream (2 attempts)" in caught.value.message and "context window" in caught.value.message
+
+
+async def test_an_endpoint_that_wants_max_completion_tokens_gets_it(scripted_model):
+    refusal = ("Unsupported parameter: 'max_tokens' is not supported with this model. "
+               "Use 'max_completion_tokens' instead.")
+    server = scripted_model([ScriptStep(status=400, error_message=refusal), ScriptStep(content="a"),
+                             ScriptStep(content="b")])
+    model = model_for(server, max_tokens=100)
+    assert (await model.complete(HELLO)).text == "a"
+    assert (await model.complete(HELLO)).text == "b"
+    first, second, third = server.requests
+    assert first["max_tokens"] == 100 and "max_completion_tokens" not in first
+    assert second["max_completion_tokens"] == 100 and "max_tokens" not in second
+    assert third["max_completion_tokens"] == 100  # remembered for the model's later calls
