@@ -109,7 +109,7 @@ def e2e(vsix, tmp_path):
                 "--setting", f"codegen.model.baseUrl={json.dumps(model.base_url)}",
                 "--setting", 'codegen.model.name="scripted-model"',
                 "--setting", 'codegen.model.maxRetries=0',
-                "--timeout", "40", "--screenshot", str(shots / "last.png"),
+                "--timeout", "40", "--settle", "1", "--screenshot", str(shots / "last.png"),
                 *[s.replace("{shots}", str(shots)) for s in steps]]
         done = subprocess.run(argv, capture_output=True, text=True, timeout=110,
                               env={**os.environ, "VSCODE_REAL_HOME": str(KIT)})
@@ -254,6 +254,7 @@ def test_marker_comments_in_the_workspace_and_a_remembered_preference(e2e, scrip
     assert len(model.requests) == 1
 
 
+CLOSE_PREVIEW = '.tabs-container .tab[aria-label^="Codegen: generate"] .action-label.codicon-close'
 REMEMBER_BUTTON = '.notifications-toasts .monaco-button:has-text("Remember")'
 SET_KEY_BUTTON = '.notifications-toasts .monaco-button:has-text("Set API Key")'
 
@@ -316,10 +317,12 @@ def test_a_rejected_key_offers_set_api_key_kept_in_secret_storage(e2e, scripted_
             "--wait-notification", "the API key is stored",
             # The daemon has the key now (didChangeConfiguration): the same command goes through.
             "--command", "Codegen: Generate from Prompt", "--wait-input", "What should codegen build",
-            "--type", "a calculator library", "--key", "Enter", "--wait", DISCARD, "--click", DISCARD,
-            "--wait-notification", "generate wrote nothing", work_dir=work)
+            "--type", "a calculator library", "--key", "Enter", "--wait", DISCARD,
+            # Closing the preview without choosing discards it.
+            "--click", CLOSE_PREVIEW, "--wait-notification", "generate wrote nothing", work_dir=work)
     finally:
         proxy.stop()
+    assert workspace_files(ws) == []
     assert proxy.seen[0] != f"Bearer {key}"
     assert proxy.seen[1:] == [f"Bearer {key}"] * 2 and len(upstream.requests) == 2
     # The key lives in SecretStorage: never in the user's settings, nor in any log VS Code or codegen wrote.

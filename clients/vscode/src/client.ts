@@ -204,7 +204,6 @@ export class CodegenClient implements vscode.Disposable {
     switch (action) {
       case 'setApiKey': await vscode.commands.executeCommand('codegen.ui.setApiKey'); break;
       case 'openModelSettings': await openSettings(`${SECTION}.model`); break;
-      case 'openServerSettings': await openSettings(`${SECTION}.server.command`); break;
       case 'restartServer': await this.restart(); break;
       case 'showOutput': this.output.show(true); break;
     }

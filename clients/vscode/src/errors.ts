@@ -4,7 +4,7 @@
  */
 
 /** What a button does; the extension maps each to a VS Code command. */
-export type FixAction = 'setApiKey' | 'openModelSettings' | 'openServerSettings' | 'showOutput' | 'restartServer';
+export type FixAction = 'setApiKey' | 'openModelSettings' | 'showOutput' | 'restartServer';
 
 export interface ErrorAdvice {
   message: string;

@@ -5,7 +5,7 @@
 import * as vscode from 'vscode';
 import type { CodegenClient } from './client';
 import { fixMessage } from './fixreport';
-import { COMMANDS, undoArgs, type FixResult, type UndoResult } from './protocol';
+import { COMMANDS, fixArgs, undoArgs, type FixResult, type UndoResult } from './protocol';
 import { pickRoot } from './vscodeapi';
 
 /** The last fix run, which "Codegen: Undo Run" offers first. */
@@ -17,7 +17,7 @@ export async function fixUntilTestsPass(client: CodegenClient): Promise<void> {
   const root = folder.uri.fsPath;
   // Buffers the user has not saved would not be seen by the tests.
   await vscode.workspace.saveAll(false);
-  const result = await client.run<FixResult>(COMMANDS.fix, { root }, 'Codegen: fixing until the tests pass');
+  const result = await client.run<FixResult>(COMMANDS.fix, fixArgs(root), 'Codegen: fixing until the tests pass');
   if (!result) return;
   lastRun = { runId: result.runId, root };
   const { ok, message } = fixMessage(result);

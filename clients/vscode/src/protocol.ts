@@ -114,11 +114,9 @@ export function rememberArgs(text: string, root?: string) {
   return withRoot({ add: text }, root);
 }
 
-/** Fix options come from the settings the daemon already holds; only what the user chose here is sent. */
-export function fixArgs(options: { autoAccept?: boolean; root?: string }) {
-  const args: { autoAccept?: boolean } = {};
-  if (options.autoAccept !== undefined) args.autoAccept = options.autoAccept;
-  return withRoot(args, options.root);
+/** Fix options (test command, iterations, auto-accept) are settings the daemon already holds. */
+export function fixArgs(root?: string) {
+  return withRoot({}, root);
 }
 
 export function undoArgs(runId: string, root?: string) {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { adviceFor, isRequestCancelled } from '../../src/errors';
-import { clarifyAnswerArgs, clarifyStartArgs, commentRange, feedbackArgs, generateArgs, isCancelled, markerFeedbackArgs, undoArgs } from '../../src/protocol';
+import { clarifyAnswerArgs, clarifyStartArgs, commentRange, feedbackArgs, fixArgs, generateArgs, isCancelled, markerFeedbackArgs, undoArgs } from '../../src/protocol';
 
 const range = { start: { line: 3, character: 0 }, end: { line: 5, character: 12 } };
 
@@ -11,6 +11,7 @@ test('command arguments are one object each, as the daemon expects', () => {
   assert.deepEqual(clarifyAnswerArgs('run1', ['q1', 'q2', 'q3'], ['  yes ', undefined], '/ws'), { runId: 'run1', answers: ['yes', '', ''], root: '/ws' });
   assert.deepEqual(generateArgs('run1', '/ws'), { runId: 'run1', root: '/ws' });
   assert.deepEqual(undoArgs('run9'), { runId: 'run9' });
+  assert.deepEqual(fixArgs('/ws'), { root: '/ws' });
   assert.deepEqual(markerFeedbackArgs('/ws'), { markers: true, root: '/ws' });
 });
 
