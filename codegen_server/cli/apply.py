@@ -7,7 +7,6 @@ written (also when the patch is already applied, or changes nothing); 2 usage er
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import sys
 from dataclasses import asdict
@@ -36,6 +35,8 @@ def _read_patch(source: str) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
+    import asyncio
+
     from ..edits import EditError, format_failures
     from ..workflows.apply import apply_patch
 

@@ -44,6 +44,7 @@ def test_help_loads_no_model_client_and_no_context_engine(argv, tmp_path):
     modules, output = loaded_after(run_cli(argv), tmp_path)
     assert "STATUS 0" in output and "usage: codegen" in output
     assert not modules & (MODEL | CONTEXT), sorted(modules & (MODEL | CONTEXT))
+    assert "asyncio" not in modules  # the model package's settings are read without its client
 
 
 def test_apply_of_a_one_hunk_patch_loads_no_model_client_and_no_context_engine(tmp_path):
