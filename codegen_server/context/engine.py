@@ -16,10 +16,11 @@ from .output import trim_output
 from .pieces import Piece, pack, render
 from .rank import Graph, Ranking, build_graph, focus_from_text, rank
 from .repomap import build_repo_map
-from .resolve import Resolver
+from .resolve import Resolver, is_test_path
 from .store import FileRecord
 from .tokens import count_tokens, truncate_to_budget
 
+TEST_FILE_FOCUS = 0.2  # how much a quoted test's file steers the map, next to 1.0 for quoted product code
 MAP_SHARE = 0.1  # the least share of the budget kept for the repo map when focused context is there
 OUTPUT_SHARE = 0.3  # runner output nobody could parse into failures: at most this share, head and tail
 MAP_TITLE = "## Repository map (signatures only, bodies elided)"
@@ -140,7 +141,8 @@ class ContextEngine:
                 focus.files[self.index.relative(extra)] = 1.0
         for piece, _ in packed.chosen:
             for file in piece.files:
-                focus.files.setdefault(file, 1.0)
+                # The map's room is better spent on the code under test than on the rest of a test file.
+                focus.files.setdefault(file, TEST_FILE_FOCUS if is_test_path(file) else 1.0)
             focus.identifiers |= {name for name in piece.identifiers if name in graph.name_ids}
         ranking = rank(graph, focus)
         timings["rank"] = time.perf_counter() - step
