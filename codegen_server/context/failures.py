@@ -95,7 +95,8 @@ def _parse_pytest(output: str) -> list[FailureTrace]:
 
 def _match_summary(title: str, summary: list[tuple[str, str | None]]) -> str:
     """Map a section title ("TestStack.test_pop") to the summary's node id, if present."""
-    wanted = title.replace(".", "::")
+    head, bracket, params = title.partition("[")
+    wanted = head.replace(".", "::") + bracket + params  # dots inside parameters ("1.0.0") stay
     for test_id, _ in summary:
         if test_id.endswith("::" + wanted) or test_id == wanted:
             return test_id

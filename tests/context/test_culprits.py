@@ -172,3 +172,16 @@ def test_trimmed_output_keeps_the_failing_lines_and_errors(project: tuple[Path, 
     assert any(line.startswith("E ") and "ValueError: only 3 pear on hand" in line for line in trimmed.splitlines())
     assert "platform " not in trimmed and "collected" not in trimmed
     assert count_tokens(trim_output(output, 100)) <= 100
+
+
+def test_parameters_with_dots_keep_the_test_path(tmp_path: Path) -> None:
+    (tmp_path / "tests").mkdir()
+    (tmp_path / "tests/test_versions.py").write_text(
+        'import pytest\n\n\n@pytest.mark.parametrize("version", ["1.0.0", "2.1.0"])\n'
+        'def test_major(version):\n    assert version.split(".")[0] == "0"\n')
+    output = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "tests"], cwd=tmp_path,
+                            capture_output=True, text=True, timeout=120).stdout
+    assert [f.test_id for f in parse_test_output(output)] == [
+        "tests/test_versions.py::test_major[1.0.0]", "tests/test_versions.py::test_major[2.1.0]"]
+    assert "- tests/test_versions.py::test_major: 2 cases fail" in ContextEngine(tmp_path).build(
+        test_output=output, budget=2000).text
