@@ -102,10 +102,10 @@ def e2e(vsix, tmp_path):
     assert SERVER.exists(), f"the daemon {SERVER} is not installed in this venv"
     shots = tmp_path / "shots"
 
-    def run(folder: Path, model, *steps: str, work_dir: Path | None = None) -> dict:
+    def run(folder: Path, model, *steps: str, work_dir: Path | None = None, server: Path = SERVER) -> dict:
         argv = ["node", str(DRIVE), "--vsix", str(vsix), "--folder", str(folder),
                 *(["--work-dir", str(work_dir)] if work_dir else []),
-                "--setting", f"codegen.server.command={json.dumps([str(SERVER)])}",
+                "--setting", f"codegen.server.command={json.dumps([str(server)])}",
                 "--setting", f"codegen.model.baseUrl={json.dumps(model.base_url)}",
                 "--setting", 'codegen.model.name="scripted-model"',
                 "--setting", 'codegen.model.maxRetries=0',
@@ -348,3 +348,21 @@ def test_cancel_in_the_progress_notification_stops_the_run(e2e, scripted_model, 
 
 
 CANCEL_BUTTON = '.notifications-toasts .notification-list-item:has-text("Codegen: generating") .monaco-button:has-text("Cancel")'
+
+
+OPEN_SETTINGS = '.notifications-toasts .monaco-button:has-text("Open Settings")'
+
+
+def test_a_daemon_that_is_not_installed_gets_one_message_with_the_setting(e2e, scripted_model, tmp_path):
+    ws = tmp_path / "ws"
+    ws.mkdir()
+    missing = tmp_path / "old-venv" / "bin" / "codegen-server"
+    result = e2e(ws, scripted_model([]), "--wait-notification", "is not an executable file",
+                 "--wait", ".statusbar-item:has-text('Codegen (error)')", "--shot", "{shots}/server-missing.png",
+                 "--wait", OPEN_SETTINGS, "--click", OPEN_SETTINGS,
+                 # The Settings editor, filtered to the one setting to fix.
+                 "--wait", '.settings-editor [data-key="codegen.server.command"]',
+                 "--dump", ".settings-editor .setting-item-contents[data-key]", server=missing)
+    [message] = [n for n in result["notifications"] if "not an executable file" in n]
+    assert str(missing) in message and "codegen.server.command" in message
+    assert ['data-key="codegen.server.command"' in d for d in result["dumps"]] == [True]

@@ -24,7 +24,7 @@ import { adviceFor, isRequestCancelled, type FixAction, type RpcErrorLike } from
 import type { EditPreview } from './editPreview';
 import { isCancelled } from './protocol';
 import { redacted, resolveServerCommand, serverOptions, type ServerOptions } from './settings';
-import { findExecutable, openSettings, SECTION, settingReader } from './vscodeapi';
+import { findExecutable, isExecutable, openSettings, SECTION, settingReader } from './vscodeapi';
 
 export const API_KEY_SECRET = 'codegen.apiKey';
 
@@ -77,10 +77,10 @@ export class CodegenClient implements vscode.Disposable {
 
   private async startOnce(): Promise<boolean> {
     if (this.client) await this.stop(); // it stopped on its own (crashed): start afresh
-    const resolved = resolveServerCommand(settingReader()('server.command'), findExecutable);
+    const resolved = resolveServerCommand(settingReader()('server.command'), findExecutable, isExecutable);
     if (!resolved.ok) {
       this.setState('error', resolved.message);
-      void this.offerServerSetting(resolved.message);
+      void this.offerServerSetting(`Codegen: ${resolved.message}`);
       return false;
     }
     const server: LspServerOptions = { command: resolved.command, args: resolved.args, transport: TransportKind.stdio };

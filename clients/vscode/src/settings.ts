@@ -75,17 +75,23 @@ export const DEFAULT_SERVER = 'codegen-server';
 
 /**
  * The daemon's argv: the `codegen.server.command` setting (an argv array), else `codegen-server`
- * found on PATH. `findOnPath` returns the absolute path of an executable, or undefined.
+ * found on PATH. `findOnPath` returns the absolute path of an executable, or undefined;
+ * `isExecutable` checks a path given in the setting.
  */
-export function resolveServerCommand(setting: unknown, findOnPath: (name: string) => string | undefined): ServerCommand {
+export function resolveServerCommand(
+  setting: unknown,
+  findOnPath: (name: string) => string | undefined,
+  isExecutable: (file: string) => boolean,
+): ServerCommand {
   if (Array.isArray(setting) && setting.length > 0) {
     if (!setting.every((part) => typeof part === 'string') || (setting[0] as string).trim() === '') {
       return { ok: false, message: 'The setting codegen.server.command must be a list of strings, e.g. ["/path/to/codegen-server"].' };
     }
     const [command, ...args] = setting as string[];
-    const found = command.includes('/') ? command : findOnPath(command);
+    const found = command.includes('/') ? (isExecutable(command) ? command : undefined) : findOnPath(command);
     if (found === undefined) {
-      return { ok: false, message: `The codegen server command "${command}" (setting codegen.server.command) was not found on PATH.` };
+      const where = command.includes('/') ? 'is not an executable file' : 'was not found on PATH';
+      return { ok: false, message: `The codegen server ${command} (setting codegen.server.command) ${where}: install the codegen-server Python package there, or fix the setting.` };
     }
     return { ok: true, command: found, args };
   }

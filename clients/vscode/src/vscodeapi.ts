@@ -14,16 +14,19 @@ export function settingReader(): SettingReader {
   return (key) => config.get(key);
 }
 
+/** Whether `file` is an executable file. */
+export function isExecutable(file: string): boolean {
+  try {
+    fs.accessSync(file, fs.constants.X_OK);
+    return fs.statSync(file).isFile();
+  } catch {
+    return false;
+  }
+}
+
 /** An executable `name` on the extension host's PATH. */
 export function findExecutable(name: string): string | undefined {
-  return findOnPath(name, process.env.PATH, (file) => {
-    try {
-      fs.accessSync(file, fs.constants.X_OK);
-      return fs.statSync(file).isFile();
-    } catch {
-      return false;
-    }
-  });
+  return findOnPath(name, process.env.PATH, isExecutable);
 }
 
 /** Opens the Settings editor filtered to `query` (e.g. "codegen.model"). */

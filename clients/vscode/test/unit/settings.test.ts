@@ -35,18 +35,21 @@ test('the API key never shows in the logged settings', () => {
 test('the daemon command: the setting, else codegen-server on PATH, else a message saying what to do', () => {
   const onPath = (name: string) => (name === 'codegen-server' ? '/usr/local/bin/codegen-server' : undefined);
   const nowhere = () => undefined;
-  assert.deepEqual(resolveServerCommand(['/venv/bin/codegen-server', '--log-level', 'INFO'], nowhere),
+  const installed = (file: string) => file === '/venv/bin/codegen-server';
+  assert.deepEqual(resolveServerCommand(['/venv/bin/codegen-server', '--log-level', 'INFO'], nowhere, installed),
     { ok: true, command: '/venv/bin/codegen-server', args: ['--log-level', 'INFO'] });
-  assert.deepEqual(resolveServerCommand([], onPath), { ok: true, command: '/usr/local/bin/codegen-server', args: [] });
-  assert.deepEqual(resolveServerCommand(undefined, onPath), { ok: true, command: '/usr/local/bin/codegen-server', args: [] });
-  const missing = resolveServerCommand([], nowhere);
+  assert.deepEqual(resolveServerCommand([], onPath, installed), { ok: true, command: '/usr/local/bin/codegen-server', args: [] });
+  assert.deepEqual(resolveServerCommand(undefined, onPath, installed), { ok: true, command: '/usr/local/bin/codegen-server', args: [] });
+  const missing = resolveServerCommand([], nowhere, installed);
   assert.equal(missing.ok, false);
   assert.match(!missing.ok ? missing.message : '', /codegen\.server\.command/);
   assert.match(!missing.ok ? missing.message : '', /pip install/);
-  const badSetting = resolveServerCommand('codegen-server --stdio', onPath);
+  const badSetting = resolveServerCommand('codegen-server --stdio', onPath, installed);
   assert.equal(badSetting.ok, false);
-  const unknown = resolveServerCommand(['no-such-server'], nowhere);
-  assert.match(!unknown.ok ? unknown.message : '', /no-such-server.*not found/);
+  const unknown = resolveServerCommand(['no-such-server'], nowhere, installed);
+  assert.match(!unknown.ok ? unknown.message : '', /no-such-server.*not found on PATH/);
+  const missingFile = resolveServerCommand(['/old/venv/bin/codegen-server'], onPath, installed);
+  assert.match(!missingFile.ok ? missingFile.message : '', /\/old\/venv\/bin\/codegen-server .*is not an executable file/);
 });
 
 test('findOnPath walks PATH in order and skips empty entries', () => {
