@@ -111,7 +111,6 @@ export class CodegenClient implements vscode.Disposable {
       this.client = undefined;
       const message = `Codegen: the server ${resolved.command} did not start: ${error instanceof Error ? error.message : String(error)}`;
       this.setState('error', message);
-      this.output.appendLine(`[codegen] ${message}`);
       void this.offerServerSetting(message);
       try { await client.dispose(); } catch { /* it never ran */ }
       return false;

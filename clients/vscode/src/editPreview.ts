@@ -64,12 +64,8 @@ export class EditPreview implements vscode.Disposable, vscode.TextDocumentConten
   private async review(params: ApplyWorkspaceEditParams): Promise<ApplyWorkspaceEditResult> {
     const edit = params.edit as LspWorkspaceEdit;
     const label = editLabel(edit, params.label).replace(/^codegen: /i, '');
-    const stale = staleDocuments(edit, (uri) => openDocument(uri)?.version);
-    if (stale.length > 0) {
-      const names = stale.map((u) => displayPath(u, folderUris())).join(', ');
-      void vscode.window.showWarningMessage(`Codegen: ${names} changed while the model worked; the edit was not applied. Run it again.`);
-      return { applied: false, failureReason: `the document changed in the editor since the edit was computed: ${names}` };
-    }
+    const stale = refuseStale(edit, 'while the model worked');
+    if (stale) return stale;
     let files: FileChange[];
     try {
       files = await fileChanges(edit, readText);
@@ -81,7 +77,8 @@ export class EditPreview implements vscode.Disposable, vscode.TextDocumentConten
       this.output.appendLine(`[codegen] ${label}: discarded in the preview; nothing written`);
       return { applied: false, failureReason: 'discarded in the preview' };
     }
-    return this.apply(edit, files, label);
+    // Typing during the review makes the edit stale too.
+    return refuseStale(edit, 'during the review') ?? this.apply(edit, files, label);
   }
 
   /** Opens the changes editor and waits for Apply or Discard (closing the preview discards). */
@@ -176,6 +173,15 @@ export function toWorkspaceEdit(edit: LspWorkspaceEdit): vscode.WorkspaceEdit {
     }
   }
   return result;
+}
+
+/** A refusal when a document the edit targets changed since the daemon computed it, else undefined. */
+function refuseStale(edit: LspWorkspaceEdit, when: string): ApplyWorkspaceEditResult | undefined {
+  const stale = staleDocuments(edit, (uri) => openDocument(uri)?.version);
+  if (stale.length === 0) return undefined;
+  const names = stale.map((u) => displayPath(u, folderUris())).join(', ');
+  void vscode.window.showWarningMessage(`Codegen: ${names} changed ${when}; the edit was not applied (nothing was written). Run it again.`);
+  return { applied: false, failureReason: `the document changed in the editor ${when}: ${names}` };
 }
 
 function folderUris(): string[] {
