@@ -11,14 +11,16 @@ from pathlib import Path
 from .culprits import FAILURE_SECTIONS, failure_pieces
 from .failures import FailureTrace, parse_test_output
 from .focus import RANGE_SECTIONS, range_pieces
+from .graph_update import update_graph
 from .index import IndexStats, WorkspaceIndex
 from .output import trim_output
 from .pieces import Piece, pack, render
-from .rank import Graph, Ranking, build_graph, focus_from_text, rank
+from .rank import Graph, Ranking, focus_from_text, rank
 from .repomap import build_repo_map
 from .resolve import Resolver, is_test_path
 from .store import FileRecord
 from .tokens import count_tokens, truncate_to_budget
+from .watch import ChangeTracker
 
 TEST_FILE_FOCUS = 0.2  # how much a quoted test's file steers the map, next to 1.0 for quoted product code
 MAP_SHARE = 0.1  # the least share of the budget kept for the repo map when focused context is there
@@ -63,13 +65,24 @@ class ContextEngine:
         self.index = WorkspaceIndex(Path(root))
         self.root = self.index.root
         self._graph: Graph | None = None
+        self._graph_records: dict[str, FileRecord] = {}
         self._graph_generation = -1
+        #: Files changed on disk, as a watcher reports them; without one each refresh walks the tree.
+        self.changes = ChangeTracker()
         self._graph_lock = threading.Lock()
         self._refreshed = False
 
     def refresh(self) -> IndexStats:
-        """(Re)index from disk; unchanged files come from the persisted cache."""
-        stats = self.index.refresh()
+        """(Re)index from disk; unchanged files come from the persisted cache.
+
+        Once indexed, while a watcher reports changes, only the files it reported are re-read.
+        """
+        changed = self.changes.take()  # taken before the walk too: what it reported, the walk sees
+        if not self._refreshed:
+            changed = None
+        stats = self.index.refresh_paths(changed) if changed is not None else None
+        if stats is None:
+            stats = self.index.refresh()
         self._refreshed = True
         return stats
 
@@ -85,7 +98,9 @@ class ContextEngine:
         with self._graph_lock:
             if self._graph is None or self._graph_generation != self.index.generation:
                 generation = self.index.generation
-                self._graph = build_graph(self.index.records())
+                records = self.index.records()
+                self._graph = update_graph(self._graph, self._graph_records, records)
+                self._graph_records = records
                 self._graph_generation = generation
             return self._graph
 

@@ -143,6 +143,59 @@ class WorkspaceIndex:
         definitions = sum(len(r.tags.definitions) for r in records.values())
         return IndexStats(len(records), parsed, reused, removed, definitions, time.perf_counter() - started)
 
+    def refresh_paths(self, paths: set[str]) -> IndexStats | None:
+        """Bring only ``paths`` (workspace-relative, reported changed by a file watcher) up to date.
+
+        None when a full ``refresh()`` is needed instead: before the first one, or when a path is
+        a folder or a .gitignore (what it holds, or what is ignored, is not known from the path).
+        """
+        from .watch import source_file_at  # the watcher's view of walk_sources, for one path
+
+        started = time.perf_counter()
+        with self._lock:
+            if not self._loaded:
+                return None
+            known = set(self._records)
+            open_paths = set(self._open)
+        parsed = removed = 0
+        updates: dict[str, FileRecord | None] = {}
+        for rel in sorted(paths):
+            if rel.rsplit("/", 1)[-1] == ".gitignore" or any(path.startswith(rel + "/") for path in known):
+                return None
+            if (self.root / rel).is_dir():
+                return None
+            if rel in open_paths:
+                continue  # the editor buffer is newer than the disk
+            source_file = source_file_at(self.root, rel)
+            old = self._records.get(rel)
+            if source_file is None:
+                if old is not None:
+                    updates[rel] = None
+                    removed += 1
+            elif old is None or (old.mtime_ns, old.size) != (source_file.mtime_ns, source_file.size):
+                updates[rel] = self._parse_file(rel, source_file.language, source_file.mtime_ns, source_file.size)
+                removed += updates[rel] is None and old is not None
+                parsed += updates[rel] is not None
+        with self._lock:
+            for rel, record in updates.items():
+                if rel in self._open:
+                    continue
+                if record is None:
+                    self._records.pop(rel, None)
+                else:
+                    self._records[rel] = record
+            if updates:
+                self.generation += 1
+            records = dict(self._records)
+        if updates:
+            try:
+                store.save(self.root, self._digest, records)
+            except OSError as error:
+                log.warning("cannot write the context index cache under %s: %s", self.root, error)
+        definitions = sum(len(r.tags.definitions) for r in records.values())
+        return IndexStats(len(records), parsed, len(records) - parsed, removed, definitions,
+                          time.perf_counter() - started)
+
     def _parse_file(self, rel: str, language: str, mtime_ns: int, size: int) -> FileRecord | None:
         try:
             source = (self.root / rel).read_bytes()

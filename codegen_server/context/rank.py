@@ -69,6 +69,34 @@ def _name_weight(name: str, definer_count: int) -> float:
     return weight
 
 
+def file_edges(fid: int, record: FileRecord, definers: dict[str, list[int]],
+               name_ids: dict[str, int]) -> list[tuple[int, int, float]]:
+    """(defining file, name id, weight) of each edge leaving file ``fid``, in graph order."""
+    edges = []
+    for name, lines in record.tags.references.items():
+        targets = definers.get(name)
+        if not targets or len(targets) > MAX_DEFINERS:
+            continue
+        nid = name_ids[name]
+        w = math.sqrt(len(lines)) * _name_weight(name, len(targets)) / len(targets)
+        edges += [(target, nid, w) for target in targets if target != fid]
+    return edges
+
+
+def file_candidates(record: FileRecord, name_ids: dict[str, int]) -> list[tuple[int, int, int, float]]:
+    """(definition index, name id, enclosing name id, prior) of a file's candidate definitions."""
+    candidates = []
+    definitions = record.tags.definitions
+    for index, definition in enumerate(definitions):
+        if definition.parent >= 0 and definitions[definition.parent].kind in NESTED_PARENT_KINDS:
+            continue
+        parent = definitions[definition.parent] if definition.parent >= 0 else definition
+        prior = 0.3 if definition.kind in LOW_PRIOR_KINDS else 1.0
+        candidates.append((index, name_ids[definition.name], name_ids[parent.name],
+                           prior * (0.5 if definition.name.startswith("_") else 1.0)))
+    return candidates
+
+
 def build_graph(records: dict[str, FileRecord]) -> Graph:
     """Build the graph arrays from the index records."""
     files = sorted(records)
@@ -90,21 +118,13 @@ def build_graph(records: dict[str, FileRecord]) -> Graph:
     keys: dict[tuple[int, int], int] = {}
     key_col: list[int] = []
     for fid, path in enumerate(files):
-        for name, lines in records[path].tags.references.items():
-            targets = definers.get(name)
-            if not targets or len(targets) > MAX_DEFINERS:
-                continue
-            nid = name_ids[name]
-            w = math.sqrt(len(lines)) * _name_weight(name, len(targets)) / len(targets)
-            for target in targets:
-                if target == fid:
-                    continue
-                src.append(fid)
-                dst.append(target)
-                name_col.append(nid)
-                weight.append(w)
-                key = keys.setdefault((target, nid), len(keys))
-                key_col.append(key)
+        for target, nid, w in file_edges(fid, records[path], definers, name_ids):
+            src.append(fid)
+            dst.append(target)
+            name_col.append(nid)
+            weight.append(w)
+            key = keys.setdefault((target, nid), len(keys))
+            key_col.append(key)
 
     cand_file: list[int] = []
     cand_def: list[int] = []
@@ -114,19 +134,13 @@ def build_graph(records: dict[str, FileRecord]) -> Graph:
     cand_weight: list[float] = []
     defs_per_file = np.zeros(len(files))
     for fid, path in enumerate(files):
-        definitions = records[path].tags.definitions
-        for index, definition in enumerate(definitions):
-            if definition.parent >= 0 and definitions[definition.parent].kind in NESTED_PARENT_KINDS:
-                continue
-            nid = name_ids[definition.name]
+        for index, nid, parent_nid, prior in file_candidates(records[path], name_ids):
             cand_file.append(fid)
             cand_def.append(index)
             cand_key.append(keys.get((fid, nid), -1))
             cand_name.append(nid)
-            parent = definitions[definition.parent] if definition.parent >= 0 else definition
-            cand_parent_name.append(name_ids[parent.name])
-            prior = 0.3 if definition.kind in LOW_PRIOR_KINDS else 1.0
-            cand_weight.append(prior * (0.5 if definition.name.startswith("_") else 1.0))
+            cand_parent_name.append(parent_nid)
+            cand_weight.append(prior)
             defs_per_file[fid] += 1
 
     return Graph(

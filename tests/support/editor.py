@@ -40,6 +40,8 @@ class EditorSession:
     #: The button the user presses when the daemon asks (window/showMessageRequest).
     consent_answer: str | None = None
     questions: list[str] = field(default_factory=list)
+    #: What the daemon registered dynamically (client/registerCapability), as an editor keeps it.
+    registrations: list[types.Registration] = field(default_factory=list)
 
     async def execute(self, command: str, args: dict | None = None, **params) -> dict:
         return await self.client.workspace_execute_command_async(
@@ -79,6 +81,11 @@ class EditorSession:
         self.client.text_document_did_change(types.DidChangeTextDocumentParams(
             text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=buffer.version),
             content_changes=[edit]))
+
+    def files_changed(self, changes: dict[str, types.FileChangeType]) -> None:
+        """Report changes on disk (path relative to the root -> kind), as the editor's file watcher does."""
+        self.client.workspace_did_change_watched_files(types.DidChangeWatchedFilesParams(changes=[
+            types.FileEvent(uri=from_fs_path(str(self.root / path)), type=kind) for path, kind in changes.items()]))
 
     def buffer_text(self, relative: str) -> str | None:
         buffer = self.buffers.get(from_fs_path(str(self.root / relative)))
@@ -133,6 +140,10 @@ async def start_editor(root: Path, *, client: str = "vscode", env: dict | None =
     def on_question(params: types.ShowMessageRequestParams) -> types.MessageActionItem | None:
         session.questions.append(params.message)
         return next((a for a in params.actions or [] if a.title == session.consent_answer), None)
+
+    @lsp.feature(types.CLIENT_REGISTER_CAPABILITY)
+    def on_register(params: types.RegistrationParams) -> None:
+        session.registrations.extend(params.registrations)
 
     server_env = {k: v for k, v in os.environ.items() if not k.endswith("API_KEY") and not k.startswith("OPENAI_")}
     server_env.update(env or {})

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from ..app import CodegenServer
-from . import apply_diff, context, feedback, fix, generate, lifecycle
+from . import apply_diff, context, feedback, fix, generate, lifecycle, watch
 
-FEATURES = [lifecycle, generate, apply_diff, context, feedback, fix]
+FEATURES = [lifecycle, generate, apply_diff, context, feedback, fix, watch]
 
 
 def register_all(server: CodegenServer) -> None:

@@ -11,6 +11,7 @@ from pygls.uris import to_fs_path
 
 from ...edits import recover
 from ..app import CodegenServer
+from . import watch
 
 log = logging.getLogger(__name__)
 
@@ -35,3 +36,4 @@ def register(server: CodegenServer) -> None:
                         log.warning("recovered an interrupted apply in %s", folder)
                 except OSError as error:
                     log.error("could not recover an interrupted apply in %s: %s", folder, error)
+        await watch.start_watching(ls)  # file changes reach the context index from now on

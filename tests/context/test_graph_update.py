@@ -1,0 +1,90 @@
+"""The reference graph updated for changed files equals a full rebuild, over random edit sequences."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from codegen_server.context.graph_update import update_graph
+from codegen_server.context.rank import Graph, build_graph
+from codegen_server.context.store import FileRecord
+from codegen_server.context.tags import extract
+
+NAMES = ["parse", "render", "Store", "load_all", "_helper", "save", "len", "Widget", "compute_total"]
+FILES = ["app/core.py", "app/views.py", "app/store.py", "lib/util.py", "tests/test_core.py"]
+
+# A file is modelled as functions (name -> names its body calls) and one class with methods.
+Model = dict[str, list[str]]
+
+
+def render_file(functions: Model, methods: Model) -> str:
+    lines = []
+    for name, calls in functions.items():
+        lines += [f"def {name}(x):"] + [f"    y = {call}(x)" for call in calls] + ["    return x", ""]
+    if methods:
+        lines.append("class Holder:")
+        for name, calls in methods.items():
+            lines += [f"    def {name}(self):"] + [f"        {call}(self)" for call in calls] + ["        pass", ""]
+    return "\n".join(lines) + "\n"
+
+
+def record(path: str, text: str) -> FileRecord:
+    return FileRecord(path, 0, len(text), extract("python", text.encode()))
+
+
+calls = st.lists(st.sampled_from(NAMES), max_size=4)
+models = st.tuples(st.dictionaries(st.sampled_from(NAMES), calls, max_size=4),
+                   st.dictionaries(st.sampled_from(NAMES), calls, max_size=2))
+# An edit: a file gets new call lists for the names it defines (bodies only), or a new model
+# altogether (names defined added or removed: the rebuild path), or leaves or rejoins the workspace.
+edits = st.tuples(st.sampled_from(FILES), st.sampled_from(["bodies", "bodies", "bodies", "anything", "remove"]),
+                  models, st.randoms(use_true_random=False))
+
+
+def assert_same_graph(incremental: Graph, full: Graph) -> None:
+    for field in dataclasses.fields(Graph):
+        mine, theirs = getattr(incremental, field.name), getattr(full, field.name)
+        if isinstance(theirs, np.ndarray):
+            assert mine.dtype == theirs.dtype, field.name
+            assert np.array_equal(mine, theirs), field.name
+        else:
+            assert mine == theirs, field.name
+
+
+@settings(max_examples=150, deadline=None)
+@given(start=st.fixed_dictionaries({path: models for path in FILES}), sequence=st.lists(edits, min_size=1, max_size=12))
+def test_incremental_graph_equals_a_full_rebuild(start, sequence):
+    state = {path: model for path, model in start.items()}
+    records = {path: record(path, render_file(*model)) for path, model in state.items()}
+    graph = build_graph(records)
+    for path, kind, model, rng in sequence:
+        new_state = dict(state)
+        if kind == "remove":
+            new_state.pop(path, None)
+        elif kind == "bodies" and path in state:
+            functions, methods = state[path]
+            new_state[path] = ({name: rng.sample(NAMES, rng.randrange(4)) for name in functions},
+                               {name: rng.sample(NAMES, rng.randrange(3)) for name in methods})
+        else:
+            new_state[path] = model
+        new_records = {p: (records[p] if new_state[p] == state.get(p) else record(p, render_file(*new_state[p])))
+                       for p in new_state}
+        graph = update_graph(graph, records, new_records)
+        assert_same_graph(graph, build_graph(new_records))
+        state, records = new_state, new_records
+
+
+def test_a_body_edit_is_spliced_not_rebuilt():
+    """The fast path is taken for an edit inside a body (the graph's unchanged arrays are shared)."""
+    texts = {"a.py": "def parse(x):\n    return render(x)\n", "b.py": "def render(x):\n    return parse(x)\n",
+             "c.py": "def save(x):\n    return x\n"}
+    records = {path: record(path, text) for path, text in texts.items()}
+    graph = build_graph(records)
+    edited = dict(records, **{"a.py": record("a.py", "def parse(x):\n    save(x)\n    return render(x)\n")})
+    updated = update_graph(graph, records, edited)
+    assert updated.definers is graph.definers and updated.names is graph.names
+    assert_same_graph(updated, build_graph(edited))
+    assert ("save" in [updated.names[n] for n in updated.edge_name[updated.edge_src == 0]])
