@@ -67,6 +67,8 @@ class ContextEngine:
         self._graph: Graph | None = None
         self._graph_records: dict[str, FileRecord] = {}
         self._graph_generation = -1
+        self._resolver: Resolver | None = None
+        self._resolver_generation = -1
         #: Files changed on disk, as a watcher reports them; without one each refresh walks the tree.
         self.changes = ChangeTracker()
         self._graph_lock = threading.Lock()
@@ -93,6 +95,16 @@ class ContextEngine:
     def close_document(self, path: str) -> None:
         """The editor closed the buffer: the disk is the truth again for that file."""
         self.index.close_document(path)
+
+    def _snapshot(self) -> tuple[dict[str, FileRecord], Resolver]:
+        """The records and their resolver, kept while the index does not change (its name tables
+        take longer to build than a warm map)."""
+        with self._graph_lock:
+            generation = self.index.generation
+            if self._resolver is None or self._resolver_generation != generation:
+                self._resolver = Resolver(self.index, self.index.records())
+                self._resolver_generation = generation
+            return self._resolver.records, self._resolver
 
     def graph(self) -> Graph:
         with self._graph_lock:
@@ -129,8 +141,7 @@ class ContextEngine:
             timings["index"] = time.perf_counter() - started
 
         step = time.perf_counter()
-        records = self.index.records()
-        resolver = Resolver(self.index, records)
+        records, resolver = self._snapshot()
         pieces: list[Piece] = []
         failures = parse_test_output(test_output) if test_output else []
         if failures:

@@ -76,8 +76,12 @@ def encoding(name: str = DEFAULT_ENCODING) -> tiktoken.Encoding:
     return tiktoken.Encoding(**params)
 
 
+@lru_cache(maxsize=512)
 def count_tokens(text: str, encoding_name: str = DEFAULT_ENCODING) -> int:
-    """Exact token count of `text` under the encoding (special-token text counted as plain text)."""
+    """Exact token count of `text` under the encoding (special-token text counted as plain text).
+
+    Remembered: a warm request fits the same map texts to the same budget as the one before it.
+    """
     return len(encoding(encoding_name).encode(text, disallowed_special=()))
 
 
