@@ -34,7 +34,8 @@ from context_bench import django_tree  # noqa: E402  (the same tree, fetched the
 
 TASK = "QuerySet.filter ignores the negate flag in django/db/models/query.py"
 EDITED = "django/db/models/query.py"
-TARGETS_MS = {"warm": 20.0, "after didChange": 30.0}
+SIGNATURE = "    def filter(self, *args, **kwargs):\n"
+TARGETS_MS = {"warm": 20.0, "after didChange (signature)": 30.0, "after didChange (new function)": 30.0}
 
 
 def _ms(seconds: float) -> float:
@@ -86,19 +87,29 @@ async def with_editor_watching(root: Path, runs: int) -> dict[str, object]:
         client.text_document_did_open(types.DidOpenTextDocumentParams(
             text_document=types.TextDocumentItem(uri=uri, language_id="python", version=1, text=text)))
         await context(client)
-        samples, reflected = [], 0
-        for version in range(2, runs + 2):
-            name = f"negate_flag_probe_{version}"
-            # One line added inside the module: a new top-level function the map can show.
-            edited = text + f"\n\ndef {name}(queryset):\n    return queryset\n"
-            client.text_document_did_change(types.DidChangeTextDocumentParams(
-                text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=version),
-                content_changes=[types.TextDocumentContentChangeWholeDocument(text=edited)]))
-            elapsed, result = await context(client, f"{name} {TASK}")
-            samples.append(elapsed)
-            reflected += name in result["text"]
-        figures["after didChange"] = statistics.median(samples)
-        figures["after didChange: reflected"] = f"{reflected}/{runs}"
+        version = 1
+
+        async def one_line_edits(label: str, edit) -> None:  # noqa: ANN001
+            nonlocal version
+            samples, reflected = [], 0
+            for run in range(runs):
+                version += 1
+                name = f"negate_probe_{version}"
+                edited = edit(name)
+                client.text_document_did_change(types.DidChangeTextDocumentParams(
+                    text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=version),
+                    content_changes=[types.TextDocumentContentChangeWholeDocument(text=edited)]))
+                elapsed, result = await context(client, f"{name} {TASK}")
+                samples.append(elapsed)
+                reflected += name in result["text"]
+            figures[f"after didChange ({label})"] = statistics.median(samples)
+            figures[f"after didChange ({label}): reflected"] = f"{reflected}/{runs}"
+
+        # One line changed in QuerySet.filter's signature: the names defined stay (graph spliced).
+        await one_line_edits("signature", lambda name: text.replace(
+            SIGNATURE, f"    def filter(self, *args, {name}=None, **kwargs):\n", 1))
+        # One line that defines a new function: the names defined change (graph rebuilt).
+        await one_line_edits("new function", lambda name: text + f"\ndef {name}(queryset): return queryset\n")
 
         samples, reflected = [], 0
         target = root / "django" / "bench_probe.py"

@@ -96,15 +96,15 @@ class ContextEngine:
         """The editor closed the buffer: the disk is the truth again for that file."""
         self.index.close_document(path)
 
-    def _snapshot(self) -> tuple[dict[str, FileRecord], Resolver]:
-        """The records and their resolver, kept while the index does not change (its name tables
-        take longer to build than a warm map)."""
+    def _resolver_for(self) -> Resolver:
+        """The current records' resolver, kept while the index does not change and built only when
+        focused context needs it (its name tables take longer to build than a warm map)."""
         with self._graph_lock:
             generation = self.index.generation
             if self._resolver is None or self._resolver_generation != generation:
                 self._resolver = Resolver(self.index, self.index.records())
                 self._resolver_generation = generation
-            return self._resolver.records, self._resolver
+            return self._resolver
 
     def graph(self) -> Graph:
         with self._graph_lock:
@@ -141,17 +141,17 @@ class ContextEngine:
             timings["index"] = time.perf_counter() - started
 
         step = time.perf_counter()
-        records, resolver = self._snapshot()
+        records = self.index.records()
         pieces: list[Piece] = []
         failures = parse_test_output(test_output) if test_output else []
         if failures:
-            pieces += failure_pieces(resolver, failures, test_output)
+            pieces += failure_pieces(self._resolver_for(), failures, test_output)
         elif test_output and test_output.strip():
             # Output no parser understood (a crash, a build error): the model still needs to read it.
             raw = trim_output(test_output, int(budget * OUTPUT_SHARE))
             pieces.append(Piece("Test output", f"```\n{raw}\n```"))
         if path is not None and line_range is not None:
-            pieces += range_pieces(resolver, path, line_range[0], line_range[1])
+            pieces += range_pieces(self._resolver_for(), path, line_range[0], line_range[1])
         focused_budget = budget - int(budget * MAP_SHARE) if pieces else 0
         packed = pack(pieces, focused_budget)
         focused, titles = render(packed, FAILURE_SECTIONS + RANGE_SECTIONS)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import importlib.util
+import re
 import threading
 from functools import lru_cache
 from pathlib import Path
@@ -22,6 +23,11 @@ if TYPE_CHECKING:
     import tiktoken
 
 DEFAULT_ENCODING = "cl100k_base"
+#: No pre-token of cl100k_base (nor o200k_base) holds a line break followed by a non-space character.
+_BOUNDARY = re.compile(r"(?<=\n)(?=[!-~])")
+CHUNKED_FROM = 2048  # characters; shorter texts are counted whole
+MAX_REMEMBERED_PIECES = 200_000
+_piece_counts: dict[str, dict[str, int]] = {}
 
 
 class TokenizerUnavailable(RuntimeError):
@@ -76,12 +82,28 @@ def encoding(name: str = DEFAULT_ENCODING) -> tiktoken.Encoding:
     return tiktoken.Encoding(**params)
 
 
-@lru_cache(maxsize=512)
 def count_tokens(text: str, encoding_name: str = DEFAULT_ENCODING) -> int:
     """Exact token count of `text` under the encoding (special-token text counted as plain text).
 
-    Remembered: a warm request fits the same map texts to the same budget as the one before it.
+    A long text is counted in pieces cut where the encoding's pre-tokenizer always cuts (after a
+    line break, before a printable ASCII character), so the sum is exact; each piece's count is
+    remembered. Fitting a repo map counts texts that differ in a few lines, again and again.
     """
+    if len(text) < CHUNKED_FROM:
+        return _count(text, encoding_name)
+    counts = _piece_counts.setdefault(encoding_name, {})
+    if len(counts) > MAX_REMEMBERED_PIECES:
+        counts.clear()
+    total = 0
+    for piece in _BOUNDARY.split(text):
+        count = counts.get(piece)
+        if count is None:
+            count = counts[piece] = _count(piece, encoding_name)
+        total += count
+    return total
+
+
+def _count(text: str, encoding_name: str) -> int:
     return len(encoding(encoding_name).encode(text, disallowed_special=()))
 
 

@@ -7,6 +7,8 @@ import socket
 from pathlib import Path
 
 import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 
 from codegen_server.context import tokens
 
@@ -38,6 +40,19 @@ def test_ids_and_counts_equal_the_earlier_implementation_on_a_varied_corpus() ->
     for case in cases:
         assert encoding.encode(case["text"], disallowed_special=()) == case["ids"], case["text"][:80]
         assert tokens.count_tokens(case["text"]) == case["count"]
+    whole = "\n".join(case["text"] for case in cases)  # long: counted in pieces
+    assert tokens.count_tokens(whole) == len(encoding.encode(whole, disallowed_special=()))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.one_of(
+    st.sampled_from(["\n", "\r\n", "  ", "\t", "    def f(x):", "class A:", "# note", "):", "'s", "''", "123",
+                     "x = 1", "\u00a0", "\u3000", "\x1c", "\x85", "é", "日本", "🙂", "<|endoftext|>", "⋮", "│"]),
+    st.text(max_size=12)), min_size=700, max_size=1200))
+def test_a_long_text_counted_in_pieces_counts_exactly_as_a_whole(parts: list[str]) -> None:
+    text = "".join(parts)
+    assume(len(text) >= tokens.CHUNKED_FROM)
+    assert tokens.count_tokens(text) == len(tokens.encoding().encode(text, disallowed_special=()))
 
 
 def test_count_and_truncate() -> None:
