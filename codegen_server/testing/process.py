@@ -5,11 +5,11 @@ Every process the run started is tracked, and all of them are killed when the
 run ends, whether it passed, timed out or was cancelled. They are found by:
 
 - the process group and session (``start_new_session=True``): ordinary children;
-- ancestry, sampled from /proc while the run goes on: descendants that called
-  ``setsid()`` or cleared their environment (``setsid env -i sleep 9 &``);
-- this process being a child subreaper (Linux ``PR_SET_CHILD_SUBREAPER``): a
-  descendant whose parent exited is re-parented to us instead of to init, so a
-  double fork cannot hide it between two samples;
+- ancestry in /proc: descendants that called ``setsid()`` or cleared their
+  environment (``setsid env -i sleep 9 &``). This process is a child subreaper
+  (Linux ``PR_SET_CHILD_SUBREAPER``), so a descendant whose parent exited is
+  re-parented to us instead of to init and keeps a line of descent to us; where
+  that is not possible, ancestry is sampled while the run goes on;
 - a marker variable in the environment, inherited through every fork unless
   the environment is cleared.
 
@@ -162,6 +162,15 @@ def _all_processes() -> dict[int, _Stat]:
     return found
 
 
+def _clock_ticks() -> int | None:
+    """Now, in the unit of /proc/<pid>/stat's start time (clock ticks since boot), a tick early."""
+    try:
+        with open("/proc/uptime") as f:
+            return int(float(f.read().split()[0]) * os.sysconf("SC_CLK_TCK")) - 1
+    except (OSError, ValueError):
+        return None
+
+
 _subreaper = False
 
 
@@ -196,9 +205,10 @@ class ProcessTracker:
         root = processes.get(self.root)
         if root is not None and self.since is None:
             self.since = root.start
-            self.known[root.pid] = root.start
         if self.since is None:
             return
+        if root is not None and root.start >= self.since:
+            self.known[root.pid] = root.start
         own, own_sid = os.getpid(), os.getsid(0)
         children: dict[int, list[int]] = {}
         frontier = []
@@ -275,8 +285,14 @@ async def _kill_tree(proc: asyncio.subprocess.Process, marker: str, grace: float
     await _exited(proc, None)
 
 
-async def _track(tracker: ProcessTracker, every: float = 0.02) -> None:
-    """Sample the run's descendants until cancelled."""
+async def _track(tracker: ProcessTracker, every: float = 0.05) -> None:
+    """Sample the run's descendants until cancelled, where orphans are not re-parented to us.
+
+    As a subreaper we see every orphan at the end anyway, so no sampling is needed
+    (a scan of /proc costs several milliseconds: sampling it all run long is not free).
+    """
+    if _subreaper:
+        return
     while True:
         await asyncio.to_thread(tracker.scan)
         await asyncio.sleep(every)
@@ -306,7 +322,8 @@ async def _reap_leftovers(pgid: int, marker: str, tracker: ProcessTracker | None
             tracker.reap()
         return hit and bool(_marked_pids(marker) or (tracker and tracker.alive()))
 
-    for _ in range(50):
+    deadline = time.monotonic() + 5.0  # a killed process can take a moment to die on a loaded machine
+    while time.monotonic() < deadline:
         if not await asyncio.to_thread(sweep):
             return
         await asyncio.sleep(0.01)
@@ -352,6 +369,7 @@ async def run_process_tree(
     )
     started = time.monotonic()
     _become_subreaper()
+    since = await asyncio.to_thread(_clock_ticks)  # only what starts from now on can be the run's
     if shell is not None:
         proc = await asyncio.create_subprocess_exec("/bin/sh", "-c", shell, **common)
     elif argv:
@@ -367,7 +385,7 @@ async def run_process_tree(
             buffer.write(chunk)
 
     reader = asyncio.create_task(pump())
-    tracker = ProcessTracker(proc.pid, marker)
+    tracker = ProcessTracker(proc.pid, marker, since=since)
     _running_roots.add(proc.pid)
     tracking = asyncio.create_task(_track(tracker))
     timed_out = False
