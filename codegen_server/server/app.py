@@ -14,12 +14,13 @@ import asyncio
 import errno
 import logging
 import sys
+from collections import deque
 from pathlib import Path
 from typing import Any, Awaitable, BinaryIO, Callable
 from urllib.parse import unquote
 
 from lsprotocol import types
-from pygls.exceptions import JsonRpcException
+from pygls.exceptions import JsonRpcException, JsonRpcRequestCancelled
 from pygls.io_ import StdoutWriter
 from pygls.lsp.server import LanguageServer
 from pygls.protocol import LanguageServerProtocol
@@ -57,6 +58,12 @@ class CodegenProtocol(LanguageServerProtocol):
         super().__init__(*args, **kwargs)
         self.command_tasks: dict[Any, asyncio.Task] = {}
         self.work_done_tokens: dict[Any, types.ProgressToken] = {}
+        #: Commands received whose task has not reached ``run_command`` yet, and those of them
+        #: already cancelled: a `$/cancelRequest` can arrive before the task is registered.
+        self.commands_not_started: set[Any] = set()
+        self.cancelled_before_start: set[Any] = set()
+        #: Ids cancelled before their request arrived (the last few only).
+        self.cancelled_unknown: deque[Any] = deque(maxlen=64)
         #: Set by the `exit` notification: the reader stops and the process ends with ``exit_code``.
         self.stop_reading = asyncio.Event()
         self.exit_code: int | None = None
@@ -66,6 +73,13 @@ class CodegenProtocol(LanguageServerProtocol):
             token = getattr(params, "work_done_token", None)
             if token is not None:
                 self.work_done_tokens[msg_id] = token
+            if msg_id in self.cancelled_unknown:
+                # Its cancel came first (a client that sends both at once may reorder them).
+                self.cancelled_unknown.remove(msg_id)
+                self._send_response(msg_id, error=JsonRpcRequestCancelled(
+                    f'Request with id "{msg_id}" is canceled').to_response_error())
+                return None
+            self.commands_not_started.add(msg_id)
         return super()._handle_request(msg_id, method_name, params)
 
     @lsp_method(types.TEXT_DOCUMENT_DID_CHANGE)
@@ -110,11 +124,21 @@ class CodegenProtocol(LanguageServerProtocol):
         self.exit_code = 0 if self._shutdown else 1
         self.stop_reading.set()
 
+    def _send_response(self, msg_id, *args: Any, **kwargs: Any) -> None:  # noqa: ANN001
+        self.commands_not_started.discard(msg_id)  # answered: a later cancel has nothing to stop
+        super()._send_response(msg_id, *args, **kwargs)
+
     def _handle_cancel_notification(self, msg_id):  # noqa: ANN001
         task = self.command_tasks.get(msg_id)
+        not_started = task is None and msg_id in self.commands_not_started
+        unknown = task is None and not not_started and msg_id not in self._request_futures
         super()._handle_cancel_notification(msg_id)
         if task is not None:
             task.cancel()
+        elif not_started:
+            self.cancelled_before_start.add(msg_id)
+        elif unknown:
+            self.cancelled_unknown.append(msg_id)
 
 
 class CodegenServer(LanguageServer):
@@ -264,7 +288,11 @@ class CodegenServer(LanguageServer):
         task = asyncio.current_task()
         if msg_id is not None and task is not None:
             protocol.command_tasks[msg_id] = task
+        protocol.commands_not_started.discard(msg_id)
         try:
+            if msg_id in protocol.cancelled_before_start:
+                protocol.cancelled_before_start.discard(msg_id)
+                raise asyncio.CancelledError
             await progress.begin(on_cancel=task.cancel if task else None)
             result = to_json(await work(progress))
             progress.end("done")

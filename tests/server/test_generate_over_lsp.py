@@ -188,3 +188,29 @@ async def test_a_workspace_preprompt_overrides_the_shipped_one(tmp_path, scripte
     system = model.requests[0]["messages"][0]["content"]
     assert system.startswith("You are the Acme house style engineer.")
     assert "find out what is unclear" in system  # the other preprompts still ship
+
+
+@pytest.mark.parametrize("cancel_first", [False, True], ids=["cancel-after", "cancel-before"])
+async def test_a_cancel_sent_with_the_request_stops_it(tmp_path, scripted_model, editor_factory, cancel_first):
+    # The cancel can reach the daemon before the command's task has started, or (from a client that
+    # sends both at once) even before the request itself: either way the command must not run.
+    model = scripted_model([ScriptStep(content=CALC_PROJECT, delay=1.0)])
+    editor = await editor_factory(tmp_path, env=model_env(model))
+    request = types.ExecuteCommandParams(command="codegen.generateProject",
+                                         arguments=[{"prompt": "a calculator", "apply": "disk"}])
+    task = asyncio.ensure_future(editor.client.protocol.send_request_async(
+        types.WORKSPACE_EXECUTE_COMMAND, request, msg_id="generate-early"))
+    if not cancel_first:
+        await asyncio.sleep(0)  # the request is written; the cancel follows it at once
+    editor.client.protocol.notify(types.CANCEL_REQUEST, types.CancelParams(id="generate-early"))
+    try:  # pygls answers RequestCancelled when it still knew the request; else the command says so
+        result = await asyncio.wait_for(task, timeout=5.0)
+        assert result["cancelled"] is True
+    except JsonRpcRequestCancelled:
+        pass
+    # The daemon still answers, and the cancelled command wrote nothing and asked nothing.
+    (tmp_path / "notes.txt").write_text("one\n")
+    await editor.execute("codegen.applyDiff", {"diff": "--- a/notes.txt\n+++ b/notes.txt\n@@ -1 +1 @@\n-one\n+two\n",
+                                               "apply": "disk"})
+    await asyncio.sleep(2.0)  # past the model's delay: a command still running would have written by now
+    assert not (tmp_path / "calc").exists() and not (tmp_path / "README.md").exists()
