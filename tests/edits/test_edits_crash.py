@@ -68,14 +68,24 @@ def expected_states(changes: list[FileChange]) -> tuple[dict[str, bytes], dict[s
 
 
 def run_applier(root: Path, changes: list[FileChange], kill_after: float | None) -> float:
-    """Fork an applier; SIGKILL it ``kill_after`` seconds in (None: let it finish). Returns its run time."""
-    start = time.perf_counter()
+    """Fork an applier; SIGKILL it ``kill_after`` seconds after it starts writing (None: let it finish).
+
+    Returns how long its write ran. The child says when it starts writing, so fork and
+    scheduling delays do not move the kill out of the write.
+    """
+    ready, tell = os.pipe()
     pid = os.fork()
     if pid == 0:  # the applier: write, then leave without running any of pytest's cleanup
         try:
+            os.close(ready)
+            os.write(tell, b"go")
             write_changes(root, changes)
         finally:
             os._exit(0)
+    os.close(tell)
+    os.read(ready, 2)
+    os.close(ready)
+    start = time.perf_counter()
     if kill_after is not None:
         time.sleep(kill_after)
         os.kill(pid, signal.SIGKILL)
@@ -92,7 +102,10 @@ def test_killed_apply_is_all_old_or_all_new_after_recovery(tmp_path: Path) -> No
     rng = random.Random(12)
     outcomes = {"old": 0, "new": 0}
     interrupted = 0
-    for trial in range(TRIALS):
+    trial = 0
+    # At least TRIALS kills, and more (up to a bound) until some landed inside the write.
+    while trial < TRIALS or (interrupted == 0 and trial < 5 * TRIALS):
+        trial += 1
         root = tmp_path / f"t{trial}"
         root.mkdir()
         changes = make_workspace(root)
