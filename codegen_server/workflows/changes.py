@@ -132,7 +132,9 @@ async def _ask_once(host: Host, run: Run, purpose: str, messages: list[Message],
     completion = await ask(host, run, purpose, messages)
     messages.append({"role": "assistant", "content": completion.text})
     usage = {"prompt_tokens": previous.usage["prompt_tokens"] + completion.usage.prompt_tokens,
-             "completion_tokens": previous.usage["completion_tokens"] + completion.usage.completion_tokens}
+             "completion_tokens": previous.usage["completion_tokens"] + completion.usage.completion_tokens,
+             # The server reported no usage for some call: counted locally with our tokenizer.
+             "estimated": previous.usage.get("estimated", False) or completion.usage.estimated}
     patch = await asyncio.to_thread(plan_patch, completion.text, host.root,
                                     buffers=dict(host.open_buffers()), salvage=salvage)
     if not require_edit and _holds_no_edit(patch):

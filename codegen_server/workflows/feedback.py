@@ -197,7 +197,7 @@ async def _offer(run: Run, applier: Applier, proposal: ProposedChange, answer: _
     """Offer a proposed change; an answer with none (a question, or no change needed) edits nothing."""
     common = {"explanation": answer.explanation, "question": answer.question,
               "proposed_memory": answer.proposed_memory}
-    if not proposal.patch.changes and not proposal.patch.failures:
+    if not proposal.patch.changes and not proposal.patch.failures and not proposal.refused:
         status = "question" if answer.question else "no-change"
         await run.update_meta(status=status, outcome={"applied": False, **common})
         reason = "the model asked a question" if answer.question else "the model proposed no change"

@@ -185,7 +185,7 @@ async def _one_iteration(loop: _Loop, applier: Applier, number: int) -> Iteratio
         lambda: "\n\n".join(host.preprompts.get(name) for name in ("fix_plan", "diff_format", "file_format")))
     messages += [{"role": "assistant", "content": diagnosis}, {"role": "user", "content": plan_instructions}]
     proposal = await ask_for_changes(host, run, f"plan-{number}", messages, salvage=True, require_edit=False)
-    loop.tokens += sum(proposal.usage.values())
+    loop.tokens += proposal.usage["prompt_tokens"] + proposal.usage["completion_tokens"]
     plan, patch = parse_plan(proposal.answer), proposal.patch
     answered = time.monotonic()
 

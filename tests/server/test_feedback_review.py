@@ -306,3 +306,11 @@ def test_a_question_back_from_the_terminal(tmp_path, scripted_model):
     assert done.returncode == 3
     assert "The model asks: 0 or None for an empty list?" in done.stdout and "--run " in done.stdout
     assert (tmp_path / "stats.py").read_text() == STATS
+
+
+async def test_usage_a_server_did_not_report_is_marked_estimated(tmp_path, scripted_model, editor_factory):
+    (tmp_path / "stats.py").write_text(STATS)
+    model = scripted_model([ScriptStep(content=EMPTY_LIST, usage=False)])
+    editor = await editor_factory(tmp_path, env=model_env(model))
+    result = await editor.execute("codegen.applyFeedback", range_args(tmp_path, comment="handle an empty list"))
+    assert result["usage"]["estimated"] is True and result["usage"]["promptTokens"] > 100
