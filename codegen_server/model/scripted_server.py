@@ -68,6 +68,8 @@ class ScriptedModelServer:
         self.requests: list[dict] = []
         #: Monotonic times at which a client hung up mid-stream (a cancelled request).
         self.hangups: list[float] = []
+        #: Monotonic times at which a streamed answer was sent to its end (its last chunk written).
+        self.finished: list[float] = []
         self._lock = threading.Lock()
         self._httpd = ThreadingHTTPServer((host, port), self._handler_class())
         self._httpd.daemon_threads = True
@@ -190,6 +192,7 @@ class ScriptedModelServer:
                         self.wfile.write(b"0\r\n\r\n")
                         return
                     self._event(_chunk(ident, model, {}, finish_reason=step.finish_reason))
+                    server.finished.append(time.monotonic())
                     if include_usage and step.usage:
                         completion_tokens = _count_tokens(step.reasoning + text)
                         usage = {"prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens,

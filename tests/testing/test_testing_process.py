@@ -171,20 +171,21 @@ async def test_model_secrets_are_not_in_the_environment_or_output(
 
 
 async def test_runs_do_not_block_the_event_loop(tmp_path: Path) -> None:
-    ticks = 0
+    # The child exits only once a coroutine on the same loop has answered it: a run that
+    # blocked the loop would never let that coroutine run, and the child would time out.
+    asked, answer = tmp_path / "asked", tmp_path / "answer"
 
-    async def ticker() -> None:
-        nonlocal ticks
-        while True:
-            await asyncio.sleep(0.05)
-            ticks += 1
+    async def answerer() -> None:
+        while not asked.exists():
+            await asyncio.sleep(0.02)
+        answer.write_text("go")
 
-    counting = asyncio.create_task(ticker())
-    result = await run_process_tree(tmp_path, argv=("sleep", "1"), timeout=30)
-    counting.cancel()
+    answering = asyncio.create_task(answerer())
+    script = f"touch {asked}; i=0; while [ ! -f {answer} ] && [ $i -lt 300 ]; do sleep 0.05; i=$((i+1)); done; test -f {answer}"
+    result = await run_process_tree(tmp_path, shell=script, timeout=60)
+    answering.cancel()
 
-    assert result.exit_code == 0
-    assert ticks >= 10
+    assert result.exit_code == 0, result.output
 
 
 async def test_nonzero_exit_without_listed_failures_is_not_green(tmp_path: Path) -> None:
