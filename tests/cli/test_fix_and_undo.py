@@ -6,7 +6,8 @@ import os
 import signal
 
 from codegen_server.model.scripted_server import ScriptStep
-from tests.cli.test_generate_and_replay import codegen, env_for
+from tests.support.cli import codegen, env_for
+from tests.support.processes import processes_running
 from tests.support.fix_projects import FIX_CART, TOUCH_DOCSTRING, fix_model, make_python_project, snapshot
 
 
@@ -49,7 +50,6 @@ def test_a_test_command_can_be_given(tmp_path, scripted_model):
 
 def test_processes_the_tests_leave_behind_are_gone_after_the_run(tmp_path, scripted_model):
     """A test command that starts `setsid env -i sleep` in the background: killed, and no asyncio noise."""
-    from tests.testing.test_testing_process import processes_running
 
     make_python_project(tmp_path)
     model = scripted_model(fix_model([FIX_CART]))

@@ -3,24 +3,12 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 
 from codegen_server.model.scripted_server import ScriptStep
+from tests.support.cli import codegen, env_for
 from tests.support.answers import CALC_FILES, CALC_PROJECT, CLARIFY_QUESTIONS, NOTHING_TO_CLARIFY
-
-
-def codegen(*args: str, env: dict, cwd=None, timeout: float = 120) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "codegen_server.cli", *args], env=env, cwd=cwd,
-                          capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL)
-
-
-def env_for(base_url: str | None) -> dict:
-    env = {k: v for k, v in os.environ.items() if not k.endswith("API_KEY") and not k.startswith("OPENAI_")}
-    if base_url:
-        env.update(OPENAI_BASE_URL=base_url, CODEGEN_MODEL="scripted-model")
-    return env
 
 
 def test_clarify_answer_then_generate(tmp_path, scripted_model):

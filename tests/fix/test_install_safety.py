@@ -18,7 +18,7 @@ import pytest
 
 from codegen_server.testing.types import TestCommand
 from codegen_server.workflows.fix_actions import UnsafeInstall, check_requirement, install_command
-from tests.cli.test_generate_and_replay import codegen, env_for
+from tests.support.cli import codegen, env_for
 from tests.conftest import model_env
 from tests.support.fix_projects import (
     FIX_CART,

@@ -22,7 +22,7 @@ import openai
 import pytest
 
 from codegen_server.model import ChatModel, ModelError, ModelSettings, TruncatedAnswer
-from tests.cli.test_generate_and_replay import codegen, env_for
+from tests.support.cli import codegen, env_for
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
 

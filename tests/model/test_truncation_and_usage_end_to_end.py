@@ -9,7 +9,7 @@ import pytest
 from pygls.exceptions import JsonRpcException
 
 from codegen_server.model.scripted_server import ScriptStep
-from tests.cli.test_generate_and_replay import codegen, env_for
+from tests.support.cli import codegen, env_for
 from tests.conftest import model_env
 from tests.support.fix_projects import FIX_CART, FIX_ONE_BREAK_TWO, fix_model, make_python_project
 

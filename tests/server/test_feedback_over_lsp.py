@@ -7,7 +7,7 @@ from pygls.exceptions import JsonRpcException
 from pygls.uris import from_fs_path
 
 from codegen_server.model.scripted_server import ScriptStep
-from tests.cli.test_generate_and_replay import codegen, env_for
+from tests.support.cli import codegen, env_for
 from tests.conftest import model_env
 
 STATS = '''def mean(values):

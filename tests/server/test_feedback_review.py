@@ -7,7 +7,7 @@ import json
 from pygls.uris import from_fs_path
 
 from codegen_server.model.scripted_server import ScriptStep
-from tests.cli.test_generate_and_replay import codegen, env_for
+from tests.support.cli import codegen, env_for
 from tests.conftest import model_env
 from tests.support.fix_projects import FIX_CART, fix_model, make_python_project
 

@@ -14,16 +14,7 @@ import pytest
 
 from codegen_server.testing import TestCommand, run_tests
 from codegen_server.testing.process import run_process_tree
-
-
-def is_alive(pid: int) -> bool:
-    """A process counts as gone once it is reaped or a zombie (killed, awaiting reaping)."""
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            state = f.read().rsplit(")", 1)[1].split()[0]
-    except FileNotFoundError:
-        return False
-    return state not in ("Z", "X")
+from tests.support.processes import is_alive, processes_running
 
 
 def read_pids(path: Path) -> list[int]:
@@ -196,21 +187,6 @@ async def test_nonzero_exit_without_listed_failures_is_not_green(tmp_path: Path)
     assert not run.green and run.exit_code == 3
     assert run.failures[0].test_id == "<run>"
     assert "compile error in main.c" in run.failures[0].output
-
-
-def processes_running(command_line: str) -> list[int]:
-    """Live processes whose command line is exactly ``command_line`` (split on spaces)."""
-    wanted = command_line.encode().split(b" ")
-    found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            if (entry / "cmdline").read_bytes().split(b"\0")[:-1] == wanted and is_alive(int(entry.name)):
-                found.append(int(entry.name))
-        except OSError:
-            continue
-    return found
 
 
 async def test_processes_that_clear_their_environment_and_leave_the_session_are_killed(tmp_path: Path) -> None:
