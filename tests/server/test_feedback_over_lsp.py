@@ -9,29 +9,9 @@ from pygls.uris import from_fs_path
 from codegen_server.model.scripted_server import ScriptStep
 from tests.support.cli import codegen, env_for
 from tests.conftest import model_env
+from tests.support.answers import MEAN_EMPTY_LIST, STATS
 
-STATS = '''def mean(values):
-    return sum(values) / len(values)
-
-
-def spread(values):
-    return max(values) - min(values)
-'''
-
-ANSWER = '''`mean` divides by zero on an empty list; return 0.0 for it instead.
-
-```diff
---- a/stats.py
-+++ b/stats.py
-@@ -1,2 +1,4 @@
- def mean(values):
-+    if not values:
-+        return 0.0
-     return sum(values) / len(values)
-```
-'''
-
-WRONG_CONTEXT = ANSWER.replace(" def mean(values):", " def average(values):")
+WRONG_CONTEXT = MEAN_EMPTY_LIST.replace(" def mean(values):", " def average(values):")
 
 
 def comment_args(root, comment="mean() should handle an empty list"):
@@ -41,7 +21,7 @@ def comment_args(root, comment="mean() should handle an empty list"):
 
 async def test_feedback_becomes_a_previewed_change(tmp_path, scripted_model, editor_factory):
     (tmp_path / "stats.py").write_text(STATS)
-    model = scripted_model([ScriptStep(content=ANSWER)])
+    model = scripted_model([ScriptStep(content=MEAN_EMPTY_LIST)])
     editor = await editor_factory(tmp_path, env=model_env(model))
     result = await editor.execute("codegen.applyFeedback", comment_args(tmp_path))
 
@@ -55,7 +35,7 @@ async def test_feedback_becomes_a_previewed_change(tmp_path, scripted_model, edi
 
 async def test_a_hunk_that_misses_goes_back_to_the_model_once(tmp_path, scripted_model, editor_factory):
     (tmp_path / "stats.py").write_text(STATS)
-    model = scripted_model([ScriptStep(content=WRONG_CONTEXT), ScriptStep(content=ANSWER)])
+    model = scripted_model([ScriptStep(content=WRONG_CONTEXT), ScriptStep(content=MEAN_EMPTY_LIST)])
     editor = await editor_factory(tmp_path, env=model_env(model))
     result = await editor.execute("codegen.applyFeedback", {**comment_args(tmp_path), "apply": "disk"})
     assert result["applied"] is True
@@ -65,7 +45,7 @@ async def test_a_hunk_that_misses_goes_back_to_the_model_once(tmp_path, scripted
 
 async def test_a_range_outside_the_file_is_a_clear_error(tmp_path, scripted_model, editor_factory):
     (tmp_path / "stats.py").write_text(STATS)
-    model = scripted_model([ScriptStep(content=ANSWER)])
+    model = scripted_model([ScriptStep(content=MEAN_EMPTY_LIST)])
     editor = await editor_factory(tmp_path, env=model_env(model))
     args = comment_args(tmp_path)
     args["range"] = {"start": {"line": 40, "character": 0}, "end": {"line": 45, "character": 0}}
@@ -77,7 +57,7 @@ async def test_a_range_outside_the_file_is_a_clear_error(tmp_path, scripted_mode
 
 def test_feedback_from_the_terminal(tmp_path, scripted_model):
     (tmp_path / "stats.py").write_text(STATS)
-    model = scripted_model([ScriptStep(content=ANSWER)])
+    model = scripted_model([ScriptStep(content=MEAN_EMPTY_LIST)])
     done = codegen("feedback", "stats.py", "handle an empty list", "--lines", "1-2", "--root", str(tmp_path),
                    env=env_for(model.base_url))
     assert done.returncode == 0, done.stderr

@@ -9,28 +9,8 @@ from pygls.uris import from_fs_path
 from codegen_server.model.scripted_server import ScriptStep
 from tests.support.cli import codegen, env_for
 from tests.conftest import model_env
+from tests.support.answers import MEAN_EMPTY_LIST, STATS
 from tests.support.fix_projects import FIX_CART, fix_model, make_python_project
-
-STATS = '''def mean(values):
-    return sum(values) / len(values)
-
-
-def spread(values):
-    return max(values) - min(values)
-'''
-
-EMPTY_LIST = '''`mean` divides by zero on an empty list; return 0.0 for it instead.
-
-```diff
---- a/stats.py
-+++ b/stats.py
-@@ -1,2 +1,4 @@
- def mean(values):
-+    if not values:
-+        return 0.0
-     return sum(values) / len(values)
-```
-'''
 
 # The reply edits the buffer as the user left it: they renamed `values` to `numbers` meanwhile.
 RETURN_NONE = '''Return None instead of 0.0 for an empty list.
@@ -55,7 +35,7 @@ def range_args(root, first=0, last=1, **extra):
 
 async def test_a_reply_carries_the_thread_and_edits_the_current_buffer(tmp_path, scripted_model, editor_factory):
     (tmp_path / "stats.py").write_text(STATS)
-    model = scripted_model([ScriptStep(content=EMPTY_LIST), ScriptStep(content=RETURN_NONE)])
+    model = scripted_model([ScriptStep(content=MEAN_EMPTY_LIST), ScriptStep(content=RETURN_NONE)])
     editor = await editor_factory(tmp_path, env=model_env(model))
     uri = editor.open("stats.py")
     first = await editor.execute("codegen.applyFeedback", range_args(tmp_path, comment="handle an empty list"))
@@ -72,7 +52,7 @@ async def test_a_reply_carries_the_thread_and_edits_the_current_buffer(tmp_path,
     roles = [m["role"] for m in messages]
     assert roles == ["system", "user", "assistant", "user"]
     assert "handle an empty list" in messages[1]["content"]
-    assert messages[2]["content"] == EMPTY_LIST  # the model's own earlier answer, diff and all
+    assert messages[2]["content"] == MEAN_EMPTY_LIST  # the model's own earlier answer, diff and all
     latest = messages[3]["content"]
     assert "What became of your previous answer: it was applied (stats.py)." in latest
     assert "return None rather than 0.0" in latest
@@ -83,7 +63,7 @@ async def test_a_reply_carries_the_thread_and_edits_the_current_buffer(tmp_path,
 
 async def test_a_declined_change_is_told_to_the_model_in_the_reply(tmp_path, scripted_model, editor_factory):
     (tmp_path / "stats.py").write_text(STATS)
-    model = scripted_model([ScriptStep(content=EMPTY_LIST), ScriptStep(content="NO CHANGE: then it is fine as it is.")])
+    model = scripted_model([ScriptStep(content=MEAN_EMPTY_LIST), ScriptStep(content="NO CHANGE: then it is fine as it is.")])
     editor = await editor_factory(tmp_path, env=model_env(model), accept_edits=False)
     first = await editor.execute("codegen.applyFeedback", range_args(tmp_path, comment="handle an empty list"))
     assert first["applied"] is False and (tmp_path / "stats.py").read_text() == STATS
@@ -204,7 +184,7 @@ async def test_a_remembered_preference_reaches_every_later_request(tmp_path, scr
     (tmp_path / "stats.py").write_text(STATS)
     feedback_answers = [
         ScriptStep(content="I'll keep that in mind.\nREMEMBER: use pathlib, not os.path\n\nNO CHANGE: nothing to edit."),
-        ScriptStep(content=EMPTY_LIST),
+        ScriptStep(content=MEAN_EMPTY_LIST),
     ]
     fixing = fix_model([FIX_CART])
     model = scripted_model(lambda body: feedback_answers.pop(0) if feedback_answers else fixing(body))
@@ -310,7 +290,7 @@ def test_a_question_back_from_the_terminal(tmp_path, scripted_model):
 
 async def test_usage_a_server_did_not_report_is_marked_estimated(tmp_path, scripted_model, editor_factory):
     (tmp_path / "stats.py").write_text(STATS)
-    model = scripted_model([ScriptStep(content=EMPTY_LIST, usage=False)])
+    model = scripted_model([ScriptStep(content=MEAN_EMPTY_LIST, usage=False)])
     editor = await editor_factory(tmp_path, env=model_env(model))
     result = await editor.execute("codegen.applyFeedback", range_args(tmp_path, comment="handle an empty list"))
     assert result["usage"]["estimated"] is True and result["usage"]["promptTokens"] > 100

@@ -99,3 +99,26 @@ Run `pytest` to check it.
 '''
 
 CALC_FILES = ["calc/__init__.py", "calc/ops.py", "calc/cli.py", "conftest.py", "tests/test_ops.py", "README.md"]
+
+
+#: A small module for review-feedback tests, and a model's answer to "mean() of an empty list".
+STATS = '''def mean(values):
+    return sum(values) / len(values)
+
+
+def spread(values):
+    return max(values) - min(values)
+'''
+
+MEAN_EMPTY_LIST = '''`mean` divides by zero on an empty list; return 0.0 for it instead.
+
+```diff
+--- a/stats.py
++++ b/stats.py
+@@ -1,2 +1,4 @@
+ def mean(values):
++    if not values:
++        return 0.0
+     return sum(values) / len(values)
+```
+'''
