@@ -1,0 +1,84 @@
+"""The fix loop's stops and options the README promises, over LSP with the scripted model (issue 19 point 5)."""
+
+from __future__ import annotations
+
+from tests.conftest import model_env
+from tests.support.fix_projects import (
+    EDIT_THE_TEST,
+    FIX_ONE_BREAK_TWO,
+    fix_model,
+    make_python_project,
+    snapshot,
+)
+
+# FIX_ONE_BREAK_TWO turned back: the workspace returns to the state the run started in.
+UNDO_ONE_BREAK_TWO = "\n".join(
+    {"+": "-", "-": "+"}.get(line[:1], "") + line[1:] if line[:1] in "+-" and not line.startswith(("---", "+++"))
+    else line for line in FIX_ONE_BREAK_TWO.splitlines()) + "\n"
+NO_IDEA = "I cannot see what to change."
+
+
+async def test_the_token_budget_stops_the_loop(tmp_path, scripted_model, editor_factory):
+    make_python_project(tmp_path)
+    model = scripted_model(fix_model([FIX_ONE_BREAK_TWO, FIX_ONE_BREAK_TWO]))
+    editor = await editor_factory(tmp_path, env=model_env(model))
+    result = await editor.execute("codegen.fixTests", {"autoAccept": True, "tokenBudget": 1, "maxIterations": 4})
+    assert result["stopped"] == "budget" and len(result["iterations"]) == 1
+    assert result["tokensUsed"] >= 1 and "the token budget was spent" in result["summary"]
+    assert len(model.requests) == 2  # one diagnose, one plan: nothing asked after the budget ran out
+
+
+async def test_a_workspace_state_seen_before_is_no_progress(tmp_path, scripted_model, editor_factory):
+    start = make_python_project(tmp_path)
+    # Iteration 1 changes the failures (1 -> 2); iteration 2 turns the edit back: the start state again.
+    model = scripted_model(fix_model([FIX_ONE_BREAK_TWO, UNDO_ONE_BREAK_TWO]))
+    editor = await editor_factory(tmp_path, env=model_env(model))
+    result = await editor.execute("codegen.fixTests", {"autoAccept": True, "maxIterations": 3})
+    assert result["stopped"] == "no-progress"
+    assert [i["failingAfter"] for i in result["iterations"]] == [2, 1]
+    assert [i["edited"] for i in result["iterations"]] == [["shop/cart.py"], ["shop/cart.py"]]
+    assert snapshot(tmp_path) == start
+
+
+async def test_two_iterations_that_change_nothing_are_no_progress(tmp_path, scripted_model, editor_factory):
+    start = make_python_project(tmp_path)
+    model = scripted_model(fix_model([NO_IDEA, NO_IDEA, NO_IDEA, NO_IDEA]))
+    editor = await editor_factory(tmp_path, env=model_env(model))
+    result = await editor.execute("codegen.fixTests", {"autoAccept": True, "maxIterations": 4})
+    assert result["stopped"] == "no-progress" and len(result["iterations"]) == 2
+    assert all(not i["edited"] for i in result["iterations"])
+    assert snapshot(tmp_path) == start
+
+
+async def test_allow_test_edits_lets_the_model_edit_a_test(tmp_path, scripted_model, editor_factory):
+    start = make_python_project(tmp_path)
+    model = scripted_model(fix_model([EDIT_THE_TEST]))
+    editor = await editor_factory(tmp_path, env=model_env(model))
+    result = await editor.execute("codegen.fixTests", {"autoAccept": True, "allowTestEdits": True})
+    assert result["green"] is True and result["iterations"][0]["edited"] == ["tests/test_cart.py"]
+    assert not result["iterations"][0]["refused"]
+    assert "== 5" in (tmp_path / "tests/test_cart.py").read_text()
+    assert (tmp_path / "shop/cart.py").read_bytes() == start["shop/cart.py"]
+
+
+async def test_undo_to_an_iteration_to_an_id_and_undoing_the_undo(tmp_path, scripted_model, editor_factory):
+    start = make_python_project(tmp_path)
+    model = scripted_model(fix_model([FIX_ONE_BREAK_TWO]))
+    editor = await editor_factory(tmp_path, env=model_env(model))
+    result = await editor.execute("codegen.fixTests", {"autoAccept": True, "maxIterations": 1})
+    # Iteration 1 made things worse, so the run ended back at its start.
+    assert result["restoredTo"] == "start" and snapshot(tmp_path) == start
+    run_id = result["runId"]
+
+    to_iteration = await editor.execute("codegen.undo", {"runId": run_id, "checkpoint": "iteration 1"})
+    assert to_iteration["restoredTo"] == "iteration 1" and to_iteration["written"] == ["shop/cart.py"]
+    after_iteration_1 = snapshot(tmp_path)
+    assert "return len(prices) + 1" in after_iteration_1["shop/cart.py"].decode()
+
+    # Undoing that undo: its beforeUndo checkpoint holds the start state.
+    back = await editor.execute("codegen.undo", {"runId": run_id, "checkpoint": to_iteration["beforeUndo"]})
+    assert snapshot(tmp_path) == start and back["beforeUndo"] != to_iteration["beforeUndo"]
+
+    # And by id: the checkpoint taken before the last undo is iteration 1's state.
+    again = await editor.execute("codegen.undo", {"runId": run_id, "checkpoint": back["beforeUndo"]})
+    assert again["written"] == ["shop/cart.py"] and snapshot(tmp_path) == after_iteration_1
