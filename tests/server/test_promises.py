@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from pygls.exceptions import JsonRpcException
 
 from codegen_server.model.scripted_server import ScriptStep
 from tests.conftest import model_env
+from tests.support.answers import CALC_PROJECT
 
 
 @pytest.mark.parametrize("steps, kind", [
@@ -141,3 +144,30 @@ async def test_context_open_files_rank_first(tmp_path, editor_factory):
     opened = await editor.execute("codegen.context", {"budget": 400, "openFiles": ["module_33.py"]})
     assert "helper_33_0" not in plain["text"] and "helper_33_0" in opened["text"]
     assert "module_33.py" not in plain["files"] and "module_33.py" in opened["files"]
+
+
+async def test_settings_of_the_wrong_type_are_each_reported_and_ignored(tmp_path, scripted_model, editor_factory):
+    model = scripted_model([ScriptStep(content=CALC_PROJECT)])
+    editor = await editor_factory(tmp_path, initialization_options={
+        "model": {"baseUrl": model.base_url, "name": "scripted-model", "maxRetries": "lots", "timeout": "soon"},
+        "apply": {"saveAfterApply": "no"}})
+    result = await editor.execute("codegen.generateProject", {"prompt": "a calculator", "apply": "disk"})
+    assert result["applied"] is True  # the daemon still works, on the defaults
+    warnings = "\n".join(m.message for m in editor.client.messages)
+    for setting, value in (("codegen.model.maxRetries", "'lots'"), ("codegen.model.timeout", "'soon'"),
+                           ("codegen.apply.saveAfterApply", "")):
+        assert any(setting in line and value in line and "(ignored)" in line for line in warnings.splitlines()), warnings
+
+
+async def test_a_run_keeps_its_files_in_the_run_store(tmp_path, scripted_model, editor_factory):
+    model = scripted_model([ScriptStep(content=CALC_PROJECT)])
+    editor = await editor_factory(tmp_path, env=model_env(model))
+    result = await editor.execute("codegen.generateProject", {"prompt": "a calculator", "apply": "disk"})
+    run = tmp_path / ".codegen" / "runs" / result["runId"]
+    assert json.loads((run / "run.json").read_text())["kind"] == "generate"
+    assert "a calculator" in (run / "prompt.txt").read_text()
+    [call] = (run / "calls").iterdir()
+    recorded = json.loads(call.read_text())
+    assert call.name == "001-generate.json" and recorded["response"]["content"] == CALC_PROJECT
+    assert recorded["request"]["messages"] == model.requests[0]["messages"]
+    assert (run / "diff.patch").read_text() == result["diff"]
