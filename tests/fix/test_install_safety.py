@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import stat
 import sys
 from pathlib import Path
 
@@ -19,6 +18,7 @@ import pytest
 from codegen_server.testing.types import TestCommand
 from codegen_server.workflows.fix_actions import UnsafeInstall, check_requirement, install_command
 from tests.support.cli import codegen, env_for
+from tests.support.recording import calls, recording_wrapper
 from tests.conftest import model_env
 from tests.support.fix_projects import (
     FIX_CART,
@@ -66,22 +66,6 @@ HOSTILE_NPM = [
     "evil-1.0.0.tgz",
     "https://127.0.0.1:9/evil.tgz",
 ]
-
-
-def recording_wrapper(path: Path, real: str, log: Path) -> None:
-    """An executable at ``path`` that appends its argv (as JSON) to ``log`` and runs ``real``."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(f"""#!{sys.executable}
-import json, os, sys
-with open({str(log)!r}, "a") as f:
-    f.write(json.dumps(sys.argv[1:]) + "\\n")
-os.execv({real!r}, [{real!r}, *sys.argv[1:]])
-""")
-    path.chmod(path.stat().st_mode | stat.S_IXUSR)
-
-
-def calls(log: Path) -> list[list[str]]:
-    return [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []
 
 
 def install_lines(values: list[str]) -> str:

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import sys
+
 from tests.conftest import model_env
 from tests.support.fix_projects import (
     EDIT_THE_TEST,
+    FIX_CART,
     FIX_ONE_BREAK_TWO,
     fix_model,
     make_python_project,
     snapshot,
 )
+from tests.support.recording import calls, recording_wrapper
 
 # FIX_ONE_BREAK_TWO turned back: the workspace returns to the state the run started in.
 UNDO_ONE_BREAK_TWO = "\n".join(
@@ -82,3 +86,17 @@ async def test_undo_to_an_iteration_to_an_id_and_undoing_the_undo(tmp_path, scri
     # And by id: the checkpoint taken before the last undo is iteration 1's state.
     again = await editor.execute("codegen.undo", {"runId": run_id, "checkpoint": back["beforeUndo"]})
     assert again["written"] == ["shop/cart.py"] and snapshot(tmp_path) == after_iteration_1
+
+
+async def test_allow_install_runs_a_plain_install_without_asking(tmp_path, scripted_model, editor_factory):
+    make_python_project(tmp_path)
+    log = tmp_path.parent / "pip-calls.jsonl"
+    # The project's own interpreter, recording its argv; openai is installed already, so pip stays offline.
+    recording_wrapper(tmp_path / "venv/bin/python", sys.executable, log)
+    model = scripted_model(fix_model([FIX_CART + "\nINSTALL: openai>=1\n"]))
+    editor = await editor_factory(tmp_path, env=model_env(model))
+    result = await editor.execute("codegen.fixTests", {"autoAccept": True, "allowInstall": True})
+    assert result["green"] is True and not editor.questions
+    assert [argv for argv in calls(log) if argv[:2] == ["-m", "pip"]] == [["-m", "pip", "install", "--", "openai>=1"]]
+    [action] = result["iterations"][0]["actions"]
+    assert action.startswith("install openai>=1 by running") and action.endswith(": exit 0")
