@@ -24,10 +24,9 @@ from pathlib import Path
 import pytest
 
 from codegen_server.model.scripted_server import ScriptStep
-from tests.server.test_feedback_over_lsp import ANSWER as FEEDBACK_ANSWER
-from tests.server.test_feedback_over_lsp import STATS
 from tests.server.test_feedback_review import MARKERS_ANSWER, PY_MARKED, TS_MARKED
-from tests.support.answers import CALC_FILES, CALC_PROJECT, CLARIFY_QUESTIONS, NOTHING_TO_CLARIFY
+from tests.support.answers import CALC_FILES, CALC_PROJECT, CLARIFY_QUESTIONS, NOTHING_TO_CLARIFY, STATS
+from tests.support.answers import MEAN_EMPTY_LIST as FEEDBACK_ANSWER
 from tests.support.fix_projects import CART, FIX_CART, make_python_project
 
 ROOT = Path(__file__).resolve().parents[2]
