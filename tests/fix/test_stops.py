@@ -100,3 +100,16 @@ async def test_allow_install_runs_a_plain_install_without_asking(tmp_path, scrip
     assert [argv for argv in calls(log) if argv[:2] == ["-m", "pip"]] == [["-m", "pip", "install", "--", "openai>=1"]]
     [action] = result["iterations"][0]["actions"]
     assert action.startswith("install openai>=1 by running") and action.endswith(": exit 0")
+
+
+async def test_a_failed_hunk_goes_back_to_the_model_within_the_iteration(tmp_path, scripted_model, editor_factory):
+    make_python_project(tmp_path)
+    missing = FIX_CART.replace("    return sum(prices[1:])", "    return sum(prices[2:])")  # context not in the file
+    model = scripted_model(fix_model([missing, FIX_CART]))
+    editor = await editor_factory(tmp_path, env=model_env(model))
+    result = await editor.execute("codegen.fixTests", {"autoAccept": True})
+    assert result["green"] is True and len(result["iterations"]) == 1
+    retry = model.requests[2]["messages"][-1]["content"]
+    assert "could not be applied" in retry and "return sum(prices[2:])" in retry
+    assert "def total(prices):" in retry  # the function around the closest match
+    assert "return sum(prices)\n" in (tmp_path / "shop/cart.py").read_text()
