@@ -89,12 +89,13 @@ async def test_undo_to_an_iteration_to_an_id_and_undoing_the_undo(tmp_path, scri
 
 
 async def test_allow_install_runs_a_plain_install_without_asking(tmp_path, scripted_model, editor_factory):
-    make_python_project(tmp_path)
-    log = tmp_path.parent / "pip-calls.jsonl"
+    project, log = tmp_path / "project", tmp_path / "pip-calls.jsonl"
+    project.mkdir()
+    make_python_project(project)
     # The project's own interpreter, recording its argv; openai is installed already, so pip stays offline.
-    recording_wrapper(tmp_path / "venv/bin/python", sys.executable, log)
+    recording_wrapper(project / "venv/bin/python", sys.executable, log)
     model = scripted_model(fix_model([FIX_CART + "\nINSTALL: openai>=1\n"]))
-    editor = await editor_factory(tmp_path, env=model_env(model))
+    editor = await editor_factory(project, env=model_env(model))
     result = await editor.execute("codegen.fixTests", {"autoAccept": True, "allowInstall": True})
     assert result["green"] is True and not editor.questions
     assert [argv for argv in calls(log) if argv[:2] == ["-m", "pip"]] == [["-m", "pip", "install", "--", "openai>=1"]]
