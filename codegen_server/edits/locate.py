@@ -494,6 +494,14 @@ def already_in_file(hunk: Hunk, fi: FileIndex, located: Located | None) -> int |
     if not any(op in (" ", "?") and t.strip() for op, t in hunk.lines):
         return None  # no context: nothing ties the added lines to one place
     nonblank, keys = fi.nonblank, fi.rkeys
+    ops = [op for op, _ in hunk.lines]
+    if located is not None and set(ops) <= {" ", "-", "+"} and "+" in ops and " " in ops[:ops.index("+")] \
+            and " " in ops[len(ops) - ops[::-1].index("+"):]:
+        # Added lines inside context: once applied, the old side no longer stands there contiguously.
+        # Where it still does, exactly, the hunk is not applied yet (a duplication only looks applied).
+        old_side = [t.rstrip() for op, t in hunk.lines if op in (" ", "-")]
+        if keys[located.start:located.end] == old_side:
+            return None
     found: list[int] = []
     for p in fi.nb_index.get(after[0], []):
         if p + len(after) > len(nonblank):
