@@ -42,6 +42,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     configure_logging(args.log_level, args.log_file)
+    early = None
+    if not args.tcp:
+        from .early_initialize import answer_initialize
+
+        early = answer_initialize(sys.stdin.fileno(), sys.stdout.fileno())
     from .app import create_server
 
     server = create_server()
@@ -51,7 +56,7 @@ def main(argv: list[str] | None = None) -> int:
         summary = server.start_tcp(host, port)
         source = f"the connection on {host}:{port}"
     else:
-        summary = server.start_io()
+        summary = server.start_io(early=early)
         source = "stdin"
     if server.codegen_protocol.exit_code is not None:
         return server.codegen_protocol.exit_code

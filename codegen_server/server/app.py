@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import errno
+import json
 import logging
 import sys
 from collections import deque
@@ -36,6 +37,7 @@ from ..store import RunNotFound, RunStore
 from ..workflows.host import Host, WorkflowError
 from . import settings as server_settings
 from .convert import to_json
+from .early_initialize import EarlyStart
 from .progress import LspProgress
 from .transport import ReadSummary, read_messages, stdin_chunks, stream_chunks
 
@@ -67,8 +69,14 @@ class CodegenProtocol(LanguageServerProtocol):
         #: Set by the `exit` notification: the reader stops and the process ends with ``exit_code``.
         self.stop_reading = asyncio.Event()
         self.exit_code: int | None = None
+        #: A `shutdown` arrived: an `exit` right behind it (before its answer) still ends with 0.
+        self.shutdown_requested = False
+        #: The `initialize` answered before the server was loaded (see ``early_initialize``).
+        self.early: EarlyStart | None = None
 
     def _handle_request(self, msg_id, method_name, params):  # noqa: ANN001 - pygls's signature
+        if method_name == types.SHUTDOWN:
+            self.shutdown_requested = True
         if method_name == types.WORKSPACE_EXECUTE_COMMAND:
             token = getattr(params, "work_done_token", None)
             if token is not None:
@@ -121,12 +129,21 @@ class CodegenProtocol(LanguageServerProtocol):
     @lsp_method(types.EXIT)
     def lsp_exit(self, *args: Any) -> None:
         """Stop reading; the process then ends with 0 after a shutdown, 1 without one (as LSP says)."""
-        self.exit_code = 0 if self._shutdown else 1
+        self.exit_code = 0 if self._shutdown or self.shutdown_requested else 1
         self.stop_reading.set()
 
-    def _send_response(self, msg_id, *args: Any, **kwargs: Any) -> None:  # noqa: ANN001
+    def _send_response(self, msg_id, result: Any = None, error: Any = None) -> None:  # noqa: ANN001
         self.commands_not_started.discard(msg_id)  # answered: a later cancel has nothing to stop
-        super()._send_response(msg_id, *args, **kwargs)
+        early = self.early
+        if early is not None and early.answered_id is not None and msg_id == early.answered_id:
+            self.early = None  # the client has its answer; pygls's is only checked against it
+            ours = None if error is not None else json.loads(json.dumps(result, default=self._serialize_message))
+            if ours != early.result:
+                log.error("the initialize answer sent before loading the server differs from pygls's (%s); "
+                          "regenerate capabilities.json: python -m codegen_server.server.early_initialize",
+                          redact(json.dumps(error if error is not None else ours, default=self._serialize_message)))
+            return
+        super()._send_response(msg_id, result, error)
 
     def _handle_cancel_notification(self, msg_id):  # noqa: ANN001
         task = self.command_tasks.get(msg_id)
@@ -156,13 +173,19 @@ class CodegenServer(LanguageServer):
         return self.protocol  # type: ignore[return-value]
 
     # -- transports: our reader (see ``transport``) instead of pygls's --
-    def start_io(self, stdin: BinaryIO | None = None, stdout: BinaryIO | None = None) -> ReadSummary:
-        """Serve one client over stdin/stdout until `exit` or the end of input."""
+    def start_io(self, stdin: BinaryIO | None = None, stdout: BinaryIO | None = None,
+                 early: EarlyStart | None = None) -> ReadSummary:
+        """Serve one client over stdin/stdout until `exit` or the end of input.
+
+        ``early`` holds what was read (and answered) before the server was loaded.
+        """
         self.protocol.set_writer(StdoutWriter(stdout or sys.stdout.buffer))
         fd = (stdin or sys.stdin.buffer).fileno()
+        self.codegen_protocol.early = early
 
         async def serve() -> ReadSummary:
-            return await read_messages(stdin_chunks(fd), self.protocol, self.codegen_protocol.stop_reading)
+            read = stdin_chunks(fd, early.consumed if early else b"")
+            return await read_messages(read, self.protocol, self.codegen_protocol.stop_reading)
 
         try:
             return asyncio.run(serve())

@@ -51,13 +51,15 @@ class ReadSummary:
 ChunkReader = Callable[[float | None], Awaitable[bytes]]
 
 
-def stdin_chunks(fd: int) -> ChunkReader:
-    """Chunks from a file descriptor, read in a daemon thread.
+def stdin_chunks(fd: int, already_read: bytes = b"") -> ChunkReader:
+    """Chunks from a file descriptor, read in a daemon thread, after ``already_read``.
 
     A daemon thread and ``os.read`` (no buffered reader's lock) let the process exit
     while the read is still blocked, which a thread pool's worker would not.
     """
     queue: asyncio.Queue[bytes] = asyncio.Queue()
+    if already_read:
+        queue.put_nowait(already_read)
     loop = asyncio.get_running_loop()
 
     def pump() -> None:
