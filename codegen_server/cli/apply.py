@@ -35,10 +35,8 @@ def _read_patch(source: str) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    import asyncio
-
     from ..edits import EditError, format_failures
-    from ..workflows.apply import apply_patch
+    from ..workflows.apply import apply_to_disk
 
     root = Path(args.root).expanduser()
     if not root.is_dir():
@@ -50,7 +48,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"codegen apply: cannot read patch {args.patch}: {error}", file=sys.stderr)
         return 2
     try:
-        outcome = asyncio.run(apply_patch(text, root.resolve(), dry_run=args.dry_run))
+        outcome = apply_to_disk(text, root.resolve(), dry_run=args.dry_run)
     except (EditError, OSError) as error:
         if args.json:
             print(json.dumps({"applied": False, "error": str(error), "files": [], "failures": []}))

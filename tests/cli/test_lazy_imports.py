@@ -55,6 +55,7 @@ def test_apply_of_a_one_hunk_patch_loads_no_model_client_and_no_context_engine(t
     assert "STATUS 0" in output, output
     assert (tmp_path / "calc.py").read_text() == "def add(a, b):\n    return a + b\n"
     assert not modules & (MODEL | CONTEXT), sorted(modules & (MODEL | CONTEXT))
+    assert "asyncio" not in modules  # the CLI applies synchronously: no event loop to keep free
 
 
 def test_context_loads_the_engine_when_it_builds_a_map(tmp_path):
