@@ -84,29 +84,38 @@ def _read_message(stream) -> dict:  # noqa: ANN001
     return json.loads(stream.read(length))
 
 
-def time_initialize(root: Path, runs: int) -> Timing:
-    """Spawn `codegen-server`, send `initialize`, stop the clock at its answer; then shut it down."""
+PYGLS_PEER = "from pygls.lsp.server import LanguageServer\nLanguageServer('peer', '1').start_io()\n"
+
+
+def time_initialize(name: str, argv: list[str], root: Path, runs: int) -> tuple[Timing, Timing]:
+    """Spawn a language server over stdio: time to its `initialize` answer, and to its first answer after
+    `initialized` (a `shutdown`), when it is loaded and serving; then let it exit."""
     initialize = {"jsonrpc": "2.0", "id": 1, "method": "initialize",
                   "params": {"processId": os.getpid(), "rootUri": root.as_uri(), "capabilities": {}}}
-    samples, cpu = [], []
+    answered, ready, cpu = [], [], []
     for _ in range(runs):
         cpu_before = _children_cpu_ms()
         started = time.perf_counter()
-        server = subprocess.Popen([str(BIN / "codegen-server")], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                  stderr=subprocess.DEVNULL)
+        server = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
         server.stdin.write(_frame(initialize))
         server.stdin.flush()
         while (answer := _read_message(server.stdout)).get("id") != 1:
             pass
-        samples.append((time.perf_counter() - started) * 1000)
+        answered.append((time.perf_counter() - started) * 1000)
         assert "capabilities" in answer.get("result", {}), answer
+        server.stdin.write(_frame({"jsonrpc": "2.0", "method": "initialized", "params": {}}))
         server.stdin.write(_frame({"jsonrpc": "2.0", "id": 2, "method": "shutdown"}))
+        server.stdin.flush()
+        while _read_message(server.stdout).get("id") != 2:
+            pass
+        ready.append((time.perf_counter() - started) * 1000)
         server.stdin.write(_frame({"jsonrpc": "2.0", "method": "exit"}))
         server.stdin.close()
         server.wait(timeout=60)
         cpu.append(_children_cpu_ms() - cpu_before)
     # Its CPU time covers the whole life (start, initialize, shutdown, exit), not only the answer.
-    return Timing("codegen-server initialize", statistics.median(samples), min(samples), statistics.median(cpu), runs)
+    return (Timing(f"{name} initialize", statistics.median(answered), min(answered), statistics.median(cpu), runs),
+            Timing(f"{name} ready", statistics.median(ready), min(ready), statistics.median(cpu), runs))
 
 
 def main() -> int:
@@ -129,17 +138,20 @@ def main() -> int:
         if git:
             subprocess.run([git, "init", "-q"], cwd=root, check=True)
             rows.append(time_command("git apply (peer)", [git, "apply", "fix.diff"], root, args.runs, reset=target))
-        rows.append(time_initialize(root, args.runs))
+        rows += time_initialize("codegen-server", [str(BIN / "codegen-server")], root, args.runs)
+        peer = root / "pygls_peer.py"
+        peer.write_text(PYGLS_PEER)
+        rows += time_initialize("bare pygls server (peer)", [sys.executable, str(peer)], root, args.runs)
         load_after = Path("/proc/loadavg").read_text().split()[:3]
     print(f"load average (1/5/15 min) before: {' '.join(load_before)}, after: {' '.join(load_after)} "
           f"on {os.cpu_count()} cores")
-    print(f"{'command':<30} {'median ms':>10} {'fastest ms':>11} {'cpu ms':>8} {'target ms':>10}")
+    print(f"{'command':<38} {'median ms':>10} {'fastest ms':>11} {'cpu ms':>8} {'target ms':>10}")
     for row in rows:
         target_ms = TARGETS_MS.get(row.name)
-        print(f"{row.name:<30} {row.median_ms:>10.1f} {row.fastest_ms:>11.1f} {row.cpu_ms:>8.1f} "
+        print(f"{row.name:<38} {row.median_ms:>10.1f} {row.fastest_ms:>11.1f} {row.cpu_ms:>8.1f} "
               f"{'' if target_ms is None else f'{target_ms:.0f}':>10}")
-    print("(wall: spawn to exit, or to the initialize answer; cpu: user + system of the process, "
-          "for codegen-server its whole life)")
+    print("(wall: spawn to exit, to the initialize answer, or to the first answer after it (ready); cpu: user +"
+          " system of the process, for a server its whole life)")
     return 0
 
 
