@@ -96,3 +96,22 @@ def test_the_native_watcher_reports_creates_changes_and_deletes(tmp_path: Path) 
     finally:
         watcher.stop()
     assert not engine.changes.watching
+
+
+def test_a_refresh_right_after_a_write_sees_it_with_the_native_watcher(tmp_path: Path) -> None:
+    """No waiting in between: the watcher's barrier makes the very next refresh see each change."""
+    (tmp_path / "core.py").write_text("def parse(x):\n    return x\n")
+    engine = ContextEngine(tmp_path)
+    watcher = NativeWatcher(tmp_path, engine.changes)
+    assert watcher.start()
+    try:
+        engine.refresh()
+        for round in range(20):
+            (tmp_path / "core.py").write_text(f"def parse_{round}(x):\n    return x\n")
+            (tmp_path / f"new_{round}.py").write_text(f"def made_{round}():\n    pass\n")
+            engine.refresh()
+            assert names(engine) >= {f"parse_{round}", f"made_{round}"}, round
+            assert f"parse_{round - 1}" not in names(engine)
+        assert not list((tmp_path / ".codegen" / "watch").iterdir())  # barriers are removed
+    finally:
+        watcher.stop()
