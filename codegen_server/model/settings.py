@@ -69,8 +69,15 @@ SETTING_NAMES = {
 }
 
 
+#: The key is no editor setting (settings files get shared and synced): each client has its own way in.
+API_KEY_HINT = ("the API key (in VS Code the command \u201cCodegen: Set API Key\u201d; elsewhere the environment "
+                "variable OPENAI_API_KEY, or `model.apiKey` in the client's initializationOptions)")
+
+
 def setting_hint(key: str) -> str:
     """'codegen.model.baseUrl (or OPENAI_BASE_URL)' — how a user fixes a value."""
+    if key == "api_key":
+        return API_KEY_HINT
     editor, env = SETTING_NAMES[key]
     return f"`{editor}` (or the environment variable {env})"
 

@@ -70,7 +70,7 @@ async def test_gives_up_with_a_clear_message_after_the_retry_budget(scripted_mod
 
 
 @pytest.mark.parametrize("status, kind, hint", [
-    (401, "auth", "codegen.model.apiKey"),
+    (401, "auth", "Codegen: Set API Key"),
     (404, "not-found", "codegen.model.name"),
 ])
 async def test_errors_name_the_setting_to_fix(scripted_model, status, kind, hint):

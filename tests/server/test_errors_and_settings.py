@@ -30,7 +30,7 @@ async def test_wrong_key_names_the_setting(tmp_path, scripted_model, editor_fact
     editor = await editor_factory(tmp_path, env=model_env(model))
     with pytest.raises(JsonRpcException) as caught:
         await editor.execute("codegen.clarify", {"prompt": "x"})
-    assert "codegen.model.apiKey" in str(caught.value)
+    assert "Codegen: Set API Key" in str(caught.value) and "OPENAI_API_KEY" in str(caught.value)
 
 
 @pytest.mark.parametrize("args, expected", [
