@@ -8,6 +8,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
+
 from .culprits import FAILURE_SECTIONS, failure_pieces
 from .failures import FailureTrace, parse_test_output
 from .focus import RANGE_SECTIONS, range_pieces
@@ -107,6 +109,11 @@ class ContextEngine:
             return self._resolver
 
     def graph(self) -> Graph:
+        """The reference graph of the current records."""
+        return self._graph_and_records()[0]
+
+    def _graph_and_records(self) -> tuple[Graph, dict[str, FileRecord]]:
+        """The graph and the records it was built from (the map renders those, not newer ones)."""
         with self._graph_lock:
             if self._graph is None or self._graph_generation != self.index.generation:
                 generation = self.index.generation
@@ -114,7 +121,7 @@ class ContextEngine:
                 self._graph = update_graph(self._graph, self._graph_records, records)
                 self._graph_records = records
                 self._graph_generation = generation
-            return self._graph
+            return self._graph, self._graph_records
 
     def build(
         self,
@@ -141,7 +148,6 @@ class ContextEngine:
             timings["index"] = time.perf_counter() - started
 
         step = time.perf_counter()
-        records = self.index.records()
         pieces: list[Piece] = []
         failures = parse_test_output(test_output) if test_output else []
         if failures:
@@ -160,7 +166,7 @@ class ContextEngine:
         timings["focus"] = time.perf_counter() - step
 
         step = time.perf_counter()
-        graph = self.graph()
+        graph, records = self._graph_and_records()
         focus = focus_from_text(graph, task)
         for extra in [path, *open_files]:
             if extra:
@@ -170,15 +176,14 @@ class ContextEngine:
                 # The map's room is better spent on the code under test than on the rest of a test file.
                 focus.files.setdefault(file, TEST_FILE_FOCUS if is_test_path(file) else 1.0)
             focus.identifiers |= {name for name in piece.identifiers if name in graph.name_ids}
-        ranking = rank(graph, focus)
+        # Definitions quoted whole above need not take room in the map again.
+        quoted = {piece.key for piece, form in packed.chosen if piece.key is not None and form is piece.text}
+        ranking = rank(graph, focus, _quoted_candidates(graph, records, quoted))
         timings["rank"] = time.perf_counter() - step
 
         step = time.perf_counter()
-        # Definitions quoted whole above need not take room in the map again.
-        quoted = {piece.key for piece, form in packed.chosen if piece.key is not None and form is piece.text}
-        text, map_files = self._fit(records, graph, _without_quoted(graph, records, ranking, quoted), focused, budget)
+        text, map_files, tokens = self._fit(records, graph, ranking, focused, budget)
         timings["map"] = time.perf_counter() - step
-        tokens = count_tokens(text)
         timings["total"] = time.perf_counter() - started
 
         files: list[str] = []
@@ -190,8 +195,8 @@ class ContextEngine:
 
     def _fit(
         self, records: dict[str, FileRecord], graph: Graph, ranking: Ranking, focused: str, budget: int
-    ) -> tuple[str, list[str]]:
-        """Focused text plus the biggest repo map that keeps the whole within budget."""
+    ) -> tuple[str, list[str], int]:
+        """Focused text plus the biggest repo map that keeps the whole within budget, and its token count."""
         prefix = focused + "\n\n" if focused else ""
         remaining = budget - count_tokens(prefix + MAP_TITLE + "\n")
         while remaining > 0:
@@ -199,22 +204,30 @@ class ContextEngine:
             if not repo_map.text:
                 break
             text = f"{prefix}{MAP_TITLE}\n{repo_map.text}"
-            over = count_tokens(text) - budget
-            if over <= 0:
-                return text, repo_map.files
-            remaining -= over  # joining can merge or split tokens at the seams; shrink and retry
-        return truncate_to_budget(focused, budget), []
+            tokens = count_tokens(text)
+            if tokens <= budget:
+                return text, repo_map.files, tokens
+            remaining -= tokens - budget  # joining can merge or split tokens at the seams; shrink and retry
+        text = truncate_to_budget(focused, budget)
+        return text, [], count_tokens(text)
 
 
-def _without_quoted(graph: Graph, records: dict[str, FileRecord], ranking: Ranking,
-                    quoted: set[tuple[str, int]]) -> Ranking:
-    """The ranking minus the definitions (path, first line) already quoted whole."""
+def _quoted_candidates(graph: Graph, records: dict[str, FileRecord], quoted: set[tuple[str, int]]) -> np.ndarray | None:
+    """Which candidates are definitions (path, first line) already quoted whole; None if none are."""
     if not quoted:
-        return ranking
-    keep = [i for i, candidate in enumerate(ranking.order.tolist())
-            if (graph.files[graph.cand_file[candidate]],
-                records[graph.files[graph.cand_file[candidate]]].tags.definitions[graph.cand_def[candidate]].line) not in quoted]
-    return Ranking(ranking.order[keep], ranking.scores, ranking.file_rank)
+        return None
+    hidden = np.zeros(len(graph.cand_file), dtype=bool)
+    for path, line in quoted:
+        fid = graph.file_ids.get(path)
+        if fid is None:
+            continue
+        definitions = records[path].tags.definitions
+        # A file's candidates are one block of the candidate arrays.
+        low, high = np.searchsorted(graph.cand_file, [fid, fid + 1])
+        for candidate in range(low, high):
+            if definitions[graph.cand_def[candidate]].line == line:
+                hidden[candidate] = True
+    return hidden
 
 
 _engines: dict[Path, ContextEngine] = {}

@@ -3,12 +3,22 @@
 An edit inside a body (the common keystroke) changes a file's references and its definitions'
 lines, not the names it defines. Then every other file's edges are unchanged (an edge's weight
 depends on how many files define its name), and only the changed file's rows of edges and
-candidates are replaced; the (file, name) keys are renumbered in one vectorised pass, in the
-order a full build assigns them. Anything else (files added or removed, a defined name added
-or removed) is a full rebuild. The result equals ``build_graph`` of the new records.
+candidates are replaced.
+
+An edit that adds or removes a defined name (a new function) changes who defines that name:
+the edges of every file that references it (their targets and weights) and, when the name is
+new to the workspace or gone from it, every name id after it. Those files' edges are recomputed
+and the other rows keep theirs, with name ids shifted. Files found referencing the changed names
+by a lookup in each record, not a full pass over every reference.
+
+Either way the (file, name) keys are then renumbered in one vectorised pass, in the order a full
+build assigns them. Files added or removed, or edits touching many files, are a full rebuild.
+The result equals ``build_graph`` of the new records.
 """
 
 from __future__ import annotations
+
+from bisect import bisect_left, insort
 
 import numpy as np
 
@@ -17,14 +27,51 @@ from .store import FileRecord
 
 #: More changed files than this at once (a checkout, a formatter run): rebuilding is as quick.
 MAX_SPLICED_FILES = 16
+#: Recomputing the edges of more than this share of the files costs about what a rebuild does.
+MAX_RELINKED_SHARE = 0.25
 
 
 def _defined_names(record: FileRecord) -> set[str]:
     return {definition.name for definition in record.tags.definitions}
 
 
-def _splice(array: np.ndarray, low: int, high: int, rows: list, dtype: np.dtype) -> np.ndarray:
-    return np.concatenate([array[:low], np.array(rows, dtype=dtype).reshape(-1), array[high:]])
+def _replace_blocks(owner: np.ndarray, columns: list[np.ndarray], rows: dict[int, list[tuple]]) -> list[np.ndarray]:
+    """``columns`` (sorted by ``owner``, the file of each row) with each file in ``rows`` given new rows.
+
+    A file's rows are one block; the new rows of file f are tuples (one value per column).
+    """
+    fids = sorted(rows)
+    lows = np.searchsorted(owner, fids, "left").tolist()
+    highs = np.searchsorted(owner, fids, "right").tolist()
+    replaced = []
+    for position, column in enumerate(columns):
+        pieces, previous = [], 0
+        for fid, low, high in zip(fids, lows, highs):
+            pieces.append(column[previous:low])
+            pieces.append(np.array([row[position] for row in rows[fid]], dtype=column.dtype))
+            previous = high
+        pieces.append(column[previous:])
+        replaced.append(np.concatenate(pieces))
+    return replaced
+
+
+def _renamed(graph: Graph, definers: dict[str, list[int]], relinked: set[str]
+             ) -> tuple[list[str], dict[str, int], np.ndarray | None]:
+    """(names, name ids, old id -> new id (-1: gone), or None when no name came or went)."""
+    added = sorted(name for name in relinked if name in definers and name not in graph.name_ids)
+    removed = sorted(graph.name_ids[name] for name in relinked if name not in definers)
+    if not added and not removed:
+        return graph.names, graph.name_ids, None
+    # Sorted names: an old id moves down one per removed name before it, up one per added name before it.
+    shift = np.zeros(len(graph.names) + 1, dtype=np.intp)
+    for name in added:
+        shift[bisect_left(graph.names, name)] += 1
+    for old_id in removed:
+        shift[old_id + 1] -= 1
+    old_to_new = np.arange(len(graph.names), dtype=np.intp) + np.cumsum(shift)[:-1]
+    old_to_new[removed] = -1
+    names = sorted(definers)
+    return names, {name: i for i, name in enumerate(names)}, old_to_new
 
 
 def update_graph(graph: Graph | None, old: dict[str, FileRecord], new: dict[str, FileRecord]) -> Graph:
@@ -34,45 +81,73 @@ def update_graph(graph: Graph | None, old: dict[str, FileRecord], new: dict[str,
     changed = [path for path in graph.files if new[path] is not old[path]]
     if not changed:
         return graph
-    if len(changed) > MAX_SPLICED_FILES or any(_defined_names(old[p]) != _defined_names(new[p]) for p in changed):
+    if len(changed) > MAX_SPLICED_FILES:
         return build_graph(new)
 
-    src, dst, name, weight = graph.edge_src, graph.edge_dst, graph.edge_name, graph.edge_weight
-    cand_file, cand_def, cand_name = graph.cand_file, graph.cand_def, graph.cand_name
-    cand_parent, cand_weight = graph.cand_parent_name, graph.cand_weight
+    # Who defines each name whose definers changed.
+    definers = graph.definers
+    relinked: set[str] = set()  # names whose definers changed
+    for path in changed:
+        fid = graph.file_ids[path]
+        before, after = _defined_names(old[path]), _defined_names(new[path])
+        if before == after:
+            continue
+        if definers is graph.definers:
+            definers = dict(graph.definers)
+        for name in before - after:
+            remaining = [f for f in definers[name] if f != fid]
+            if remaining:
+                definers[name] = remaining
+            else:
+                del definers[name]
+        for name in after - before:
+            targets = list(definers.get(name, ()))
+            insort(targets, fid)
+            definers[name] = targets
+        relinked |= before ^ after
+
+    # Files whose edges change: the edited ones, and those referencing a name whose definers changed.
+    relink = {graph.file_ids[path] for path in changed}
+    if relinked:
+        for fid, path in enumerate(graph.files):
+            references = new[path].tags.references
+            if fid not in relink and any(name in references for name in relinked):
+                relink.add(fid)
+        if len(relink) > max(MAX_SPLICED_FILES, MAX_RELINKED_SHARE * len(graph.files)):
+            return build_graph(new)
+    names, name_ids, old_to_new = _renamed(graph, definers, relinked)
+
+    edge_name, cand_name, cand_parent = graph.edge_name, graph.cand_name, graph.cand_parent_name
+    if old_to_new is not None:
+        # Rows kept never hold a name no longer defined: those are in relinked files' rows.
+        edge_name, cand_name, cand_parent = old_to_new[edge_name], old_to_new[cand_name], old_to_new[cand_parent]
+    edge_rows = {fid: [(fid, target, nid, w) for target, nid, w in file_edges(fid, new[graph.files[fid]], definers, name_ids)]
+                 for fid in relink}
+    src, dst, name, weight = _replace_blocks(
+        graph.edge_src, [graph.edge_src, graph.edge_dst, edge_name, graph.edge_weight], edge_rows)
+    cand_rows = {}
     defs_per_file = graph.defs_per_file.copy()
     for path in changed:
         fid = graph.file_ids[path]
-        # Edges and candidates are stored in file order: each file's rows are one block.
-        low, high = np.searchsorted(src, fid, "left"), np.searchsorted(src, fid, "right")
-        edges = file_edges(fid, new[path], graph.definers, graph.name_ids)
-        src = _splice(src, low, high, [fid] * len(edges), np.int32)
-        dst = _splice(dst, low, high, [e[0] for e in edges], np.int32)
-        name = _splice(name, low, high, [e[1] for e in edges], np.int32)
-        weight = _splice(weight, low, high, [e[2] for e in edges], np.float64)
-        low, high = np.searchsorted(cand_file, fid, "left"), np.searchsorted(cand_file, fid, "right")
-        candidates = file_candidates(new[path], graph.name_ids)
-        cand_file = _splice(cand_file, low, high, [fid] * len(candidates), np.int32)
-        cand_def = _splice(cand_def, low, high, [c[0] for c in candidates], np.int32)
-        cand_name = _splice(cand_name, low, high, [c[1] for c in candidates], np.int32)
-        cand_parent = _splice(cand_parent, low, high, [c[2] for c in candidates], np.int32)
-        cand_weight = _splice(cand_weight, low, high, [c[3] for c in candidates], np.float64)
-        defs_per_file[fid] = len(candidates)
+        cand_rows[fid] = [(fid, *candidate) for candidate in file_candidates(new[path], name_ids)]
+        defs_per_file[fid] = len(cand_rows[fid])
+    cand_file, cand_def, cand_name, cand_parent, cand_weight = _replace_blocks(
+        graph.cand_file, [graph.cand_file, graph.cand_def, cand_name, cand_parent, graph.cand_weight], cand_rows)
 
     # Keys (defining file, name) are numbered by first appearance along the edges, as build_graph does.
-    width = max(len(graph.names), 1)
-    combined = dst.astype(np.int64) * width + name
+    width = max(len(names), 1)
+    combined = dst * width + name
     unique, first, inverse = np.unique(combined, return_index=True, return_inverse=True)
-    key_of_unique = np.empty(len(unique), dtype=np.int32)
-    key_of_unique[np.argsort(first, kind="stable")] = np.arange(len(unique), dtype=np.int32)
-    edge_key = key_of_unique[inverse.reshape(-1)] if len(unique) else np.zeros(0, dtype=np.int32)
-    wanted = cand_file.astype(np.int64) * width + cand_name
+    key_of_unique = np.empty(len(unique), dtype=np.intp)
+    key_of_unique[np.argsort(first, kind="stable")] = np.arange(len(unique), dtype=np.intp)
+    edge_key = key_of_unique[inverse.reshape(-1)] if len(unique) else np.zeros(0, dtype=np.intp)
+    wanted = cand_file * width + cand_name
     position = np.minimum(np.searchsorted(unique, wanted), max(len(unique) - 1, 0))
     found = unique[position] == wanted if len(unique) else np.zeros(len(wanted), dtype=bool)
-    cand_key = np.where(found, key_of_unique[position] if len(unique) else -1, -1).astype(np.int32)
+    cand_key = np.where(found, key_of_unique[position] if len(unique) else -1, -1).astype(np.intp)
 
     return Graph(
-        graph.files, graph.file_ids, graph.names, graph.name_ids, graph.definers,
-        src, dst, name, weight, edge_key.astype(np.int32), len(unique),
+        graph.files, graph.file_ids, names, name_ids, definers,
+        src, dst, name, weight, edge_key, len(unique),
         cand_file, cand_def, cand_key, cand_name, cand_parent, cand_weight, defs_per_file,
     )

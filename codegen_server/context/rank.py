@@ -11,6 +11,8 @@ from __future__ import annotations
 import builtins
 import math
 import re
+import weakref
+from bisect import bisect_left
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -27,9 +29,12 @@ FOCUS_EDGE_BOOST = 10.0
 LOW_PRIOR_KINDS = frozenset({"constant", "field", "macro", "prototype"})
 
 
-@dataclass
+@dataclass(eq=False)  # compared by identity: tables derived from a graph are kept per graph
 class Graph:
-    """Arrays describing the reference graph, rebuilt when the index changes."""
+    """Arrays describing the reference graph, rebuilt (or spliced) when the index changes.
+
+    Index arrays are np.intp: numpy gathers and bincounts with them without converting first.
+    """
 
     files: list[str]
     file_ids: dict[str, int]
@@ -145,11 +150,11 @@ def build_graph(records: dict[str, FileRecord]) -> Graph:
 
     return Graph(
         files, file_ids, names, name_ids, definers,
-        np.array(src, dtype=np.int32), np.array(dst, dtype=np.int32), np.array(name_col, dtype=np.int32),
-        np.array(weight, dtype=np.float64), np.array(key_col, dtype=np.int32), len(keys),
-        np.array(cand_file, dtype=np.int32), np.array(cand_def, dtype=np.int32),
-        np.array(cand_key, dtype=np.int32), np.array(cand_name, dtype=np.int32),
-        np.array(cand_parent_name, dtype=np.int32), np.array(cand_weight), defs_per_file,
+        np.array(src, dtype=np.intp), np.array(dst, dtype=np.intp), np.array(name_col, dtype=np.intp),
+        np.array(weight, dtype=np.float64), np.array(key_col, dtype=np.intp), len(keys),
+        np.array(cand_file, dtype=np.intp), np.array(cand_def, dtype=np.intp),
+        np.array(cand_key, dtype=np.intp), np.array(cand_name, dtype=np.intp),
+        np.array(cand_parent_name, dtype=np.intp), np.array(cand_weight), defs_per_file,
     )
 
 
@@ -167,6 +172,51 @@ IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]{2,}")
 PATHLIKE = re.compile(r"[\w./\\-]+")
 
 
+@dataclass
+class _PathTable:
+    """A graph's file paths arranged for task-text lookups (built once per graph)."""
+
+    reversed_paths: list[str]  # every path reversed, sorted: a suffix query is a prefix range
+    reversed_ids: list[int]  # file id of each reversed path
+    part_files: dict[str, list[int]]  # lowercase path part -> files with that part (each once, ascending)
+    last_parts: list[str]  # lowercase stem of each file
+
+
+#: Keyed by the files list itself: a graph spliced after an edit shares its predecessor's list.
+_path_tables: dict[int, tuple[list[str], _PathTable]] = {}
+MAX_PATH_TABLES = 8
+
+
+def _path_table(graph: Graph) -> _PathTable:
+    kept = _path_tables.get(id(graph.files))
+    if kept is not None and kept[0] is graph.files:
+        return kept[1]
+    pairs = sorted((path[::-1], fid) for fid, path in enumerate(graph.files))
+    part_files: dict[str, list[int]] = {}
+    last_parts: list[str] = []
+    for fid, path in enumerate(graph.files):
+        parts = path.lower().rsplit(".", 1)[0].split("/")
+        for part in dict.fromkeys(parts):
+            part_files.setdefault(part, []).append(fid)
+        last_parts.append(parts[-1])
+    table = _PathTable([p for p, _ in pairs], [f for _, f in pairs], part_files, last_parts)
+    if len(_path_tables) >= MAX_PATH_TABLES:
+        _path_tables.clear()
+    _path_tables[id(graph.files)] = (graph.files, table)
+    return table
+
+
+def _ending_with(table: _PathTable, suffix: str) -> list[int]:
+    """File ids of the paths that end with ``suffix`` (plain string suffix)."""
+    wanted = suffix[::-1]
+    found = []
+    position = bisect_left(table.reversed_paths, wanted)
+    while position < len(table.reversed_paths) and table.reversed_paths[position].startswith(wanted):
+        found.append(table.reversed_ids[position])
+        position += 1
+    return found
+
+
 def focus_from_text(graph: Graph, text: str, weight: float = 1.0) -> Focus:
     """Identifiers and files a task text names: defined names, file paths, module names, stems."""
     focus = Focus()
@@ -181,40 +231,109 @@ def focus_from_text(graph: Graph, text: str, weight: float = 1.0) -> Focus:
             looks_like_code = word in quoted or "_" in word or not word.islower() or any(c.isdigit() for c in word)
             (focus.identifiers if looks_like_code else focus.weak_identifiers).add(word)
     lowered = {word.lower() for word in IDENTIFIER.findall(text)}
+    table = _path_table(graph)
     for token in PATHLIKE.findall(text):
         token = token.strip("./\\").replace("\\", "/")
         if "/" not in token and "." not in token:
             continue  # a bare word; handled with the path parts below
+        matches = set(_ending_with(table, "/" + token))
+        if token in graph.file_ids:
+            matches.add(graph.file_ids[token])
         dotted = token.replace(".", "/")
-        for path in graph.files:
-            if path == token or path.endswith("/" + token):
-                focus.files[path] = max(focus.files.get(path, 0.0), weight)
-            elif "/" in dotted and (path.endswith(dotted + ".py") or path.endswith(dotted + "/__init__.py")):
-                focus.files[path] = max(focus.files.get(path, 0.0), weight)  # a dotted module name
+        if "/" in dotted:  # a dotted module name
+            matches.update(_ending_with(table, dotted + ".py"))
+            matches.update(_ending_with(table, dotted + "/__init__.py"))
+        for fid in sorted(matches):
+            path = graph.files[fid]
+            focus.files[path] = max(focus.files.get(path, 0.0), weight)
     # Bare words naming path parts ("csrf middleware") point at files, more so the more parts match.
-    for path in graph.files:
-        parts = path.lower().rsplit(".", 1)[0].split("/")
-        matched = sum(1 for part in set(parts) if part in lowered)
-        if matched and (parts[-1] in lowered or matched >= 2):
-            focus.files.setdefault(path, min(weight, 0.25 * weight * matched))
+    matched: dict[int, int] = {}
+    for word in lowered:
+        for fid in table.part_files.get(word, ()):
+            matched[fid] = matched.get(fid, 0) + 1
+    for fid in sorted(matched):
+        if table.last_parts[fid] in lowered or matched[fid] >= 2:
+            focus.files.setdefault(graph.files[fid], min(weight, 0.25 * weight * matched[fid]))
     return focus
 
 
 @dataclass
 class Ranking:
-    """Candidate definitions in descending relevance, plus the file ranks."""
+    """Candidate definitions by descending relevance (ties: in graph order), plus the file ranks.
 
-    order: np.ndarray  # indexes into the graph's candidate arrays
+    Candidates in ``hidden`` (already quoted in full elsewhere) are left out of the order.
+    """
+
     scores: np.ndarray
     file_rank: np.ndarray
+    hidden: np.ndarray | None = None  # bool per candidate
+    _order: np.ndarray | None = field(default=None, repr=False)
+
+    @property
+    def order(self) -> np.ndarray:
+        """Every shown candidate, most relevant first (indexes into the graph's candidate arrays)."""
+        if self._order is None:
+            order = np.argsort(-self.scores, kind="stable")
+            self._order = order[~self.hidden[order]] if self.hidden is not None else order
+        return self._order
+
+    def size(self) -> int:
+        """How many candidates the order holds."""
+        return len(self.scores) - (int(self.hidden.sum()) if self.hidden is not None else 0)
+
+    def top(self, count: int) -> np.ndarray:
+        """``order[:count]``, without sorting every candidate when ``count`` is small."""
+        if self._order is not None or count * 2 >= len(self.scores):
+            return self.order[:count]
+        keys = -self.scores
+        shown = np.flatnonzero(~self.hidden) if self.hidden is not None else None
+        pool = keys[shown] if shown is not None else keys
+        if count <= 0 or count >= len(pool):
+            return self.order[:count]
+        # Everything at least as relevant as the count-th candidate (ties included), in graph order,
+        # then a stable sort: the same first `count` as a stable sort of all.
+        threshold = np.partition(pool, count - 1)[count - 1]
+        picked = np.flatnonzero(pool <= threshold)
+        picked = picked[np.argsort(pool[picked], kind="stable")][:count]
+        return shown[picked] if shown is not None else picked
 
 
-def rank(graph: Graph, focus: Focus) -> Ranking:
-    """Personalized PageRank over files, then per-definition scores."""
+@dataclass
+class _Prepared:
+    """What ranking needs from a graph besides the focus, kept per graph."""
+
+    dangling: np.ndarray  # files without outgoing edges when no focus boost applies
+    share: np.ndarray  # each edge's share of its source's out-weight when no focus boost applies
+    cand_defs: np.ndarray  # candidates per file, per candidate, at least 1
+
+
+_prepared: weakref.WeakKeyDictionary[Graph, _Prepared] = weakref.WeakKeyDictionary()
+
+
+def _shares(graph: Graph, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(dangling files, each edge's share of its source file's out-weight)."""
+    n = len(graph.files)
+    out_weight = np.bincount(graph.edge_src, weights=weights, minlength=n)
+    source_out = out_weight[graph.edge_src]
+    share = np.divide(weights, source_out, out=np.zeros_like(weights), where=source_out > 0)
+    return np.flatnonzero(out_weight == 0), share
+
+
+def _prepare(graph: Graph) -> _Prepared:
+    prepared = _prepared.get(graph)
+    if prepared is None:
+        dangling, share = _shares(graph, graph.edge_weight)
+        prepared = _prepared[graph] = _Prepared(dangling, share, np.maximum(graph.defs_per_file[graph.cand_file], 1))
+    return prepared
+
+
+def rank(graph: Graph, focus: Focus, hidden: np.ndarray | None = None) -> Ranking:
+    """Personalized PageRank over files, then per-definition scores (``hidden`` candidates left out)."""
     n = len(graph.files)
     if n == 0:
         empty = np.zeros(0)
-        return Ranking(np.zeros(0, dtype=np.int64), empty, empty)
+        return Ranking(empty, empty)
+    prepared = _prepare(graph)
     personal = np.zeros(n)
     for path, weight in focus.files.items():
         fid = graph.file_ids.get(path)
@@ -226,29 +345,31 @@ def rank(graph: Graph, focus: Focus) -> Ranking:
             personal[fid] += 1.0 / len(targets)
     personal = personal / personal.sum() if personal.sum() > 0 else np.full(n, 1.0 / n)
 
-    weights = graph.edge_weight.copy()
-    if focus.weak_identifiers:
-        weak = np.zeros(len(graph.names), dtype=bool)
-        weak[[graph.name_ids[name] for name in focus.weak_identifiers]] = True
-        weights[weak[graph.edge_name]] *= WEAK_MENTION_BOOST
-    if focus.identifiers:
-        mentioned = np.zeros(len(graph.names), dtype=bool)
-        mentioned[[graph.name_ids[name] for name in focus.identifiers]] = True
-        weights[mentioned[graph.edge_name]] *= MENTION_BOOST
     focus_files = np.zeros(n, dtype=bool)
     for path in focus.files:
         if path in graph.file_ids:
             focus_files[graph.file_ids[path]] = True
-    if focus_files.any():
-        weights[focus_files[graph.edge_src]] *= FOCUS_EDGE_BOOST
+    if focus.weak_identifiers or focus.identifiers or focus_files.any():
+        weights = graph.edge_weight.copy()
+        if focus.weak_identifiers:
+            weak = np.zeros(len(graph.names), dtype=bool)
+            weak[[graph.name_ids[name] for name in focus.weak_identifiers]] = True
+            weights[weak[graph.edge_name]] *= WEAK_MENTION_BOOST
+        if focus.identifiers:
+            mentioned = np.zeros(len(graph.names), dtype=bool)
+            mentioned[[graph.name_ids[name] for name in focus.identifiers]] = True
+            weights[mentioned[graph.edge_name]] *= MENTION_BOOST
+        if focus_files.any():
+            weights[focus_files[graph.edge_src]] *= FOCUS_EDGE_BOOST
+        dangling, share = _shares(graph, weights)
+    else:
+        dangling, share = prepared.dangling, prepared.share
 
-    out_weight = np.bincount(graph.edge_src, weights=weights, minlength=n)
-    dangling = out_weight == 0
-    share = np.divide(weights, out_weight[graph.edge_src], out=np.zeros_like(weights), where=out_weight[graph.edge_src] > 0)
     ranks = np.full(n, 1.0 / n)
+    restart = (1 - DAMPING) * personal
     for _ in range(ITERATIONS):
         flow = np.bincount(graph.edge_dst, weights=ranks[graph.edge_src] * share, minlength=n)
-        updated = DAMPING * (flow + ranks[dangling].sum() * personal) + (1 - DAMPING) * personal
+        updated = DAMPING * (flow + ranks[dangling].sum() * personal) + restart
         converged = np.abs(updated - ranks).sum() < 1e-7
         ranks = updated
         if converged:
@@ -258,23 +379,24 @@ def rank(graph: Graph, focus: Focus) -> Ranking:
     key_score = np.bincount(graph.edge_key, weights=ranks[graph.edge_src] * share, minlength=max(graph.key_count, 1))
     scores = np.where(graph.cand_key >= 0, key_score[np.maximum(graph.cand_key, 0)], 0.0)
     # Every definition also gets a share of its file's rank, so unreferenced ones still place.
-    share_of_file = 0.2 * ranks[graph.cand_file] / np.maximum(graph.defs_per_file[graph.cand_file], 1)
+    share_of_file = 0.2 * ranks[graph.cand_file] / prepared.cand_defs
     scores = scores + share_of_file * graph.cand_weight
     top = ranks.max()
-    file_focus = np.zeros(n)
-    for path, weight in focus.files.items():
-        if path in graph.file_ids:
-            file_focus[graph.file_ids[path]] = weight
-    # Definitions in the files the task is about come first, in their own order.
-    scores = scores + top * file_focus[graph.cand_file] * graph.cand_weight
+    if focus.files:
+        file_focus = np.zeros(n)
+        for path, weight in focus.files.items():
+            if path in graph.file_ids:
+                file_focus[graph.file_ids[path]] = weight
+        # Definitions in the files the task is about come first, in their own order.
+        candidate_focus = file_focus[graph.cand_file]
+        scores = scores + top * candidate_focus * graph.cand_weight
+    else:
+        candidate_focus = np.zeros(len(scores))
     if focus.weak_identifiers:
         scores = np.where(weak[graph.cand_name], scores * WEAK_MENTION_BOOST, scores)
     if focus.identifiers:
-        mentioned = np.zeros(len(graph.names), dtype=bool)
-        mentioned[[graph.name_ids[name] for name in focus.identifiers]] = True
         # A named definition in a focus file (or a named class's member) beats a namesake elsewhere.
-        in_focus = (file_focus[graph.cand_file] > 0) | mentioned[graph.cand_parent_name]
+        in_focus = (candidate_focus > 0) | mentioned[graph.cand_parent_name]
         bonus = np.where(in_focus, 2 * top, top)
         scores = np.where(mentioned[graph.cand_name], scores * MENTION_BOOST + bonus, scores)
-    order = np.argsort(-scores, kind="stable")
-    return Ranking(order, scores, ranks)
+    return Ranking(scores, ranks, hidden)
