@@ -134,16 +134,29 @@ class CodegenProtocol(LanguageServerProtocol):
 
     def _send_response(self, msg_id, result: Any = None, error: Any = None) -> None:  # noqa: ANN001
         self.commands_not_started.discard(msg_id)  # answered: a later cancel has nothing to stop
+        if not self.answered_early(msg_id, result, error):
+            super()._send_response(msg_id, result, error)
+
+    def answered_early(self, msg_id: Any, result: Any = None, error: Any = None) -> bool:
+        """True when ``msg_id`` is the `initialize` already answered: then this answer is only checked.
+
+        pygls's answer should equal the early one; if it does not (or is an error), the log says
+        so, and an error is shown to the user, whose editor believes the session started.
+        """
         early = self.early
-        if early is not None and early.answered_id is not None and msg_id == early.answered_id:
-            self.early = None  # the client has its answer; pygls's is only checked against it
-            ours = None if error is not None else json.loads(json.dumps(result, default=self._serialize_message))
-            if ours != early.result:
-                log.error("the initialize answer sent before loading the server differs from pygls's (%s); "
-                          "regenerate capabilities.json: python -m codegen_server.server.early_initialize",
-                          redact(json.dumps(error if error is not None else ours, default=self._serialize_message)))
-            return
-        super()._send_response(msg_id, result, error)
+        if early is None or early.answered_id is None or msg_id != early.answered_id:
+            return False
+        self.early = None
+        ours = None if error is not None else json.loads(json.dumps(result, default=self._serialize_message))
+        if ours != early.result:
+            log.error("the initialize answer sent before loading the server differs from pygls's (%s); "
+                      "regenerate capabilities.json: python -m codegen_server.server.early_initialize",
+                      redact(json.dumps(error if error is not None else ours, default=self._serialize_message)))
+        if error is not None:
+            self.notify(types.WINDOW_SHOW_MESSAGE, types.ShowMessageParams(
+                type=types.MessageType.Error,
+                message=f"codegen: the server could not initialize: {redact(str(error.message))}"))
+        return True
 
     def _handle_cancel_notification(self, msg_id):  # noqa: ANN001
         task = self.command_tasks.get(msg_id)

@@ -200,5 +200,8 @@ def _request_id(data: Any) -> Any:
 
 
 def _reply_error(protocol: JsonRPCProtocol, msg_id: Any, error: JsonRpcException) -> None:
+    answered_early = getattr(protocol, "answered_early", None)
+    if answered_early is not None and answered_early(msg_id, error=error.to_response_error()):
+        return
     # Built by hand: pygls's converter leaves out an `"id": null`, which JSON-RPC requires here.
     protocol._send_data({"jsonrpc": "2.0", "id": msg_id, "error": {"code": error.code, "message": error.message}})

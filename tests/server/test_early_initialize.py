@@ -91,3 +91,25 @@ def test_an_initialize_the_early_reader_does_not_vouch_for_is_answered_by_pygls(
             daemon.process.kill()
     assert code == 0
     assert not [m for m in list(daemon.messages.queue) if m.get("id") == 0]
+
+
+def test_params_pygls_refuses_after_the_early_answer_are_told_to_the_user_not_answered_twice(tmp_path):
+    """The early reader vouches for the envelope, not every field: pygls's refusal becomes a message."""
+    log = tmp_path / "daemon.log"
+    daemon = RawDaemon(tmp_path, "--log-file", str(log))
+    try:
+        daemon.send(frame(request(0, "initialize", {"processId": None, "capabilities": {},
+                                                    "workspaceFolders": "not a list"})))
+        assert "capabilities" in daemon.answers({0})[0]["result"]
+        seen = []
+        while not any(m.get("method") == "window/showMessage" for m in seen):
+            seen.append(daemon.messages.get(timeout=ANSWER_WITHIN))
+        shown = next(m for m in seen if m.get("method") == "window/showMessage")
+        assert shown["params"]["type"] == 1 and "could not initialize" in shown["params"]["message"]
+        assert not [m for m in seen if m.get("id") == 0]
+        code, _ = daemon.finish()
+    finally:
+        if daemon.process.poll() is None:
+            daemon.process.kill()
+    assert not [m for m in list(daemon.messages.queue) if m.get("id") == 0]
+    assert "differs from pygls's" in log.read_text()
