@@ -24,7 +24,8 @@ from dataclasses import asdict, dataclass, field, replace
 
 from ..context.markers import Marker, collect_markers, remove_markers
 from ..edits import PatchResult, render_diff
-from ..edits.types import FileChange
+from ..edits.paths import read_workspace_text
+from ..edits.types import EditLimits, FileChange
 from ..store import Run, memory
 from .changes import ChangeOutcome, ProposedChange, ask_for_changes, offer_changes
 from .context import gather_context
@@ -247,7 +248,10 @@ async def _without_markers(host: Host, proposal: ProposedChange, acted: list[Mar
         if change is None:
             current = buffers.get(path)
             if current is None:
-                current = await asyncio.to_thread((host.root / path).read_text, encoding="utf-8")
+                # As the writer will compare it: bytes decoded, line endings as they are (CRLF stays CRLF).
+                current = await asyncio.to_thread(read_workspace_text, host.root, path, EditLimits())
+            if current is None:
+                continue  # the file is gone since the markers were collected: nothing to remove
             change = FileChange(path, "modify", current, current)
         new_text, _ = remove_markers(change.new_text or "", [m for m in acted if m.path == path])
         changes[path] = replace(change, new_text=new_text)

@@ -294,3 +294,29 @@ async def test_usage_a_server_did_not_report_is_marked_estimated(tmp_path, scrip
     editor = await editor_factory(tmp_path, env=model_env(model))
     result = await editor.execute("codegen.applyFeedback", range_args(tmp_path, comment="handle an empty list"))
     assert result["usage"]["estimated"] is True and result["usage"]["promptTokens"] > 100
+
+
+CRLF_MARKED = "def helper():\r\n    # codegen: make the constant 2\r\n    return VALUE\r\n"
+CONSTANT_ANSWER = '''The constant lives in constants.py.
+
+```diff
+--- a/constants.py
++++ b/constants.py
+@@ -1 +1 @@
+-VALUE = 1
++VALUE = 2
+```
+
+DONE: 1
+'''
+
+
+def test_a_marker_acted_on_in_an_unchanged_crlf_file_is_removed_keeping_its_line_endings(tmp_path, scripted_model):
+    # The change is in another file; the marked file is read from disk to drop the marker.
+    (tmp_path / "helper.py").write_bytes(CRLF_MARKED.encode())
+    (tmp_path / "constants.py").write_text("VALUE = 1\n")
+    model = scripted_model([ScriptStep(content=CONSTANT_ANSWER)])
+    done = codegen("feedback", "--markers", "--no-verify", "--root", str(tmp_path), env=env_for(model.base_url))
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "constants.py").read_text() == "VALUE = 2\n"
+    assert (tmp_path / "helper.py").read_bytes() == b"def helper():\r\n    return VALUE\r\n"
