@@ -308,7 +308,10 @@ def test_a_rejected_key_offers_set_api_key_kept_in_secret_storage(e2e, scripted_
     proxy = KeyCheckingProxy(upstream.base_url, key)
     work = tmp_path / "vscode"
     try:
-        e2e(ws, proxy, "--command", "Codegen: Generate from Prompt", "--wait-input", "What should codegen build",
+        # A verbose trace logs every message's params (initializationOptions and didChangeConfiguration
+        # carry the key) into the Codegen output.
+        e2e(ws, proxy, "--setting", 'codegen.trace.server="verbose"',
+            "--command", "Codegen: Generate from Prompt", "--wait-input", "What should codegen build",
             "--type", "a calculator library", "--key", "Enter",
             "--wait-notification", "rejected the API key", "--shot", "{shots}/error-set-api-key.png",
             "--wait", SET_KEY_BUTTON, "--click", SET_KEY_BUTTON,
@@ -329,6 +332,7 @@ def test_a_rejected_key_offers_set_api_key_kept_in_secret_storage(e2e, scripted_
     assert key not in settings and "apiKey" not in settings
     logs = [p for p in (work / "user-data" / "logs").rglob("*") if p.is_file()]
     assert any("Codegen" in p.name for p in logs)
+    assert any("didChangeConfiguration" in p.read_text(errors="replace") for p in logs if "Codegen" in p.name)
     assert not [p for p in logs if key in p.read_text(errors="replace")]
     assert not [p for p in (ws / ".codegen").rglob("*") if p.is_file() and key in p.read_text(errors="replace")]
 

@@ -23,7 +23,7 @@ import {
 import { adviceFor, isRequestCancelled, type FixAction, type RpcErrorLike } from './errors';
 import type { EditPreview } from './editPreview';
 import { isCancelled } from './protocol';
-import { redacted, resolveServerCommand, serverOptions, type ServerOptions } from './settings';
+import { maskSecret, redacted, resolveServerCommand, serverOptions, type ServerOptions } from './settings';
 import { findExecutable, isExecutable, openSettings, SECTION, settingReader } from './vscodeapi';
 
 export const API_KEY_SECRET = 'codegen.apiKey';
@@ -38,6 +38,9 @@ export class CodegenClient implements vscode.Disposable {
   private starting: Promise<boolean> | undefined;
   private state: ServerState = 'stopped';
   private running: string[] = [];
+  /** The key last sent to the daemon, masked in everything vscode-languageclient writes. */
+  private apiKey: string | undefined;
+  private readonly clientOutput: vscode.OutputChannel;
   private readonly status: vscode.StatusBarItem;
   private readonly disposables: vscode.Disposable[] = [];
 
@@ -46,6 +49,7 @@ export class CodegenClient implements vscode.Disposable {
     readonly output: vscode.OutputChannel,
     private readonly preview: EditPreview,
   ) {
+    this.clientOutput = maskedChannel(output, () => this.apiKey);
     this.status = vscode.window.createStatusBarItem('codegen.status', vscode.StatusBarAlignment.Left, 10);
     this.status.name = 'Codegen';
     this.status.command = 'codegen.ui.showOutput';
@@ -65,7 +69,9 @@ export class CodegenClient implements vscode.Disposable {
 
   /** The options the daemon gets: the settings plus the key from SecretStorage. */
   async options(): Promise<ServerOptions> {
-    return serverOptions(settingReader(), await this.context.secrets.get(API_KEY_SECRET));
+    const options = serverOptions(settingReader(), await this.context.secrets.get(API_KEY_SECRET));
+    this.apiKey = options.model.apiKey;
+    return options;
   }
 
   /** Starts the daemon (once, however many callers); one that cannot start gives one message with a way out. */
@@ -89,7 +95,8 @@ export class CodegenClient implements vscode.Disposable {
     const clientOptions: LanguageClientOptions = {
       // Every file buffer is synced, so edits target the text and version the editor holds.
       documentSelector: [{ scheme: 'file' }],
-      outputChannel: this.output,
+      // The daemon's stderr, its log messages and the trace (codegen.trace.server), with the key masked.
+      outputChannel: this.clientOutput,
       revealOutputChannelOn: RevealOutputChannelOn.Never,
       initializationOptions: options,
     };
@@ -233,4 +240,21 @@ export class CodegenClient implements vscode.Disposable {
     void this.stop();
     for (const d of this.disposables) d.dispose();
   }
+}
+
+/**
+ * `output` for vscode-languageclient with `secret()` masked in every line: a verbose trace prints
+ * the params of initialize and didChangeConfiguration, which carry the API key.
+ */
+function maskedChannel(output: vscode.OutputChannel, secret: () => string | undefined): vscode.OutputChannel {
+  return {
+    name: output.name,
+    append: (value) => output.append(maskSecret(value, secret())),
+    appendLine: (value) => output.appendLine(maskSecret(value, secret())),
+    replace: (value) => output.replace(maskSecret(value, secret())),
+    clear: () => output.clear(),
+    show: (...args: unknown[]) => (output.show as (...a: unknown[]) => void)(...args),
+    hide: () => output.hide(),
+    dispose: () => undefined, // the extension owns `output`
+  };
 }

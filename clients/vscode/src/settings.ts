@@ -66,6 +66,19 @@ export function redacted(options: ServerOptions): ServerOptions {
   return { ...options, model: { ...options.model, ...(options.model.apiKey ? { apiKey: '***' } : {}) } };
 }
 
+/**
+ * `text` with every occurrence of `secret` masked, as written and as JSON escapes it (a verbose LSP
+ * trace prints message params as JSON, and the key travels in initializationOptions and
+ * didChangeConfiguration).
+ */
+export function maskSecret(text: string, secret: string | undefined): string {
+  if (!secret) return text;
+  const forms = new Set([secret, JSON.stringify(secret).slice(1, -1)]);
+  let masked = text;
+  for (const form of forms) masked = masked.split(form).join('***');
+  return masked;
+}
+
 /** How to start the daemon: an argv, or why it cannot be started. */
 export type ServerCommand =
   | { ok: true; command: string; args: string[] }

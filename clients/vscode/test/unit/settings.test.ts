@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { findOnPath, redacted, resolveServerCommand, serverOptions } from '../../src/settings';
+import { findOnPath, maskSecret, redacted, resolveServerCommand, serverOptions } from '../../src/settings';
 
 const reader = (values: Record<string, unknown>) => (key: string) => values[key];
 
@@ -56,4 +56,13 @@ test('findOnPath walks PATH in order and skips empty entries', () => {
   const executables = new Set(['/b/tool', '/c/tool']);
   assert.equal(findOnPath('tool', '/a::/b/:/c', (f) => executables.has(f)), '/b/tool');
   assert.equal(findOnPath('tool', undefined, () => true), undefined);
+});
+
+test('a trace line loses the key, raw or JSON-escaped; without a key it is unchanged', () => {
+  const params = JSON.stringify({ initializationOptions: { model: { apiKey: 'sk-a"b\\c' } } }, null, 4);
+  const masked = maskSecret(`Params: ${params}`, 'sk-a"b\\c');
+  assert.ok(!masked.includes('sk-a'), masked);
+  assert.match(masked, /"apiKey": "\*\*\*"/);
+  assert.equal(maskSecret('key sk-1 and sk-1', 'sk-1'), 'key *** and ***');
+  assert.equal(maskSecret('nothing secret', undefined), 'nothing secret');
 });
