@@ -237,6 +237,13 @@ class CheckpointStore:
                 parent = rel.rpartition("/")[0]
                 if parent:
                     resolve_inside(self.root, parent)
+                # A capture never records a path under a file or a link: restoring "a" as a link
+                # and then "a/x" would write through it, which the check above cannot see.
+                parts = rel.split("/")
+                under = next(("/".join(parts[:n]) for n in range(1, len(parts)) if "/".join(parts[:n]) in entries),
+                             None)
+                if under is not None:
+                    raise EditError(f"{rel!r} lies under {under!r}, which the checkpoint holds as a file or link")
             except EditError as error:
                 raise CheckpointError(f"checkpoint {checkpoint_id} names an unsafe path, refusing to restore "
                                       f"anything: {error}") from None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import stat
 import subprocess
@@ -225,6 +226,29 @@ def test_restore_refuses_a_manifest_naming_an_unsafe_path_and_touches_nothing(
         store.restore(saved.id)
     assert workspace_files(root) == before
     assert list(outside.iterdir()) == [] and not (tmp_path / "pwned.txt").exists()
+
+
+def test_restore_refuses_a_manifest_that_restores_a_link_then_writes_through_it(
+        tmp_path: Path, tmp_path_factory: pytest.TempPathFactory) -> None:
+    # "a" is restored as a link to a folder outside, then "a/pwned.txt" would be written through it:
+    # checking each parent as it is before the restore cannot see that. A capture never records a
+    # path under a link or a file, so such a manifest is planted.
+    root = tmp_path / "ws"
+    root.mkdir()
+    outside = tmp_path_factory.mktemp("outside")
+    (root / "keep.py").write_text("keep = 1\n")
+    store = CheckpointStore(root, root / ".codegen" / "runs" / "r")
+    saved = store.save("start")
+    manifest = store.dir / f"{saved.id}.json"
+    body = json.loads(manifest.read_text())
+    blob = body["files"]["keep.py"]
+    body["files"].update({"a": {"link": str(outside)}, "a/pwned.txt": blob})
+    manifest.write_text(json.dumps(body))
+    before = workspace_files(root)
+    with pytest.raises(CheckpointError, match="unsafe path"):
+        store.restore(saved.id)
+    assert workspace_files(root) == before
+    assert list(outside.iterdir()) == []
 
 
 # -- 10. NUL bytes and symlink loops ------------------------------------------------------------
