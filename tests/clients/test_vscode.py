@@ -353,6 +353,19 @@ def test_cancel_in_the_progress_notification_stops_the_run(e2e, scripted_model, 
 CANCEL_BUTTON = '.notifications-toasts .notification-list-item:has-text("Codegen: generating") .monaco-button:has-text("Cancel")'
 
 
+def test_cancel_while_the_preview_waits_closes_it_and_writes_nothing(e2e, scripted_model, tmp_path):
+    ws = tmp_path / "ws"
+    ws.mkdir()
+    model = scripted_model([ScriptStep(content=NOTHING_TO_CLARIFY), ScriptStep(content=CALC_PROJECT)])
+    result = e2e(ws, model, "--command", "Codegen: Generate from Prompt", "--wait-input", "What should codegen build",
+                 "--type", "a calculator library", "--key", "Enter", "--wait", APPLY, "--wait", CANCEL_BUTTON,
+                 "--click", CANCEL_BUTTON, "--wait-notification", "was cancelled; nothing was written",
+                 # The daemon said nothing was written: no preview is left whose Apply would write.
+                 "--sleep", "1", "--dump", APPLY, "--click", APPLY, "--sleep", "2")
+    assert result.get("dumps", []) == []
+    assert workspace_files(ws) == []
+
+
 OPEN_SETTINGS = '.notifications-toasts .monaco-button:has-text("Open Settings")'
 
 

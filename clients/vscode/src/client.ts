@@ -156,6 +156,7 @@ export class CodegenClient implements vscode.Disposable {
     const client = this.client;
     const label = title.replace(/^Codegen: /, '');
     this.running.push(label);
+    this.preview.commandStarted();
     this.render();
     try {
       return await vscode.window.withProgress(
@@ -194,6 +195,7 @@ export class CodegenClient implements vscode.Disposable {
       return undefined;
     } finally {
       this.running.splice(this.running.indexOf(label), 1);
+      this.preview.commandEnded();
       this.render();
     }
   }

@@ -7,8 +7,8 @@
  * editor ("changes" editor), and the editor title bar offers Apply and Discard (also in the palette:
  * "Codegen: Apply Previewed Changes" / "Discard Previewed Changes"); the progress notification says
  * the run waits for that choice. Apply writes the whole edit through `workspace.applyEdit` and saves
- * the files (the daemon's checkpoints and the tests read the disk); Discard, or closing the preview,
- * writes nothing and answers `applied: false`.
+ * the files (the daemon's checkpoints and the tests read the disk); Discard, closing the preview, or
+ * the end of the command that asked (its Cancel) writes nothing and answers `applied: false`.
  */
 import * as vscode from 'vscode';
 import type { ApplyWorkspaceEditParams, ApplyWorkspaceEditResult } from 'vscode-languageclient/node';
@@ -30,12 +30,18 @@ const PENDING_CONTEXT = 'codegen.previewPending';
 
 type Choice = 'apply' | 'discard';
 
+const ENDED: ApplyWorkspaceEditResult = { applied: false, failureReason: 'the command ended (cancelled) before the change was reviewed' };
+
 export class EditPreview implements vscode.Disposable, vscode.TextDocumentContentProvider {
   private readonly contents = new Map<string, string>();
   private queue: Promise<unknown> = Promise.resolve();
   private readonly registration: vscode.Disposable;
   private serial = 0;
   private decide: ((choice: Choice) => void) | undefined;
+  /** Daemon commands running now: only they wait for a preview's answer. */
+  private commands = 0;
+  /** Bumped when the last command ends, so a preview still queued for an ended command never opens. */
+  private generation = 0;
   private readonly waitingEmitter = new vscode.EventEmitter<string | undefined>();
   /** A line for the running command's progress while a preview waits for the user (undefined when done). */
   readonly onDidChangeWaiting = this.waitingEmitter.event;
@@ -48,9 +54,28 @@ export class EditPreview implements vscode.Disposable, vscode.TextDocumentConten
     return this.contents.get(uri.toString()) ?? '';
   }
 
+  /** A daemon command started (`CodegenClient.run`). */
+  commandStarted(): void {
+    this.commands++;
+  }
+
+  /**
+   * A daemon command ended. With none left, nobody waits for a preview's answer: a command cancelled
+   * while its preview was open has answered "nothing was written", so that preview must not write
+   * on a later Apply. Open and queued previews are discarded.
+   */
+  commandEnded(): void {
+    this.commands = Math.max(0, this.commands - 1);
+    if (this.commands > 0) return;
+    this.generation++;
+    this.decide?.('discard');
+  }
+
   /** One edit at a time: a second request waits until the first one is decided. */
   handle(params: ApplyWorkspaceEditParams): Promise<ApplyWorkspaceEditResult> {
-    const next = this.queue.then(() => this.review(params));
+    if (this.commands === 0) return Promise.resolve(ENDED);
+    const generation = this.generation;
+    const next = this.queue.then(() => this.review(params, generation));
     this.queue = next.catch(() => undefined);
     return next;
   }
@@ -61,7 +86,8 @@ export class EditPreview implements vscode.Disposable, vscode.TextDocumentConten
     else void vscode.window.showInformationMessage('Codegen: no change is waiting for review.');
   }
 
-  private async review(params: ApplyWorkspaceEditParams): Promise<ApplyWorkspaceEditResult> {
+  private async review(params: ApplyWorkspaceEditParams, generation: number): Promise<ApplyWorkspaceEditResult> {
+    if (generation !== this.generation) return ENDED;
     const edit = params.edit as LspWorkspaceEdit;
     const label = editLabel(edit, params.label).replace(/^codegen: /i, '');
     const stale = refuseStale(edit, 'while the model worked');
@@ -72,6 +98,7 @@ export class EditPreview implements vscode.Disposable, vscode.TextDocumentConten
     } catch (error) {
       return { applied: false, failureReason: `the edit could not be read: ${String(error)}` };
     }
+    if (generation !== this.generation) return ENDED; // it ended while the edit was read
     const choice = await this.ask(label, files);
     if (choice !== 'apply') {
       this.output.appendLine(`[codegen] ${label}: discarded in the preview; nothing written`);
