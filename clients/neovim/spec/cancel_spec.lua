@@ -84,6 +84,23 @@ describe('CodegenCancel', function()
     eq({}, H.files(root))
   end)
 
+  it('closes the preview when the daemon dies while it is open; nothing is written', function()
+    local root = H.workspace()
+    H.model({ { content = CALC_PROJECT } })
+    H.setup({ clarify = false })
+    vim.cmd('CodegenGenerate a calculator library')
+    local preview = H.wait_preview()
+    vim.lsp.get_clients({ name = 'codegen' })[1].rpc.terminate()
+    H.wait_notify('the daemon exited', 5000)
+    -- Accepting a preview whose command is gone would write with nobody to record or undo it.
+    if vim.api.nvim_get_current_buf() == preview then
+      H.press('a')
+    end
+    H.wait('the preview to close', function() return not vim.api.nvim_buf_is_valid(preview) end, 2000)
+    vim.wait(500)
+    eq({}, H.files(root))
+  end)
+
   it('says so when nothing is running', function()
     H.workspace()
     vim.cmd('CodegenCancel')

@@ -84,8 +84,10 @@ local function client_config(root)
     init_options = next(settings) and settings or nil,
     handlers = { ['workspace/applyEdit'] = require('codegen.preview').handler },
     on_exit = function(code, signal, client_id)
-      -- Neovim drops the callbacks of a dead server's requests: end our commands with the reason.
+      -- Neovim drops the callbacks of a dead server's requests: end our commands with the reason,
+      -- and close their previews (nobody would record or undo what accepting one writes).
       vim.schedule(function()
+        require('codegen.preview').reject_all(client_id)
         M.fail_running(client_id, ('the daemon exited (code %d%s) while the command ran; see :LspLog')
           :format(code, signal ~= 0 and (', signal ' .. signal) or ''))
       end)

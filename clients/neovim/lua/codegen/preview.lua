@@ -10,8 +10,8 @@ local text_diff = (vim.text and vim.text.diff) or vim.diff
 local DECLINED = 'the change was declined in the preview'
 local preview_count = 0
 
---- Open previews: bufnr -> finish(accepted).
---- @type table<integer, fun(accepted: boolean)>
+--- Open previews: bufnr -> {finish(accepted), the id of the client whose daemon asked}.
+--- @type table<integer, {finish: fun(accepted: boolean), client_id: integer|nil}>
 local open_previews = {}
 
 --- Does any change annotation of the edit ask for confirmation?
@@ -306,8 +306,9 @@ end
 --- Open the preview and call ``decide(accepted)`` once the user accepts, rejects or closes it.
 --- @param lines string[]
 --- @param decide fun(accepted: boolean)
+--- @param client_id integer|nil the client whose daemon asked (its exit rejects the preview)
 --- @return integer bufnr
-function M.open(lines, decide)
+function M.open(lines, decide, client_id)
   local opts = config.values.preview
   preview_count = preview_count + 1
   vim.cmd(('%s %dnew'):format(opts.split, opts.height))
@@ -333,7 +334,7 @@ function M.open(lines, decide)
   local map = function(lhs, fn, desc)
     vim.keymap.set('n', lhs, fn, { buffer = bufnr, nowait = true, silent = true, desc = desc })
   end
-  open_previews[bufnr] = finish
+  open_previews[bufnr] = { finish = finish, client_id = client_id }
   map(opts.keys.accept, function() finish(true) end, 'codegen: accept the change')
   map(opts.keys.reject, function() finish(false) end, 'codegen: reject the change')
   map(']f', function() jump(bufnr, 1) end, 'codegen: next file')
@@ -345,13 +346,17 @@ function M.open(lines, decide)
   return bufnr
 end
 
---- Reject every open preview (:CodegenCancel).
+--- Reject every open preview (:CodegenCancel), or those of one client (its daemon exited: accepting
+--- would write a change nobody records or can undo).
+--- @param client_id integer|nil
 --- @return integer count
-function M.reject_all()
+function M.reject_all(client_id)
   local count = 0
-  for _, finish in pairs(open_previews) do
-    finish(false)
-    count = count + 1
+  for _, entry in pairs(open_previews) do
+    if client_id == nil or entry.client_id == client_id then
+      entry.finish(false)
+      count = count + 1
+    end
   end
   return count
 end
@@ -385,7 +390,7 @@ function M.handler(_, params, ctx)
       vim.schedule(function()
         coroutine.resume(co, decision)
       end)
-    end)
+    end, ctx.client_id)
     accepted = coroutine.yield()
   else
     -- No coroutine to wait in (never the case on 0.10+'s RPC layer): ask in the command line.
