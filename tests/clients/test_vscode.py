@@ -321,12 +321,18 @@ def test_a_rejected_key_offers_set_api_key_kept_in_secret_storage(e2e, scripted_
             "--command", "Codegen: Generate from Prompt", "--wait-input", "What should codegen build",
             "--type", "a calculator library", "--key", "Enter", "--wait", DISCARD,
             # Closing the preview without choosing discards it.
-            "--click", CLOSE_PREVIEW, "--wait-notification", "generate wrote nothing", work_dir=work)
+            "--click", CLOSE_PREVIEW, "--wait-notification", "generate wrote nothing",
+            # A removed key is no longer used (the daemon keeps what it was sent: the extension restarts it).
+            "--command", "Codegen: Set API Key", "--wait-input", "model API key", "--key", "Enter",
+            "--wait-notification", "the API key was removed",
+            "--command", "Codegen: Generate from Prompt", "--wait-input", "What should codegen build",
+            "--type", "a calculator library", "--key", "Enter", "--wait-notification", "rejected the API key",
+            work_dir=work)
     finally:
         proxy.stop()
     assert workspace_files(ws) == []
-    assert proxy.seen[0] != f"Bearer {key}"
-    assert proxy.seen[1:] == [f"Bearer {key}"] * 2 and len(upstream.requests) == 2
+    assert proxy.seen[0] != f"Bearer {key}" and proxy.seen[3] != f"Bearer {key}"
+    assert proxy.seen[1:3] == [f"Bearer {key}"] * 2 and len(upstream.requests) == 2
     # The key lives in SecretStorage: never in the user's settings, nor in any log VS Code or codegen wrote.
     settings = (work / "user-data" / "User" / "settings.json").read_text()
     assert key not in settings and "apiKey" not in settings

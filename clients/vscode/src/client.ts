@@ -23,7 +23,7 @@ import {
 import { adviceFor, isRequestCancelled, type FixAction, type RpcErrorLike } from './errors';
 import type { EditPreview } from './editPreview';
 import { isCancelled } from './protocol';
-import { maskSecret, redacted, resolveServerCommand, serverOptions, type ServerOptions } from './settings';
+import { droppedSettings, maskSecret, redacted, resolveServerCommand, serverOptions, type ServerOptions } from './settings';
 import { findExecutable, isExecutable, openSettings, SECTION, settingReader } from './vscodeapi';
 
 export const API_KEY_SECRET = 'codegen.apiKey';
@@ -40,6 +40,8 @@ export class CodegenClient implements vscode.Disposable {
   private running: string[] = [];
   /** The key last sent to the daemon, masked in everything vscode-languageclient writes. */
   private apiKey: string | undefined;
+  /** The options the running daemon holds (sent at start and with each change). */
+  private sent: ServerOptions | undefined;
   private readonly clientOutput: vscode.OutputChannel;
   private readonly status: vscode.StatusBarItem;
   private readonly disposables: vscode.Disposable[] = [];
@@ -109,6 +111,7 @@ export class CodegenClient implements vscode.Disposable {
       else if (this.state !== 'error') this.setState('stopped');
     });
     this.client = client;
+    this.sent = options;
     this.setState('starting');
     try {
       await client.start();
@@ -138,11 +141,21 @@ export class CodegenClient implements vscode.Disposable {
     return this.start();
   }
 
-  /** Sends the current settings and key (workspace/didChangeConfiguration, section `codegen`). */
+  /**
+   * Sends the current settings and key (workspace/didChangeConfiguration, section `codegen`). A
+   * setting cleared or the key removed restarts the daemon instead: it keeps what it was sent before.
+   */
   async sendSettings(): Promise<void> {
     const client = this.client;
     if (!client || this.state !== 'ready') return;
     const options = await this.options();
+    const dropped = this.sent ? droppedSettings(this.sent, options) : [];
+    if (dropped.length > 0) {
+      this.output.appendLine(`[codegen] ${dropped.join(', ')} cleared: restarting the server so that it stops using the old value`);
+      await this.restart();
+      return;
+    }
+    this.sent = options;
     this.output.appendLine(`[codegen] settings changed: ${JSON.stringify(redacted(options))}`);
     await client.sendNotification(DidChangeConfigurationNotification.type, { settings: { [SECTION]: options } });
   }

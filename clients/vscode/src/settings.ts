@@ -61,6 +61,21 @@ export function serverOptions(read: SettingReader, apiKey: string | undefined): 
   };
 }
 
+/**
+ * The settings `previous` held that `next` leaves out (e.g. `codegen.model.baseUrl`). The daemon
+ * overlays what it is sent on what it holds, so only a restart takes such a value away from it.
+ */
+export function droppedSettings(previous: ServerOptions, next: ServerOptions): string[] {
+  const dropped: string[] = [];
+  for (const section of ['model', 'apply', 'fix'] as const) {
+    const now: Record<string, unknown> = next[section];
+    for (const key of Object.keys(previous[section])) {
+      if (now[key] === undefined) dropped.push(`codegen.${section}.${key}`);
+    }
+  }
+  return dropped;
+}
+
 /** The settings a user sees in logs: the options with the API key masked. */
 export function redacted(options: ServerOptions): ServerOptions {
   return { ...options, model: { ...options.model, ...(options.model.apiKey ? { apiKey: '***' } : {}) } };

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { findOnPath, maskSecret, redacted, resolveServerCommand, serverOptions } from '../../src/settings';
+import { droppedSettings, findOnPath, maskSecret, redacted, resolveServerCommand, serverOptions } from '../../src/settings';
 
 const reader = (values: Record<string, unknown>) => (key: string) => values[key];
 
@@ -65,4 +65,11 @@ test('a trace line loses the key, raw or JSON-escaped; without a key it is uncha
   assert.match(masked, /"apiKey": "\*\*\*"/);
   assert.equal(maskSecret('key sk-1 and sk-1', 'sk-1'), 'key *** and ***');
   assert.equal(maskSecret('nothing secret', undefined), 'nothing secret');
+});
+
+test('a key or setting sent before and left out now is reported as dropped', () => {
+  const before = serverOptions(reader({ 'model.baseUrl': 'http://localhost:8080/v1', 'fix.testCommand': 'pytest' }), 'sk-1');
+  assert.deepEqual(droppedSettings(before, serverOptions(reader({ 'fix.testCommand': 'pytest -x' }), undefined)),
+    ['codegen.model.baseUrl', 'codegen.model.apiKey']);
+  assert.deepEqual(droppedSettings(before, serverOptions(reader({ 'model.baseUrl': 'http://other/v1', 'fix.testCommand': 'tox' }), 'sk-2')), []);
 });
