@@ -14,9 +14,10 @@ import tree_sitter as ts
 
 from . import store
 from .languages import QUERY_DIR, language_for_path
+from .parse_pool import parse_files, worker_count
 from .store import FileRecord
 from .tags import FileTags, extract, parse
-from .walk import MAX_FILE_BYTES, looks_generated_or_binary, walk_sources
+from .walk import MAX_FILE_BYTES, SourceFile, walk_sources
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +34,7 @@ class IndexStats:
     removed: int
     definitions: int
     seconds: float
+    workers: int = 0  # processes that parsed the changed files (0: parsed in-process)
 
 
 @dataclass
@@ -58,8 +60,10 @@ class WorkspaceIndex:
     re-parsing incrementally from the previous syntax tree. Safe to call from several threads.
     """
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, *, workers: int | None = None) -> None:
         self.root = root.resolve()
+        #: Parse processes for a refresh with many changed files (parse_pool); None: one per core.
+        self.workers = worker_count() if workers is None else workers
         self._lock = threading.RLock()
         self._records: dict[str, FileRecord] = {}
         self._open: OrderedDict[str, _OpenDocument] = OrderedDict()
@@ -109,21 +113,27 @@ class WorkspaceIndex:
                 self._loaded = True
             previous = dict(self._records)
             open_paths = set(self._open)
-        fresh: dict[str, FileRecord] = {}
-        parsed = reused = 0
-        for source_file in walk_sources(self.root):
+        kept: dict[str, FileRecord] = {}
+        changed_files: list[SourceFile] = []
+        walked = walk_sources(self.root)
+        for source_file in walked:
             old = previous.get(source_file.path)
             if source_file.path in open_paths and old is not None:
-                fresh[source_file.path] = old  # the editor buffer is newer than the disk
-                reused += 1
+                kept[source_file.path] = old  # the editor buffer is newer than the disk
             elif old is not None and (old.mtime_ns, old.size) == (source_file.mtime_ns, source_file.size):
-                fresh[source_file.path] = old
-                reused += 1
+                kept[source_file.path] = old
             else:
-                record = self._parse_file(source_file.path, source_file.language, source_file.mtime_ns, source_file.size)
-                if record is not None:
-                    fresh[source_file.path] = record
-                    parsed += 1
+                changed_files.append(source_file)
+        result = parse_files(self.root, changed_files, self.workers)
+        fresh: dict[str, FileRecord] = {}
+        for source_file in walked:  # in the walk's (sorted) order, as before the parse was batched
+            record = kept.get(source_file.path)
+            if record is None:
+                record = result.records[source_file.path]
+            if record is not None:
+                fresh[source_file.path] = record
+        reused = len(kept)
+        parsed = len(fresh) - reused
         removed = len(set(previous) - set(fresh))
         with self._lock:
             # Keep buffers applied by update_document while we were walking.
@@ -141,7 +151,8 @@ class WorkspaceIndex:
             except OSError as error:  # a read-only workspace still gets an in-memory index
                 log.warning("cannot write the context index cache under %s: %s", self.root, error)
         definitions = sum(len(r.tags.definitions) for r in records.values())
-        return IndexStats(len(records), parsed, reused, removed, definitions, time.perf_counter() - started)
+        return IndexStats(len(records), parsed, reused, removed, definitions, time.perf_counter() - started,
+                          result.workers)
 
     def refresh_paths(self, paths: set[str]) -> IndexStats | None:
         """Bring only ``paths`` (workspace-relative, reported changed by a file watcher) up to date.
@@ -157,8 +168,9 @@ class WorkspaceIndex:
                 return None
             known = set(self._records)
             open_paths = set(self._open)
-        parsed = removed = 0
+        removed = 0
         updates: dict[str, FileRecord | None] = {}
+        changed_files: list[SourceFile] = []
         for rel in sorted(paths):
             if rel.rsplit("/", 1)[-1] == ".gitignore" or any(path.startswith(rel + "/") for path in known):
                 return None
@@ -173,9 +185,13 @@ class WorkspaceIndex:
                     updates[rel] = None
                     removed += 1
             elif old is None or (old.mtime_ns, old.size) != (source_file.mtime_ns, source_file.size):
-                updates[rel] = self._parse_file(rel, source_file.language, source_file.mtime_ns, source_file.size)
-                removed += updates[rel] is None and old is not None
-                parsed += updates[rel] is not None
+                changed_files.append(source_file)
+        # A burst of changes (a branch switch under a watcher) is parsed in workers like a walk's.
+        result = parse_files(self.root, changed_files, self.workers)
+        for source_file in changed_files:
+            record = updates[source_file.path] = result.records[source_file.path]
+            removed += record is None and source_file.path in self._records
+        parsed = sum(record is not None for record in result.records.values())
         with self._lock:
             for rel, record in updates.items():
                 if rel in self._open:
@@ -194,16 +210,7 @@ class WorkspaceIndex:
                 log.warning("cannot write the context index cache under %s: %s", self.root, error)
         definitions = sum(len(r.tags.definitions) for r in records.values())
         return IndexStats(len(records), parsed, len(records) - parsed, removed, definitions,
-                          time.perf_counter() - started)
-
-    def _parse_file(self, rel: str, language: str, mtime_ns: int, size: int) -> FileRecord | None:
-        try:
-            source = (self.root / rel).read_bytes()
-        except OSError:
-            return None
-        if looks_generated_or_binary(source[:8192]):
-            return None
-        return FileRecord(rel, mtime_ns, size, extract(language, source))
+                          time.perf_counter() - started, result.workers)
 
     # -- editor buffers ----------------------------------------------------------------------
     def update_document(self, path: str, text: str) -> FileTags | None:

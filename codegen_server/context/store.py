@@ -1,4 +1,8 @@
-"""Persist the index under <root>/.codegen/index/ so a restart only re-parses changed files."""
+"""Persist the index under <root>/.codegen/index/ so a restart only re-parses changed files.
+
+A record travels as a `Row` of plain tuples, lists and strings: marshal writes and reads that
+layout fast, and the parse workers (``parse_pool``) send the same rows back to the daemon.
+"""
 
 from __future__ import annotations
 
@@ -6,13 +10,16 @@ import marshal
 import os
 import tempfile
 from pathlib import Path
+from typing import Any
 
-from ..store.runs import codegen_dir
 from .tags import Definition, FileTags
 
 # Bump when the record layout or the tag queries change, so old caches are ignored.
 FORMAT_VERSION = 1
 CACHE_NAME = "tags.marshal"
+
+#: (path, language, mtime_ns, size, definitions as plain tuples, references, imports)
+Row = tuple[str, str, int, int, list[tuple[Any, ...]], dict[str, list[int]], list[tuple[int, str]]]
 
 
 class FileRecord:
@@ -27,6 +34,20 @@ class FileRecord:
         self.tags = tags
 
 
+def to_row(record: FileRecord) -> Row:
+    """The record as marshal-able plain data (a Definition is a tuple subclass marshal refuses)."""
+    tags = record.tags
+    return (record.path, tags.language, record.mtime_ns, record.size, [tuple(d) for d in tags.definitions],
+            tags.references, tags.imports)
+
+
+def from_row(row: Row) -> FileRecord:
+    """The record a row describes."""
+    path, language, mtime_ns, size, defs, refs, imports = row
+    make = Definition._make
+    return FileRecord(path, mtime_ns, size, FileTags(language, [make(d) for d in defs], refs, imports))
+
+
 def cache_path(root: Path) -> Path:
     return root / ".codegen" / "index" / CACHE_NAME
 
@@ -39,21 +60,14 @@ def load(root: Path, query_digest: str) -> dict[str, FileRecord]:
         return {}
     if not isinstance(data, tuple) or data[:2] != (FORMAT_VERSION, query_digest):
         return {}
-    records: dict[str, FileRecord] = {}
-    make = Definition._make
-    for path, language, mtime_ns, size, defs, refs, imports in data[2]:
-        tags = FileTags(language, [make(d) for d in defs], refs, imports)
-        records[path] = FileRecord(path, mtime_ns, size, tags)
-    return records
+    return {row[0]: from_row(row) for row in data[2]}
 
 
 def save(root: Path, query_digest: str, records: dict[str, FileRecord]) -> None:
     """Write the records atomically (temp file + rename) so a crash never leaves half a cache."""
-    rows = [
-        (r.path, r.tags.language, r.mtime_ns, r.size, [tuple(d) for d in r.tags.definitions],
-         r.tags.references, r.tags.imports)
-        for r in records.values()
-    ]
+    from ..store.runs import codegen_dir  # not at import: parse workers load this module too
+
+    rows = [to_row(r) for r in records.values()]
     target = cache_path(root)
     codegen_dir(root)
     target.parent.mkdir(parents=True, exist_ok=True)

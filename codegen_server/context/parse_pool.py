@@ -1,0 +1,160 @@
+"""Parse many files at once in worker processes, so a cold index uses every core.
+
+Workers are spawned, never forked: the daemon is multi-threaded, and a forked child can inherit
+a lock some other thread held. Each worker imports only this module's light dependencies
+(tree-sitter, the grammars it meets, the tag extraction), reads its files itself and sends back
+the same plain rows ``store`` persists, marshalled, so little crosses the pipe either way.
+
+A pool lives for one refresh: large refreshes (the first index, a branch switch) are rare, and
+idle workers kept for the next one would hold tens of megabytes each in a long-lived daemon,
+while spawning them costs a fraction of a second next to the seconds of parsing they take over.
+If the pool cannot start or a worker dies, whatever it did not deliver is parsed in-process,
+with a warning: a refresh never loses files to the pool.
+"""
+
+from __future__ import annotations
+
+import logging
+import marshal
+import multiprocessing
+import os
+import signal
+import threading
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass
+from multiprocessing.process import BaseProcess
+from pathlib import Path
+
+from .store import FileRecord, from_row, to_row
+from .tags import extract
+from .walk import SourceFile, looks_generated_or_binary
+
+log = logging.getLogger(__name__)
+
+#: Less source than this is parsed in-process. Parsing takes ~0.2 s per MB on one core here and
+#: starting two workers ~0.3 s, so below a few MB the pool would cost more than it saves.
+PARALLEL_MIN_BYTES = 2_000_000
+MAX_WORKERS = 8
+#: One task's share of the work: enough source that per-task overhead stays small, small enough
+#: that both workers stay busy to the end.
+BATCH_BYTES = 256 * 1024
+BATCH_FILES = 64
+#: Number of parse processes; 0 or 1 parses in-process (the benchmark's serial figure uses it).
+WORKERS_ENV = "CODEGEN_INDEX_WORKERS"
+
+
+@dataclass
+class ParseResult:
+    """Records by path (None for a file that is unreadable, binary or generated) and how many
+    worker processes parsed them (0: all in-process)."""
+
+    records: dict[str, FileRecord | None]
+    workers: int
+
+
+def worker_count() -> int:
+    """How many parse processes to use: $CODEGEN_INDEX_WORKERS, else the cores this process may run on."""
+    configured = os.environ.get(WORKERS_ENV, "").strip()
+    if configured:
+        try:
+            return max(0, int(configured))
+        except ValueError:
+            log.warning("ignoring %s=%r: not a whole number", WORKERS_ENV, configured)
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return min(MAX_WORKERS, cores)
+
+
+def parse_file(root: Path, path: str, language: str, mtime_ns: int, size: int) -> FileRecord | None:
+    """The record of one file read from disk, or None if it is unreadable, binary or generated."""
+    try:
+        source = (root / path).read_bytes()
+    except OSError:
+        return None
+    if looks_generated_or_binary(source[:8192]):
+        return None
+    return FileRecord(path, mtime_ns, size, extract(language, source))
+
+
+def parse_files(root: Path, files: list[SourceFile], workers: int) -> ParseResult:
+    """Parse `files` under `root`: in `workers` processes when there are enough of them, else here."""
+    results: dict[str, FileRecord | None] = {}
+    used = 0
+    batches = _batches(files) if workers >= 2 and sum(f.size for f in files) >= PARALLEL_MIN_BYTES else []
+    if len(batches) >= 2:
+        used = min(workers, len(batches))
+        try:
+            failure = _parse_in_pool(root, batches, used, results)
+        except (OSError, RuntimeError) as error:  # no processes to be had (limits, a sandbox)
+            failure = error
+        if failure is not None:
+            log.warning("parse workers failed (%s: %s); parsing %d of %d files in-process",
+                        type(failure).__name__, failure, len(files) - len(results), len(files))
+    for file in files:
+        if file.path not in results:
+            results[file.path] = parse_file(root, file.path, file.language, file.mtime_ns, file.size)
+    return ParseResult(results, used)
+
+
+Job = tuple[str, str, int, int]  # (path, language, mtime_ns, size): what a worker needs of a SourceFile
+
+
+def _batches(files: list[SourceFile]) -> list[list[Job]]:
+    """Jobs grouped into tasks, the biggest files first so the last tasks to finish are short."""
+    batches: list[list[Job]] = []
+    batch: list[Job] = []
+    weight = 0
+    for file in sorted(files, key=lambda f: f.size, reverse=True):
+        if batch and (weight + file.size > BATCH_BYTES or len(batch) >= BATCH_FILES):
+            batches.append(batch)
+            batch, weight = [], 0
+        batch.append((file.path, file.language, file.mtime_ns, file.size))
+        weight += file.size
+    if batch:
+        batches.append(batch)
+    return batches
+
+
+def _parse_in_pool(root: Path, batches: list[list[Job]], workers: int,
+                   results: dict[str, FileRecord | None]) -> BaseException | None:
+    """Fill `results` from a pool of `workers`; the first failure, if any batch was not delivered."""
+    failure: BaseException | None = None
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
+                               initializer=_init_worker)
+    try:
+        futures = {pool.submit(_parse_batch, str(root), batch): batch for batch in batches}
+        for future in as_completed(futures):
+            try:
+                rows = marshal.loads(future.result())
+            except Exception as error:  # a dead worker (BrokenProcessPool) or an error while parsing
+                failure = failure or error
+                continue
+            for (path, *_), row in zip(futures[future], rows):
+                results[path] = None if row is None else from_row(row)
+    finally:
+        # On an interrupt too: queued batches are dropped, running ones are short.
+        pool.shutdown(wait=True, cancel_futures=True)
+    return failure
+
+
+def _init_worker() -> None:
+    # Ctrl-C reaches the whole process group; the parent stops the pool, so workers ignore it.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    parent = multiprocessing.parent_process()
+    if parent is not None:
+        threading.Thread(target=_exit_with, args=(parent,), daemon=True).start()
+
+
+def _exit_with(parent: BaseProcess) -> None:
+    """End this worker when its parent dies (a killed daemon must not leave parsers behind)."""
+    parent.join()
+    os._exit(1)
+
+
+def _parse_batch(root: str, jobs: list[Job]) -> bytes:
+    """In a worker: the marshalled rows of `jobs` (None for each file not indexed)."""
+    base = Path(root)
+    rows = []
+    for path, language, mtime_ns, size in jobs:
+        record = parse_file(base, path, language, mtime_ns, size)
+        rows.append(None if record is None else to_row(record))
+    return marshal.dumps(rows)
