@@ -11,12 +11,7 @@ local DIFF = [[
 ]]
 
 describe('CodegenApplyDiff', function()
-  before_each(function()
-    H.capture_notify()
-  end)
-  after_each(function()
-    H.cleanup()
-  end)
+  H.per_case()
 
   it('applies the diff in a register after the preview', function()
     local root = H.workspace()

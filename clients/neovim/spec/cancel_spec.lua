@@ -4,12 +4,7 @@ local H = require('helpers')
 local CALC_PROJECT = H.constant('tests.support.answers', 'CALC_PROJECT')
 
 describe('CodegenCancel', function()
-  before_each(function()
-    H.capture_notify()
-  end)
-  after_each(function()
-    H.cleanup()
-  end)
+  H.per_case()
 
   it('stops a streaming generate and writes nothing', function()
     local root = H.workspace()
@@ -40,9 +35,7 @@ describe('CodegenCancel', function()
     end, 3000)
     vim.wait(500)
     eq({}, H.files(root))
-    for _, buf in ipairs(vim.api.nvim_list_bufs()) do
-      ok(not vim.api.nvim_buf_get_name(buf):find('codegen://preview', 1, true), 'no preview was opened')
-    end
+    eq({}, H.preview_buffers(), 'no preview was opened')
   end)
 
   it('cancels a command that has not reported progress yet', function()
@@ -50,11 +43,7 @@ describe('CodegenCancel', function()
     H.write(root .. '/notes.py', 'x = 1\n')
     H.model({ { content = CALC_PROJECT, delay = 1 } })
     H.setup({ clarify = false })
-    vim.cmd.edit('notes.py')
-    H.wait('the daemon to start', function()
-      local c = vim.lsp.get_clients({ name = 'codegen' })[1]
-      return c ~= nil and c.initialized
-    end, 30000)
+    H.open('notes.py')
     -- Same tick: the request is sent, the daemon has not begun its progress yet.
     vim.cmd('CodegenGenerate a calculator library')
     vim.cmd('CodegenCancel')
@@ -63,9 +52,7 @@ describe('CodegenCancel', function()
     eq('', require('codegen').status())
     -- The model answers after 1 s: a daemon that kept going would offer its edit by then.
     vim.wait(2500)
-    for _, buf in ipairs(vim.api.nvim_list_bufs()) do
-      ok(not vim.api.nvim_buf_get_name(buf):find('codegen://preview', 1, true), 'no preview was opened')
-    end
+    eq({}, H.preview_buffers(), 'no preview was opened')
     eq({ 'notes.py' }, H.files(root))
   end)
 

@@ -68,52 +68,33 @@ Done.
 DONE: 1
 ]]
 
---- Open a file of the workspace and wait until the daemon has it.
-local function open(root, path)
-  vim.cmd.edit(vim.fn.fnameescape(root .. '/' .. path))
-  local buf = vim.api.nvim_get_current_buf()
-  H.wait('the daemon to attach to ' .. path, function()
-    return #vim.lsp.get_clients({ name = 'codegen', bufnr = buf }) == 1
-  end, 30000)
-  return buf
-end
-
-local function buffer_text(buf)
-  return table.concat(vim.api.nvim_buf_get_lines(buf, 0, -1, false), '\n') .. '\n'
-end
-
 describe('CodegenFeedback', function()
-  before_each(function()
-    H.capture_notify()
-  end)
-  after_each(function()
-    H.cleanup()
-  end)
+  H.per_case()
 
   it('on a visual range edits the buffer and saves it', function()
     local root = H.workspace()
     H.write(root .. '/stats.py', STATS)
     local model = H.model({ { content = EMPTY_LIST } })
     H.setup()
-    local buf = open(root, 'stats.py')
+    local buf = H.open('stats.py')
     -- As typed: select two lines, then ":" puts '<,'> before the command.
     H.press('ggVj:CodegenFeedback mean() should handle an empty list<CR>')
 
     local _, text = H.wait_preview()
     contains(text, '+    if not values:')
-    eq(STATS, buffer_text(buf), 'the buffer is unchanged while the preview is open')
+    eq(STATS, H.buffer_text(buf), 'the buffer is unchanged while the preview is open')
     H.press('a')
     local done = H.wait_notify('codegen feedback:')
     contains(done.message, 'modify stats.py')
     H.wait_notify('`mean` divides by zero on an empty list')
 
-    local edited = buffer_text(buf)
+    local edited = H.buffer_text(buf)
     contains(edited, '    if not values:\n        return 0.0\n')
     ok(not vim.bo[buf].modified, 'the buffer was saved')
     eq(edited, H.read(root .. '/stats.py'))
     -- The edit is one undo step in the buffer.
     vim.api.nvim_buf_call(buf, function() vim.cmd('silent undo') end)
-    eq(STATS, buffer_text(buf))
+    eq(STATS, H.buffer_text(buf))
 
     local sent = H.request_text(model.requests()[1])
     contains(sent, 'mean() should handle an empty list')
@@ -128,7 +109,7 @@ describe('CodegenFeedback', function()
       { content = EMPTY_LIST },
     })
     H.setup()
-    open(root, 'stats.py')
+    H.open('stats.py')
     H.answer_inputs({ 'handle an empty list', 'return 0.0' })
     vim.cmd('1,2CodegenFeedback')
 
@@ -150,7 +131,7 @@ describe('CodegenFeedback', function()
     H.write(root .. '/stats.py', STATS)
     local model = H.model({ { content = EMPTY_LIST }, { content = RETURN_NONE } })
     H.setup()
-    open(root, 'stats.py')
+    H.open('stats.py')
     vim.cmd('1,2CodegenFeedback handle an empty list')
     H.wait_preview()
     H.press('a')
@@ -190,7 +171,7 @@ describe('CodegenFeedback', function()
     H.model({ { content = "I'll keep that in mind.\nREMEMBER: use pathlib, not os.path\n\n"
       .. 'NO CHANGE: nothing to edit.' } })
     H.setup()
-    open(root, 'stats.py')
+    H.open('stats.py')
     H.answer_selects({ 'Remember' })
     vim.cmd('1CodegenFeedback we prefer pathlib')
     H.wait_notify('codegen: no change needed')
@@ -202,11 +183,10 @@ describe('CodegenFeedback', function()
 
   it('with feedback.verify runs the tests that cover the change and reports them', function()
     local root = H.workspace()
-    H.py(('from pathlib import Path\nfrom tests.support.fix_projects import make_python_project\n'
-      .. 'make_python_project(Path(%q))'):format(root))
+    H.python_project(root)
     H.model({ { content = H.constant('tests.support.fix_projects', 'FIX_CART') } })
     H.setup({ feedback = { verify = true } })
-    open(root, 'shop/cart.py')
+    H.open('shop/cart.py')
     vim.cmd('1,3CodegenFeedback total() skips the first price')
     H.wait_preview()
     H.press('a')

@@ -3,25 +3,14 @@ local H = require('helpers')
 
 local FIX_CART = H.constant('tests.support.fix_projects', 'FIX_CART')
 
-local function pytest(root)
-  return vim.system({ H.python, '-m', 'pytest', '-q', '-p', 'no:cacheprovider' }, { cwd = root, text = true })
-    :wait(120000)
-end
-
 describe('CodegenFix', function()
-  before_each(function()
-    H.capture_notify()
-  end)
-  after_each(function()
-    H.cleanup()
-  end)
+  H.per_case()
 
   it('turns a failing project green, previewing the edit, and undo returns to the start', function()
     local root = H.workspace()
-    H.py(('from pathlib import Path\nfrom tests.support.fix_projects import make_python_project\n'
-      .. 'make_python_project(Path(%q))'):format(root))
+    H.python_project(root)
     local cart_before = H.read(root .. '/shop/cart.py')
-    ok(pytest(root).code ~= 0, 'the project fails before the fix')
+    ok(H.pytest(root).code ~= 0, 'the project fails before the fix')
     H.model({
       { when = 'Now fix it', content = FIX_CART },
       { content = 'total() skips the first price.' },
@@ -37,7 +26,7 @@ describe('CodegenFix', function()
     local done = H.wait_notify('codegen fix (run ', 60000)
     eq(vim.log.levels.INFO, done.level, done.message)
     contains(H.read(root .. '/shop/cart.py'), '    return sum(prices)\n')
-    local after = pytest(root)
+    local after = H.pytest(root)
     eq(0, after.code, after.stdout)
     contains(after.stdout, '3 passed')
 

@@ -7,12 +7,7 @@ local CLARIFY_QUESTIONS = H.constant('tests.support.answers', 'CLARIFY_QUESTIONS
 local NOTHING_TO_CLARIFY = H.constant('tests.support.answers', 'NOTHING_TO_CLARIFY')
 
 describe('CodegenGenerate', function()
-  before_each(function()
-    H.capture_notify()
-  end)
-  after_each(function()
-    H.cleanup()
-  end)
+  H.per_case()
 
   it('asks for the prompt and the questions, previews, and writes the accepted project', function()
     local root = H.workspace()
@@ -44,15 +39,14 @@ describe('CodegenGenerate', function()
       local buf = vim.fn.bufnr(root .. '/' .. path)
       ok(buf ~= -1 and vim.api.nvim_buf_is_loaded(buf), path .. ' has a buffer')
       ok(not vim.bo[buf].modified, path .. ' is unsaved')
-      eq(H.read(root .. '/' .. path), table.concat(vim.api.nvim_buf_get_lines(buf, 0, -1, false), '\n') .. '\n', path)
+      eq(H.read(root .. '/' .. path), H.buffer_text(buf), path)
     end
     -- The answers reached the model: the generate request holds them; the skipped one is not sent.
     local requests = model.requests()
     eq(3, #requests)
     contains(H.request_text(requests[3]), 'add, sub, mul, div')
     -- The project the user accepted works.
-    local tests = vim.system({ H.python, '-m', 'pytest', '-q', '-p', 'no:cacheprovider' }, { cwd = root, text = true })
-      :wait(120000)
+    local tests = H.pytest(root)
     eq(0, tests.code, tests.stdout .. tests.stderr)
     contains(tests.stdout, '3 passed')
   end)

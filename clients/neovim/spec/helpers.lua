@@ -176,12 +176,55 @@ function H.answer_selects(choices)
   end
 end
 
+--- Each case of the enclosing describe records notifications and ends with H.cleanup().
+function H.per_case()
+  before_each(H.capture_notify)
+  after_each(H.cleanup)
+end
+
+--- Edit a workspace file and wait until the daemon has it (attached and initialized); returns the buffer.
+function H.open(path)
+  vim.cmd.edit(vim.fn.fnameescape(path))
+  local buf = vim.api.nvim_get_current_buf()
+  H.wait('the daemon to attach to ' .. path, function()
+    local client = vim.lsp.get_clients({ name = 'codegen', bufnr = buf })[1]
+    return client ~= nil and client.initialized == true
+  end, 30000)
+  return buf
+end
+
+--- The buffer's text as writing it produces (lines joined, a final newline).
+function H.buffer_text(buf)
+  return table.concat(vim.api.nvim_buf_get_lines(buf, 0, -1, false), '\n') .. '\n'
+end
+
+--- The failing pytest project of the suite (tests.support.fix_projects) in ``root``.
+function H.python_project(root)
+  H.py(('from pathlib import Path\nfrom tests.support.fix_projects import make_python_project\n'
+    .. 'make_python_project(Path(%q))'):format(root))
+end
+
+--- Run pytest in ``root``; returns vim.system's result.
+function H.pytest(root)
+  return vim.system({ H.python, '-m', 'pytest', '-q', '-p', 'no:cacheprovider' }, { cwd = root, text = true })
+    :wait(120000)
+end
+
+local function is_preview(bufnr)
+  return vim.api.nvim_buf_get_name(bufnr):find('codegen://preview/', 1, true) ~= nil
+end
+
+--- The codegen preview buffers that exist now.
+function H.preview_buffers()
+  return vim.tbl_filter(is_preview, vim.api.nvim_list_bufs())
+end
+
 --- The open codegen preview's buffer, once it is the current window.
 function H.wait_preview(timeout_ms)
   local bufnr
   H.wait('the preview to open', function()
     local current = vim.api.nvim_get_current_buf()
-    if vim.api.nvim_buf_get_name(current):find('codegen://preview/', 1, true) then
+    if is_preview(current) then
       bufnr = current
       return true
     end

@@ -70,11 +70,7 @@ describe('preview', function()
     local root = H.workspace()
     H.write(root .. '/a.txt', 'a\n')
     H.setup()
-    vim.cmd.edit('a.txt')
-    local buf = vim.api.nvim_get_current_buf()
-    H.wait('the daemon to attach', function()
-      return #vim.lsp.get_clients({ name = 'codegen', bufnr = buf }) == 1
-    end, 30000)
+    local buf = H.open('a.txt')
     local version = vim.lsp.util.buf_versions[buf]
     vim.api.nvim_buf_set_lines(buf, 0, -1, false, { 'typed' })
     local result = preview.apply({ documentChanges = {

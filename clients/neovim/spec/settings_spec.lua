@@ -25,12 +25,7 @@ local function clarify_once()
 end
 
 describe('settings', function()
-  before_each(function()
-    H.capture_notify()
-  end)
-  after_each(function()
-    H.cleanup()
-  end)
+  H.per_case()
 
   it('go to the daemon at start and again when setup() runs again', function()
     H.workspace()
