@@ -59,6 +59,11 @@ def _count(text: str) -> int:
     return count
 
 
+def _estimated(line: str) -> int:
+    """A line's estimated share of a map's tokens: its own count (the exact pass corrects any error)."""
+    return _count(line)
+
+
 def _gaps(definitions: list[Definition], before: int | None, index: int) -> int:
     """1 if the map shows an elision line between shown definition ``before`` and ``index``."""
     if before is None:
@@ -174,7 +179,7 @@ class _Estimate:
         self.order = order
         self.steps: list[tuple[int, list[int]]] = []  # per candidate in order: (file id, added)
         self.totals: list[int] = [0]  # estimated tokens of each prefix
-        self._elision = _count(ELISION + "\n")
+        self._elision = _estimated(ELISION + "\n")
 
     def extend(self) -> bool:
         """Walk one more candidate; False at the end of the ranking."""
@@ -188,7 +193,7 @@ class _Estimate:
         if block is None:
             path = layout.graph.files[fid]
             # The blank line between files mostly merges into the line break before it: not counted.
-            cost += _count(f"{path}:\n")
+            cost += _estimated(f"{path}:\n")
             definitions = layout.records[path].tags.definitions
             shown: list[int] = []
         else:
@@ -201,7 +206,7 @@ class _Estimate:
             elisions = _gaps(definitions, before, index)
             if after is not None:
                 elisions += _gaps(definitions, index, after) - _gaps(definitions, before, after)
-            cost += _count(definitions[index].signature + "\n") + elisions * self._elision
+            cost += _estimated(definitions[index].signature + "\n") + elisions * self._elision
             shown.insert(position, index)
         layout.add(fid, added)
         self.steps.append((fid, added))

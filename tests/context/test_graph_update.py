@@ -88,3 +88,24 @@ def test_a_body_edit_is_spliced_not_rebuilt():
     assert updated.definers is graph.definers and updated.names is graph.names
     assert_same_graph(updated, build_graph(edited))
     assert ("save" in [updated.names[n] for n in updated.edge_name[updated.edge_src == 0]])
+
+
+def test_a_new_defined_name_is_spliced_and_relinks_its_referrers():
+    """A new function is spliced (no rebuild: the file list is shared), and a file that already called
+    that name gains an edge to it, with the names after it renumbered."""
+    texts = {"a.py": "def parse(x):\n    return zebra(x)\n", "b.py": "def render(x):\n    return parse(x)\n",
+             "c.py": "def save(x):\n    return x\n"}
+    records = {path: record(path, text) for path, text in texts.items()}
+    graph = build_graph(records)
+    edited = dict(records, **{"c.py": record("c.py", "def save(x):\n    return x\n\ndef zebra(y):\n    return y\n"
+                                                     "\ndef alpha(z):\n    return z\n")})
+    updated = update_graph(graph, records, edited)
+    assert updated.files is graph.files
+    assert_same_graph(updated, build_graph(edited))
+    a_to = [(updated.files[d], updated.names[n]) for s, d, n in zip(updated.edge_src, updated.edge_dst, updated.edge_name)
+            if updated.files[s] == "a.py"]
+    assert a_to == [("c.py", "zebra")]
+    # And back: the names gone, the edge gone.
+    reverted = update_graph(updated, edited, records)
+    assert reverted.files is graph.files
+    assert_same_graph(reverted, graph)
