@@ -37,19 +37,23 @@ local function loaded_buffer(fname)
   return nil
 end
 
+--- A buffer's text: as Neovim sends it to the daemon (a final newline when 'eol'), or with ``written``
+--- as writing it produces ('fixeol' adds one too). An empty buffer is an empty file.
+local function buffer_text(bufnr, written)
+  local lines = vim.api.nvim_buf_get_lines(bufnr, 0, -1, false)
+  if #lines == 1 and lines[1] == '' then
+    return ''
+  end
+  local text = table.concat(lines, '\n')
+  local bo = vim.bo[bufnr]
+  return (bo.eol or (written and bo.fixeol)) and text .. '\n' or text
+end
+
 --- The text of a file as the editor holds it: the loaded buffer, else the disk, else nil.
 local function current_text(fname)
   local bufnr = loaded_buffer(fname)
   if bufnr then
-    local lines = vim.api.nvim_buf_get_lines(bufnr, 0, -1, false)
-    if #lines == 1 and lines[1] == '' then
-      return '' -- an empty buffer is written as an empty file
-    end
-    local text = table.concat(lines, '\n')
-    if vim.bo[bufnr].eol then -- as Neovim sends the buffer to the daemon
-      text = text .. '\n'
-    end
-    return text
+    return buffer_text(bufnr, false)
   end
   local file = io.open(fname, 'rb')
   if not file then
@@ -223,16 +227,6 @@ local function stale_document(edit)
   return nil
 end
 
---- The bytes writing the buffer would produce.
-local function buffer_text(bufnr)
-  local lines = vim.api.nvim_buf_get_lines(bufnr, 0, -1, false)
-  if #lines == 1 and lines[1] == '' then
-    return ''
-  end
-  local text = table.concat(lines, '\n')
-  return (vim.bo[bufnr].eol or vim.bo[bufnr].fixeol) and text .. '\n' or text
-end
-
 --- Make the buffer hold ``expected`` (in the same undo step). Neovim's apply_text_edits leaves an extra
 --- empty last line when text ending in a newline is inserted at the end of a buffer (every new file).
 local function reconcile(bufnr, expected)
@@ -240,7 +234,7 @@ local function reconcile(bufnr, expected)
     -- The change leaves the file without a final newline: writing must not add one ('fixeol').
     vim.bo[bufnr].eol, vim.bo[bufnr].fixeol = false, false
   end
-  local actual = buffer_text(bufnr)
+  local actual = buffer_text(bufnr, true)
   if actual == expected then
     return
   end
