@@ -14,7 +14,8 @@ export interface ErrorAdvice {
 /** JSON-RPC error codes the daemon and vscode-jsonrpc use. */
 const INVALID_PARAMS = -32602;
 const REQUEST_CANCELLED = -32800;
-const CONNECTION_LOST = [-32097, -32099]; // vscode-jsonrpc: pending response rejected / connection disposed
+// vscode-jsonrpc: a write to a closed pipe, a pending response rejected, the client no longer running.
+const CONNECTION_LOST = [-32099, -32097, -32096];
 
 const SET_KEY = { title: 'Set API Key', action: 'setApiKey' } as const;
 const MODEL_SETTINGS = { title: 'Open Settings', action: 'openModelSettings' } as const;

@@ -39,6 +39,7 @@ test('each daemon error kind gets the button that fixes it', () => {
   const advice = adviceFor('generate', { code: -32803, message: 'The model endpoint http://x is unreachable', data: { kind: 'unreachable' } });
   assert.equal(advice.message, 'Codegen: generate failed: The model endpoint http://x is unreachable');
   assert.deepEqual(adviceFor('fix', { code: -32097, message: 'Connection got disposed.' }).actions.map((a) => a.action), ['restartServer', 'showOutput']);
+  assert.deepEqual(adviceFor('fix', { code: -32096, message: 'Client is not running' }).actions.map((a) => a.action), ['restartServer', 'showOutput']);
   assert.equal(isRequestCancelled({ code: -32800 }), true);
   assert.equal(isRequestCancelled({ code: -32803 }), false);
 });
