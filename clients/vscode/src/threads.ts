@@ -4,7 +4,7 @@
  */
 import type { FeedbackResult, Marker } from './protocol';
 
-export type ThreadStatus = 'draft' | 'running' | 'applied' | 'question' | 'no-change' | 'declined' | 'failed' | 'error' | 'cancelled';
+export type ThreadStatus = 'draft' | 'running' | 'applied' | 'question' | 'no-change' | 'declined' | 'failed' | 'error';
 
 export interface ThreadState {
   /** The runId of the last answer: a reply on the thread continues that run. */
@@ -36,7 +36,6 @@ const LABELS: Record<ThreadStatus, string> = {
   declined: 'Codegen: not applied',
   failed: 'Codegen: some changes did not apply',
   error: 'Codegen: failed',
-  cancelled: 'Codegen: cancelled',
 };
 
 export function labelFor(status: ThreadStatus): string {
@@ -84,10 +83,9 @@ export function outcomeOf(previous: ThreadState, result: FeedbackResult): Outcom
   return { state: { runId, status }, reply: parts.join('\n\n'), label: labelFor(status), proposedMemory };
 }
 
-/** The thread after an error or a cancel: the run stays, so a reply can try again. */
-export function failedOutcome(previous: ThreadState, message: string, cancelled = false): Outcome {
-  const status: ThreadStatus = cancelled ? 'cancelled' : 'error';
-  return { state: { ...previous, status }, reply: message, label: labelFor(status), proposedMemory: [] };
+/** The thread after an error or a cancel (`run` tells them apart to the user): the run stays, so a reply can try again. */
+export function failedOutcome(previous: ThreadState, message: string): Outcome {
+  return { state: { ...previous, status: 'error' }, reply: message, label: labelFor('error'), proposedMemory: [] };
 }
 
 /** A one-line summary of a marker run (`codegen.applyFeedback {markers: true}`). */
