@@ -87,6 +87,9 @@ def test_package_writes_one_vsix_with_the_bundle(vsix):
     assert not commands & {"codegen.clarify", "codegen.generateProject", "codegen.applyFeedback", "codegen.fixTests",
                            "codegen.undo", "codegen.collectFeedback", "codegen.memory"}
     assert "codegen.model.apiKey" not in manifest["contributes"]["configuration"]["properties"]
+    # The preview opens VS Code's multi-file diff editor (the vscode.changes command, on by default from 1.86).
+    oldest = tuple(int(part) for part in manifest["engines"]["vscode"].lstrip("^>=").split(".")[:2])
+    assert oldest >= (1, 86), manifest["engines"]
 
 
 # ------------------------------------------------------------------ end to end in a real VS Code
