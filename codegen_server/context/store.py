@@ -6,9 +6,12 @@ layout fast, and the parse workers (``parse_pool``) send the same rows back to t
 
 from __future__ import annotations
 
+import gc
 import marshal
 import os
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -55,12 +58,34 @@ def cache_path(root: Path) -> Path:
 def load(root: Path, query_digest: str) -> dict[str, FileRecord]:
     """Read the persisted records; an unreadable or outdated cache is treated as empty."""
     try:
-        data = marshal.loads(cache_path(root).read_bytes())
-    except (OSError, EOFError, ValueError, TypeError):
+        raw = cache_path(root).read_bytes()
+    except OSError:
         return {}
-    if not isinstance(data, tuple) or data[:2] != (FORMAT_VERSION, query_digest):
-        return {}
-    return {row[0]: from_row(row) for row in data[2]}
+    with _gc_paused():
+        try:
+            data = marshal.loads(raw)
+        except (EOFError, ValueError, TypeError):
+            return {}
+        if not isinstance(data, tuple) or data[:2] != (FORMAT_VERSION, query_digest):
+            return {}
+        return {row[0]: from_row(row) for row in data[2]}
+
+
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while a cache is read.
+
+    Reading one builds a million small containers, none in a cycle; the collector, triggered by
+    the allocations, rescans the growing heap again and again: 0.6 s instead of 0.2 s for a
+    5,000-file workspace. Only a collector that was running is resumed.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def save(root: Path, query_digest: str, records: dict[str, FileRecord]) -> None:

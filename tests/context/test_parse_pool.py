@@ -3,6 +3,7 @@ persisted cache reads back what was written."""
 
 from __future__ import annotations
 
+import gc
 import logging
 import multiprocessing
 import os
@@ -223,6 +224,7 @@ def test_the_persisted_cache_round_trips(tree: tuple[Path, list[tuple[object, ..
     root, expected = tree
     fresh_index(root).refresh()
     assert comparable(store.load(root.resolve(), WorkspaceIndex(root)._digest)) == expected
+    assert gc.isenabled()  # the collector paused while reading is running again
     restarted = WorkspaceIndex(root, workers=2)
     stats = restarted.refresh()
     assert (stats.parsed, stats.reused, stats.workers) == (0, len(expected), 0)
