@@ -9,6 +9,8 @@ import multiprocessing
 import os
 import shutil
 import signal
+import subprocess
+import sys
 import threading
 from pathlib import Path
 
@@ -243,3 +245,19 @@ def test_a_small_refresh_stays_in_process(tree: tuple[Path, list[tuple[object, .
         assert [d.name for d in index.get("py/added.py").tags.definitions] == ["added"]
     finally:
         added.unlink()
+
+
+@pytest.mark.parametrize("command", ["codegen-server", "codegen"])
+def test_a_worker_of_the_daemon_or_the_cli_loads_no_heavy_module(command: str) -> None:
+    # A spawned worker runs the parent's main script as __mp_main__, then imports parse_pool to
+    # unpickle its task: exactly what this child does, before reporting what got loaded.
+    script = Path(sys.executable).with_name(command)
+    probe = (
+        "import runpy, sys\n"
+        f"runpy.run_path({str(script)!r}, run_name='__mp_main__')\n"
+        "import codegen_server.context.parse_pool\n"
+        "print(sorted(name for name in ('pygls', 'lsprotocol', 'openai', 'httpx', 'numpy', 'tiktoken')"
+        " if name in sys.modules))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"
