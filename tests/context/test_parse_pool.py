@@ -12,6 +12,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -261,3 +262,51 @@ def test_a_worker_of_the_daemon_or_the_cli_loads_no_heavy_module(command: str) -
     )
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]"
+
+
+CHILD = """
+import multiprocessing, sys, threading, time
+from pathlib import Path
+from codegen_server.context.index import WorkspaceIndex
+
+def report_workers():
+    while len(multiprocessing.active_children()) < 2:
+        time.sleep(0.005)
+    print(" ".join(str(child.pid) for child in multiprocessing.active_children()), flush=True)
+
+if __name__ == "__main__":
+    threading.Thread(target=report_workers, daemon=True).start()
+    WorkspaceIndex(Path(sys.argv[1]), workers=2).refresh()
+"""
+
+
+def running(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads process states from /proc")
+def test_workers_exit_when_the_process_that_started_them_is_killed(
+        tree: tuple[Path, list[tuple[object, ...]]], tmp_path: Path) -> None:
+    root, _ = tree
+    shutil.rmtree(root / ".codegen", ignore_errors=True)
+    script = tmp_path / "index_then_die.py"
+    script.write_text(CHILD)
+    child = subprocess.Popen([sys.executable, str(script), str(root)], stdout=subprocess.PIPE,
+                             stderr=subprocess.DEVNULL, text=True)
+    workers = [int(pid) for pid in child.stdout.readline().split()]
+    child.kill()  # as a daemon killed mid-index: no chance to stop its pool
+    child.wait()
+    try:
+        assert len(workers) == 2
+        deadline = time.monotonic() + 60  # an event awaited, not a figure: they go at once when it works
+        while any(running(pid) for pid in workers) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert not [pid for pid in workers if running(pid)], "parse workers outlived their parent"
+    finally:
+        for pid in workers:
+            if running(pid):
+                os.kill(pid, signal.SIGKILL)
