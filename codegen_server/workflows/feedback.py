@@ -226,12 +226,17 @@ async def _finish(host: Host, run: Run, result: FeedbackResult, *, remember: lis
 
 
 def _acted_on(markers: list[Marker], answer: _Answer, proposal: ProposedChange) -> tuple[list[Marker], list[Marker]]:
-    """Markers the answer carried out: those it lists as done, or (when it lists none) those in files it changed."""
+    """Markers the answer carried out: those it lists as done, or (when it lists none) those in files it changed.
+
+    A marker in a file whose change was refused (a blind whole-file rewrite) was not carried out,
+    whatever the answer says.
+    """
     if answer.done or answer.not_done:
         acted = [m for n, m in enumerate(markers, 1) if n in answer.done and n not in answer.not_done]
     else:
         touched = {c.path for c in proposal.patch.changes}
         acted = [m for m in markers if m.path in touched]
+    acted = [m for m in acted if not any(r.startswith(f"{m.path}: ") for r in proposal.refused)]
     return acted, [m for m in markers if m not in acted]
 
 

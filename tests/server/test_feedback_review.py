@@ -320,3 +320,28 @@ def test_a_marker_acted_on_in_an_unchanged_crlf_file_is_removed_keeping_its_line
     assert done.returncode == 0, done.stderr
     assert (tmp_path / "constants.py").read_text() == "VALUE = 2\n"
     assert (tmp_path / "helper.py").read_bytes() == b"def helper():\r\n    return VALUE\r\n"
+
+
+def _long_marked_module() -> str:
+    """A module too long to be quoted whole or sent whole in a follow-up, with a marker at its top."""
+    helpers = "".join(f"\n\ndef helper_{n}(value):\n    \"\"\"Helper number {n}.\"\"\"\n    return value * {n} + {n % 7}\n"
+                      for n in range(700))
+    return "def target():\n    # codegen: return 2 instead\n    return 1\n" + helpers
+
+
+def test_a_marker_whose_file_change_was_refused_stays_in_place(tmp_path, scripted_model):
+    # The model rewrites the long file whole twice without having seen it: that change is refused,
+    # so the marker it claims DONE was not carried out and must not be removed, although its
+    # change to another file is applied.
+    big = _long_marked_module()
+    (tmp_path / "big.py").write_text(big)
+    (tmp_path / "other.py").write_text("VALUE = 1\n")
+    other = "```diff\n--- a/other.py\n+++ b/other.py\n@@ -1 +1 @@\n-VALUE = 1\n+VALUE = 2\n```\n"
+    rewrite = ("big.py\n```python\n" + big.replace("    return 1\n", "    return 2\n", 1) + "```\n\n"
+               + other + "\nDONE: 1\n")
+    model = scripted_model([ScriptStep(content=rewrite), ScriptStep(content=rewrite)])
+    done = codegen("feedback", "--markers", "--no-verify", "--root", str(tmp_path), env=env_for(model.base_url))
+    assert len(model.requests) == 2 and "You replaced big.py whole" in model.requests[1]["messages"][-1]["content"]
+    assert (tmp_path / "big.py").read_text() == big, done.stderr
+    assert (tmp_path / "other.py").read_text() == "VALUE = 2\n"
+    assert "marker left in place: big.py:2: return 2 instead" in done.stderr
