@@ -210,6 +210,7 @@ class ProcessTracker:
         if root is not None and root.start >= self.since:
             self.known[root.pid] = root.start
         own, own_sid = os.getpid(), os.getsid(0)
+        others = _running_roots - {self.root}
         children: dict[int, list[int]] = {}
         frontier = []
         for stat in processes.values():
@@ -217,8 +218,10 @@ class ProcessTracker:
             if stat.start < self.since:
                 continue
             in_session = stat.sid == self.root or stat.pgid == self.root
-            # Re-parented to us (the subreaper) after its parent exited, and not one of ours.
-            orphan = (stat.ppid == own and stat.sid != own_sid and stat.pid not in _running_roots)
+            # Re-parented to us (the subreaper) after its parent exited, and not one of ours, nor in
+            # the session or group of another run going on now (that run kills it when it ends).
+            orphan = (stat.ppid == own and stat.sid != own_sid and stat.pid not in _running_roots
+                      and stat.sid not in others and stat.pgid not in others)
             if in_session or orphan or self.known.get(stat.pid) == stat.start:
                 frontier.append(stat.pid)
         seen: set[int] = set()

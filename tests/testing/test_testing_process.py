@@ -202,3 +202,18 @@ async def test_processes_that_clear_their_environment_and_leave_the_session_are_
     finally:
         for pid in processes_running("sleep 4321") + processes_running("sleep 4322"):
             os.kill(pid, signal.SIGKILL)
+
+
+async def test_a_run_ending_does_not_kill_what_another_running_run_left_in_the_background(tmp_path: Path) -> None:
+    """Two runs at once (a fix loop and a feedback check): the orphans of one are not the other's."""
+    first, second = tmp_path / "first", tmp_path / "second"
+    first.mkdir()
+    second.mkdir()
+    # The first run leaves a background job whose parent exits at once (an orphan, re-parented to us),
+    # after the second run started; the second run ends while that job still sleeps.
+    shell = "sleep 0.5; ( (sleep 2; echo survived > flag) & ); sleep 4; cat flag"
+    long_run, short_run = await asyncio.gather(
+        run_process_tree(first, shell=shell, timeout=60),
+        run_process_tree(second, shell="sleep 1", timeout=60))
+    assert short_run.exit_code == 0
+    assert "survived" in long_run.output, long_run.output
