@@ -63,7 +63,9 @@ def make_host(args: argparse.Namespace, root: Path) -> Host:
     if getattr(args, "base_url", None):
         settings = replace(settings, base_url=args.base_url)
     if getattr(args, "timeout", None):
-        settings = replace(settings, timeout=args.timeout)
+        # The flag replaces the environment's value, and the complaint about a bad one.
+        settings = replace(settings, timeout=args.timeout,
+                           problems=tuple(p for p in settings.problems if "CODEGEN_MODEL_TIMEOUT" not in p))
     return Host(root=root, model=ChatModel(settings), store=RunStore(root, secret_values=[settings.api_key or ""]),
                 preprompts=Preprompts(root), progress=TerminalProgress(getattr(args, "quiet", False)))
 

@@ -108,6 +108,15 @@ def test_a_bad_environment_value_is_named_with_its_expected_form(tmp_path, scrip
     assert not model.requests
 
 
+def test_a_timeout_flag_overrides_a_bad_timeout_in_the_environment(tmp_path, scripted_model):
+    # A command-line flag wins over the environment, as an editor setting does in the daemon.
+    model = scripted_model([ScriptStep(content=A_FILE)])
+    env = {**env_for(model.base_url), "CODEGEN_MODEL_TIMEOUT": "abc"}
+    done = codegen("generate", "one file", "--timeout", "60", "--root", str(tmp_path), env=env)
+    assert done.returncode == 0, done.stderr
+    assert len(model.requests) == 1
+
+
 @pytest.mark.parametrize("variable, value, form", [
     ("CODEGEN_MODEL_MAX_RETRIES", "-1", "a whole number from 0"),
     ("CODEGEN_MODEL_MAX_TOKENS", "lots", "a whole number of tokens"),
