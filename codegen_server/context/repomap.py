@@ -248,12 +248,12 @@ def build_repo_map(records: dict[str, FileRecord], graph: Graph, ranking: Rankin
         layout.add(fid, added)
     tokens = layout.tokens()
     if tokens > budget:
-        while tokens > budget:  # the estimate was over: drop candidates until the prefix fits
+        while tokens > budget:  # the estimate was low: drop candidates until the prefix fits
             cut -= 1
             layout.remove(*estimate.steps[cut])
             tokens = layout.tokens()
     else:
-        while cut < limit:  # the estimate was under (or exact): add while one more still fits
+        while cut < limit:  # the estimate was high (or exact): add while one more still fits
             if cut == len(estimate.steps) and not estimate.extend():
                 break
             layout.add(*estimate.steps[cut])
