@@ -12,8 +12,9 @@ and the other rows keep theirs, with name ids shifted. Files found referencing t
 by a lookup in each record, not a full pass over every reference.
 
 Either way the (file, name) keys are then renumbered in one vectorised pass, in the order a full
-build assigns them. Files added or removed, or edits touching many files, are a full rebuild.
-The result equals ``build_graph`` of the new records.
+build assigns them. Edits touching many files (a checkout) are a full rebuild.
+A file created or deleted is an empty file that gains or loses its content: the file ids after
+it move by one, then the same splice applies. The result equals ``build_graph`` of the new records.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import numpy as np
 
 from .rank import Graph, build_graph, file_candidates, file_edges
 from .store import FileRecord
+from .tags import FileTags
 
 #: More changed files than this at once (a checkout, a formatter run): rebuilding is as quick.
 MAX_SPLICED_FILES = 16
@@ -74,10 +76,43 @@ def _renamed(graph: Graph, definers: dict[str, list[int]], relinked: set[str]
     return names, {name: i for i, name in enumerate(names)}, old_to_new
 
 
+def _empty(path: str) -> FileRecord:
+    return FileRecord(path, 0, 0, FileTags(""))
+
+
+def _with_files(graph: Graph, files: list[str]) -> Graph:
+    """``graph`` renumbered for ``files`` (sorted), where every file gained or dropped defines and
+    references nothing: only file ids move. They keep their order, so edges and keys do too."""
+    file_ids = {path: i for i, path in enumerate(files)}
+    moved = np.array([file_ids.get(path, -1) for path in graph.files], dtype=np.intp)
+    defs_per_file = np.zeros(len(files))
+    defs_per_file[moved[moved >= 0]] = graph.defs_per_file[moved >= 0]
+    mapping = moved.tolist()
+    # Ids before the first file gained or dropped stay; most names' (ascending) definers end there.
+    first = next((fid for fid, moved_to in enumerate(mapping) if moved_to != fid), len(mapping))
+    definers = {name: fids if fids[-1] < first else [mapping[fid] for fid in fids]
+                for name, fids in graph.definers.items()}
+    return Graph(
+        files, file_ids, graph.names, graph.name_ids, definers,
+        moved[graph.edge_src], moved[graph.edge_dst], graph.edge_name, graph.edge_weight, graph.edge_key,
+        graph.key_count, moved[graph.cand_file], graph.cand_def, graph.cand_key, graph.cand_name,
+        graph.cand_parent_name, graph.cand_weight, defs_per_file,
+    )
+
+
 def update_graph(graph: Graph | None, old: dict[str, FileRecord], new: dict[str, FileRecord]) -> Graph:
-    """The graph of ``new``, from ``graph`` (built from ``old``) when only file contents changed."""
-    if graph is None or old.keys() != new.keys():
+    """The graph of ``new``, from ``graph`` (built from ``old``) when a few files changed, came or went."""
+    if graph is None:
         return build_graph(new)
+    if old.keys() != new.keys():
+        # A file that comes or goes is first an empty file that changes: renumber, splice, renumber.
+        added, removed = new.keys() - old.keys(), old.keys() - new.keys()
+        if len(added) + len(removed) > MAX_SPLICED_FILES:
+            return build_graph(new)
+        widened = _with_files(graph, sorted(old.keys() | new.keys()))
+        spliced = update_graph(widened, old | {path: _empty(path) for path in added},
+                               new | {path: _empty(path) for path in removed})
+        return _with_files(spliced, sorted(new)) if removed else spliced
     changed = [path for path in graph.files if new[path] is not old[path]]
     if not changed:
         return graph

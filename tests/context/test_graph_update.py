@@ -109,3 +109,18 @@ def test_a_new_defined_name_is_spliced_and_relinks_its_referrers():
     reverted = update_graph(updated, edited, records)
     assert reverted.files is graph.files
     assert_same_graph(reverted, graph)
+
+
+def test_a_file_created_or_deleted_is_spliced():
+    """A new file (defining a name others already define, and calling one) is spliced, not rebuilt:
+    the name table is shared; deleting it again gives back the first graph."""
+    texts = {"a.py": "def parse(x):\n    return render(x)\n", "c.py": "def render(x):\n    return parse(x)\n"}
+    records = {path: record(path, text) for path, text in texts.items()}
+    graph = build_graph(records)
+    grown = dict(records, **{"b.py": record("b.py", "def parse(y):\n    return render(y)\n")})
+    updated = update_graph(graph, records, grown)
+    assert updated.names is graph.names and updated.files == ["a.py", "b.py", "c.py"]
+    assert_same_graph(updated, build_graph(grown))
+    shrunk = update_graph(updated, grown, records)
+    assert shrunk.names is graph.names
+    assert_same_graph(shrunk, graph)
