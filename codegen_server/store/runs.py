@@ -187,15 +187,20 @@ class RunStore:
         self.touched.append(run)
         return run
 
-    def open(self, run_id: str) -> Run:
-        """An existing run; raises RunNotFound for an unknown or malformed id."""
+    def open(self, run_id: str, *, read_only: bool = False) -> Run:
+        """An existing run; raises RunNotFound for an unknown or malformed id.
+
+        ``read_only``: the caller only reads it (an earlier turn of a thread), so ``settle``
+        leaves it alone whatever becomes of the caller's own run.
+        """
         if not _RUN_ID.match(run_id or ""):
             raise RunNotFound(f"{run_id!r} is not a run id (expected something like 20261123-041500-a1b2c3)")
         directory = self.dir / run_id
         if not (directory / "run.json").is_file():
             raise RunNotFound(f"no run {run_id} in {self.dir}")
         run = Run(directory, self._secrets)
-        self.touched.append(run)
+        if not read_only:
+            self.touched.append(run)
         return run
 
     async def settle(self, status: str, reason: str) -> None:

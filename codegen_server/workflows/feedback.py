@@ -79,7 +79,7 @@ async def apply_feedback(host: Host, applier: Applier, *, path: str, line_range:
     """
     if not comment.strip():
         raise WorkflowError("The feedback comment is empty: say what should change.")
-    earlier = await load_thread(host.store.open(reply_to)) if reply_to else []
+    earlier = await load_thread(host.store.open(reply_to, read_only=True)) if reply_to else []
     run = await host.store.create("feedback", path=path, lines=list(line_range), comment=comment, reply_to=reply_to)
     try:
         where = f"{path}, lines {line_range[0]}-{line_range[1]}"

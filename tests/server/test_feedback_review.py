@@ -345,3 +345,20 @@ def test_a_marker_whose_file_change_was_refused_stays_in_place(tmp_path, scripte
     assert (tmp_path / "big.py").read_text() == big, done.stderr
     assert (tmp_path / "other.py").read_text() == "VALUE = 2\n"
     assert "marker left in place: big.py:2: return 2 instead" in done.stderr
+
+
+def test_a_failed_reply_leaves_the_run_it_replies_to_as_it_was(tmp_path, scripted_model):
+    (tmp_path / "stats.py").write_text(STATS)
+    model = scripted_model([ScriptStep(content="NO CHANGE: it already handles that."),
+                            ScriptStep(status=401, error_message="Incorrect API key")])
+    env = env_for(model.base_url)
+    first = codegen("feedback", "stats.py", "handle an empty list", "--lines", "1-2", "--no-verify", "--json",
+                    "--root", str(tmp_path), env=env)
+    earlier = tmp_path / ".codegen" / "runs" / json.loads(first.stdout)["runId"] / "run.json"
+    meta = json.loads(earlier.read_text())
+    meta["status"] = "running"  # as a daemon killed during that turn left it
+    earlier.write_text(json.dumps(meta))
+    reply = codegen("feedback", "stats.py", "are you sure?", "--lines", "1-2", "--no-verify",
+                    "--run", meta["id"], "--root", str(tmp_path), env=env)
+    assert reply.returncode == 1 and "API key" in reply.stderr
+    assert json.loads(earlier.read_text()) == meta  # only the reply's own run ends failed
