@@ -207,8 +207,10 @@ class RunStore:
         """End every run this store touched that is still ``running`` as ``status`` (failed, cancelled).
 
         Whoever runs a workflow calls this when it failed or was cancelled, so that
-        no run is left saying it is running.
+        no run is left saying it is running. A run the workflow itself already ended with
+        this status (a cancelled one, say) gets the reason if it has none.
         """
         for run in self.touched:
-            if (await run.meta()).get("status") == "running":
+            meta = await run.meta()
+            if meta.get("status") == "running" or (meta.get("status") == status and not meta.get("reason")):
                 await run.update_meta(status=status, reason=reason)

@@ -35,11 +35,12 @@ async def test_shutdown_while_a_generate_streams_cancels_it_cleanly(tmp_path, sc
     except JsonRpcRequestCancelled:
         pass  # the other answer a client may get for a request cancelled by shutdown
     assert not editor.edits_received and not (tmp_path / "calc").exists()
-    assert run_meta(tmp_path)["status"] == "cancelled"
+    meta = run_meta(tmp_path)
 
     editor.client.exit(None)
     process = editor.client._server
     assert await asyncio.wait_for(process.wait(), timeout=10) == 0
+    assert meta["status"] == "cancelled" and "cancelled" in meta.get("reason", "")  # with the reason, as failures
 
 
 def closed_port() -> int:
