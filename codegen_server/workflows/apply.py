@@ -36,14 +36,15 @@ _turns: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[Path, asyncio.
 
 @dataclass
 class ApplyOutcome:
-    """What apply_patch did: files [{path, action}], whether they were applied, and why not."""
+    """What apply_patch / apply_to_disk did: files [{path, action}], whether they were applied, and why not."""
 
     files: list[dict[str, str]] = field(default_factory=list)
     applied: bool = False
     failures: list[HunkFailure] = field(default_factory=list)
     diff: str = ""
     dry_run: bool = False
-    #: Why nothing was applied although every hunk placed (the editor declined, apply was 'none').
+    #: Why nothing was applied: a hunk did not place, a dry run, already applied or no change,
+    #: or the applier's reason (the editor declined, apply was 'none'). Empty when applied.
     reason: str = ""
     #: Hunks whose result was already in the file: nothing was written for them.
     already_applied: list[HunkFailure] = field(default_factory=list)
