@@ -328,8 +328,12 @@ async def _reap_leftovers(pgid: int, marker: str, tracker: ProcessTracker | None
     deadline = time.monotonic() + 5.0  # a killed process can take a moment to die on a loaded machine
     while time.monotonic() < deadline:
         if not await asyncio.to_thread(sweep):
-            return
+            break
         await asyncio.sleep(0.01)
+    if tracker is not None:
+        # The sweep stops once none is alive, and the last killed may have died after its reap:
+        # wait for those that became our children (orphans), or they stay zombies for good.
+        await asyncio.to_thread(tracker.reap)
 
 
 async def _stop(task: asyncio.Task) -> None:

@@ -217,3 +217,29 @@ async def test_a_run_ending_does_not_kill_what_another_running_run_left_in_the_b
         run_process_tree(second, shell="sleep 1", timeout=60))
     assert short_run.exit_code == 0
     assert "survived" in long_run.output, long_run.output
+
+
+def _zombie_children() -> set[int]:
+    """Our children that exited and were never waited for."""
+    found = set()
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                fields = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if fields[0] == "Z" and int(fields[1]) == os.getpid():
+                found.add(int(entry))
+    return found
+
+
+async def test_the_leftovers_a_run_kills_are_reaped_not_left_as_zombies(tmp_path: Path) -> None:
+    """Orphans are re-parented to us (a subreaper): once killed, we must wait for them, or a daemon
+    that runs tests all day fills the process table with zombies."""
+    before = _zombie_children()
+    shell = "setsid sh -c 'sleep 4400 & exit 0' & (sleep 4401 &); sleep 0.2; echo started"
+    for _ in range(15):
+        result = await run_process_tree(tmp_path, shell=shell, timeout=60)
+        assert "started" in result.output
+    await asyncio.sleep(0.5)
+    assert _zombie_children() - before == set()
