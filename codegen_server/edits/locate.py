@@ -502,13 +502,21 @@ def already_in_file(hunk: Hunk, fi: FileIndex, located: Located | None) -> int |
         old_side = [t.rstrip() for op, t in hunk.lines if op in (" ", "-")]
         if keys[located.start:located.end] == old_side:
             return None
+    # Where the first context line sits in the result: once applied, it stands there in the file.
+    result_ops = [op for op, t in hunk.lines if op in (" ", "+", "?") and t.strip()]
+    lead = next(i for i, op in enumerate(result_ops) if op in (" ", "?"))
+    anchor = None
+    if located is not None:
+        anchor = next((f for f in located.from_file if f is not None and keys[f].strip()), None)
     found: list[int] = []
     for p in fi.nb_index.get(after[0], []):
         if p + len(after) > len(nonblank):
             break
         if all(keys[nonblank[p + k]].strip() == want for k, want in enumerate(after)):
-            start, end = nonblank[p], nonblank[p + len(after) - 1] + 1
-            if located is not None and start < located.end and located.start < end:
+            start = nonblank[p]
+            # Applied where its context was located: that context is the result's own, not
+            # a neighbouring copy of the same lines (repetitive code only looks applied).
+            if located is not None and anchor is not None and nonblank[p + lead] == anchor:
                 return start
             found.append(start)
     # Matching nowhere as it was, the hunk counts as applied only if its result stands in one place.

@@ -11,7 +11,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from codegen_server.edits import EditError, diff_texts, plan_patch, render_diff, write_changes
@@ -128,6 +128,8 @@ def text_pairs(draw) -> tuple[str, str]:
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(pair=text_pairs(), context=st.sampled_from([0, 1, 3]), numbers=st.booleans())
+# Repetitive text: the hunk's result also stands just before where its context was located.
+@example(pair=("x = 1\n:\nx = 1\n", "x = 1\nx = 1\n:\nx = 1\n:\nx = 1\n"), context=1, numbers=False)
 def test_a_successful_apply_writes_exactly_the_intended_text(pair: tuple[str, str], context: int, numbers: bool) -> None:
     a, b = pair
     base = Path(tempfile.mkdtemp(prefix="texts-"))
