@@ -21,6 +21,7 @@ import os
 import signal
 import threading
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from multiprocessing.process import BaseProcess
 from pathlib import Path
@@ -121,7 +122,12 @@ def _parse_in_pool(root: Path, batches: list[list[Job]], workers: int,
     pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
                                initializer=_init_worker)
     try:
-        futures = {pool.submit(_parse_batch, str(root), batch): batch for batch in batches}
+        futures = {}
+        try:
+            for batch in batches:
+                futures[pool.submit(_parse_batch, str(root), batch)] = batch
+        except BrokenProcessPool as error:  # a worker died while the rest were being handed out
+            failure = error
         for future in as_completed(futures):
             try:
                 rows = marshal.loads(future.result())
@@ -131,9 +137,23 @@ def _parse_in_pool(root: Path, batches: list[list[Job]], workers: int,
             for (path, *_), row in zip(futures[future], rows):
                 results[path] = None if row is None else from_row(row)
     finally:
+        if failure is not None:
+            _kill_workers(pool)
         # On an interrupt too: queued batches are dropped, running ones are short.
         pool.shutdown(wait=True, cancel_futures=True)
     return failure
+
+
+def _kill_workers(pool: ProcessPoolExecutor) -> None:
+    """Kill whatever is left of a broken pool's workers, so that its shutdown returns.
+
+    When a worker dies while another is still being spawned (on submit), Python 3.11's pool
+    terminates the workers it knows of, then waits for all of them, including the one spawned
+    just after, which was never told to stop: shutdown would wait forever. The pool keeps its
+    workers in a private mapping; nothing public lists them.
+    """
+    for process in list((getattr(pool, "_processes", None) or {}).values()):
+        process.kill()
 
 
 def _init_worker() -> None:
