@@ -80,6 +80,18 @@ class _FileBlock:
     definitions: list[Definition]
     shown: list[int] = field(default_factory=list)
     text: str | None = None  # rendered lazily, dropped on change
+    counts: dict[bool, int] = field(default_factory=dict)  # last block or not -> tokens
+
+    def changed(self) -> None:
+        self.text = None
+        self.counts.clear()
+
+    def tokens(self, last: bool) -> int:
+        """Exact tokens of this block as the map's last block, or followed by the blank line before the next."""
+        count = self.counts.get(last)
+        if count is None:
+            count = self.counts[last] = _count(self.render() if last else self.render() + "\n")
+        return count
 
     def render(self) -> str:
         if self.text is None:
@@ -135,14 +147,14 @@ class _Layout:
         for index in added:
             block.shown.insert(bisect_left(block.shown, index), index)
         if added:
-            block.text = None
+            block.changed()
 
     def remove(self, fid: int, added: list[int]) -> None:
         """Undo ``add(fid, added)``; the most recent add first."""
         block = self.blocks[fid]
         for index in added:
             block.shown.pop(bisect_left(block.shown, index))
-        block.text = None
+        block.changed()
         if not block.shown:
             del self.blocks[fid]
             self.order.remove(fid)
@@ -159,8 +171,7 @@ class _Layout:
         if not self._separable:
             return count_tokens(self.text())
         last = self.order[-1]
-        return sum(_count(self.blocks[fid].render() + "\n") for fid in self.order if fid != last) \
-            + _count(self.blocks[last].render())
+        return sum(self.blocks[fid].tokens(fid == last) for fid in self.order)
 
     def files(self) -> list[str]:
         return [self.graph.files[fid] for fid in self.order]
