@@ -242,3 +242,11 @@ def engine_for(root: str | Path) -> ContextEngine:
         if engine is None:
             engine = _engines[key] = ContextEngine(key)
         return engine
+
+
+def stop_indexing() -> None:
+    """Stop every refresh in progress (the process is ending); they raise parse_pool.Interrupted."""
+    with _engines_lock:
+        engines = list(_engines.values())
+    for engine in engines:
+        engine.index.stopping.set()

@@ -70,6 +70,8 @@ class WorkspaceIndex:
         self._digest = _query_digest()
         self._loaded = False
         self.generation = 0  # bumped on every change, so derived data (the graph) knows it is stale
+        #: Set when the process is ending: a refresh in progress raises parse_pool.Interrupted.
+        self.stopping = threading.Event()
 
     # -- reading -----------------------------------------------------------------------------
     def records(self) -> dict[str, FileRecord]:
@@ -124,7 +126,7 @@ class WorkspaceIndex:
                 kept[source_file.path] = old
             else:
                 changed_files.append(source_file)
-        result = parse_files(self.root, changed_files, self.workers)
+        result = parse_files(self.root, changed_files, self.workers, self.stopping)
         fresh: dict[str, FileRecord] = {}
         for source_file in walked:  # in the walk's (sorted) order, as before the parse was batched
             record = kept.get(source_file.path)
@@ -187,7 +189,7 @@ class WorkspaceIndex:
             elif old is None or (old.mtime_ns, old.size) != (source_file.mtime_ns, source_file.size):
                 changed_files.append(source_file)
         # A burst of changes (a branch switch under a watcher) is parsed in workers like a walk's.
-        result = parse_files(self.root, changed_files, self.workers)
+        result = parse_files(self.root, changed_files, self.workers, self.stopping)
         for source_file in changed_files:
             record = updates[source_file.path] = result.records[source_file.path]
             removed += record is None and source_file.path in self._records

@@ -44,6 +44,10 @@ BATCH_FILES = 64
 WORKERS_ENV = "CODEGEN_INDEX_WORKERS"
 
 
+class Interrupted(Exception):
+    """The parse was told to stop (the daemon is shutting down): nothing of it is kept."""
+
+
 @dataclass
 class ParseResult:
     """Records by path (None for a file that is unreadable, binary or generated) and how many
@@ -76,21 +80,29 @@ def parse_file(root: Path, path: str, language: str, mtime_ns: int, size: int) -
     return FileRecord(path, mtime_ns, size, extract(language, source))
 
 
-def parse_files(root: Path, files: list[SourceFile], workers: int) -> ParseResult:
-    """Parse `files` under `root`: in `workers` processes when there are enough of them, else here."""
+def parse_files(root: Path, files: list[SourceFile], workers: int,
+                stop: threading.Event | None = None) -> ParseResult:
+    """Parse `files` under `root`: in `workers` processes when there are enough of them, else here.
+
+    Raises Interrupted soon after `stop` is set (between files, or between a pool's batches).
+    """
+    stop = stop or threading.Event()
     results: dict[str, FileRecord | None] = {}
     used = 0
     batches = _batches(files) if workers >= 2 and sum(f.size for f in files) >= PARALLEL_MIN_BYTES else []
     if len(batches) >= 2:
         used = min(workers, len(batches))
+        log.info("parsing %d files under %s in %d worker processes", len(files), root, used)
         try:
-            failure = _parse_in_pool(root, batches, used, results)
+            failure = _parse_in_pool(root, batches, used, results, stop)
         except (OSError, RuntimeError) as error:  # no processes to be had (limits, a sandbox)
             failure = error
         if failure is not None:
             log.warning("parse workers failed (%s: %s); parsing %d of %d files in-process",
                         type(failure).__name__, failure, len(files) - len(results), len(files))
     for file in files:
+        if stop.is_set():
+            raise Interrupted(f"parsing {root} stopped")
         if file.path not in results:
             results[file.path] = parse_file(root, file.path, file.language, file.mtime_ns, file.size)
     return ParseResult(results, used)
@@ -116,8 +128,11 @@ def _batches(files: list[SourceFile]) -> list[list[Job]]:
 
 
 def _parse_in_pool(root: Path, batches: list[list[Job]], workers: int,
-                   results: dict[str, FileRecord | None]) -> BaseException | None:
-    """Fill `results` from a pool of `workers`; the first failure, if any batch was not delivered."""
+                   results: dict[str, FileRecord | None], stop: threading.Event) -> BaseException | None:
+    """Fill `results` from a pool of `workers`; the first failure, if any batch was not delivered.
+
+    Once `stop` is set, the batches not started are dropped and Interrupted is raised.
+    """
     failure: BaseException | None = None
     pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
                                initializer=_init_worker)
@@ -129,6 +144,8 @@ def _parse_in_pool(root: Path, batches: list[list[Job]], workers: int,
         except BrokenProcessPool as error:  # a worker died while the rest were being handed out
             failure = error
         for future in as_completed(futures):
+            if stop.is_set():
+                raise Interrupted(f"parsing {root} stopped")
             try:
                 rows = marshal.loads(future.result())
             except Exception as error:  # a dead worker (BrokenProcessPool) or an error while parsing

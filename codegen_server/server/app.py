@@ -118,6 +118,11 @@ class CodegenProtocol(LanguageServerProtocol):
         tasks = [task for task in self.command_tasks.values() if not task.done()]
         for task in tasks:
             task.cancel()
+        # A cold index runs in a thread that cancelling its command does not stop, and the process
+        # cannot end before it does. Only if the engine was ever loaded: shutdown must not load it.
+        context_engine = sys.modules.get("codegen_server.context.engine")
+        if context_engine is not None:
+            context_engine.stop_indexing()
         if tasks:
             await asyncio.wait(tasks, timeout=SHUTDOWN_GRACE)
         current = self.msg_id
