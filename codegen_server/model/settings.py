@@ -88,7 +88,8 @@ _NUMERIC_ENV: dict[str, tuple[str, Callable[[str], Any], str]] = {
     "CODEGEN_MODEL_MAX_RETRIES": ("max_retries", lambda v: _at_least(int(v), 0), "a whole number from 0, like 4"),
     "CODEGEN_MODEL_MAX_TOKENS": ("max_tokens", lambda v: _at_least(int(v), 1), "a whole number of tokens, like 4096"),
 }
-#: Every environment variable the model settings read, with what it sets (README, --help).
+#: Every environment variable codegen reads, with what it sets (README, --help); the model settings
+#: read all but CODEGEN_INDEX_WORKERS, which the context index reads (context/parse_pool.py).
 ENV_VARIABLES = {
     "OPENAI_API_KEY": "the API key (never logged or stored)",
     "OPENAI_BASE_URL": "an OpenAI-compatible endpoint, such as http://localhost:11434/v1",
@@ -96,6 +97,7 @@ ENV_VARIABLES = {
     "CODEGEN_MODEL_TIMEOUT": "seconds to wait for the model (default 120)",
     "CODEGEN_MODEL_MAX_RETRIES": "retries of 429/5xx/timeouts/dropped streams (default 4)",
     "CODEGEN_MODEL_MAX_TOKENS": "the answer's output limit, sent as max_tokens (default: the server's)",
+    "CODEGEN_INDEX_WORKERS": "processes that parse a large index refresh (default: one per core, at most 8; 0: none)",
     "HTTPS_PROXY, HTTP_PROXY, NO_PROXY": "a proxy to reach the model endpoint through (read by the HTTP client)",
     "*API_KEY*, OPENAI_*, CODEGEN_*": "kept out of the environment of the project's test runs",
 }
@@ -114,7 +116,7 @@ def _at_least(value: int, low: int) -> int:
 
 
 def settings_from_env(env: Mapping[str, str] | None = None) -> ModelSettings:
-    """Read the variables in ENV_VARIABLES.
+    """Read the model's variables in ENV_VARIABLES.
 
     A value that cannot be used is left out and kept in ``problems``, naming the
     variable and the form it needs: the first model call reports it (a daemon must
