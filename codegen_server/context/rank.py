@@ -313,8 +313,12 @@ class _Prepared:
     cand_defs: np.ndarray  # candidates per file, per candidate, at least 1
     # Edges between the same two files are adjacent (sorted by source, grouped by target):
     pair_start: np.ndarray  # first edge of each (source, target) run
-    pair_src: np.ndarray
-    pair_dst: np.ndarray
+    # The pairs again, ordered by target, for summing each file's inflow with one reduceat
+    # (contiguous runs: about a third faster than a bincount's scattered adds on large graphs).
+    by_target: np.ndarray  # pair indexes, sorted by target
+    by_target_src: np.ndarray  # their sources
+    inflow_files: np.ndarray  # files with at least one incoming pair
+    inflow_start: np.ndarray  # where each of those files' pairs start in by_target
 
 
 _prepared: weakref.WeakKeyDictionary[Graph, _Prepared] = weakref.WeakKeyDictionary()
@@ -335,8 +339,12 @@ def _prepare(graph: Graph) -> _Prepared:
         dangling, share = _shares(graph, graph.edge_weight)
         src, dst = graph.edge_src, graph.edge_dst
         pair_start = np.flatnonzero(np.concatenate([[len(src) > 0], (src[1:] != src[:-1]) | (dst[1:] != dst[:-1])]))
+        pair_dst = dst[pair_start]
+        by_target = np.argsort(pair_dst, kind="stable")
+        inflow_files, inflow_start = np.unique(pair_dst[by_target], return_index=True)
         prepared = _prepared[graph] = _Prepared(dangling, share, np.maximum(graph.defs_per_file[graph.cand_file], 1),
-                                                pair_start, src[pair_start], dst[pair_start])
+                                                pair_start, by_target, src[pair_start][by_target],
+                                                inflow_files, inflow_start)
     return prepared
 
 
@@ -380,9 +388,12 @@ def rank(graph: Graph, focus: Focus, hidden: np.ndarray | None = None) -> Rankin
 
     ranks = np.full(n, 1.0 / n)
     restart = (1 - DAMPING) * personal
-    pair_share = np.add.reduceat(share, prepared.pair_start) if len(share) else share
+    pair_share = (np.add.reduceat(share, prepared.pair_start) if len(share) else share)[prepared.by_target]
+    flow = np.zeros(n)
     for _ in range(ITERATIONS):
-        flow = np.bincount(prepared.pair_dst, weights=ranks[prepared.pair_src] * pair_share, minlength=n)
+        if len(pair_share):
+            flow[prepared.inflow_files] = np.add.reduceat(ranks[prepared.by_target_src] * pair_share,
+                                                          prepared.inflow_start)
         updated = DAMPING * (flow + ranks[dangling].sum() * personal) + restart
         converged = np.abs(updated - ranks).sum() < 1e-7
         ranks = updated
