@@ -224,8 +224,8 @@ class ChatModel:
             # A stream that ends without a finish reason was cut, not finished.
             raise _Retryable("stream-dropped", "the answer stream ended before the model finished")
         text, reasoning = "".join(answer), "".join(thinking)
-        if usage is None:
-            usage = estimate_usage(messages, reasoning + text)
+        if usage is None:  # counting loads the tokenizer the first time: not on the event loop
+            usage = await asyncio.to_thread(estimate_usage, messages, reasoning + text)
         return _Part(text=text, model=model_name, usage=usage, finish_reason=finish_reason, reasoning=reasoning)
 
     def _truncation_message(self, completion: Completion) -> str:

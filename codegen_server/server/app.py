@@ -15,6 +15,7 @@ import errno
 import json
 import logging
 import sys
+import weakref
 from collections import deque
 from pathlib import Path
 from typing import Any, Awaitable, BinaryIO, Callable
@@ -184,7 +185,8 @@ class CodegenServer(LanguageServer):
         self.settings = server_settings.initial_settings()
         self.model = ChatModel(self.settings.model)
         #: The run stores each running command's workflow uses, by the command's task.
-        self._command_stores: dict[asyncio.Task, list[RunStore]] = {}
+        #: (Weak: a store made outside run_command, as collectFeedback's, goes with its task.)
+        self._command_stores: weakref.WeakKeyDictionary[asyncio.Task, list[RunStore]] = weakref.WeakKeyDictionary()
 
     @property
     def codegen_protocol(self) -> CodegenProtocol:
