@@ -26,7 +26,6 @@ MAX_DEFINERS = 40  # names defined in more files than this are too ambiguous to 
 NESTED_PARENT_KINDS = frozenset({"function", "method"})  # definitions inside these are internals
 MENTION_BOOST = 10.0
 WEAK_MENTION_BOOST = 2.0
-FOCUS_EDGE_BOOST = 10.0
 LOW_PRIOR_KINDS = frozenset({"constant", "field", "macro", "prototype"})
 
 
@@ -306,50 +305,68 @@ class Ranking:
 
 @dataclass
 class _Prepared:
-    """What ranking needs from a graph besides the focus, kept per graph."""
+    """What ranking needs from a graph besides the focus, kept per graph.
 
-    dangling: np.ndarray  # files without outgoing edges when no focus boost applies
-    share: np.ndarray  # each edge's share of its source's out-weight when no focus boost applies
+    A task re-weights only the edges carrying the names it mentions, so the per-edge arrays are
+    kept as they are and only those edges' weight changes are applied, to each source file's
+    out-weight and each file pair's weight.
+    """
+
+    out_weight: np.ndarray  # per file: the sum of its outgoing edges' weights
+    dangling: np.ndarray  # files without outgoing edges (a boost never changes which)
     cand_defs: np.ndarray  # candidates per file, per candidate, at least 1
-    # Edges between the same two files are adjacent (sorted by source, grouped by target):
-    pair_start: np.ndarray  # first edge of each (source, target) run
-    # The pairs again, ordered by target, for summing each file's inflow with one reduceat
+    pair_of_edge: np.ndarray  # edges between the same two files are adjacent: each edge's pair
+    pair_weight: np.ndarray  # per pair (source, target): the sum of its edges' weights
+    # The pairs ordered by target, for summing each file's inflow with one reduceat
     # (contiguous runs: about a third faster than a bincount's scattered adds on large graphs).
     by_target: np.ndarray  # pair indexes, sorted by target
     by_target_src: np.ndarray  # their sources
     inflow_files: np.ndarray  # files with at least one incoming pair
     inflow_start: np.ndarray  # where each of those files' pairs start in by_target
+    pair_share: np.ndarray  # per pair in by_target order: its share of its source's out-weight
+    edges_by_name: np.ndarray  # edge indexes grouped by name id
+    name_edge_start: np.ndarray  # where each name's edges start in edges_by_name (one more entry)
 
 
 _prepared: weakref.WeakKeyDictionary[Graph, _Prepared] = weakref.WeakKeyDictionary()
 
 
-def _shares(graph: Graph, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(dangling files, each edge's share of its source file's out-weight)."""
-    n = len(graph.files)
-    out_weight = np.bincount(graph.edge_src, weights=weights, minlength=n)
-    source_out = out_weight[graph.edge_src]
-    share = np.divide(weights, source_out, out=np.zeros_like(weights), where=source_out > 0)
-    return np.flatnonzero(out_weight == 0), share
-
-
 def _prepare(graph: Graph) -> _Prepared:
     prepared = _prepared.get(graph)
     if prepared is None:
-        dangling, share = _shares(graph, graph.edge_weight)
+        n = len(graph.files)
         src, dst = graph.edge_src, graph.edge_dst
-        pair_start = np.flatnonzero(np.concatenate([[len(src) > 0], (src[1:] != src[:-1]) | (dst[1:] != dst[:-1])]))
-        pair_dst = dst[pair_start]
-        by_target = np.argsort(pair_dst, kind="stable")
-        inflow_files, inflow_start = np.unique(pair_dst[by_target], return_index=True)
-        prepared = _prepared[graph] = _Prepared(dangling, share, np.maximum(graph.defs_per_file[graph.cand_file], 1),
-                                                pair_start, by_target, src[pair_start][by_target],
-                                                inflow_files, inflow_start)
+        out_weight = np.bincount(src, weights=graph.edge_weight, minlength=n)
+        starts = np.concatenate([[len(src) > 0], (src[1:] != src[:-1]) | (dst[1:] != dst[:-1])])
+        pair_start = np.flatnonzero(starts)
+        pair_of_edge = np.cumsum(starts) - 1
+        pair_weight = np.add.reduceat(graph.edge_weight, pair_start) if len(src) else np.zeros(0)
+        pair_src = src[pair_start]
+        by_target = np.argsort(dst[pair_start], kind="stable")
+        inflow_files, inflow_start = np.unique(dst[pair_start][by_target], return_index=True)
+        edges_by_name = np.argsort(graph.edge_name, kind="stable")
+        name_edge_start = np.searchsorted(graph.edge_name[edges_by_name], np.arange(len(graph.names) + 1))
+        prepared = _prepared[graph] = _Prepared(
+            out_weight, np.flatnonzero(out_weight == 0), np.maximum(graph.defs_per_file[graph.cand_file], 1),
+            pair_of_edge, pair_weight, by_target, pair_src[by_target], inflow_files, inflow_start,
+            pair_weight[by_target] / out_weight[pair_src[by_target]] if len(src) else np.zeros(0),
+            edges_by_name, name_edge_start)
     return prepared
 
 
+def _edges_named(prepared: _Prepared, name_ids: np.ndarray) -> np.ndarray:
+    """The edges carrying any of ``name_ids``."""
+    runs = [prepared.edges_by_name[prepared.name_edge_start[i]:prepared.name_edge_start[i + 1]] for i in name_ids]
+    return np.concatenate(runs) if runs else np.zeros(0, dtype=np.intp)
+
+
 def rank(graph: Graph, focus: Focus, hidden: np.ndarray | None = None) -> Ranking:
-    """Personalized PageRank over files, then per-definition scores (``hidden`` candidates left out)."""
+    """Personalized PageRank over files, then per-definition scores (``hidden`` candidates left out).
+
+    Edges carrying a name the task mentions weigh more (weakly mentioned: less so). The files in
+    focus are not re-weighted here: scaling all of a file's outgoing edges alike would leave every
+    share of its out-weight, and so the ranking, as it is; they steer the restart vector instead.
+    """
     n = len(graph.files)
     if n == 0:
         empty = np.zeros(0)
@@ -366,29 +383,27 @@ def rank(graph: Graph, focus: Focus, hidden: np.ndarray | None = None) -> Rankin
             personal[fid] += 1.0 / len(targets)
     personal = personal / personal.sum() if personal.sum() > 0 else np.full(n, 1.0 / n)
 
-    focus_files = np.zeros(n, dtype=bool)
-    for path in focus.files:
-        if path in graph.file_ids:
-            focus_files[graph.file_ids[path]] = True
-    if focus.weak_identifiers or focus.identifiers or focus_files.any():
-        weights = graph.edge_weight.copy()
-        if focus.weak_identifiers:
-            weak = np.zeros(len(graph.names), dtype=bool)
-            weak[[graph.name_ids[name] for name in focus.weak_identifiers]] = True
-            weights[weak[graph.edge_name]] *= WEAK_MENTION_BOOST
-        if focus.identifiers:
-            mentioned = np.zeros(len(graph.names), dtype=bool)
-            mentioned[[graph.name_ids[name] for name in focus.identifiers]] = True
-            weights[mentioned[graph.edge_name]] *= MENTION_BOOST
-        if focus_files.any():
-            weights[focus_files[graph.edge_src]] *= FOCUS_EDGE_BOOST
-        dangling, share = _shares(graph, weights)
-    else:
-        dangling, share = prepared.dangling, prepared.share
+    weak = np.zeros(len(graph.names), dtype=bool)
+    weak[[graph.name_ids[name] for name in focus.weak_identifiers]] = True
+    mentioned = np.zeros(len(graph.names), dtype=bool)
+    mentioned[[graph.name_ids[name] for name in focus.identifiers]] = True
+    boosted = _edges_named(prepared, np.flatnonzero(weak | mentioned))
+    out_weight, pair_share = prepared.out_weight, prepared.pair_share
+    edge_weight = graph.edge_weight
+    if len(boosted):
+        factor = np.where(weak[graph.edge_name[boosted]], WEAK_MENTION_BOOST, 1.0)
+        factor = np.where(mentioned[graph.edge_name[boosted]], factor * MENTION_BOOST, factor)
+        delta = (factor - 1.0) * edge_weight[boosted]
+        out_weight = out_weight + np.bincount(graph.edge_src[boosted], weights=delta, minlength=n)
+        pair_weight = prepared.pair_weight.copy()
+        np.add.at(pair_weight, prepared.pair_of_edge[boosted], delta)
+        pair_share = pair_weight[prepared.by_target] / out_weight[prepared.by_target_src]
+        edge_weight = edge_weight.copy()
+        edge_weight[boosted] += delta
+    dangling = prepared.dangling
 
     ranks = np.full(n, 1.0 / n)
     restart = (1 - DAMPING) * personal
-    pair_share = (np.add.reduceat(share, prepared.pair_start) if len(share) else share)[prepared.by_target]
     flow = np.zeros(n)
     for _ in range(ITERATIONS):
         if len(pair_share):
@@ -401,7 +416,9 @@ def rank(graph: Graph, focus: Focus, hidden: np.ndarray | None = None) -> Rankin
             break
 
     # At least one slot: with no cross-file references (key_count 0) the masked lookup below still indexes 0.
-    key_score = np.bincount(graph.edge_key, weights=ranks[graph.edge_src] * share, minlength=max(graph.key_count, 1))
+    rank_per_weight = np.divide(ranks, out_weight, out=np.zeros(n), where=out_weight > 0)
+    key_score = np.bincount(graph.edge_key, weights=rank_per_weight[graph.edge_src] * edge_weight,
+                            minlength=max(graph.key_count, 1))
     scores = np.where(graph.cand_key >= 0, key_score[np.maximum(graph.cand_key, 0)], 0.0)
     # Every definition also gets a share of its file's rank, so unreferenced ones still place.
     share_of_file = 0.2 * ranks[graph.cand_file] / prepared.cand_defs
