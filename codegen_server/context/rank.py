@@ -22,6 +22,9 @@ from .store import FileRecord
 
 DAMPING = 0.85
 ITERATIONS = 40
+#: PageRank stops once the ranks move less than this per file on average (L1): the sum over the
+#: whole graph grows with its size, so a fixed total would ask more of a large graph than a small one.
+TOLERANCE_PER_FILE = 1e-9
 MAX_DEFINERS = 40  # names defined in more files than this are too ambiguous to link
 NESTED_PARENT_KINDS = frozenset({"function", "method"})  # definitions inside these are internals
 MENTION_BOOST = 10.0
@@ -410,7 +413,7 @@ def rank(graph: Graph, focus: Focus, hidden: np.ndarray | None = None) -> Rankin
             flow[prepared.inflow_files] = np.add.reduceat(ranks[prepared.by_target_src] * pair_share,
                                                           prepared.inflow_start)
         updated = DAMPING * (flow + ranks[dangling].sum() * personal) + restart
-        converged = np.abs(updated - ranks).sum() < 1e-7
+        converged = np.abs(updated - ranks).sum() < TOLERANCE_PER_FILE * n
         ranks = updated
         if converged:
             break

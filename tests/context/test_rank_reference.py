@@ -43,7 +43,7 @@ def reference_rank(graph: Graph, focus: Focus) -> tuple[np.ndarray, np.ndarray]:
             flow[dst] += ranks[src] * weight / out[src]
         dangling = sum(ranks[f] for f in range(n) if out[f] == 0)
         updated = ranking.DAMPING * (flow + dangling * personal) + (1 - ranking.DAMPING) * personal
-        converged = np.abs(updated - ranks).sum() < 1e-7
+        converged = np.abs(updated - ranks).sum() < ranking.TOLERANCE_PER_FILE * n
         ranks = updated
         if converged:
             break
