@@ -126,11 +126,12 @@ def test_killed_apply_is_all_old_or_all_new_after_recovery(tmp_path: Path) -> No
     assert interrupted > 0, outcomes
 
 
-def test_the_next_codegen_command_recovers_a_killed_apply(tmp_path: Path) -> None:
+def killed_mid_write(tmp_path: Path, seed: int) -> tuple[Path, dict[str, bytes], dict[str, bytes]]:
+    """A workspace whose apply was killed inside its write: (root, the files before, the files after)."""
     calibrate = tmp_path / "calibrate"
     calibrate.mkdir()
     duration = run_applier(calibrate, make_workspace(calibrate), None)
-    rng = random.Random(3)
+    rng = random.Random(seed)
     for trial in range(50):  # until one kill lands mid-write
         root = tmp_path / f"t{trial}"
         root.mkdir()
@@ -138,9 +139,12 @@ def test_the_next_codegen_command_recovers_a_killed_apply(tmp_path: Path) -> Non
         before, after = expected_states(changes)
         run_applier(root, changes, rng.uniform(0.1, 0.9) * duration)
         if pending(root):
-            break
-    else:
-        pytest.fail("no kill landed inside the write in 50 tries")
+            return root, before, after
+    pytest.fail("no kill landed inside the write in 50 tries")
+
+
+def test_the_next_codegen_command_recovers_a_killed_apply(tmp_path: Path) -> None:
+    root, before, after = killed_mid_write(tmp_path, 3)
     assert workspace_files(root) not in (before, after) or leftovers(root)
     proc = subprocess.run([sys.executable, "-m", "codegen_server.cli", "apply", "--root", str(root), "--dry-run", "-"],
                           input="nothing to apply\n", capture_output=True, text=True, timeout=60)
@@ -149,20 +153,7 @@ def test_the_next_codegen_command_recovers_a_killed_apply(tmp_path: Path) -> Non
 
 
 async def test_the_daemon_recovers_a_killed_apply_when_the_session_starts(tmp_path: Path, editor_factory) -> None:
-    calibrate = tmp_path / "calibrate"
-    calibrate.mkdir()
-    duration = run_applier(calibrate, make_workspace(calibrate), None)
-    rng = random.Random(5)
-    for trial in range(50):
-        root = tmp_path / f"t{trial}"
-        root.mkdir()
-        changes = make_workspace(root)
-        before, after = expected_states(changes)
-        run_applier(root, changes, rng.uniform(0.1, 0.9) * duration)
-        if pending(root):
-            break
-    else:
-        pytest.fail("no kill landed inside the write in 50 tries")
+    root, before, after = killed_mid_write(tmp_path, 5)
     await editor_factory(root)  # initialize + initialized: no command is sent
     for _ in range(200):
         if not pending(root):
