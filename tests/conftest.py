@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 from typing import Callable, Sequence
 
@@ -10,6 +11,10 @@ import pytest
 
 from codegen_server.model.scripted_server import Responder, ScriptedModelServer, ScriptStep
 from tests.support.editor import EditorSession, start_editor
+
+# codegen's per-user key (the seal on its state) lives in the user's state folder: the suite, and
+# every daemon, CLI and editor it starts, use a folder of their own instead of the developer's.
+os.environ["XDG_STATE_HOME"] = tempfile.mkdtemp(prefix="codegen-test-state-")
 
 
 @pytest.fixture
