@@ -8,7 +8,7 @@ export default tseslint.config(
   ...tseslint.configs.strict,
   {
     // The extension's own logic stays free of `vscode`, so its unit tests run with plain node.
-    files: ['src/{settings,protocol,errors,preview,threads,clarify,fixreport}.ts', 'test/unit/**/*.ts'],
+    files: ['src/{settings,protocol,errors,preview,threads,clarify,fixreport,testCommand,warnings}.ts', 'test/unit/**/*.ts'],
     rules: {
       'no-restricted-imports': ['error', {
         paths: [

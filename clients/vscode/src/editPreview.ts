@@ -9,6 +9,9 @@
  * the run waits for that choice. Apply writes the whole edit through `workspace.applyEdit` and saves
  * the files (the daemon's checkpoints and the tests read the disk); Discard, closing the preview, or
  * the end of the command that asked (its Cancel) writes nothing and answers `applied: false`.
+ * A file the daemon flagged (one that makes an editor or shell run code, warnings.ts) is named in
+ * the preview's title and the progress, and Apply asks once more in a modal dialog that quotes the
+ * daemon's warning.
  */
 import * as vscode from 'vscode';
 import type { ApplyWorkspaceEditParams, ApplyWorkspaceEditResult } from 'vscode-languageclient/node';
@@ -24,6 +27,7 @@ import {
   type LspWorkspaceEdit,
 } from './preview';
 import { settingReader } from './vscodeapi';
+import { APPLY_ANYWAY, applyConfirmation, fileWarnings, previewTitle, waitingWarning, type FileWarning } from './warnings';
 
 export const PREVIEW_SCHEME = 'codegen-preview';
 const PENDING_CONTEXT = 'codegen.previewPending';
@@ -38,6 +42,8 @@ export class EditPreview implements vscode.Disposable, vscode.TextDocumentConten
   private readonly registration: vscode.Disposable;
   private serial = 0;
   private decide: ((choice: Choice) => void) | undefined;
+  /** The flagged files of the preview that waits: Apply asks about them once more. */
+  private warnings: FileWarning[] = [];
   /** Daemon commands running now: only they wait for a preview's answer. */
   private commands = 0;
   /** Bumped when the last command ends, so a preview still queued for an ended command never opens. */
@@ -80,10 +86,20 @@ export class EditPreview implements vscode.Disposable, vscode.TextDocumentConten
     return next;
   }
 
-  /** "Apply" / "Discard" from the editor title bar or the palette. */
-  choose(choice: Choice): void {
-    if (this.decide) this.decide(choice);
-    else void vscode.window.showInformationMessage('Codegen: no change is waiting for review.');
+  /** "Apply" / "Discard" from the editor title bar or the palette; Apply of a flagged file asks once more. */
+  async choose(choice: Choice): Promise<void> {
+    const decide = this.decide;
+    if (!decide) {
+      void vscode.window.showInformationMessage('Codegen: no change is waiting for review.');
+      return;
+    }
+    if (choice === 'apply' && this.warnings.length > 0) {
+      const { message, detail } = applyConfirmation(this.warnings, folderUris());
+      const chosen = await vscode.window.showWarningMessage(message, { modal: true, detail }, APPLY_ANYWAY);
+      // Declined: the preview stays open. The preview may also have ended while the dialog was up.
+      if (chosen !== APPLY_ANYWAY || this.decide !== decide) return;
+    }
+    decide(choice);
   }
 
   private async review(params: ApplyWorkspaceEditParams, generation: number): Promise<ApplyWorkspaceEditResult> {
@@ -99,7 +115,7 @@ export class EditPreview implements vscode.Disposable, vscode.TextDocumentConten
       return { applied: false, failureReason: `the edit could not be read: ${String(error)}` };
     }
     if (generation !== this.generation) return ENDED; // it ended while the edit was read
-    const choice = await this.ask(label, files);
+    const choice = await this.ask(label, files, fileWarnings(edit));
     if (choice !== 'apply') {
       this.output.appendLine(`[codegen] ${label}: discarded in the preview; nothing written`);
       return { applied: false, failureReason: 'discarded in the preview' };
@@ -109,10 +125,10 @@ export class EditPreview implements vscode.Disposable, vscode.TextDocumentConten
   }
 
   /** Opens the changes editor and waits for Apply or Discard (closing the preview discards). */
-  private async ask(label: string, files: FileChange[]): Promise<Choice> {
+  private async ask(label: string, files: FileChange[], warnings: FileWarning[]): Promise<Choice> {
     const id = ++this.serial;
     const folders = folderUris();
-    const title = `Codegen: ${label}`;
+    const title = previewTitle(label, warnings, folders);
     const resources = files.map((file) => {
       const path = displayPath(file.uri, folders);
       const before = this.virtual(id, 'before', path, file.before);
@@ -125,8 +141,9 @@ export class EditPreview implements vscode.Disposable, vscode.TextDocumentConten
         resolve(choice);
       };
     });
+    this.warnings = warnings;
     await vscode.commands.executeCommand('setContext', PENDING_CONTEXT, true);
-    this.waitingEmitter.fire(`review the changes (${summary(files)}), then Apply ✓ or Discard ✗ in the editor title bar`);
+    this.waitingEmitter.fire(`${waitingWarning(warnings, folders)}review the changes (${summary(files)}), then Apply ✓ or Discard ✗ in the editor title bar`);
     // Beside the code the user is looking at (and its comment threads), not in place of it.
     if (vscode.window.activeTextEditor) await vscode.commands.executeCommand('workbench.action.newGroupRight');
     await vscode.commands.executeCommand('vscode.changes', title, resources);
@@ -138,6 +155,7 @@ export class EditPreview implements vscode.Disposable, vscode.TextDocumentConten
       return await decided;
     } finally {
       closed.dispose();
+      this.warnings = [];
       this.waitingEmitter.fire(undefined);
       await vscode.commands.executeCommand('setContext', PENDING_CONTEXT, false);
       const tabs = allTabs().filter((t) => isPreviewTab(t, title));

@@ -25,7 +25,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     command('codegen.ui.applyFeedback', (reply: vscode.CommentReply) => comments.apply(reply)),
     command('codegen.ui.deleteThread', (thread: vscode.CommentThread) => comments.deleteThread(thread)),
     command('codegen.ui.applyMarkers', () => comments.applyMarkers()),
-    command('codegen.ui.fix', () => fixUntilTestsPass(codegen)),
+    command('codegen.ui.fix', () => fixUntilTestsPass(codegen, context.globalState)),
     command('codegen.ui.undo', () => undoCommand(codegen)),
     command('codegen.ui.previewApply', () => preview.choose('apply')),
     command('codegen.ui.previewDiscard', () => preview.choose('discard')),

@@ -1,23 +1,33 @@
 /**
  * "Codegen: Fix Until Tests Pass": the daemon's fix loop with a cancellable progress notification
- * (the iteration and the failing count), then green or why it stopped, with "Undo Run".
+ * (the iteration and the failing count), then green or why it stopped, with "Undo Run". A test
+ * command from the workspace's settings runs only after the user allowed it (testCommand.ts).
  */
 import * as vscode from 'vscode';
 import type { CodegenClient } from './client';
 import { fixMessage } from './fixreport';
 import { COMMANDS, fixArgs, undoArgs, type FixResult, type UndoResult } from './protocol';
-import { pickRoot } from './vscodeapi';
+import { ALLOW_BUTTON, confirmation, decide, remember, testCommandPlan, WITHOUT_BUTTON, type TestCommandAnswer, type TestCommandDecision } from './testCommand';
+import { pickRoot, settingLevels } from './vscodeapi';
 
 /** The last fix run, which "Codegen: Undo Run" offers first. */
 let lastRun: { runId: string; root: string } | undefined;
 
-export async function fixUntilTestsPass(client: CodegenClient): Promise<void> {
+/** Where the approvals of workspaces' test commands are kept (the extension's global state). */
+const ALLOWED_TEST_COMMANDS = 'codegen.allowedTestCommands';
+
+export async function fixUntilTestsPass(client: CodegenClient, state: vscode.Memento): Promise<void> {
   const folder = await pickRoot('Fix Until Tests Pass');
   if (!folder) return;
   const root = folder.uri.fsPath;
+  const tests = await testCommandFor(folder, state);
+  if (!tests.run) {
+    void vscode.window.showInformationMessage("Codegen: fix cancelled; the workspace's test command was not run.");
+    return;
+  }
   // Buffers the user has not saved would not be seen by the tests.
   await vscode.workspace.saveAll(false);
-  const result = await client.run<FixResult>(COMMANDS.fix, fixArgs(root), 'Codegen: fixing until the tests pass');
+  const result = await client.run<FixResult>(COMMANDS.fix, fixArgs(root, tests.testCommand), 'Codegen: fixing until the tests pass');
   if (!result) return;
   lastRun = { runId: result.runId, root };
   const { ok, message } = fixMessage(result);
@@ -40,6 +50,28 @@ export async function undoCommand(client: CodegenClient): Promise<void> {
     validateInput: (value) => (value.trim() === '' ? 'Give a run id.' : undefined),
   });
   if (runId) await undoRun(client, runId.trim(), root);
+}
+
+/**
+ * The test command of this fix run: a workspace's `codegen.fix.testCommand` runs only once the user
+ * has seen it (a modal naming the exact command and its file) and allowed it for this folder.
+ */
+async function testCommandFor(folder: vscode.WorkspaceFolder, state: vscode.Memento): Promise<TestCommandDecision> {
+  const allowed = state.get<string[]>(ALLOWED_TEST_COMMANDS, []);
+  const folderSettings = vscode.Uri.joinPath(folder.uri, '.vscode', 'settings.json').fsPath;
+  const workspaceFile = vscode.workspace.workspaceFile;
+  const files = { workspaceFolder: folderSettings, workspace: workspaceFile?.scheme === 'file' ? workspaceFile.fsPath : folderSettings };
+  const plan = testCommandPlan(settingLevels('fix.testCommand', folder), folder.uri.toString(), files, allowed);
+  let answer: TestCommandAnswer;
+  if (plan.kind === 'ask') {
+    const { message, detail } = confirmation(plan, folder.name);
+    // "Run Without It" first: the default button (Enter) must not run the repository's command.
+    const chosen = await vscode.window.showWarningMessage(message, { modal: true, detail }, WITHOUT_BUTTON, ALLOW_BUTTON);
+    answer = chosen === ALLOW_BUTTON ? 'allow' : chosen === WITHOUT_BUTTON ? 'without' : undefined;
+  }
+  const decision = decide(plan, answer);
+  if (decision.remember) await state.update(ALLOWED_TEST_COMMANDS, remember(allowed, decision.remember));
+  return decision;
 }
 
 async function undoRun(client: CodegenClient, runId: string, root: string): Promise<void> {

@@ -6,14 +6,15 @@ import type { Range } from './protocol';
 
 export interface LspTextEdit { range: Range; newText: string; annotationId?: string }
 export interface LspTextDocumentEdit { textDocument: { uri: string; version: number | null }; edits: LspTextEdit[] }
-export interface LspCreateFile { kind: 'create'; uri: string; options?: { overwrite?: boolean; ignoreIfExists?: boolean } }
-export interface LspRenameFile { kind: 'rename'; oldUri: string; newUri: string; options?: { overwrite?: boolean; ignoreIfExists?: boolean } }
-export interface LspDeleteFile { kind: 'delete'; uri: string; options?: { recursive?: boolean; ignoreIfNotExists?: boolean } }
+export interface LspCreateFile { kind: 'create'; uri: string; options?: { overwrite?: boolean; ignoreIfExists?: boolean }; annotationId?: string }
+export interface LspRenameFile { kind: 'rename'; oldUri: string; newUri: string; options?: { overwrite?: boolean; ignoreIfExists?: boolean }; annotationId?: string }
+export interface LspDeleteFile { kind: 'delete'; uri: string; options?: { recursive?: boolean; ignoreIfNotExists?: boolean }; annotationId?: string }
 export type LspDocumentChange = LspTextDocumentEdit | LspCreateFile | LspRenameFile | LspDeleteFile;
+export interface LspChangeAnnotation { label: string; needsConfirmation?: boolean; description?: string }
 export interface LspWorkspaceEdit {
   documentChanges?: LspDocumentChange[];
   changes?: Record<string, LspTextEdit[]>;
-  changeAnnotations?: Record<string, { label: string; needsConfirmation?: boolean; description?: string }>;
+  changeAnnotations?: Record<string, LspChangeAnnotation>;
 }
 
 /** One file of the edit: its text before and after, for the diff and the summary. */

@@ -114,9 +114,12 @@ export function rememberArgs(text: string, root?: string) {
   return withRoot({ add: text }, root);
 }
 
-/** Fix options (test command, iterations, auto-accept) are settings the daemon already holds. */
-export function fixArgs(root?: string) {
-  return withRoot({}, root);
+/**
+ * Fix options (iterations, auto-accept, the user's test command) are settings the daemon already
+ * holds; `testCommand` is a workspace's test command the user allowed for this run (testCommand.ts).
+ */
+export function fixArgs(root?: string, testCommand?: string) {
+  return withRoot(testCommand === undefined ? {} : { testCommand }, root);
 }
 
 export function undoArgs(runId: string, root?: string) {

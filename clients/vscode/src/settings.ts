@@ -6,6 +6,34 @@
 /** Reads one setting of the `codegen` section; `undefined` when unset. */
 export type SettingReader = (key: string) => unknown;
 
+/** One setting's value at each level, as `WorkspaceConfiguration.inspect` gives it. */
+export interface SettingLevels {
+  defaultValue?: unknown;
+  globalValue?: unknown;
+  workspaceValue?: unknown;
+  workspaceFolderValue?: unknown;
+}
+
+/**
+ * Settings a cloned repository must not choose: the program the extension runs, the URL that
+ * receives the API key, the safeguards a fix run keeps, and the test command. package.json scopes
+ * the first four `application` (VS Code ignores them in workspace and folder settings); they and
+ * `fix.testCommand` are also read from the user's settings only, so a workspace value never
+ * reaches the daemon even where the scope is not honoured. A workspace's test command is asked
+ * about before a fix run (testCommand.ts).
+ */
+export const USER_ONLY_SETTINGS: readonly string[] = ['server.command', 'model.baseUrl', 'fix.autoAccept', 'fix.allowTestEdits', 'fix.testCommand'];
+
+/** The value the user chose in their own settings, else the default: never a workspace's. */
+export function userValue(levels: SettingLevels | undefined): unknown {
+  return levels?.globalValue !== undefined ? levels.globalValue : levels?.defaultValue;
+}
+
+/** `read`, except that the USER_ONLY_SETTINGS come from the user's settings (`inspect`) only. */
+export function userOnlyReader(read: SettingReader, inspect: (key: string) => SettingLevels | undefined): SettingReader {
+  return (key) => (USER_ONLY_SETTINGS.includes(key) ? userValue(inspect(key)) : read(key));
+}
+
 /** The daemon's `initializationOptions` / `didChangeConfiguration` object (README: section `codegen`). */
 export interface ServerOptions {
   model: { name?: string; baseUrl?: string; apiKey?: string; timeout?: number; maxRetries?: number };

@@ -4,14 +4,22 @@
  */
 import * as fs from 'node:fs';
 import * as vscode from 'vscode';
-import { findOnPath, type SettingReader } from './settings';
+import { findOnPath, userOnlyReader, type SettingLevels, type SettingReader } from './settings';
 
 export const SECTION = 'codegen';
 
-/** Reads `codegen.<key>` from the user's settings. */
+/**
+ * Reads `codegen.<key>` as VS Code resolves it, except the settings a workspace must not choose
+ * (USER_ONLY_SETTINGS), which come from the user's settings only.
+ */
 export function settingReader(): SettingReader {
   const config = vscode.workspace.getConfiguration(SECTION);
-  return (key) => config.get(key);
+  return userOnlyReader((key) => config.get(key), (key) => config.inspect(key));
+}
+
+/** `codegen.<key>` at each level for `folder` (its folder settings, the workspace's, the user's). */
+export function settingLevels(key: string, folder: vscode.WorkspaceFolder): SettingLevels | undefined {
+  return vscode.workspace.getConfiguration(SECTION, folder.uri).inspect(key);
 }
 
 /** Whether `file` is an executable file. */

@@ -24,6 +24,7 @@
 //   --wait-pick T   wait until the open quick input lists a row whose label contains T
 //   --pick T        wait for that row, then choose it (Enter when it is the active row, else a click)
 //   --wait-notification T   wait for a notification toast containing T (mid-flow)
+//   --absent-file P fail if file P exists (mid-flow)
 //   --await-file P  wait for file P to exist (mid-flow);  --await-text P T  wait until file P contains T;  --goto N  go to line N (Ctrl+G)
 //   --shot P        screenshot now (mid-flow)
 // --wait-file / --expect-notification are checked after all steps; --setting k=json goes to User/settings.json;
@@ -76,6 +77,7 @@ for (let i = 0; i < argv.length; i++) {
     case '--wait-notification': opt.steps.push({ kind: 'waitNotification', value: next() }); break;
     case '--await-file': opt.steps.push({ kind: 'awaitFile', value: path.resolve(next()) }); break;
     case '--await-text': { const file = path.resolve(next()); opt.steps.push({ kind: 'awaitText', value: file, text: next() }); break; }
+    case '--absent-file': opt.steps.push({ kind: 'absentFile', value: path.resolve(next()) }); break;
     case '--goto': opt.steps.push({ kind: 'goto', value: next() }); break;
     case '--shot': opt.steps.push({ kind: 'shot', value: path.resolve(next()) }); break;
     case '-h': case '--help':
@@ -217,6 +219,7 @@ async function main() {
     else if (st.kind === 'pick') await pickRow(page, st.value);
     else if (st.kind === 'waitNotification') result.notifications.push(await waitNotification(page, st.value));
     else if (st.kind === 'awaitFile') await waitFor(() => fs.existsSync(st.value), `file ${st.value}`);
+    else if (st.kind === 'absentFile') { if (fs.existsSync(st.value)) throw new Error(`file ${st.value} exists`); }
     else if (st.kind === 'awaitText') await waitFor(() => fs.existsSync(st.value) && fs.readFileSync(st.value, 'utf8').includes(st.text), `"${st.text}" in ${st.value}`);
     else if (st.kind === 'goto') await gotoLine(page, st.value);
     else if (st.kind === 'shot') { fs.mkdirSync(path.dirname(st.value), { recursive: true }); await sleep(400); await page.screenshot({ path: st.value }); result.shots = [...(result.shots || []), st.value]; }

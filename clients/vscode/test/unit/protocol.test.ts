@@ -12,6 +12,7 @@ test('command arguments are one object each, as the daemon expects', () => {
   assert.deepEqual(generateArgs('run1', '/ws'), { runId: 'run1', root: '/ws' });
   assert.deepEqual(undoArgs('run9'), { runId: 'run9' });
   assert.deepEqual(fixArgs('/ws'), { root: '/ws' });
+  assert.deepEqual(fixArgs('/ws', 'make test'), { testCommand: 'make test', root: '/ws' });
   assert.deepEqual(markerFeedbackArgs('/ws'), { markers: true, root: '/ws' });
 });
 
