@@ -147,7 +147,7 @@ class WorkspaceIndex:
             if changed:
                 self.generation += 1
             records = dict(self._records)
-        if changed or not store.cache_path(self.root).exists():
+        if changed or not store.cache_exists(self.root):
             try:
                 store.save(self.root, self._digest, records)
             except OSError as error:  # a read-only workspace still gets an in-memory index

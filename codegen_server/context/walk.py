@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import os
+import stat
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pathspec
 
+from ..trust.ignore_files import read_ignore_lines
 from .languages import language_for_path
 
 # Directories that hold vendored, generated or tool state rather than the project's own code.
@@ -30,13 +33,14 @@ class SourceFile:
     size: int
 
 
-def _load_ignore(directory: Path) -> pathspec.PathSpec | None:
-    ignore_file = directory / ".gitignore"
-    try:
-        lines = ignore_file.read_text(encoding="utf-8", errors="replace").splitlines()
-    except OSError:
-        return None
-    return pathspec.GitIgnoreSpec.from_lines(lines)
+#: The ignore rules in force in a folder: (folder relative to the root with a trailing slash, its rules).
+Specs = list[tuple[str, pathspec.PathSpec]]
+
+
+def load_ignore(directory: Path) -> pathspec.PathSpec | None:
+    """The rules of ``directory``'s .gitignore (read as ``read_ignore_lines`` allows), or None."""
+    lines = read_ignore_lines(directory / ".gitignore")
+    return None if lines is None else pathspec.GitIgnoreSpec.from_lines(lines)
 
 
 def walk_sources(root: Path) -> list[SourceFile]:
@@ -47,8 +51,8 @@ def walk_sources(root: Path) -> list[SourceFile]:
     """
     found: list[SourceFile] = []
     # Each entry: (directory relative to root with trailing slash, its ignore spec).
-    def visit(directory: Path, rel: str, specs: list[tuple[str, pathspec.PathSpec]]) -> None:
-        spec = _load_ignore(directory)
+    def visit(directory: Path, rel: str, specs: Specs) -> None:
+        spec = load_ignore(directory)
         if spec is not None:
             specs = specs + [(rel, spec)]
         try:
@@ -63,25 +67,26 @@ def walk_sources(root: Path) -> list[SourceFile]:
             except OSError:
                 continue
             if is_dir:
-                if entry.name in SKIPPED_DIRS or _ignored(specs, rel_path + "/"):
+                if entry.name in SKIPPED_DIRS or is_ignored(specs, rel_path + "/"):
                     continue
                 visit(Path(entry.path), rel_path + "/", specs)
             elif is_file:
                 language = language_for_path(entry.name)
                 if language is None or entry.name.endswith(MINIFIED_SUFFIXES):
                     continue
-                if _ignored(specs, rel_path):
+                if is_ignored(specs, rel_path):
                     continue
-                stat = entry.stat(follow_symlinks=False)
-                if stat.st_size > MAX_FILE_BYTES:
+                info = entry.stat(follow_symlinks=False)
+                if info.st_size > MAX_FILE_BYTES:
                     continue
-                found.append(SourceFile(rel_path, language, stat.st_mtime_ns, stat.st_size))
+                found.append(SourceFile(rel_path, language, info.st_mtime_ns, info.st_size))
 
     visit(root, "", [])
     return found
 
 
-def _ignored(specs: list[tuple[str, pathspec.PathSpec]], rel_path: str) -> bool:
+def is_ignored(specs: Specs, rel_path: str) -> bool:
+    """Whether ``rel_path`` (a folder's with a trailing slash) is ignored by ``specs``."""
     ignored = False
     for base, spec in specs:
         if not rel_path.startswith(base):
@@ -91,6 +96,49 @@ def _ignored(specs: list[tuple[str, pathspec.PathSpec]], rel_path: str) -> bool:
         if result.include is not None:
             ignored = result.include
     return ignored
+
+
+def folder_specs(root: Path, rel: str) -> Specs | None:
+    """The rules in force inside folder ``rel`` ("" for the root) as the walk gathers them on its way
+    down, or None when the walk never enters it (a skipped or ignored folder on the way)."""
+    parts = rel.split("/") if rel else []
+    specs: Specs = []
+    for depth in range(len(parts) + 1):
+        base = "".join(part + "/" for part in parts[:depth])
+        spec = load_ignore(root / base if base else root)
+        if spec is not None:
+            specs.append((base, spec))
+        if depth < len(parts) and (parts[depth] in SKIPPED_DIRS or is_ignored(specs, base + parts[depth] + "/")):
+            return None
+    return specs
+
+
+def walk_folders(root: Path, rel: str, specs: Specs) -> Iterator[str]:
+    """Folder ``rel`` (with ``specs``, its rules from ``folder_specs``) and every folder under it the
+    walk enters, parents first. A symlink is never followed: only real folders inside the root."""
+    try:
+        if not stat.S_ISDIR(os.lstat(root / rel if rel else root).st_mode):
+            return  # a link (or a file) by now, not a folder to enter
+    except OSError:
+        return
+    pending: list[tuple[str, Specs]] = [(rel, specs)]
+    while pending:
+        folder, specs = pending.pop()
+        yield folder
+        prefix = folder + "/" if folder else ""
+        try:
+            entries = list(os.scandir(root / folder if folder else root))
+        except OSError:
+            continue
+        for entry in entries:
+            try:
+                is_folder = entry.is_dir(follow_symlinks=False)
+            except OSError:
+                continue
+            child = prefix + entry.name
+            if is_folder and entry.name not in SKIPPED_DIRS and not is_ignored(specs, child + "/"):
+                spec = load_ignore(Path(entry.path))
+                pending.append((child, specs if spec is None else specs + [(child + "/", spec)]))
 
 
 def looks_generated_or_binary(head: bytes) -> bool:

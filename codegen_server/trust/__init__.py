@@ -5,5 +5,6 @@ So every file codegen later acts on (the crash journal, checkpoint manifests, ru
 index cache) is sealed with an HMAC under a per-user key kept outside every workspace
 (``key``); a file without a valid seal is ignored with one warning (``notices``). The files
 codegen reads for its own use are read as regular files only, never through a symlink, with a
-size cap, and its state folders must be real folders inside the workspace (``files``).
+size cap (``files``; a workspace's ignore files: ``ignore_files``), and its state folders must be real
+folders inside the workspace (``files``).
 """

@@ -55,14 +55,19 @@ def read_regular(path: Path, limit: int = DEFAULT_LIMIT) -> bytes | None:
             raise RefusedPath(path, "is not a regular file")
         if info.st_size > limit:
             raise RefusedPath(path, f"is larger than codegen reads ({info.st_size} bytes, limit {limit})")
-        chunks: list[bytes] = []
-        total = 0
+        # One read takes a file that does not grow whole (a 17 MB index cache: one buffer, not 17
+        # chunks and a join); the loop goes on only for one that grew, and never past the cap.
+        first = os.read(fd, info.st_size + 1)
+        chunks: list[bytes] = [first]
+        total = len(first)
+        if total > limit:
+            raise RefusedPath(path, f"grew past what codegen reads (limit {limit} bytes)")
         while chunk := os.read(fd, min(1 << 20, limit + 1 - total)):
             chunks.append(chunk)
             total += len(chunk)
             if total > limit:
                 raise RefusedPath(path, f"grew past what codegen reads (limit {limit} bytes)")
-        return b"".join(chunks)
+        return first if len(chunks) == 1 else b"".join(chunks)
     finally:
         os.close(fd)
 

@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from codegen_server.context.engine import ContextEngine
+from codegen_server.context.inotify_watch import InotifyWatcher
 from codegen_server.context.walk import walk_sources
-from codegen_server.context.watch import NativeWatcher, source_file_at
+from codegen_server.context.watch import native_watcher, source_file_at
+from codegen_server.context.watchfiles_watch import WatchfilesWatcher
+
+#: Both native watchers: inotify (Linux) and watchfiles (elsewhere; it runs on Linux too).
+WATCHERS = [pytest.param(InotifyWatcher, id="inotify",
+                         marks=pytest.mark.skipif(not sys.platform.startswith("linux"), reason="inotify is Linux's")),
+            pytest.param(WatchfilesWatcher, id="watchfiles")]
 
 
 def names(engine: ContextEngine) -> set[str]:
@@ -74,10 +84,16 @@ def refreshed_until(engine: ContextEngine, expected: set[str], timeout: float = 
         time.sleep(0.02)
 
 
-def test_the_native_watcher_reports_creates_changes_and_deletes(tmp_path: Path) -> None:
+def test_linux_watches_with_inotify(tmp_path: Path) -> None:
+    expected = InotifyWatcher if sys.platform.startswith("linux") else WatchfilesWatcher
+    assert type(native_watcher(tmp_path, ContextEngine(tmp_path).changes)) is expected
+
+
+@pytest.mark.parametrize("watcher_class", WATCHERS)
+def test_the_native_watcher_reports_creates_changes_and_deletes(tmp_path: Path, watcher_class) -> None:
     (tmp_path / "core.py").write_text("def parse(x):\n    return x\n")
     engine = ContextEngine(tmp_path)
-    watcher = NativeWatcher(tmp_path, engine.changes)
+    watcher = watcher_class(tmp_path, engine.changes)
     assert watcher.start()
     try:
         assert engine.changes.watching
@@ -98,20 +114,88 @@ def test_the_native_watcher_reports_creates_changes_and_deletes(tmp_path: Path) 
     assert not engine.changes.watching
 
 
-def test_a_refresh_right_after_a_write_sees_it_with_the_native_watcher(tmp_path: Path) -> None:
-    """No waiting in between: the watcher's barrier makes the very next refresh see each change."""
+@pytest.mark.parametrize("watcher_class", WATCHERS)
+def test_a_refresh_right_after_a_write_sees_it_with_the_native_watcher(tmp_path: Path, watcher_class) -> None:
+    """No waiting in between: the very next refresh sees each change (inotify: the events are queued
+    before the write returns; watchfiles: a barrier file)."""
     (tmp_path / "core.py").write_text("def parse(x):\n    return x\n")
     engine = ContextEngine(tmp_path)
-    watcher = NativeWatcher(tmp_path, engine.changes)
+    watcher = watcher_class(tmp_path, engine.changes)
     assert watcher.start()
     try:
         engine.refresh()
         for round in range(20):
             (tmp_path / "core.py").write_text(f"def parse_{round}(x):\n    return x\n")
             (tmp_path / f"new_{round}.py").write_text(f"def made_{round}():\n    pass\n")
+            reported = engine.changes.take()  # what the refresh would read: the watcher's report, not a walk
+            assert reported is not None and {"core.py", f"new_{round}.py"} <= reported, round
+            engine.changes.mark(sorted(reported))
             engine.refresh()
             assert names(engine) >= {f"parse_{round}", f"made_{round}"}, round
             assert f"parse_{round - 1}" not in names(engine)
-        assert not list((tmp_path / ".codegen" / "watch").iterdir())  # barriers are removed
+        barriers = tmp_path / ".codegen" / "watch"
+        if watcher_class is InotifyWatcher:
+            assert not barriers.exists()  # nothing written to the workspace to catch up
+        else:
+            assert not list(barriers.iterdir())  # barriers are removed
     finally:
         watcher.stop()
+
+
+linux_only = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="inotify is Linux's")
+
+
+@linux_only
+def test_inotify_watches_folders_made_moved_or_no_longer_ignored_later(tmp_path: Path) -> None:
+    (tmp_path / "core.py").write_text("def parse(x):\n    return x\n")
+    (tmp_path / ".gitignore").write_text("generated/\n")
+    (tmp_path / "generated").mkdir()
+    engine = ContextEngine(tmp_path)
+    watcher = InotifyWatcher(tmp_path, engine.changes)
+    assert watcher.start()
+    try:
+        engine.refresh()
+        assert watcher.watches == 1  # the root: generated/ is ignored, .codegen/ (the cache) is skipped
+
+        (tmp_path / "pkg" / "sub").mkdir(parents=True)  # made between two requests, as `mkdir -p` does
+        (tmp_path / "pkg" / "sub" / "views.py").write_text("def render(x):\n    return x\n")
+        engine.refresh()
+        assert names(engine) == {"parse", "render"} and watcher.watches == 3
+        (tmp_path / "pkg" / "sub" / "views.py").write_text("def render_page(x):\n    return x\n")
+        assert engine.changes.take() == {"pkg/sub/views.py"}  # the new folder is watched
+
+        (tmp_path / "pkg").rename(tmp_path / "lib")
+        assert engine.changes.take() == {"pkg", "lib"}
+        (tmp_path / "lib" / "sub" / "views.py").write_text("def render_all(x):\n    return x\n")
+        assert engine.changes.take() == {"lib/sub/views.py"}  # under its new name
+        assert watcher.watches == 3
+
+        (tmp_path / ".gitignore").write_text("")
+        assert engine.changes.take() == {".gitignore"}
+        (tmp_path / "generated" / "schema.py").write_text("def schema():\n    pass\n")
+        assert engine.changes.take() == {"generated/schema.py"}  # watched once no longer ignored
+    finally:
+        watcher.stop()
+    assert not engine.changes.watching
+
+
+@linux_only
+def test_inotify_past_its_cap_falls_back_to_walking_with_one_warning(tmp_path: Path, caplog) -> None:
+    (tmp_path / "core.py").write_text("def parse(x):\n    return x\n")
+    engine = ContextEngine(tmp_path)
+    watcher = InotifyWatcher(tmp_path, engine.changes, limit=3)
+    assert watcher.start()
+    engine.refresh()
+    for n in range(3):  # the root and three folders: one more than the cap
+        (tmp_path / f"part{n}").mkdir()
+    (tmp_path / "part2" / "late.py").write_text("def late():\n    pass\n")
+    assert engine.changes.take() is None  # fallen back: only a walk can tell
+    assert not engine.changes.watching and watcher.watches == 0
+    [warning] = [r.getMessage() for r in caplog.records if "not watching" in r.getMessage()]
+    assert "more than 3 folders" in warning and "walks the tree on each request instead" in warning
+    engine.refresh()
+    assert names(engine) == {"parse", "late"}
+    (tmp_path / "part1" / "later.py").write_text("def later():\n    pass\n")
+    engine.refresh()
+    assert names(engine) == {"parse", "late", "later"}
+    watcher.stop()

@@ -2,8 +2,10 @@
 
 When the editor can watch files for us (`workspace.didChangeWatchedFiles.dynamicRegistration`),
 we register a watcher for the workspace once the session starts and mark the paths of each
-`workspace/didChangeWatchedFiles`. Otherwise a native watcher (``watchfiles``) does the same in
-a thread. Either way the first index still walks the tree; later requests re-read only what changed.
+`workspace/didChangeWatchedFiles`. Otherwise a native watcher (inotify on Linux, ``watchfiles``
+elsewhere: ``context.watch.native_watcher``) does the same. Either way the first index still walks
+the tree; later requests re-read only what changed. A native watcher that cannot start (too many
+folders, no inotify) leaves the walk on each request, with a warning in the log.
 """
 
 from __future__ import annotations
@@ -44,7 +46,7 @@ def _editor_watches(ls: CodegenServer) -> bool:
 async def start_watching(ls: CodegenServer) -> None:
     """Once `initialized`: ask the editor to report file changes, or watch natively."""
     from ...context import engine_for
-    from ...context.watch import NativeWatcher
+    from ...context.watch import NativeWatcher, native_watcher
 
     roots = _roots(ls)
     if not roots:
@@ -67,10 +69,8 @@ async def start_watching(ls: CodegenServer) -> None:
             return
 
     def watch_natively() -> list[NativeWatcher]:
-        watchers = [NativeWatcher(root, engine_for(root).changes) for root in roots]
-        for watcher in watchers:
-            watcher.start()
-        return watchers
+        watchers = [native_watcher(root, engine_for(root).changes) for root in roots]
+        return [watcher for watcher in watchers if watcher.start()]
 
     _native[ls] = await asyncio.to_thread(watch_natively)
 
