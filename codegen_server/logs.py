@@ -7,8 +7,10 @@ editor's `initializationOptions`, among them), so every record is scrubbed.
 from __future__ import annotations
 
 import logging
+import sys
 
 from .redaction import redact
+from .trust.notices import LOGGER_NAME
 
 
 class RedactSecrets(logging.Filter):
@@ -30,3 +32,22 @@ def configure_logging(level: str = "WARNING", log_file: str | None = None) -> No
     handler.addFilter(RedactSecrets())
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     logging.basicConfig(level=getattr(logging, level), handlers=[handler], force=True)
+
+
+class _PlainWarnings(logging.Handler):
+    """`codegen: warning: ...` on stderr: a line for the user, not a log record."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            print(f"codegen: warning: {redact(record.getMessage())}", file=sys.stderr)
+        except Exception:  # stderr closed: nothing better to do, as logging itself does
+            self.handleError(record)
+
+
+def trust_notices_to_stderr() -> None:
+    """The CLI: each warning about ignored workspace state (`codegen.trust`) as a plain line on stderr."""
+    logger = logging.getLogger(LOGGER_NAME)
+    if not any(isinstance(handler, _PlainWarnings) for handler in logger.handlers):
+        logger.addHandler(_PlainWarnings(logging.WARNING))
+    logger.setLevel(logging.WARNING)
+    logger.propagate = False  # not a second time in the timestamped log format

@@ -12,6 +12,9 @@ import re
 from typing import Any, Iterable, Iterator, Mapping
 
 _KEY_SHAPES = re.compile(r"\bsk-[A-Za-z0-9_\-]{16,}")
+#: Credentials in a URL (`http://user:secret@host/v1`): the whole userinfo, a lone user name being a token too.
+#: Greedy up to the authority's last `@`: a password may hold a raw `@` too.
+_URL_USERINFO = re.compile(r"\b([A-Za-z][A-Za-z0-9+.\-]*://)[^\s/?#\"'<>\[\]]+@")
 #: A field named like a secret, and its value whatever its type: a string, a list, an object, a token.
 _KEY_FIELDS = re.compile(
     r"""(["']?(?:api[_-]?key|authorization|password|secret)["']?\s*[:=]\s*)"""
@@ -55,7 +58,7 @@ def _strings(value: Any) -> Iterator[str]:
 
 
 def redact(text: str, extra: Iterable[str] = ()) -> str:
-    """``text`` without known secrets, *_API_KEY values, key-shaped strings or apiKey fields.
+    """``text`` without known secrets, *_API_KEY values, key-shaped strings, apiKey fields or URL userinfo.
 
     For logs and error texts only; values shorter than ``MIN_SECRET_LENGTH`` are left alone.
     """
@@ -64,4 +67,15 @@ def redact(text: str, extra: Iterable[str] = ()) -> str:
         if isinstance(secret, str) and len(secret) >= MIN_SECRET_LENGTH:
             text = text.replace(secret, "[redacted]")
     text = _KEY_FIELDS.sub(r"\1[redacted]", text)
+    text = redact_url(text)
     return _KEY_SHAPES.sub("[redacted]", text)
+
+
+def redact_url(text: str) -> str:
+    """``text`` with the userinfo of every URL in it (`user:secret@`) replaced by ``[redacted]@``."""
+    return _URL_USERINFO.sub(r"\1[redacted]@", text)
+
+
+def known_secrets() -> list[str]:
+    """The secrets remembered so far (for redacting a test run's output, say)."""
+    return sorted(_known_secrets)

@@ -10,6 +10,7 @@ import importlib
 import sys
 
 from .. import __version__
+from ..logs import trust_notices_to_stderr
 
 SUBCOMMANDS = ["clarify", "generate", "apply", "feedback", "fix", "undo", "context", "replay", "memory"]
 
@@ -18,6 +19,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="codegen", description="Write, review and repair code with an LLM.",
                                      formatter_class=argparse.RawDescriptionHelpFormatter, epilog=_epilog())
     parser.add_argument("--version", action="version", version=f"codegen {__version__}")
+    parser.add_argument("--debug", action="store_true",
+                        help="on an unexpected error, print its traceback (before COMMAND; default: one line)")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in SUBCOMMANDS:
         module = importlib.import_module(f"{__name__}.{name}")
@@ -44,12 +47,37 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help(sys.stderr)
         return 2
-    _recover(getattr(args, "root", None))
+    trust_notices_to_stderr()
     try:
+        _recover(getattr(args, "root", None))
         return int(args.func(args) or 0)
     except KeyboardInterrupt:
         print("codegen: interrupted; nothing more was written.", file=sys.stderr)
         return 130
+    except Exception as error:  # the last line of defense: one line, never a traceback unless asked
+        return _report(error, args.debug)
+
+
+def _report(error: Exception, debug: bool) -> int:
+    """An error no command caught, in one line: a user error or a file-system one as it is, anything else
+    as a bug; its traceback only with ``--debug``."""
+    import traceback
+
+    from ..redaction import redact
+    from .common import USER_ERRORS
+
+    if isinstance(error, USER_ERRORS):
+        line = f"codegen: {error}"
+    elif isinstance(error, OSError):  # a folder removed under us, a full disk: the user can act on it
+        where = f": {error.filename}" if error.filename else ""
+        line = f"codegen: {error.strerror or error}{where}; nothing more was done."
+    else:
+        line = (f"codegen: internal error: {type(error).__name__}: {error}. Nothing more was done; "
+                "`codegen --debug ...` shows the details (please report them).")
+    print(redact(line), file=sys.stderr)
+    if debug:
+        print(redact("".join(traceback.format_exception(error))), file=sys.stderr)
+    return 1
 
 
 def _recover(root: object) -> None:

@@ -19,7 +19,10 @@ from ..model import ChatModel, ModelError
 from ..model.settings import settings_from_env
 from ..preprompts import Preprompts
 from ..redaction import redact
+from ..secret_env import forget_secrets
 from ..store import RunNotFound, RunStore
+from ..trust.files import RefusedPath
+from ..trust.key import KeyUnavailable
 from ..workflows.host import Applier, DiskApplier, Host, PreviewOnly, WorkflowError
 
 if TYPE_CHECKING:
@@ -27,8 +30,8 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 
-#: The errors a command reports as one clear line and exit status 1.
-USER_ERRORS = (WorkflowError, ModelError, EditError, RunNotFound)
+#: The errors a command reports as one clear line and exit status 1 (state codegen refused to use among them).
+USER_ERRORS = (WorkflowError, ModelError, EditError, RunNotFound, RefusedPath, KeyUnavailable)
 
 
 class TerminalProgress:
@@ -58,6 +61,7 @@ def resolve_root(args: argparse.Namespace) -> Path:
 def make_host(args: argparse.Namespace, root: Path) -> Host:
     configure_logging("WARNING")
     settings = settings_from_env()
+    forget_secrets()  # the project's tests run below this process: they must not find the key in it
     if getattr(args, "model", None):
         settings = replace(settings, model=args.model)
     if getattr(args, "base_url", None):
@@ -98,7 +102,8 @@ def change_applier(host: Host, dry_run: bool) -> Applier:
 
 
 def fail(error: Exception) -> int:
-    print(f"codegen: {error}", file=sys.stderr)
+    """Report ``error`` as one line on stderr (without secrets, credentials in URLs included); exit status 1."""
+    print(redact(f"codegen: {error}"), file=sys.stderr)
     return 1
 
 

@@ -8,6 +8,8 @@ from ipaddress import ip_address
 from typing import Any, Callable, Mapping
 from urllib.parse import urlsplit
 
+from ..redaction import redact_url
+
 DEFAULT_MODEL = "gpt-4o"
 OPENAI_ENDPOINT = "https://api.openai.com/v1"
 
@@ -43,7 +45,8 @@ class ModelSettings:
         return bool(self.api_key or self.base_url)
 
     def describe_endpoint(self) -> str:
-        return self.base_url or OPENAI_ENDPOINT
+        """The endpoint for messages: credentials in the URL (`user:secret@`) are never shown."""
+        return redact_url(self.base_url or OPENAI_ENDPOINT)
 
     @property
     def is_default_endpoint(self) -> bool:

@@ -14,6 +14,7 @@ import asyncio
 import errno
 import json
 import logging
+import signal
 import sys
 import weakref
 from collections import deque
@@ -34,13 +35,18 @@ from ..edits import EditError
 from ..model import ChatModel, ModelError
 from ..preprompts import Preprompts
 from ..redaction import add_secret, redact, secret_settings
+from ..secret_env import forget_secrets
 from ..store import RunNotFound, RunStore
+from ..trust.files import RefusedPath
+from ..trust.key import KeyUnavailable
 from ..workflows.host import Host, WorkflowError
 from . import settings as server_settings
 from .convert import to_json
 from .early_initialize import EarlyStart
 from .progress import LspProgress
-from .transport import ReadSummary, read_messages, stdin_chunks, stream_chunks
+from .notices import trust_notices_shown
+from .tcp import TokenFile, authenticate, first_message, refusal
+from .transport import ReadSummary, prefixed, read_messages, stdin_chunks, stream_chunks
 
 log = logging.getLogger(__name__)
 
@@ -140,6 +146,7 @@ class CodegenProtocol(LanguageServerProtocol):
 
     def _send_response(self, msg_id, result: Any = None, error: Any = None) -> None:  # noqa: ANN001
         self.commands_not_started.discard(msg_id)  # answered: a later cancel has nothing to stop
+        error = without_traceback(error)
         if not self.answered_early(msg_id, result, error):
             super()._send_response(msg_id, result, error)
 
@@ -177,13 +184,29 @@ class CodegenProtocol(LanguageServerProtocol):
             self.cancelled_unknown.append(msg_id)
 
 
+def without_traceback(error: Any) -> Any:
+    """A response error as the client may see it: never a traceback, never a secret.
+
+    pygls answers an exception that escaped a handler with its traceback in `data.traceback`
+    (after logging it): the client gets one line and `data.kind` "internal" instead.
+    """
+    data = getattr(error, "data", None)
+    if not (isinstance(data, dict) and "traceback" in data):
+        return error
+    return types.ResponseError(code=error.code, data={"kind": "internal"}, message=redact(
+        f"codegen failed: {error.message} (an internal error; the daemon's log has the details)"))
+
+
 class CodegenServer(LanguageServer):
     """The daemon: holds settings and the model; commands live in ``features``."""
 
     def __init__(self) -> None:
         super().__init__("codegen-server", __version__, protocol_cls=CodegenProtocol)
         self.settings = server_settings.initial_settings()
+        forget_secrets()  # the project's tests run below this process: they must not find the key in it
         self.model = ChatModel(self.settings.model)
+        #: Over TCP every command's `root` must be a folder the client opened (see ``workspace_root``).
+        self.require_opened_root = False
         #: The run stores each running command's workflow uses, by the command's task.
         #: (Weak: a store made outside run_command, as collectFeedback's, goes with its task.)
         self._command_stores: weakref.WeakKeyDictionary[asyncio.Task, list[RunStore]] = weakref.WeakKeyDictionary()
@@ -204,37 +227,78 @@ class CodegenServer(LanguageServer):
         self.codegen_protocol.early = early
 
         async def serve() -> ReadSummary:
-            read = stdin_chunks(fd, early.consumed if early else b"")
-            return await read_messages(read, self.protocol, self.codegen_protocol.stop_reading)
+            with trust_notices_shown(self):
+                read = stdin_chunks(fd, early.consumed if early else b"")
+                return await read_messages(read, self.protocol, self.codegen_protocol.stop_reading)
 
         try:
             return asyncio.run(serve())
         finally:
             self.shutdown()
 
-    def start_tcp(self, host: str, port: int) -> ReadSummary:
-        """Listen on ``host:port`` and serve the first client until `exit` or it hangs up."""
+    def start_tcp(self, host: str, port: int,
+                  on_listening: Callable[[str, int, Path], None] | None = None) -> ReadSummary:
+        """Listen on ``host:port`` and serve the first client that sends the token, until `exit` or it hangs up.
+
+        Once listening, a new token is written 0600 to ``tcp.token_path(port)`` (removed when the
+        daemon ends) and ``on_listening(host, port, path)`` is called (``port`` 0 picks a free one).
+        A connection is served only if its first message is an `initialize` with that token (see
+        ``tcp``); others are closed and the daemon goes on listening.
+        """
         summary = ReadSummary()
+        self.require_opened_root = True
 
         async def serve() -> None:
             finished = asyncio.Event()
+            try:
+                asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, finished.set)
+            except (NotImplementedError, AttributeError):  # Windows: the token file stays behind a kill
+                pass
+            token: TokenFile | None = None
 
             async def on_client(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
                 nonlocal summary
-                if finished.is_set() or self.protocol.writer is not None:
-                    writer.close()  # one client per daemon
-                    return
-                self.protocol.set_writer(writer)
                 try:
-                    summary = await read_messages(stream_chunks(reader), self.protocol,
-                                                  self.codegen_protocol.stop_reading)
+                    if finished.is_set() or self.protocol.writer is not None or token is None:
+                        return  # one client per daemon
+                    first = await first_message(stream_chunks(reader))
+                    if first.message is None:
+                        log.warning("closed a connection that did not start with an LSP message (an HTTP request?)")
+                        return
+                    accepted, msg_id = authenticate(first.message, token.token)
+                    if not accepted:
+                        log.warning("refused a connection whose first message did not carry the token")
+                        writer.write(refusal(msg_id, token.path))
+                        await writer.drain()
+                        return
+                    if finished.is_set() or self.protocol.writer is not None:
+                        return
+                    self.protocol.set_writer(writer)
+                    body = json.dumps(first.message).encode()
+                    read = prefixed(b"Content-Length: %d\r\n\r\n%s%s" % (len(body), body, first.rest),
+                                    stream_chunks(reader))
+                    try:
+                        summary = await read_messages(read, self.protocol, self.codegen_protocol.stop_reading)
+                    finally:
+                        finished.set()
+                except OSError:  # the client hung up while we answered it
+                    pass
                 finally:
                     writer.close()
-                    finished.set()
 
-            server = await asyncio.start_server(on_client, host, port)
-            async with server:
-                await finished.wait()
+            with trust_notices_shown(self):
+                server = await asyncio.start_server(on_client, host, port)
+                try:
+                    async with server:
+                        bound = server.sockets[0].getsockname()[1]
+                        token = TokenFile(bound)
+                        add_secret(token.token)
+                        if on_listening is not None:
+                            on_listening(host, bound, token.path)
+                        await finished.wait()
+                finally:
+                    if token is not None:
+                        token.remove()
 
         try:
             asyncio.run(serve())
@@ -259,10 +323,32 @@ class CodegenServer(LanguageServer):
                                                              message=f"codegen: {redact(problem)}"))
 
     # -- what workflows need --
+    def opened_folders(self) -> list[Path]:
+        """The folders the client opened (initialize's rootUri/rootPath and workspaceFolders, as
+        workspace/didChangeWorkspaceFolders changed them since), resolved."""
+        try:
+            workspace = self.workspace
+        except RuntimeError:  # before initialize
+            return []
+        paths = [to_fs_path(folder.uri) for folder in workspace.folders.values()] + [workspace.root_path]
+        return [Path(path).resolve() for path in dict.fromkeys(paths) if path]
+
     def workspace_root(self, root: str | None) -> Path:
-        """The root a command works in: its `root` argument, else the editor's workspace."""
+        """The root a command works in: its `root` argument, else the editor's workspace.
+
+        A `root` must be a folder the client opened, or a folder inside one: a command cannot be
+        pointed at any directory the user can write. A client that opened no folder at all may name
+        any root over stdio (it started this daemon itself); over TCP never (``require_opened_root``).
+        """
+        opened = self.opened_folders()
         if root:
             path = Path(to_fs_path(root) if root.startswith("file:") else root).expanduser()
+            resolved = path.resolve()  # a symlink inside a workspace folder that leads out of it is outside
+            if (opened or self.require_opened_root) and not any(resolved.is_relative_to(f) for f in opened):
+                folders = ", ".join(map(str, opened)) or "none"
+                raise CommandFailed(f"`root` {path} is not a workspace folder the client opened, nor inside one "
+                                    f"(opened: {folders}). Open that folder in the editor first.",
+                                    data={"kind": "root-not-opened"})
         elif self.workspace.root_path:
             path = Path(self.workspace.root_path)
         else:
@@ -354,6 +440,11 @@ class CodegenServer(LanguageServer):
             progress.end("failed")
             await self._settle_runs(task, "failed", str(error))
             raise
+        except (RefusedPath, KeyUnavailable) as error:  # state codegen will not use: the user can act on it
+            progress.end("failed")
+            message = redact(str(error))
+            await self._settle_runs(task, "failed", message)
+            raise CommandFailed(message, data={"kind": "unsafe-state"}) from None
         except OSError as error:  # a file that became read-only, a full disk: the user can act on it
             progress.end("failed")
             log.warning("%s failed", title, exc_info=True)
@@ -376,7 +467,7 @@ class CodegenServer(LanguageServer):
         for store in self._command_stores.get(task, []) if task else []:
             try:
                 await store.settle(status, reason)
-            except OSError:  # the workspace became unwritable: the command's own error says more
+            except (OSError, RefusedPath):  # the workspace became unwritable: the command's own error says more
                 log.warning("could not mark the runs of %s as %s", store.root, status, exc_info=True)
 
 def describe_os_error(error: OSError) -> tuple[str, str]:

@@ -63,7 +63,7 @@ def get_line_range(command: str, args: Mapping[str, Any], key: str = "range", *,
         return None
     try:
         start, end = int(value["start"]["line"]), int(value["end"]["line"])
-    except (TypeError, KeyError, ValueError):
+    except (TypeError, KeyError, ValueError, OverflowError):  # OverflowError: a line of 1e999 (infinity)
         raise JsonRpcInvalidParams(f"{command}: `{key}` must be an LSP Range") from None
     if start < 0 or end < start:
         raise JsonRpcInvalidParams(f"{command}: `{key}` must start at or before its end")

@@ -43,7 +43,7 @@ class Frame:
 def _json(data: bytes) -> tuple[bool, object]:
     try:
         return True, json.loads(data)
-    except ValueError:  # UnicodeDecodeError is a ValueError too
+    except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError; `[[[[...` nested past the stack
         return False, None
 
 
@@ -149,7 +149,7 @@ def _json_prefix(data: bytes) -> tuple[object, int | None]:
     start = len(text) - len(text.lstrip())
     try:
         value, end = json.JSONDecoder().raw_decode(text, start)
-    except ValueError:
+    except (ValueError, RecursionError):
         return None, None
     end += len(text[end:]) - len(text[end:].lstrip())
     return value, len(text[:end].encode("utf-8", "surrogateescape"))

@@ -87,6 +87,16 @@ def stream_chunks(reader: asyncio.StreamReader) -> ChunkReader:
     return read
 
 
+def prefixed(first: bytes, read: ChunkReader) -> ChunkReader:
+    """``first`` (bytes already read), then whatever ``read`` gives."""
+    pending = [first] if first else []
+
+    async def read_after(timeout: float | None) -> bytes:
+        return pending.pop() if pending else await read(timeout)
+
+    return read_after
+
+
 async def read_messages(read: ChunkReader, protocol: JsonRPCProtocol, stop: asyncio.Event) -> ReadSummary:
     """Deliver every message from ``read`` to ``protocol`` until the input ends or ``stop`` is set."""
     frames = FrameBuffer()

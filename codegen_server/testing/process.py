@@ -21,7 +21,6 @@ from __future__ import annotations
 import asyncio
 import ctypes
 import os
-import re
 import signal
 import sys
 import time
@@ -30,11 +29,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..redaction import known_secrets
+from ..secret_env import is_secret_name
+
 MARKER_VAR = "CODEGEN_TEST_RUN_MARKER"
 
-# Variable names that carry the model's (or any other service's) API key. Other
-# credentials (a test database password, say) may be what the tests need, so stay.
-_SECRET_NAME = re.compile(r"API_?KEY", re.IGNORECASE)
+# Variables named like an API key (``is_secret_name``) and codegen's own settings stay out of
+# test runs. Other credentials (a test database password, say) may be what the tests need, so stay.
 _SECRET_PREFIXES = ("OPENAI_", "AZURE_OPENAI_", "ANTHROPIC_", "CODEGEN_")
 
 # Non-interactive, colourless, unbuffered: what a CI job would set.
@@ -59,13 +60,14 @@ class ProcessResult:
 
 
 def scrubbed_environment(base: Mapping[str, str] | None = None) -> tuple[dict[str, str], list[str]]:
-    """The environment for test runs, minus secrets; also returns the removed values
-    (long enough to be worth redacting from output)."""
+    """The environment for test runs, minus secrets; also returns the values to redact from their output:
+    the removed ones and those ``secret_env.forget_secrets`` already took out of this process (long
+    enough to be worth redacting)."""
     source = dict(os.environ if base is None else base)
     env: dict[str, str] = {}
-    secrets: list[str] = []
+    secrets: list[str] = known_secrets()
     for name, value in source.items():
-        if _SECRET_NAME.search(name) or name.upper().startswith(_SECRET_PREFIXES):
+        if is_secret_name(name) or name.upper().startswith(_SECRET_PREFIXES):
             if len(value) >= 8:
                 secrets.append(value)
             continue
