@@ -81,4 +81,39 @@ describe('preview', function()
     eq({ 'typed' }, vim.api.nvim_buf_get_lines(buf, 0, -1, false))
     H.cleanup()
   end)
+
+  it('names a file that can run code in its header, and accepting it asks once more', function()
+    local annotated = { changeAnnotations = {
+      codegen = { label = 'codegen: generate', needsConfirmation = true },
+      ['codegen.runsCode.0'] = { label = 'Warning: .vscode/tasks.json can run code — editor tasks run commands',
+        description = 'Warning: editor tasks run commands. Review this change before accepting it.',
+        needsConfirmation = true },
+    } }
+    local warnings = preview.warnings(annotated)
+    eq({ 'Warning: .vscode/tasks.json can run code — editor tasks run commands' }, warnings)
+    local lines = preview.render({}, nil, 'codegen: generate', warnings)
+    eq('# codegen: generate', lines[1])
+    eq('# ⚠ Warning: .vscode/tasks.json can run code — editor tasks run commands', lines[2])
+    eq({}, preview.warnings({ changeAnnotations = { codegen = annotated.changeAnnotations.codegen } }))
+
+    local decided, asked = nil, {}
+    local answer = 2
+    local real_confirm = vim.fn.confirm
+    vim.fn.confirm = function(question)
+      asked[#asked + 1] = question
+      return answer
+    end
+    local ok_run, err = pcall(function()
+      local buf = preview.open(lines, function(accepted) decided = accepted end, nil, warnings)
+      H.press('a')
+      eq(nil, decided, 'declining the second question keeps the preview open, nothing decided')
+      ok(vim.api.nvim_buf_is_valid(buf), 'the preview is still there')
+      contains(asked[1], '.vscode/tasks.json can run code')
+      answer = 1
+      H.press('a')
+      eq(true, decided, 'confirming applies')
+    end)
+    vim.fn.confirm = real_confirm
+    assert(ok_run, err)
+  end)
 end)

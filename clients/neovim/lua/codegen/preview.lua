@@ -24,6 +24,36 @@ local function needs_confirmation(edit)
   return false
 end
 
+--- The warnings the daemon attached to the edit: a file that makes an editor, a shell or git run code
+--- gets a change annotation of its own whose description says so. Their labels, in a stable order.
+--- @return string[]
+function M.warnings(edit)
+  local ids = {}
+  for id, annotation in pairs(edit.changeAnnotations or {}) do
+    if type(annotation.description) == 'string' and annotation.description ~= '' then
+      ids[#ids + 1] = id
+    end
+  end
+  table.sort(ids)
+  return vim.tbl_map(function(id)
+    local annotation = edit.changeAnnotations[id]
+    return type(annotation.label) == 'string' and annotation.label or annotation.description
+  end, ids)
+end
+
+--- The label of the change as a whole: the request's, else the annotation that carries no warning.
+local function change_label(params, edit)
+  if params.label then
+    return params.label
+  end
+  for _, annotation in pairs(edit.changeAnnotations or {}) do
+    if not (type(annotation.description) == 'string' and annotation.description ~= '') then
+      return annotation.label
+    end
+  end
+  return nil
+end
+
 --- The loaded buffer of a file, if any (bufnr() would take the name as a pattern).
 --- @param fname string
 --- @return integer|nil
@@ -161,16 +191,22 @@ local function relative(root, fname)
   return fname
 end
 
---- The preview's lines: a header with the keys, then one unified-diff section per file.
+--- The preview's lines: a header with the keys (and a line per warning), then one unified-diff section
+--- per file.
 --- @param files table from M.file_changes
+--- @param warnings string[]|nil from M.warnings
 --- @return string[]
-function M.render(files, root, label)
+function M.render(files, root, label, warnings)
   local keys = config.values.preview.keys
   local lines = {
     '# ' .. ((label or ''):find('^codegen') and label or ('codegen: ' .. (label or 'proposed change'))),
-    ('# %s: accept and write the files   %s: reject   ]f / [f: next / previous file'):format(keys.accept, keys.reject),
-    '',
   }
+  for _, warning in ipairs(warnings or {}) do
+    lines[#lines + 1] = '# ⚠ ' .. warning
+  end
+  lines[#lines + 1] = ('# %s: accept and write the files   %s: reject   ]f / [f: next / previous file')
+    :format(keys.accept, keys.reject)
+  lines[#lines + 1] = ''
   for _, file in ipairs(files) do
     local path = relative(root, file.fname)
     local new_path = file.rename_to and relative(root, file.rename_to)
@@ -301,8 +337,9 @@ end
 --- @param lines string[]
 --- @param decide fun(accepted: boolean)
 --- @param client_id integer|nil the client whose daemon asked (its exit rejects the preview)
+--- @param warnings string[]|nil accepting asks once more when there are any (files that run code)
 --- @return integer bufnr
-function M.open(lines, decide, client_id)
+function M.open(lines, decide, client_id, warnings)
   local opts = config.values.preview
   preview_count = preview_count + 1
   vim.cmd(('%s %dnew'):format(opts.split, opts.height))
@@ -329,7 +366,16 @@ function M.open(lines, decide, client_id)
     vim.keymap.set('n', lhs, fn, { buffer = bufnr, nowait = true, silent = true, desc = desc })
   end
   open_previews[bufnr] = { finish = finish, client_id = client_id }
-  map(opts.keys.accept, function() finish(true) end, 'codegen: accept the change')
+  map(opts.keys.accept, function()
+    if warnings and #warnings > 0 then
+      local question = 'codegen: this change writes files that can run code:\n' .. table.concat(warnings, '\n')
+        .. '\nApply it anyway?'
+      if vim.fn.confirm(question, '&Apply anyway\n&Back to the preview', 2, 'Warning') ~= 1 then
+        return
+      end
+    end
+    finish(true)
+  end, 'codegen: accept the change')
   map(opts.keys.reject, function() finish(false) end, 'codegen: reject the change')
   map(']f', function() jump(bufnr, 1) end, 'codegen: next file')
   map('[f', function() jump(bufnr, -1) end, 'codegen: previous file')
@@ -371,11 +417,9 @@ function M.handler(_, params, ctx)
   if not needs_confirmation(edit) then
     return M.apply(edit, encoding)
   end
-  local label = params.label
-  for _, annotation in pairs(edit.changeAnnotations or {}) do
-    label = label or annotation.label
-  end
-  local lines = M.render(M.file_changes(edit, encoding), client and client.root_dir, label)
+  local warnings = M.warnings(edit)
+  local lines = M.render(M.file_changes(edit, encoding), client and client.root_dir, change_label(params, edit),
+    warnings)
 
   local co, is_main = coroutine.running()
   local accepted
@@ -384,7 +428,7 @@ function M.handler(_, params, ctx)
       vim.schedule(function()
         coroutine.resume(co, decision)
       end)
-    end, ctx.client_id)
+    end, ctx.client_id, warnings)
     accepted = coroutine.yield()
   else
     -- No coroutine to wait in (never the case on 0.10+'s RPC layer): ask in the command line.
