@@ -7,7 +7,8 @@ import json
 import sys
 from typing import TYPE_CHECKING
 
-from .options import add_model_options, add_root_option
+from .generate import change_applier
+from .options import add_allow_config_edits, add_model_options, add_root_option
 
 if TYPE_CHECKING:
     from ..workflows import feedback
@@ -41,6 +42,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--test-cmd", help="the test command for --verify (default: detected)")
     parser.add_argument("--dry-run", action="store_true", help="print the diff, write nothing")
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
+    add_allow_config_edits(parser)
     add_root_option(parser)
     add_model_options(parser)
     parser.set_defaults(func=run)
@@ -58,7 +60,7 @@ def run(args: argparse.Namespace) -> int:
     from ..server.convert import to_json
     from ..workflows import feedback
     from ..workflows.verify import has_tests
-    from .common import USER_ERRORS, change_applier, fail, print_change, resolve_root, run_workflow
+    from .common import USER_ERRORS, fail, print_change, resolve_root, run_workflow
 
     if args.markers:
         if args.file or args.comment or args.lines or args.reply_to or args.remember:
@@ -75,10 +77,10 @@ def run(args: argparse.Namespace) -> int:
         options = {"remember_proposed": args.remember_proposed, "verify": verify, "test_command": args.test_cmd}
         if args.markers:
             result = run_workflow(args, lambda host: feedback.apply_marker_feedback(
-                host, change_applier(host, args.dry_run), **options))
+                host, change_applier(host, args), **options))
         else:
             result = run_workflow(args, lambda host: feedback.apply_feedback(
-                host, change_applier(host, args.dry_run), path=args.file, line_range=lines, comment=args.comment,
+                host, change_applier(host, args), path=args.file, line_range=lines, comment=args.comment,
                 reply_to=args.reply_to, remember=args.remember, **options))
     except USER_ERRORS as error:
         return fail(error)
@@ -88,6 +90,8 @@ def run(args: argparse.Namespace) -> int:
     _print_summary(result, args)
     if not result.changed:
         return _status(result)
+    if not (result.applied or result.failures or args.dry_run) and result.reason:
+        print(f"codegen feedback: {result.reason}", file=sys.stderr)
     status = print_change(result, args)
     return status if status else _status(result)
 

@@ -9,7 +9,7 @@ from dataclasses import asdict
 from typing import TYPE_CHECKING
 
 from ..workflows.fix_options import FixOptions
-from .options import add_model_options, add_root_option, help_text
+from .options import add_allow_config_edits, add_model_options, add_root_option, help_text
 
 if TYPE_CHECKING:
     from ..workflows import fix
@@ -35,6 +35,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
                         help="let the model install packages (default: refused)")
     parser.add_argument("--allow-commands", action="store_true", help="let the model run commands (default: refused)")
     parser.add_argument("--json", action="store_true", help="print the result as JSON (default: a line per iteration)")
+    add_allow_config_edits(parser)
     add_root_option(parser)
     add_model_options(parser)
     parser.set_defaults(func=run)
@@ -76,4 +77,4 @@ async def _fix(host: Host, args: argparse.Namespace) -> fix.FixResult:
     options = FixOptions(max_iterations=args.max_iterations, token_budget=args.token_budget,
                              test_command=args.test_cmd, test_timeout=args.test_timeout,
                              allow_test_edits=args.allow_test_edits)
-    return await fix.fix(host, DiskApplier(host.root), options)
+    return await fix.fix(host, DiskApplier(host.root, allow_config_edits=args.allow_config_edits), options)

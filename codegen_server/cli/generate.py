@@ -4,19 +4,25 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import TYPE_CHECKING
 
-from .options import add_model_options, add_root_option, help_text
+from .options import add_allow_config_edits, add_model_options, add_root_option, help_text
+
+if TYPE_CHECKING:
+    from ..workflows.host import Applier, Host
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("generate", help="generate a project (or changes) from a prompt",
                                    **help_text(['codegen generate --root demo "a command-line todo app in Python '
                                                 'with pytest tests"', "codegen generate --run 20261123-101500-a1b2c3"],
-                                               "0 written (or --dry-run), 1 failed or not applied, 2 usage"))
+                                               "0 written (or --dry-run), 1 failed or not applied (a file that "
+                                               "runs code without --allow-config-edits), 2 usage"))
     parser.add_argument("prompt", nargs="?", help="what to build")
     parser.add_argument("--run", help="generate from this clarified run (default: a new run from PROMPT)")
     parser.add_argument("--dry-run", action="store_true", help="print the diff, write nothing (default: write)")
     parser.add_argument("--json", action="store_true", help="print the result as JSON (default: the files written)")
+    add_allow_config_edits(parser)
     add_root_option(parser)
     add_model_options(parser)
     parser.set_defaults(func=run)
@@ -24,15 +30,24 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from ..workflows import generate
-    from .common import USER_ERRORS, change_applier, fail, print_change, run_workflow
+    from .common import USER_ERRORS, fail, print_change, run_workflow
 
     if not args.prompt and not args.run:
         print("codegen generate: give a PROMPT or --run RUN_ID", file=sys.stderr)
         return 2
     try:
         result = run_workflow(args, lambda host: generate.generate(
-            host, change_applier(host, args.dry_run), prompt=args.prompt, run_id=args.run))
+            host, change_applier(host, args), prompt=args.prompt, run_id=args.run))
     except USER_ERRORS as error:
         return fail(error)
+    if not (result.applied or result.failures or args.dry_run or args.json) and result.reason:
+        print(f"codegen generate: {result.reason}", file=sys.stderr)
     return print_change(result, args)
+
+
+def change_applier(host: Host, args: argparse.Namespace) -> Applier:
+    """The disk, atomically (refusing files that run code unless --allow-config-edits), or nothing for a dry run."""
+    from ..workflows.host import DiskApplier, PreviewOnly
+
+    return PreviewOnly() if args.dry_run else DiskApplier(host.root, allow_config_edits=args.allow_config_edits)
 

@@ -10,7 +10,7 @@ import argparse
 import textwrap
 from pathlib import Path
 
-__all__ = ["add_model_options", "add_root_option", "help_text"]
+__all__ = ["add_allow_config_edits", "add_model_options", "add_root_option", "help_text"]
 
 
 def help_text(examples: list[str], exit_status: str = "") -> dict:
@@ -30,3 +30,11 @@ def add_model_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--timeout", type=float,
                         help="seconds to wait for the model (default: $CODEGEN_MODEL_TIMEOUT or 120)")
     parser.add_argument("--quiet", "-q", action="store_true", help="print no progress (default: progress on stderr)")
+
+
+def add_allow_config_edits(parser: argparse.ArgumentParser) -> None:
+    """``--allow-config-edits``: a command that writes to disk (nobody previews it) refuses, without it, a
+    change to a file that makes an editor, a shell or git run code (``edits.sensitive``)."""
+    parser.add_argument("--allow-config-edits", action="store_true",
+                        help="write changes to files that make an editor, a shell or git run code (.vscode/"
+                             "settings.json, .envrc, .gitattributes, git hooks...) (default: refused, nothing written)")

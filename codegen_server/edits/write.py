@@ -8,19 +8,18 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from codegen_server.edits import journal as journal_mod
-from codegen_server.edits.journal import Entry, Journal
+from codegen_server.edits.journal import BACKUP_SUFFIX, TEMP_SUFFIX, Entry, Journal, aside_name
 from codegen_server.edits.lock import workspace_lock
-from codegen_server.edits.paths import normalize_rel_path, resolve_inside
+from codegen_server.edits.paths import entry_inside, normalize_rel_path, resolve_inside
 from codegen_server.edits.types import EditError, FileChange, StaleFileError
 
-TEMP_SUFFIX = ".codegen-tmp"
-BACKUP_SUFFIX = ".codegen-bak"
+_TEMP_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
 
 
 def _write_temp(temp: Path, data: bytes, mode: int | None, executable: bool) -> None:
     """Create ``temp`` with ``data``: an existing file's mode, else the umask's (as any new file gets)."""
     # os.open applies the umask to 0o666/0o777, unlike mkstemp's fixed 0o600.
-    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o777 if executable else 0o666)
+    fd = os.open(temp, _TEMP_FLAGS, 0o777 if executable else 0o666)
     try:
         # No fsync, like git and editors: the rename makes the swap atomic for every reader and the
         # journal survives the writer being killed; surviving power loss is not promised.
@@ -42,6 +41,8 @@ def write_changes(root: Path, changes: Sequence[FileChange], *, check_unchanged:
     aside to a backup and its temp renamed into place. An error undoes every step; a crash is
     undone (or finished) by the next writer or ``codegen`` start (``lock.recover``).
     File modes are kept; new files get the umask's mode (executable if the diff said 100755).
+    A deleted or renamed symlink is the link itself: it goes, and the file it points to stays.
+    Raises EditError for unsafe paths, and when codegen's writer folder or lock is a symlink.
     """
     with workspace_lock(root):
         _write_locked(Path(os.path.realpath(root)), changes, check_unchanged)
@@ -52,8 +53,12 @@ def _write_locked(root: Path, changes: Sequence[FileChange], check_unchanged: bo
     journal = Journal("preparing")
     contents: list[tuple[Path, bytes, int | None, bool]] = []
     for ch in changes:
-        src = resolve_inside(root, normalize_rel_path(ch.path))
-        dst = resolve_inside(root, normalize_rel_path(ch.new_path)) if ch.new_path else src
+        rel = normalize_rel_path(ch.path)
+        new_rel = normalize_rel_path(ch.new_path) if ch.new_path else rel
+        # A path that goes away (deleted, or renamed from) is the entry itself, never a symlink's target.
+        leaves = ch.new_text is None or new_rel != rel
+        src = entry_inside(root, rel) if leaves else resolve_inside(root, rel)
+        dst = resolve_inside(root, new_rel) if new_rel != rel else src
         if check_unchanged:
             on_disk = src.read_bytes().decode("utf-8", "replace") if src.is_file() else None
             if on_disk != ch.old_text:
@@ -61,12 +66,12 @@ def _write_locked(root: Path, changes: Sequence[FileChange], check_unchanged: bo
                                      "since, or planned from an unsaved editor buffer); nothing written")
             if dst != src and dst.exists():
                 raise EditError(f"rename target already exists: {ch.new_path}")
-        if ch.new_text is None or dst != src:  # deleted, or the source of a rename
+        if leaves:  # deleted, or the source of a rename
             journal.entries.append(Entry(_rel(root, src), None, _backup(root, src, jid)))
         if ch.new_text is None:
             continue
         mode = src.stat().st_mode & 0o7777 if src.exists() else None
-        temp = dst.with_name(f".{dst.name}.{jid}{TEMP_SUFFIX}")
+        temp = dst.with_name(aside_name(dst.name, jid, TEMP_SUFFIX))
         journal.entries.append(Entry(_rel(root, dst), _rel(root, temp), _backup(root, dst, jid)))
         contents.append((temp, ch.new_text.encode("utf-8"), mode, ch.mode is not None and bool(ch.mode & 0o111)))
         for d in reversed([p for p in [dst.parent, *dst.parent.parents] if not p.exists()]):
@@ -105,4 +110,4 @@ def _backup(root: Path, path: Path, jid: str) -> str | None:
     """Where ``path`` is moved aside, if it exists now (a symlink counts)."""
     if not os.path.lexists(path):
         return None
-    return _rel(root, path.with_name(f".{path.name}.{jid}{BACKUP_SUFFIX}"))
+    return _rel(root, path.with_name(aside_name(path.name, jid, BACKUP_SUFFIX)))

@@ -19,7 +19,8 @@ APPLY_MODES = ("client", "disk", "none")
 
 
 class ClientApplier:
-    """Sends `workspace/applyEdit` with change annotations that need confirmation.
+    """Sends `workspace/applyEdit` with change annotations that need confirmation (a file that
+    makes something run code gets a warning annotation of its own: see ``to_workspace_edit``).
 
     The edit is built against the document versions the editor holds, so a stale
     edit is rejected by the editor instead of clobbering newer typing. Once the
@@ -44,17 +45,20 @@ class ClientApplier:
         return ApplyDecision(applied=True, how="client")
 
 
-def choose_applier(server: "CodegenServer", root: Path, mode: str | None) -> Applier:
+def choose_applier(server: "CodegenServer", root: Path, mode: str | None, *,
+                   allow_config_edits: bool = False) -> Applier:
     """`client` previews in the editor, `disk` writes atomically, `none` only reports the diff.
 
-    With no mode given: the editor when it supports `workspace/applyEdit`, else the disk.
+    With no mode given: the editor when it supports `workspace/applyEdit`, else the disk. The
+    disk refuses a change to a file that makes something run code unless ``allow_config_edits``
+    (the command's ``allowConfigEdits``): nobody previews it there.
     """
     from .app import CommandFailed
 
     if mode == "none":
         return PreviewOnly()
     if mode == "disk" or (mode is None and not server.client_can_apply_edits()):
-        return DiskApplier(root)
+        return DiskApplier(root, allow_config_edits=allow_config_edits)
     if not server.client_can_apply_edits():
         raise CommandFailed("This client does not support workspace/applyEdit; use apply: \"disk\" or \"none\".")
     return ClientApplier(server, root)

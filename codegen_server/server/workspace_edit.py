@@ -2,7 +2,10 @@
 
 Edits are minimal (only changed line ranges, so cursors, folds and marks elsewhere survive),
 carry the editor's document version (a stale edit is rejected instead of clobbering newer
-typing), and all reference one change annotation with ``needsConfirmation``.
+typing), and all reference one change annotation with ``needsConfirmation`` — except the edits
+to a file that makes an editor, a shell or git run code (``edits.sensitive``): each such file
+gets an annotation of its own whose label starts with a warning and says what the file does,
+and which always needs confirmation.
 """
 
 from __future__ import annotations
@@ -15,9 +18,11 @@ from lsprotocol import types
 from pygls.uris import from_fs_path
 from pygls.workspace import PositionCodec
 
+from ..edits.sensitive import flag_changes
 from ..edits.types import FileChange
 
 ANNOTATION_ID = "codegen"
+SENSITIVE_ANNOTATION = "codegen.runsCode"
 _UTF16 = PositionCodec(types.PositionEncodingKind.Utf16)
 
 
@@ -52,15 +57,15 @@ def _position(lines: list[str], k: int) -> types.Position:
     return types.Position(line=len(lines) - 1, character=_UTF16.client_num_units(last))
 
 
-def minimal_edits(old: str, new: str) -> list[types.AnnotatedTextEdit]:
-    """Line-range edits turning ``old`` into ``new`` (UTF-16 positions)."""
+def minimal_edits(old: str, new: str, annotation_id: str = ANNOTATION_ID) -> list[types.AnnotatedTextEdit]:
+    """Line-range edits turning ``old`` into ``new`` (UTF-16 positions), under ``annotation_id``."""
     a, b = _lines(old), _lines(new)
     edits: list[types.AnnotatedTextEdit] = []
     for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
         if tag == "equal":
             continue
         edits.append(types.AnnotatedTextEdit(
-            annotation_id=ANNOTATION_ID,
+            annotation_id=annotation_id,
             range=types.Range(start=_position(a, i1), end=_position(a, i2)),
             new_text="".join(b[j1:j2]),
         ))
@@ -84,27 +89,34 @@ def to_workspace_edit(
     ``versions`` maps workspace-relative paths of open documents to the editor's version;
     other documents get version None (the editor applies them to the file as it is).
     """
+    annotations = {ANNOTATION_ID: types.ChangeAnnotation(label=label, needs_confirmation=needs_confirmation)}
+    marked: dict[str, str] = {}  # path -> its own annotation id
+    for n, flag in enumerate(flag_changes(changes)):
+        marked[flag.path] = f"{SENSITIVE_ANNOTATION}.{n}"
+        annotations[marked[flag.path]] = types.ChangeAnnotation(
+            label=f"Warning: {flag.path} can run code — {flag.why}", needs_confirmation=True,
+            description=f"Warning: {flag.why}. Review this change before accepting it.")
     ops: list[types.TextDocumentEdit | types.CreateFile | types.RenameFile | types.DeleteFile] = []
     for ch in changes:
         uri = _uri(root, ch.path)
+        note = marked.get(ch.new_path or ch.path, ANNOTATION_ID)
         if ch.kind == "create":
-            ops.append(types.CreateFile(uri=uri, annotation_id=ANNOTATION_ID))
+            ops.append(types.CreateFile(uri=uri, annotation_id=note))
             if ch.new_text:
                 ops.append(types.TextDocumentEdit(
                     text_document=types.OptionalVersionedTextDocumentIdentifier(uri=uri, version=None),
-                    edits=minimal_edits("", ch.new_text)))
+                    edits=minimal_edits("", ch.new_text, note)))
         elif ch.kind == "delete":
-            ops.append(types.DeleteFile(uri=uri, annotation_id=ANNOTATION_ID))
+            ops.append(types.DeleteFile(uri=uri, annotation_id=note))
         elif ch.kind == "rename":
             new_uri = _uri(root, ch.new_path or ch.path)
-            ops.append(types.RenameFile(old_uri=uri, new_uri=new_uri, annotation_id=ANNOTATION_ID))
+            ops.append(types.RenameFile(old_uri=uri, new_uri=new_uri, annotation_id=note))
             if ch.old_text is not None and ch.new_text is not None and ch.old_text != ch.new_text:
                 ops.append(types.TextDocumentEdit(
                     text_document=types.OptionalVersionedTextDocumentIdentifier(uri=new_uri, version=None),
-                    edits=minimal_edits(ch.old_text, ch.new_text)))
+                    edits=minimal_edits(ch.old_text, ch.new_text, note)))
         else:
             ops.append(types.TextDocumentEdit(
                 text_document=types.OptionalVersionedTextDocumentIdentifier(uri=uri, version=versions.get(ch.path)),
-                edits=minimal_edits(ch.old_text or "", ch.new_text or "")))
-    annotation = types.ChangeAnnotation(label=label, needs_confirmation=needs_confirmation)
-    return types.WorkspaceEdit(document_changes=ops, change_annotations={ANNOTATION_ID: annotation})
+                edits=minimal_edits(ch.old_text or "", ch.new_text or "", note)))
+    return types.WorkspaceEdit(document_changes=ops, change_annotations=annotations)

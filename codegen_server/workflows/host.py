@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Awaitable, Callable, Mapping, Protocol, Sequence
 
 from ..edits import write_changes
+from ..edits.sensitive import flag_changes, refusal
 from ..edits.types import FileChange
 from ..model import ChatModel
 from ..preprompts import Preprompts
@@ -37,6 +38,8 @@ class ApplyDecision:
     applied: bool
     how: str
     reason: str = ""
+    #: Not applied by rule (a file that runs code, with nobody to preview it), not declined by the user.
+    refused: bool = False
 
 
 class Applier(Protocol):
@@ -46,12 +49,20 @@ class Applier(Protocol):
 
 
 class DiskApplier:
-    """Writes changes straight to disk, atomically: all files or none."""
+    """Writes changes straight to disk, atomically: all files or none.
 
-    def __init__(self, root: Path) -> None:
+    Nobody previews what it writes, so a change to a file that makes an editor, a shell or git
+    run code (``edits.sensitive``) is refused, whole, unless ``allow_config_edits``.
+    """
+
+    def __init__(self, root: Path, *, allow_config_edits: bool = False) -> None:
         self.root = root
+        self.allow_config_edits = allow_config_edits
 
     async def apply(self, changes: Sequence[FileChange], label: str) -> ApplyDecision:
+        reason = "" if self.allow_config_edits else refusal(flag_changes(changes))
+        if reason:
+            return ApplyDecision(applied=False, how="disk", reason=reason, refused=True)
         await asyncio.to_thread(write_changes, self.root, list(changes))
         return ApplyDecision(applied=True, how="disk")
 

@@ -16,12 +16,13 @@ APPLY_DIFF = "codegen.applyDiff"
 def register(server: CodegenServer) -> None:
     @server.command(APPLY_DIFF)
     async def apply_diff_command(ls: CodegenServer, *arguments: Any) -> dict:
-        """`{diff, root?, apply?, salvage?}` → `{files, applied, failures, diff}`."""
+        """`{diff, root?, apply?, salvage?, allowConfigEdits?}` → `{files, applied, failures, diff, sensitive}`."""
         args = command_object(APPLY_DIFF, arguments)
         root = ls.workspace_root(get_str(APPLY_DIFF, args, "root"))
         diff = get_str(APPLY_DIFF, args, "diff", required=True) or ""
         salvage = get_bool(APPLY_DIFF, args, "salvage", False)
-        applier = choose_applier(ls, root, get_str(APPLY_DIFF, args, "apply", choices=APPLY_MODES))
+        applier = choose_applier(ls, root, get_str(APPLY_DIFF, args, "apply", choices=APPLY_MODES),
+                                 allow_config_edits=get_bool(APPLY_DIFF, args, "allowConfigEdits", False))
 
         async def work(progress: LspProgress) -> dict:
             return await apply_patch(diff, root, buffers=ls.open_buffers(root), salvage=salvage, applier=applier)

@@ -23,11 +23,13 @@ MEMORY = "codegen.memory"
 def register(server: CodegenServer) -> None:
     @server.command(APPLY_FEEDBACK)
     async def apply_feedback_command(ls: CodegenServer, *arguments: Any) -> dict:
-        """`{uri, range, comment, runId?, remember?, verify?, root?, apply?}` or `{markers: true, verify?, root?,
-        apply?}` → `{runId, explanation, question, changed, files, diff, applied, tests, markers, ...}`."""
+        """`{uri, range, comment, runId?, remember?, verify?, root?, apply?, allowConfigEdits?}` or `{markers: true,
+        verify?, root?, apply?, allowConfigEdits?}` → `{runId, explanation, question, changed, files, diff, applied,
+        tests, markers, sensitive, ...}`."""
         args = command_object(APPLY_FEEDBACK, arguments)
         root = ls.workspace_root(get_str(APPLY_FEEDBACK, args, "root"))
-        applier = choose_applier(ls, root, get_str(APPLY_FEEDBACK, args, "apply", choices=APPLY_MODES))
+        applier = choose_applier(ls, root, get_str(APPLY_FEEDBACK, args, "apply", choices=APPLY_MODES),
+                                 allow_config_edits=get_bool(APPLY_FEEDBACK, args, "allowConfigEdits", False))
         verify = get_bool(APPLY_FEEDBACK, args, "verify", False)
         test_command = ls.settings.fix.test_command
 

@@ -21,7 +21,8 @@ def register(server: CodegenServer) -> None:
     @server.command(FIX)
     async def fix_command(ls: CodegenServer, *arguments: Any) -> dict:
         """`{root?, maxIterations?, testCommand?, autoAccept?, apply?, allowTestEdits?, allowInstall?,
-        allowCommands?, tokenBudget?, testTimeout?}` → `{runId, green, stopped, iterations, summary, ...}`."""
+        allowCommands?, allowConfigEdits?, tokenBudget?, testTimeout?}` → `{runId, green, stopped, iterations,
+        summary, ...}`."""
         args = command_object(FIX, arguments)
         root = ls.workspace_root(get_str(FIX, args, "root"))
         defaults = ls.settings.fix
@@ -34,7 +35,9 @@ def register(server: CodegenServer) -> None:
         )
         auto_accept = get_bool(FIX, args, "autoAccept", defaults.auto_accept)
         apply_mode = get_str(FIX, args, "apply", choices=APPLY_MODES)
-        applier = DiskApplier(root) if auto_accept else choose_applier(ls, root, apply_mode)
+        allow_config_edits = get_bool(FIX, args, "allowConfigEdits", False)
+        applier = DiskApplier(root, allow_config_edits=allow_config_edits) if auto_accept else \
+            choose_applier(ls, root, apply_mode, allow_config_edits=allow_config_edits)
         allow_install = get_bool(FIX, args, "allowInstall", False)
         allow_commands = get_bool(FIX, args, "allowCommands", False)
 

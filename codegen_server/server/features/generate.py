@@ -6,7 +6,7 @@ from typing import Any
 
 from ...workflows import clarify, generate
 from ..app import CodegenServer
-from ..arguments import command_object, get_str, get_str_list
+from ..arguments import command_object, get_bool, get_str, get_str_list
 from ..client_applier import APPLY_MODES, choose_applier
 from ..progress import LspProgress
 
@@ -34,12 +34,14 @@ def register(server: CodegenServer) -> None:
 
     @server.command(GENERATE)
     async def generate_command(ls: CodegenServer, *arguments: Any) -> dict:
-        """`{prompt? | runId?, root?, apply?}` → `{runId, files, diff, applied, apply, reason, failures, usage}`."""
+        """`{prompt? | runId?, root?, apply?, allowConfigEdits?}` → `{runId, files, diff, applied, apply, reason,
+        failures, usage, sensitive}`."""
         args = command_object(GENERATE, arguments)
         root = ls.workspace_root(get_str(GENERATE, args, "root"))
         run_id = get_str(GENERATE, args, "runId")
         prompt = get_str(GENERATE, args, "prompt", required=run_id is None)
-        applier = choose_applier(ls, root, get_str(GENERATE, args, "apply", choices=APPLY_MODES))
+        applier = choose_applier(ls, root, get_str(GENERATE, args, "apply", choices=APPLY_MODES),
+                                 allow_config_edits=get_bool(GENERATE, args, "allowConfigEdits", False))
 
         async def work(progress: LspProgress) -> dict:
             return await generate.generate(ls.host(root, progress), applier, prompt=prompt, run_id=run_id)
