@@ -13,7 +13,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("replay", help="serve a recorded run's model answers for a re-run",
                                    **help_text(["codegen replay .codegen/runs/20261123-101500-a1b2c3",
                                                 "codegen replay .codegen/runs/20261123-101500-a1b2c3 --port 8765"],
-                                               "0 stopped with Ctrl-C, 1 not a run folder, 2 usage"))
+                                               "0 stopped with Ctrl-C, 1 not a run folder codegen wrote, 2 usage"))
     parser.add_argument("run_dir", type=Path, help="a run folder, .codegen/runs/<runId>")
     parser.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (default: any free one)")
     parser.set_defaults(func=run)
@@ -22,10 +22,11 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from ..model.replay import load_calls, replay_responder
     from ..model.scripted_server import ScriptedModelServer
+    from ..store import RunNotFound
 
     try:
         calls = load_calls(args.run_dir)
-    except (FileNotFoundError, ValueError) as error:
+    except RunNotFound as error:
         print(f"codegen replay: {error}", file=sys.stderr)
         return 1
     server = ScriptedModelServer(replay_responder(calls), port=args.port)

@@ -30,4 +30,6 @@ def run(args: argparse.Namespace) -> int:
     print(f"restored {result.restored_to}: {len(result.written)} file(s) written, "
           f"{len(result.removed)} removed (undo this with: codegen undo {args.run_id} --to {result.before_undo})",
           file=sys.stderr)
+    for link in result.skipped_links:
+        print(f"not restored: {link}, a symlink pointing outside the workspace", file=sys.stderr)
     return 0

@@ -1,5 +1,5 @@
 """Everything a run leaves behind, under <workspace>/.codegen/."""
 
-from .runs import Run, RunNotFound, RunStore
+from .runs import Run, RunNotFound, RunStore, RunSummary, StateRefused
 
-__all__ = ["Run", "RunNotFound", "RunStore"]
+__all__ = ["Run", "RunNotFound", "RunStore", "RunSummary", "StateRefused"]

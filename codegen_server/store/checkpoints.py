@@ -18,6 +18,13 @@ the workspace's ``.gitignore`` files (and ``.git/info/exclude``) ignore,
 than ``max_file_bytes``. Restoring touches only captured-kind files: ignored and
 oversized files are never written or removed.
 
+A cloned repository can carry any ``.codegen/`` it likes, so a manifest is sealed for this user,
+this run and its id (``trust.seal``), and one that is not is never restored. Even a sealed
+manifest is checked as a model's diff would be: paths stay inside the root, blob names are
+SHA-256 digests (never a path of their own), each blob's content is checked against its digest
+before anything is written, modes keep only permission bits (no setuid, setgid or sticky), and a
+symlink pointing outside the root is not created (the result lists it).
+
 Methods do blocking file I/O; call them through ``asyncio.to_thread`` from async code.
 """
 
@@ -26,17 +33,24 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import posixpath
+import re
 import stat
 import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pathspec
 
 from ..edits import EditError
 from ..edits.lock import workspace_lock
 from ..edits.paths import normalize_rel_path, resolve_inside
+from ..trust.files import STATE_DIR, RefusedPath, read_regular, state_dir
+from ..trust.notices import ignored
+from ..trust.seal import Unsealed, open_json, seal_json
+from ..trust.state import NOT_OURS
 
 # Never captured, whatever .gitignore says: VCS and our own data, and caches
 # a person would never want rolled back.
@@ -46,10 +60,21 @@ _ALWAYS_IGNORED = (
 )
 _NEVER_CAPTURED = {".git", ".codegen"}  # by name, at any depth, whatever .gitignore says
 DEFAULT_MAX_FILE_BYTES = 10 * 1024 * 1024
+#: What a manifest may weigh: some hundred bytes per file of a large workspace.
+_MANIFEST_LIMIT = 64 * 1024 * 1024
+#: A blob's name: its content's SHA-256, as codegen writes it.
+_SHA256 = re.compile(r"[0-9a-f]{64}")
+#: The mode bits a restore sets: permissions only, never setuid, setgid or sticky.
+_PERMISSIONS = 0o777
 
 
 class CheckpointError(Exception):
     """A checkpoint could not be found, read or restored."""
+
+
+def manifest_purpose(run_id: str, checkpoint_id: str) -> str:
+    """What a manifest's seal is for: this checkpoint of this run (it cannot stand in for another)."""
+    return f"checkpoint:{run_id}/{checkpoint_id}"
 
 
 @dataclass(frozen=True)
@@ -75,16 +100,41 @@ class RestoreResult:
     written: tuple[str, ...]
     removed: tuple[str, ...]
     safety: Checkpoint
+    #: Symlinks the checkpoint holds that point outside the workspace: not created.
+    skipped_links: tuple[str, ...] = ()
 
 
 class CheckpointStore:
     """Checkpoints of the workspace ``root``, kept in ``<run_dir>/checkpoints/``."""
 
     def __init__(self, root: Path, run_dir: Path, *, max_file_bytes: int = DEFAULT_MAX_FILE_BYTES) -> None:
+        """``run_dir`` is ``<root>/.codegen/runs/<runId>``: the folders on the way must be real folders."""
+        try:
+            self._parts = (*run_dir.relative_to(root / STATE_DIR).parts, "checkpoints")
+        except ValueError:
+            raise CheckpointError(f"{run_dir} is not a folder under {root / STATE_DIR}") from None
         self.root = root.resolve()
+        self.run_id = run_dir.name
         self.dir = run_dir / "checkpoints"
-        self.objects = self.dir / "objects"
         self.max_file_bytes = max_file_bytes
+        #: ``objects/<prefix>`` folders checked in this operation (a capture stores thousands of blobs).
+        self._objects_checked: dict[str, Path] = {}
+
+    def _folder(self, *parts: str, create: bool = False) -> Path:
+        """A folder of the store (``objects/ab``, say), each folder on the way a real one."""
+        try:
+            return state_dir(self.root, *self._parts, *parts, create=create)
+        except RefusedPath as error:
+            raise CheckpointError(f"{error}; refusing to use these checkpoints") from None
+
+    def _objects(self, prefix: str, *, create: bool = False) -> Path:
+        """``objects/<prefix>``, a real folder: checked once per capture or restore."""
+        folder = self._objects_checked.get(prefix)
+        if folder is None:
+            folder = self._folder("objects", prefix, create=create)
+            if create or folder.is_dir():
+                self._objects_checked[prefix] = folder
+        return folder
 
     # -- public API ---------------------------------------------------------------
 
@@ -94,10 +144,17 @@ class CheckpointStore:
         return self._write_manifest(label, entries, skipped)
 
     def list(self) -> list[Checkpoint]:
-        """All checkpoints, oldest first."""
-        if not self.dir.is_dir():
+        """All checkpoints codegen sealed, oldest first; any other manifest is left out with one warning."""
+        folder = self._folder()
+        if not folder.is_dir():
             return []
-        return [self._load(path.stem)[0] for path in sorted(self.dir.glob("*.json"))]
+        found = []
+        for checkpoint_id in sorted((p.stem for p in folder.glob("*.json") if p.stem.isdigit()), key=int):
+            try:
+                found.append(self._load(checkpoint_id)[0])
+            except CheckpointError as error:
+                ignored(folder / f"{checkpoint_id}.json", str(error), "undo does not use it")
+        return found
 
     def get(self, checkpoint_id: str) -> Checkpoint:
         """The checkpoint with this id (raises CheckpointError if there is none)."""
@@ -115,21 +172,26 @@ class CheckpointStore:
             return self._restore_locked(checkpoint_id)
 
     def _restore_locked(self, checkpoint_id: str) -> RestoreResult:
+        self._objects_checked.clear()
         target, wanted = self._load(checkpoint_id)
         self._check_paths(checkpoint_id, wanted)
         self._check_blobs(wanted)
-        safety = self.save(f"before restore to {checkpoint_id}")
-        _, current = self._load(safety.id)
+        entries, skipped = self._capture()
+        written = sorted(path for path, entry in wanted.items() if entries.get(path) != entry)
+        outside = [p for p in written if "link" in wanted[p] and not _link_stays_inside(p, wanted[p]["link"])]
+        written = [p for p in written if p not in outside]
+        # Every blob is read and checked against its digest before the first file is touched.
+        self._verify_blobs({path: wanted[path] for path in written})
+        safety = self._write_manifest(f"before restore to {checkpoint_id}", entries, skipped)
 
-        removed = sorted(path for path in current if path not in wanted)
+        removed = sorted(path for path in entries if path not in wanted)
         for path in removed:
             (self.root / path).unlink(missing_ok=True)
         self._prune_empty_dirs(removed)
 
-        written = sorted(path for path, entry in wanted.items() if current.get(path) != entry)
         for path in written:
             self._write_entry(path, wanted[path])
-        return RestoreResult(target, tuple(written), tuple(removed), safety)
+        return RestoreResult(target, tuple(written), tuple(removed), safety, tuple(outside))
 
     # -- capture -----------------------------------------------------------------
 
@@ -137,7 +199,8 @@ class CheckpointStore:
         entries: dict[str, dict] = {}
         skipped: list[str] = []
         ignore = _IgnoreRules(self.root)
-        self.objects.mkdir(parents=True, exist_ok=True)
+        self._folder("objects", create=True)
+        self._objects_checked.clear()
 
         def walk(directory: Path, rel: str) -> None:
             ignore.enter(directory, rel)
@@ -172,59 +235,83 @@ class CheckpointStore:
         except OSError:  # vanished or unreadable since the scan
             return None
         digest = hashlib.sha256(data).hexdigest()
-        blob = self._blob(digest)
-        if not blob.exists():
-            blob.parent.mkdir(exist_ok=True)
+        blob = self._objects(digest[:2], create=True) / digest[2:]
+        if not os.path.lexists(blob):
             _atomic_write_bytes(blob, data, 0o444)
-        return {"sha256": digest, "mode": stat.S_IMODE(info.st_mode)}
+        return {"sha256": digest, "mode": stat.S_IMODE(info.st_mode) & _PERMISSIONS}
 
-    def _blob(self, digest: str) -> Path:
-        return self.objects / digest[:2] / digest[2:]
+    def _blob(self, rel: str, digest: str) -> bytes:
+        """The content saved for ``rel``, checked against its digest; raises CheckpointError."""
+        blob = self._objects(digest[:2]) / digest[2:]
+        try:
+            data = read_regular(blob, self.max_file_bytes)
+        except RefusedPath as error:
+            raise CheckpointError(f"checkpoint data for {rel} cannot be used: {error}; "
+                                  "refusing to restore anything") from None
+        if data is None:
+            raise CheckpointError(f"checkpoint data missing for {rel} ({blob})")
+        if hashlib.sha256(data).hexdigest() != digest:
+            raise CheckpointError(f"checkpoint data for {rel} ({blob}) does not match its digest: it was changed "
+                                  "after codegen saved it; refusing to restore anything")
+        return data
 
     # -- manifests -------------------------------------------------------------
 
     def _write_manifest(self, label: str, entries: dict[str, dict], skipped: list[str]) -> Checkpoint:
         created = time.time()
         body = {"label": label, "created": created, "files": entries, "skipped": skipped}
-        text = json.dumps(body, indent=1, sort_keys=True).encode()
-        fd, tmp = tempfile.mkstemp(dir=self.dir, prefix=".manifest.", suffix=".tmp")
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        try:
-            # A hard link fails if the name exists, so concurrent saves never
-            # overwrite each other's ids.
-            while True:
-                checkpoint_id = f"{self._next_number():04d}"
-                try:
-                    os.link(tmp, self.dir / f"{checkpoint_id}.json")
-                    break
-                except FileExistsError:
-                    continue
-        finally:
-            os.unlink(tmp)
+        folder = self._folder(create=True)
+        # A hard link fails if the name exists, so concurrent saves never overwrite each other's
+        # ids; the seal names the id, so each attempt seals anew.
+        while True:
+            checkpoint_id = f"{self._next_number(folder):04d}"
+            text = seal_json(body, manifest_purpose(self.run_id, checkpoint_id), indent=1).encode("utf-8")
+            fd, tmp = tempfile.mkstemp(dir=folder, prefix=".manifest.", suffix=".tmp")
+            try:
+                with os.fdopen(fd, "wb") as handle:
+                    handle.write(text)
+                    handle.flush()
+                    os.fsync(handle.fileno())
+                os.link(tmp, folder / f"{checkpoint_id}.json")
+                break
+            except FileExistsError:
+                continue
+            finally:
+                os.unlink(tmp)
         return Checkpoint(checkpoint_id, label, tuple(sorted(entries)), created, tuple(skipped), _digest(entries))
 
-    def _next_number(self) -> int:
-        numbers = [int(p.stem) for p in self.dir.glob("*.json") if p.stem.isdigit()]
+    @staticmethod
+    def _next_number(folder: Path) -> int:
+        numbers = [int(p.stem) for p in folder.glob("*.json") if p.stem.isdigit()]
         return max(numbers, default=-1) + 1
 
     def _load(self, checkpoint_id: str) -> tuple[Checkpoint, dict[str, dict]]:
+        """A sealed manifest, its shape checked; raises CheckpointError naming the file."""
         if not checkpoint_id.isdigit():
             raise CheckpointError(f"not a checkpoint id: {checkpoint_id!r}")
-        path = self.dir / f"{checkpoint_id}.json"
+        path = self._folder() / f"{checkpoint_id}.json"
         try:
-            body = json.loads(path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise CheckpointError(f"no checkpoint {checkpoint_id} in {self.dir}") from None
-        except (OSError, ValueError) as error:
-            raise CheckpointError(f"checkpoint {checkpoint_id} is unreadable: {error}") from error
-        files = body["files"]
-        checkpoint = Checkpoint(
-            checkpoint_id, body["label"], tuple(sorted(files)), body["created"], tuple(body["skipped"]),
-            _digest(files),
-        )
+            raw = read_regular(path, _MANIFEST_LIMIT)
+        except RefusedPath as error:
+            raise CheckpointError(f"checkpoint {checkpoint_id} cannot be used: {error}") from None
+        except OSError as error:
+            raise CheckpointError(f"checkpoint {checkpoint_id} is unreadable: {error}") from None
+        if raw is None:
+            raise CheckpointError(f"no checkpoint {checkpoint_id} in {self.dir}")
+        try:
+            body = open_json(raw, manifest_purpose(self.run_id, checkpoint_id))
+        except Unsealed as error:
+            raise CheckpointError(f"checkpoint {checkpoint_id} ({path}) cannot be used: {NOT_OURS}: {error}") from None
+        try:
+            files = {rel: _entry(rel, entry) for rel, entry in _field(body, "files", dict).items()}
+            label, skipped = _field(body, "label", str), _field(body, "skipped", list)
+            created = _field(body, "created", (int, float))
+            if not all(isinstance(p, str) for p in skipped):
+                raise ValueError("its skipped files are not all paths")
+        except ValueError as error:
+            raise CheckpointError(f"checkpoint {checkpoint_id} ({path}) is malformed: {error}") from None
+        checkpoint = Checkpoint(checkpoint_id, label, tuple(sorted(files)), float(created), tuple(skipped),
+                                _digest(files))
         return checkpoint, files
 
     def _check_paths(self, checkpoint_id: str, entries: dict[str, dict]) -> None:
@@ -250,9 +337,16 @@ class CheckpointStore:
 
     def _check_blobs(self, entries: dict[str, dict]) -> None:
         """Refuse to start a restore that could not finish."""
-        missing = [p for p, e in entries.items() if "sha256" in e and not self._blob(e["sha256"]).is_file()]
+        missing = [p for p, e in entries.items()
+                   if "sha256" in e and not (self._objects(e["sha256"][:2]) / e["sha256"][2:]).is_file()]
         if missing:
             raise CheckpointError(f"checkpoint data missing for {len(missing)} file(s), e.g. {missing[0]}")
+
+    def _verify_blobs(self, entries: dict[str, dict]) -> None:
+        """Read every blob a restore will write and check it against its digest (one at a time)."""
+        for rel, entry in entries.items():
+            if "sha256" in entry:
+                self._blob(rel, entry["sha256"])
 
     # -- restore ------------------------------------------------------------------
 
@@ -269,7 +363,7 @@ class CheckpointStore:
             os.symlink(entry["link"], tmp)
             os.replace(tmp, target)
         else:
-            _atomic_write_bytes(target, self._blob(entry["sha256"]).read_bytes(), entry["mode"])
+            _atomic_write_bytes(target, self._blob(rel, entry["sha256"]), entry["mode"])
 
     def _prune_empty_dirs(self, removed: list[str]) -> None:
         """Remove directories left empty by removals (a created package, say)."""
@@ -315,6 +409,56 @@ class _IgnoreRules:
             if verdict is not None:
                 return verdict
         return bool(self.base.check_file(candidate).include)
+
+
+def _field(body: dict[str, Any], name: str, kind: type | tuple[type, ...]) -> Any:
+    value = body.get(name)
+    if not isinstance(value, kind) or isinstance(value, bool):
+        raise ValueError(f"its {name!r} is missing or of the wrong type")
+    return value
+
+
+def _entry(rel: Any, entry: Any) -> dict:
+    """A manifest entry as restore may use it: ``{sha256, mode}`` or ``{link}``, nothing else.
+
+    The digest must be one (it names a blob: never a path of its own), and the mode keeps
+    permission bits only.
+    """
+    if not isinstance(rel, str) or not isinstance(entry, dict):
+        raise ValueError(f"its entry for {rel!r} is not a path and an object")
+    if entry.keys() == {"link"} and isinstance(entry["link"], str) and entry["link"]:
+        return {"link": entry["link"]}
+    if entry.keys() == {"sha256", "mode"}:
+        digest, mode = entry["sha256"], entry["mode"]
+        if not isinstance(digest, str) or not _SHA256.fullmatch(digest):
+            raise ValueError(f"the sha256 of {rel!r} is not a SHA-256 digest: {digest!r}")
+        if isinstance(mode, int) and not isinstance(mode, bool):
+            return {"sha256": digest, "mode": mode & _PERMISSIONS}
+    raise ValueError(f"its entry for {rel!r} is neither {{sha256, mode}} nor {{link}}: {entry!r}")
+
+
+def _link_stays_inside(rel: str, target: str) -> bool:
+    """Whether a symlink at ``rel`` pointing at ``target`` leads to a place inside the root.
+
+    Relative only, climbing (``..``) only at its start and no higher than the root, then going
+    down by plain names, not into .git/ or .codegen/. A ``..`` after a name is refused, even
+    one that reads as staying inside: the name may be a symlink, out of which ``..`` climbs.
+    """
+    if not target or target.startswith("/") or "\\" in target:
+        return False
+    parts = [p for p in target.split("/") if p not in ("", ".")]
+    ups = next((i for i, part in enumerate(parts) if part != ".."), len(parts))
+    folder = posixpath.dirname(rel).split("/") if "/" in rel else []
+    if ups > len(folder):
+        return False
+    landing = "/".join(folder[:len(folder) - ups] + parts[ups:])
+    if not landing:
+        return True  # the root itself
+    try:
+        normalize_rel_path(landing)  # refuses a ".." left after a name, and .git/ or .codegen/
+    except EditError:
+        return False
+    return True
 
 
 def _digest(entries: dict[str, dict]) -> str:

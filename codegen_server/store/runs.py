@@ -6,6 +6,12 @@ prompt, the clarify rounds, each model call as ``calls/NNN-<purpose>.json``
 atomic. What is recorded is kept byte-exact (a replay serves it back as code): only
 error texts (a call's error, a run's failure reason) are redacted, since a
 server's error message may quote the key.
+
+A cloned repository can carry any ``.codegen/runs/`` it likes, so every JSON file of a run
+is sealed (``trust.seal``) for this user, this run and this file name, and codegen reads back
+only sealed ones: a run whose ``run.json`` is not sealed is not a run at all. The plain files
+(``prompt.txt``, ``spec.md``, ``diff.patch``, patches and logs) are for people; codegen never
+reads them back. Every folder written in is a real folder inside the workspace (``state_dir``).
 """
 
 from __future__ import annotations
@@ -15,23 +21,40 @@ import json
 import os
 import re
 import secrets
-import tempfile
 import time
-from dataclasses import asdict, is_dataclass
+from dataclasses import asdict, dataclass, is_dataclass
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Collection, Iterable
 
 from ..redaction import redact
+from ..trust.files import STATE_DIR, RefusedPath, read_regular, state_dir, write_state
+from ..trust.notices import ignored
+from ..trust.seal import Unsealed, open_json, seal_json
+from ..trust.state import NOT_OURS, load_json
 
-_RUN_ID = re.compile(r"^[0-9]{8}-[0-9]{6}-[0-9a-f]{6}$")
-
+_RUN_ID = re.compile(r"[0-9]{8}-[0-9]{6}-[0-9a-f]{6}")
+RUNS_DIR = "runs"
+#: run.json is small; anything larger is not one codegen wrote.
+_META_LIMIT = 4 * 1024 * 1024
+#: What to do about a run file codegen ignored.
+_REMEDY = "codegen does not use it; delete the run folder if you do not need it"
 
 #: run.json fields that hold error texts (redacted); everything else is stored as given.
 _ERROR_FIELDS = {"reason", "error"}
+#: Words of a run's prompt a run list shows.
+_TITLE_WORDS = 12
 
 
 class RunNotFound(LookupError):
-    """No run with that id in this workspace."""
+    """No run with that id in this workspace that codegen wrote."""
+
+
+class StateRefused(RunNotFound, ValueError):
+    """A folder or file under ``.codegen/`` that codegen would write in is not a plain one (a symlink, say).
+
+    Both a RunNotFound and a ValueError, so that every place reporting either as the user's
+    error (the CLI's commands, the daemon's, ``codegen memory``) reports this one as one clear line.
+    """
 
 
 _GITIGNORE = """# codegen's working data (runs, checkpoints, the index, locks): not for version control.
@@ -43,36 +66,33 @@ _GITIGNORE = """# codegen's working data (runs, checkpoints, the index, locks): 
 """
 #: How every .codegen/.gitignore codegen wrote begins: an older one is brought up to date.
 _GITIGNORE_HEADER = "# codegen's working data"
+_GITIGNORE_LIMIT = 64 * 1024
 
 
 def codegen_dir(root: Path) -> Path:
     """``<root>/.codegen``, with a .gitignore that hides it from git status, itself included.
 
     Only ``preprompts/`` and ``memory.md`` stay visible: they are the user's to commit.
-    A .gitignore the user wrote is left alone; one an older codegen wrote is replaced.
+    A .gitignore the user wrote is left alone; one an older codegen wrote is replaced, and so is
+    one that is not a regular file (a symlink is replaced, never followed). Raises RefusedPath
+    when ``.codegen`` itself is a symlink or a file.
     """
-    directory = root / ".codegen"
+    directory = state_dir(root, create=True)
     ignore = directory / ".gitignore"
     try:
-        current = ignore.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        current = None
+        raw = read_regular(ignore, _GITIGNORE_LIMIT)
+    except RefusedPath as error:
+        ignored(ignore, f"it {error.why}", "codegen writes its own .gitignore in its place")
+        raw = None
+    current = None if raw is None else raw.decode("utf-8", errors="replace")
     if current is None or (current != _GITIGNORE and current.startswith(_GITIGNORE_HEADER)):
-        directory.mkdir(parents=True, exist_ok=True)
-        _atomic_write(ignore, _GITIGNORE)
+        write_state(ignore, _GITIGNORE.encode("utf-8"))
     return directory
 
 
-def _atomic_write(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            handle.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+def refused(error: RefusedPath) -> StateRefused:
+    """The user's error for a state folder or file codegen will not write in."""
+    return StateRefused(f"{error}. Nothing was written.")
 
 
 def _jsonable(value: Any) -> Any:
@@ -83,50 +103,74 @@ def _jsonable(value: Any) -> Any:
     raise TypeError(f"cannot store {type(value).__name__}")
 
 
+def _purpose(run_id: str, name: str) -> str:
+    """What a run file's seal is for: this run, this file (a file cannot stand in for another)."""
+    return f"run:{run_id}/{name}"
+
+
 class Run:
     """One run's directory. Async methods do their file I/O off the event loop."""
 
-    def __init__(self, directory: Path, secret_values: Iterable[str] = ()) -> None:
-        self.dir = directory
-        self.id = directory.name
+    def __init__(self, root: Path, run_id: str, secret_values: Iterable[str] = ()) -> None:
+        self.root = root
+        self.id = run_id
+        self.dir = root / STATE_DIR / RUNS_DIR / run_id
         self._secrets = [s for s in secret_values if s]
-        self._calls = len(list((directory / "calls").glob("*.json"))) if (directory / "calls").is_dir() else 0
+        calls = self.dir / "calls"
+        self._calls = len(list(calls.glob("*.json"))) if calls.is_dir() else 0
 
     def redact(self, text: str) -> str:
         """An error text without secrets: for error messages only, never for recorded content."""
         return redact(text, self._secrets)
 
+    def _path(self, name: str, *, create: bool) -> Path:
+        """``<run>/<name>``, every folder on the way a real one (made with ``create``); raises RefusedPath."""
+        parts = name.split("/")
+        if any(part in ("", ".", "..") for part in parts):
+            raise ValueError(f"not a run file name: {name!r}")
+        return state_dir(self.root, RUNS_DIR, self.id, *parts[:-1], create=create) / parts[-1]
+
     # -- synchronous primitives (used off the loop, and by the CLI's replay) --
     def write_text_sync(self, name: str, text: str) -> Path:
-        path = self.dir / name
-        _atomic_write(path, text)
+        """Write a file for people (a prompt, a patch, a log): plain, never read back by codegen."""
+        try:
+            path = self._path(name, create=True)
+            write_state(path, text.encode("utf-8"))
+        except RefusedPath as error:
+            raise refused(error) from None
         return path
 
-    def write_json_sync(self, name: str, data: Any) -> Path:
-        return self.write_text_sync(name, json.dumps(data, indent=2, default=_jsonable, ensure_ascii=False) + "\n")
+    def write_json_sync(self, name: str, data: dict[str, Any]) -> Path:
+        """Write ``data`` sealed for this run and this file name."""
+        if not isinstance(data, dict):
+            raise TypeError(f"a run's JSON file holds an object, not {type(data).__name__}")
+        plain = json.loads(json.dumps(data, default=_jsonable))
+        try:
+            path = self._path(name, create=True)
+            write_state(path, seal_json(plain, _purpose(self.id, name)).encode("utf-8"))
+        except RefusedPath as error:
+            raise refused(error) from None
+        return path
 
     def read_json_sync(self, name: str, default: Any = None) -> Any:
-        path = self.dir / name
-        if not path.exists():
+        """The sealed JSON file ``name``, or ``default`` when absent or not sealed (ignored with a warning)."""
+        try:
+            path = self._path(name, create=False)
+        except RefusedPath as error:
+            ignored(error.path, f"it {error.why}", _REMEDY)
             return default
-        return json.loads(path.read_text(encoding="utf-8"))
-
-    def read_text_sync(self, name: str, default: str | None = None) -> str | None:
-        path = self.dir / name
-        return path.read_text(encoding="utf-8") if path.exists() else default
+        data = load_json(path, _purpose(self.id, name), _REMEDY)
+        return default if data is None else data
 
     # -- async API for workflows --
     async def write_text(self, name: str, text: str) -> Path:
         return await asyncio.to_thread(self.write_text_sync, name, text)
 
-    async def write_json(self, name: str, data: Any) -> Path:
+    async def write_json(self, name: str, data: dict[str, Any]) -> Path:
         return await asyncio.to_thread(self.write_json_sync, name, data)
 
     async def read_json(self, name: str, default: Any = None) -> Any:
         return await asyncio.to_thread(self.read_json_sync, name, default)
-
-    async def read_text(self, name: str, default: str | None = None) -> str | None:
-        return await asyncio.to_thread(self.read_text_sync, name, default)
 
     async def update_meta(self, **fields: Any) -> dict:
         """Merge ``fields`` into run.json (status, outcome, ...)."""
@@ -157,11 +201,34 @@ class Run:
         return await self.write_json(name, {"purpose": purpose, "request": request, "response": response})
 
     def calls(self) -> list[dict]:
-        """Every recorded call, in order."""
-        folder = self.dir / "calls"
+        """Every recorded call codegen sealed, in order (blocking); an unsealed one is ignored with a warning."""
+        try:
+            folder = state_dir(self.root, RUNS_DIR, self.id, "calls")
+        except RefusedPath as error:
+            ignored(error.path, f"it {error.why}", _REMEDY)
+            return []
         if not folder.is_dir():
             return []
-        return [json.loads(p.read_text(encoding="utf-8")) for p in sorted(folder.glob("*.json"))]
+        loaded = (load_json(path, _purpose(self.id, f"calls/{path.name}"), _REMEDY)
+                  for path in sorted(folder.glob("*.json")))
+        return [call for call in loaded if call is not None]
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    """One run as a picker shows it."""
+
+    id: str
+    #: clarify, generate, apply, feedback or fix.
+    kind: str
+    #: running, applied, green, failed, cancelled, ...
+    status: str
+    #: When it started, as run.json says (``2026-11-23T10:15:00+0100``).
+    created: str
+    #: The first words of what it was asked (its prompt or comment); "" when it had none.
+    title: str
+    #: The workspace files it changed, when its outcome records them.
+    files: tuple[str, ...]
 
 
 class RunStore:
@@ -169,7 +236,7 @@ class RunStore:
 
     def __init__(self, root: Path, secret_values: Iterable[str] = ()) -> None:
         self.root = root
-        self.dir = root / ".codegen" / "runs"
+        self.dir = root / STATE_DIR / RUNS_DIR
         self._secrets = list(secret_values)
         #: The runs this store started or reopened: what ``settle`` looks at.
         self.touched: list[Run] = []
@@ -178,30 +245,75 @@ class RunStore:
         return time.strftime("%Y%m%d-%H%M%S") + "-" + secrets.token_hex(3)
 
     async def create(self, kind: str, **fields: Any) -> Run:
-        """Start a run of ``kind`` (clarify, generate, apply, feedback, fix)."""
-        run = Run(self.dir / self._new_id(), self._secrets)
-        await asyncio.to_thread(codegen_dir, self.root)
-        await asyncio.to_thread(run.dir.mkdir, parents=True)
+        """Start a run of ``kind`` (clarify, generate, apply, feedback, fix).
+
+        Raises StateRefused when ``.codegen`` or ``.codegen/runs`` is not a real folder.
+        """
+        run_id = self._new_id()
+
+        def make() -> None:
+            try:
+                codegen_dir(self.root)
+                os.mkdir(state_dir(self.root, RUNS_DIR, create=True) / run_id)
+            except RefusedPath as error:
+                raise refused(error) from None
+
+        await asyncio.to_thread(make)
+        run = Run(self.root, run_id, self._secrets)
         await run.update_meta(id=run.id, kind=kind, status="running",
                               created=time.strftime("%Y-%m-%dT%H:%M:%S%z"), **fields)
         self.touched.append(run)
         return run
 
     def open(self, run_id: str, *, read_only: bool = False) -> Run:
-        """An existing run; raises RunNotFound for an unknown or malformed id.
+        """An existing run; raises RunNotFound for an unknown or malformed id, or a run codegen did not write.
 
-        ``read_only``: the caller only reads it (an earlier turn of a thread), so ``settle``
-        leaves it alone whatever becomes of the caller's own run.
+        Its folder must be a real folder and its run.json sealed by codegen for this user:
+        a run that came with the files is not one. ``read_only``: the caller only reads it (an
+        earlier turn of a thread), so ``settle`` leaves it alone whatever becomes of the caller's own run.
         """
-        if not _RUN_ID.match(run_id or ""):
+        if not _RUN_ID.fullmatch(run_id or ""):
             raise RunNotFound(f"{run_id!r} is not a run id (expected something like 20261123-041500-a1b2c3)")
-        directory = self.dir / run_id
-        if not (directory / "run.json").is_file():
+        try:
+            meta_path = state_dir(self.root, RUNS_DIR, run_id) / "run.json"
+            raw = read_regular(meta_path, _META_LIMIT)
+        except RefusedPath as error:
+            raise RunNotFound(f"run {run_id} cannot be used: {error}") from None
+        if raw is None:
             raise RunNotFound(f"no run {run_id} in {self.dir}")
-        run = Run(directory, self._secrets)
+        try:
+            open_json(raw, _purpose(run_id, "run.json"))
+        except Unsealed as error:
+            raise RunNotFound(f"run {run_id} cannot be used: {meta_path}: {NOT_OURS} ({error})") from None
+        run = Run(self.root, run_id, self._secrets)
         if not read_only:
             self.touched.append(run)
         return run
+
+    def list_runs(self, kinds: Collection[str] | None = None) -> list[RunSummary]:
+        """The workspace's runs codegen wrote, newest first, for a picker (blocking: use a thread from async code).
+
+        Only runs whose run.json is sealed by codegen for this user are listed; any other folder
+        under ``.codegen/runs/`` (one that came with the files, say) is left out with one warning.
+        ``kinds`` keeps only runs of those kinds (``{"fix"}`` for an undo picker).
+        """
+        try:
+            folder = state_dir(self.root, RUNS_DIR)
+        except RefusedPath as error:
+            ignored(error.path, f"it {error.why}", "codegen lists no runs from it; remove the link")
+            return []
+        try:
+            names = sorted((entry.name for entry in os.scandir(folder)
+                            if _RUN_ID.fullmatch(entry.name) and entry.is_dir(follow_symlinks=False)), reverse=True)
+        except (FileNotFoundError, NotADirectoryError):
+            return []
+        runs = []
+        for run_id in names:
+            meta = load_json(folder / run_id / "run.json", _purpose(run_id, "run.json"), _REMEDY, _META_LIMIT)
+            if meta is None or (kinds is not None and meta.get("kind") not in kinds):
+                continue
+            runs.append(_summary(run_id, meta))
+        return runs
 
     async def settle(self, status: str, reason: str) -> None:
         """End every run this store touched that is still ``running`` as ``status`` (failed, cancelled).
@@ -214,3 +326,22 @@ class RunStore:
             meta = await run.meta()
             if meta.get("status") == "running" or (meta.get("status") == status and not meta.get("reason")):
                 await run.update_meta(status=status, reason=reason)
+
+
+def open_run_dir(run_dir: Path) -> Run:
+    """The run in ``run_dir`` (``<workspace>/.codegen/runs/<runId>``), read-only; raises RunNotFound."""
+    path = Path(os.path.abspath(run_dir))
+    if path.parent.name != RUNS_DIR or path.parent.parent.name != STATE_DIR:
+        raise RunNotFound(f"{run_dir} is not a run folder (expected <workspace>/.codegen/runs/<runId>)")
+    return RunStore(path.parent.parent.parent).open(path.name, read_only=True)
+
+
+def _summary(run_id: str, meta: dict) -> RunSummary:
+    asked = meta.get("prompt") or meta.get("comment") or ""
+    words = str(asked).split()
+    title = " ".join(words[:_TITLE_WORDS]) + (" ..." if len(words) > _TITLE_WORDS else "")
+    outcome = meta.get("outcome")
+    listed = outcome.get("files", []) if isinstance(outcome, dict) else []
+    files = tuple(str(f["path"]) for f in listed if isinstance(f, dict) and "path" in f)
+    return RunSummary(run_id, str(meta.get("kind", "")), str(meta.get("status", "")), str(meta.get("created", "")),
+                      title, files)

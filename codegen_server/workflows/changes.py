@@ -17,6 +17,7 @@ from pathlib import Path
 from ..context.shown import quote_around
 from ..edits import PatchResult, format_failures, plan_patch
 from ..edits.paths import read_workspace_text
+from ..edits.sensitive import as_dicts, flag_changes
 from ..edits.types import EditLimits, HunkFailure
 from ..model import Message
 from ..store import Run
@@ -41,6 +42,8 @@ class ChangeOutcome:
     rewritten_files: list[dict] = field(default_factory=list)
     #: Files left untouched, with the reason (a blind whole-file rewrite).
     refused: list[str] = field(default_factory=list)
+    #: Changed files that make an editor, a shell or git run code: [{path, why}] (``edits.sensitive``).
+    sensitive: list[dict] = field(default_factory=list)
 
 
 @dataclass
@@ -123,7 +126,7 @@ async def ask_for_changes(host: Host, run: Run, purpose: str, messages: list[Mes
         record += [{"path": p, "decision": "refused: rewritten blind"} for p in sorted(paths)]
     proposal.rewritten_files = change_summary(proposal.patch.changes, whole_file_paths(proposal.answer))
     if record:
-        await run.write_json(f"rewrites/{purpose}.json", record)
+        await run.write_json(f"rewrites/{purpose}.json", {"decisions": record})
     return proposal
 
 
@@ -160,7 +163,7 @@ async def offer_changes(run: Run, applier: Applier, proposal: ProposedChange, *,
     patch = proposal.patch
     if patch.failures:
         failures = [asdict(f) for f in patch.failures]
-        await run.write_json("failures.json", failures)
+        await run.write_json("failures.json", {"failures": failures})
         await run.update_meta(status="failed", outcome="edits did not apply")
         return ChangeOutcome(run.id, [], patch.diff, False, "none", format_failures(patch.failures), failures,
                              proposal.usage, proposal.rewritten_files, proposal.refused)
@@ -169,11 +172,12 @@ async def offer_changes(run: Run, applier: Applier, proposal: ProposedChange, *,
         return ChangeOutcome(run.id, [], "", False, "none", "; ".join(proposal.refused), [], proposal.usage,
                              proposal.rewritten_files, proposal.refused)
     await run.write_text("diff.patch", patch.diff)
+    sensitive = as_dicts(flag_changes(patch.changes))
     decision = await applier.apply(patch.changes, label=label)
     files = [{"path": c.path, "action": c.kind} for c in patch.changes]
     await run.update_meta(status="applied" if decision.applied else "not-applied",
                           outcome={"applied": decision.applied, "how": decision.how, "reason": decision.reason,
                                    "files": files, "usage": proposal.usage, "rewritten_files": proposal.rewritten_files,
-                                   "refused": proposal.refused, **outcome})
+                                   "refused": proposal.refused, "sensitive": sensitive, **outcome})
     return ChangeOutcome(run.id, files, patch.diff, decision.applied, decision.how, decision.reason, [],
-                         proposal.usage, proposal.rewritten_files, proposal.refused)
+                         proposal.usage, proposal.rewritten_files, proposal.refused, sensitive)

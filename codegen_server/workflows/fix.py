@@ -13,7 +13,8 @@ Recipe (devlooper's loop, with Aider's test feedback):
       was not shown whole goes back once with the file (changes.py); edits to tests are
       refused unless allowed; installs and commands need the user's consent;
    d. apply the edit (the editor previews it, or the disk takes it), make sure the
-      disk holds it, and checkpoint;
+      disk holds it, and checkpoint; the disk refuses an edit to a file that makes an
+      editor, a shell or git run code unless allowed (the model hears why);
    e. re-run the failing tests first, and the whole suite once they pass.
 3. Stop when green, at the iteration limit, at the token budget, or when there is
    no progress (the same failures twice, or a state seen before). Without success,
@@ -29,6 +30,7 @@ from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING
 
 from ..edits import format_failures, render_diff
+from ..edits.sensitive import as_dicts, flag_changes
 from ..edits.types import FileChange, PatchResult
 from ..model import Message
 from ..store import Run
@@ -61,6 +63,8 @@ class Iteration:
     verdict_seconds: float
     #: Per changed existing file: replaced whole or edited, and how much of it changed.
     rewritten_files: list[dict] = field(default_factory=list)
+    #: Proposed files that make an editor, a shell or git run code: [{path, why}] (``edits.sensitive``).
+    sensitive: list[dict] = field(default_factory=list)
 
 
 @dataclass
@@ -149,7 +153,7 @@ async def _iterate_until_done(loop: _Loop, applier: Applier) -> str:
         if iteration is None:
             return "declined"
         loop.iterations.append(iteration)
-        await loop.run.write_json("iterations.json", [asdict(i) for i in loop.iterations])
+        await loop.run.write_json("iterations.json", {"iterations": [asdict(i) for i in loop.iterations]})
         if loop.verdict.green:
             return "green"
         if not iteration.edited and not iteration.actions:
@@ -191,13 +195,18 @@ async def _one_iteration(loop: _Loop, applier: Applier, number: int) -> Iteratio
 
     changes, refused = _allowed_changes(patch, loop.options.allow_test_edits)
     refused += proposal.refused
+    sensitive = as_dicts(flag_changes(changes))
     if changes:
         decision = await applier.apply(changes, label=f"codegen: fix, iteration {number}")
-        if not decision.applied:
+        if decision.refused:  # a file that runs code, and nobody previews it: nothing written, the model hears why
+            refused.append(decision.reason)
+            changes = []
+        elif not decision.applied:
             loop.notes.append(f"iteration {number}: the edit was declined ({decision.reason})")
             return None
-        await asyncio.to_thread(ensure_on_disk, host.root, changes)
-        await run.write_text(f"iterations/{number:02d}.patch", render_diff(changes))
+        else:
+            await asyncio.to_thread(ensure_on_disk, host.root, changes)
+            await run.write_text(f"iterations/{number:02d}.patch", render_diff(changes))
     loop.notes = [f"These edits were not made: {r}" for r in refused]
     actions = await _run_actions(loop, plan.installs, plan.commands)
 
@@ -205,7 +214,7 @@ async def _one_iteration(loop: _Loop, applier: Applier, number: int) -> Iteratio
     loop.verdict = await _verdict(loop, f"iteration-{number}")
     return Iteration(number, failing_before, diagnosis, [c.new_path or c.path for c in changes], refused,
                      actions, _failing(loop.verdict), loop.last.id, round(time.monotonic() - answered, 3),
-                     proposal.rewritten_files)
+                     proposal.rewritten_files, sensitive)
 
 
 async def _ask(loop: _Loop, purpose: str, messages: list[Message]) -> str:
@@ -289,7 +298,10 @@ async def _finish(loop: _Loop, stopped: str, restored: str | None, failing_at_st
     result = FixResult(loop.run.id, stopped == "green", stopped, loop.iterations, failing_at_start, failing_now,
                        fixed, loop.tokens, checkpoints, restored, "")
     result.summary = summarize(result)
-    await loop.run.update_meta(status=stopped, outcome={k: v for k, v in asdict(result).items() if k != "iterations"})
+    outcome = {k: v for k, v in asdict(result).items() if k != "iterations"}
+    # The files edited, for a run list (`RunStore.list_runs`): each run kind records them alike.
+    edited = sorted({path for iteration in loop.iterations for path in iteration.edited})
+    await loop.run.update_meta(status=stopped, outcome={**outcome, "files": [{"path": path} for path in edited]})
     return result
 
 

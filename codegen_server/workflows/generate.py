@@ -1,7 +1,7 @@
 """Generate: from a prompt (or a clarified run) to files in the workspace.
 
 Recipe:
-1. The specification: the clarified spec of run ``run_id``, or the prompt itself.
+1. The specification: the clarified spec of run ``run_id`` (from its sealed clarify.json), or the prompt itself.
 2. Context: when the workspace already holds code, a repo map of what is there.
 3. Ask the model for the project (whole files for new ones, diffs for existing ones).
 4. Turn the answer into changes with the edits engine; if some diff hunks do not
@@ -16,6 +16,7 @@ import asyncio
 
 from ..store import Run
 from .changes import ChangeOutcome, ask_for_changes, offer_changes
+from .clarify import spec_text
 from .context import gather_context
 from .host import Applier, Host, WorkflowError
 
@@ -52,16 +53,14 @@ async def _generate(host: Host, applier: Applier, run: Run, spec: str) -> Genera
 async def _spec(host: Host, prompt: str | None, run_id: str | None) -> tuple[Run, str]:
     if run_id:
         run = host.store.open(run_id)
-        spec = await run.read_text("spec.md")
-        if spec is None:
-            state = await run.read_json("clarify.json")
-            if not state:
-                raise WorkflowError(f"Run {run_id} has no prompt to generate from.")
-            from .clarify import spec_text  # the questions were never all answered: use what there is
-            spec = spec_text(state)
+        state = await run.read_json("clarify.json")
+        if not state:
+            raise WorkflowError(f"Run {run_id} has no prompt to generate from.")
+        spec = spec_text(state)  # the clarified spec, or what there is if not every question was answered
         if prompt:
             spec += f"\n\n{prompt}"
-        await run.update_meta(kind="generate", status="running")
+        # What was asked, sealed: a thread that starts from this run reads it back (never spec.md).
+        await run.update_meta(kind="generate", status="running", spec=spec)
         return run, spec
     if not prompt or not prompt.strip():
         raise WorkflowError("Give a prompt or the runId of a clarified run.")

@@ -1,8 +1,9 @@
 """A review thread: the earlier turns of a feedback conversation, kept in each run.
 
 Every feedback run stores the whole thread so far in ``conversation.json`` (the earlier
-turns plus its own), so a reply only needs the runId of the last turn. A thread may start
-from a generate run: its prompt and answer become the first turn.
+turns plus its own, sealed like every run file codegen reads back), so a reply only needs the
+runId of the last turn. A thread may start from a generate run: its prompt (from the sealed
+run.json) and answer become the first turn.
 """
 
 from __future__ import annotations
@@ -29,11 +30,11 @@ class Turn:
 
 async def load_thread(run: Run) -> list[Turn]:
     """The turns of the thread that ``run`` ends (a feedback or a generate run)."""
-    turns = await run.read_json("conversation.json")
-    if turns is not None:
-        return [Turn(**turn) for turn in turns]
+    conversation = await run.read_json("conversation.json")
+    if conversation is not None:
+        return [Turn(**turn) for turn in conversation["turns"]]
     meta = await run.meta()
-    prompt = await run.read_text("spec.md") or await run.read_text("prompt.txt") or meta.get("prompt", "")
+    prompt = meta.get("spec") or meta.get("prompt", "")
     answers = [call["response"]["content"] for call in run.calls() if "content" in call.get("response", {})]
     outcome = meta.get("outcome") if isinstance(meta.get("outcome"), dict) else {}
     return [Turn(comment=prompt, answer=answers[-1] if answers else "", where="the workspace",
@@ -42,7 +43,7 @@ async def load_thread(run: Run) -> list[Turn]:
 
 
 async def save_thread(run: Run, turns: list[Turn]) -> None:
-    await run.write_json("conversation.json", [asdict(turn) for turn in turns])
+    await run.write_json("conversation.json", {"turns": [asdict(turn) for turn in turns]})
 
 
 def thread_messages(turns: list[Turn]) -> list[dict]:

@@ -9,7 +9,7 @@ Recipe:
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ..store.checkpoints import CheckpointError, CheckpointStore
 from .host import Host, WorkflowError
@@ -23,13 +23,18 @@ class UndoResult:
     removed: list[str]
     #: The checkpoint of the state before this undo (undo it with this id).
     before_undo: str
+    #: Symlinks the checkpoint holds that point outside the workspace: not created.
+    skipped_links: list[str] = field(default_factory=list)
 
 
 async def undo(host: Host, run_id: str, checkpoint: str = "start") -> UndoResult:
     """Return the workspace to ``checkpoint`` of run ``run_id``."""
     run = host.store.open(run_id)
-    store = CheckpointStore(host.root, run.dir)
-    saved = await asyncio.to_thread(store.list)
+    try:
+        store = CheckpointStore(host.root, run.dir)
+        saved = await asyncio.to_thread(store.list)
+    except CheckpointError as error:
+        raise WorkflowError(str(error)) from None
     if not saved:
         raise WorkflowError(f"Run {run_id} has no checkpoints to return to.")
     wanted = next((c for c in saved if checkpoint in (c.id, c.label)), None)
@@ -42,4 +47,5 @@ async def undo(host: Host, run_id: str, checkpoint: str = "start") -> UndoResult
     except CheckpointError as error:
         raise WorkflowError(str(error)) from None
     await run.update_meta(undone_to=wanted.label)
-    return UndoResult(run_id, wanted.label, list(result.written), list(result.removed), result.safety.id)
+    return UndoResult(run_id, wanted.label, list(result.written), list(result.removed), result.safety.id,
+                      list(result.skipped_links))

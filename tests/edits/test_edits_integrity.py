@@ -14,6 +14,7 @@ import pytest
 from codegen_server.edits import EditError, plan_patch, write_changes
 from codegen_server.store.checkpoints import CheckpointError, CheckpointStore
 from tests.support.files import leftovers, workspace_files
+from tests.support.sealed import reseal_manifest, seal_run_meta
 
 FUNC = "def total(items):\n    result = 0\n    for item in items:\n        result += item\n    return result\n"
 
@@ -220,6 +221,7 @@ def test_restore_refuses_a_manifest_naming_an_unsafe_path_and_touches_nothing(
     body = manifest.read_text().replace('"files": {', f'"files": {{"{bad}": {{"mode": 420, "sha256": '
                                         f'"{"0" * 64}"}}, ', 1)
     manifest.write_text(body)
+    reseal_manifest(store, saved.id)  # even a manifest codegen sealed is checked
     (root / "new.py").write_text("new = 1\n")  # a restore would remove this
     before = workspace_files(root)
     with pytest.raises(CheckpointError, match="unsafe path"):
@@ -244,6 +246,7 @@ def test_restore_refuses_a_manifest_that_restores_a_link_then_writes_through_it(
     blob = body["files"]["keep.py"]
     body["files"].update({"a": {"link": str(outside)}, "a/pwned.txt": blob})
     manifest.write_text(json.dumps(body))
+    reseal_manifest(store, saved.id)  # even a manifest codegen sealed is checked
     before = workspace_files(root)
     with pytest.raises(CheckpointError, match="unsafe path"):
         store.restore(saved.id)
@@ -314,10 +317,11 @@ def test_codegen_undo_refuses_a_planted_manifest_and_touches_nothing(tmp_path: P
     run = root / ".codegen" / "runs" / "20260101-000000-abcdef"
     store = CheckpointStore(root, run)
     saved = store.save("start")
-    (run / "run.json").write_text('{"id": "20260101-000000-abcdef", "kind": "fix", "status": "done"}')
+    seal_run_meta(run, {"kind": "fix", "status": "done"})
     manifest = store.dir / f"{saved.id}.json"
     manifest.write_text(manifest.read_text().replace(
         '"files": {', f'"files": {{"../outside/pwned.txt": {{"mode": 420, "sha256": "{"0" * 64}"}}, ', 1))
+    reseal_manifest(store, saved.id)  # even a manifest codegen sealed is checked
     (root / "later.py").write_text("later = 1\n")
     before = workspace_files(root)
     proc = subprocess.run([sys.executable, "-m", "codegen_server.cli", "undo", "20260101-000000-abcdef",

@@ -58,7 +58,7 @@ async def test_a_blind_rewrite_gets_the_file_once_and_the_diff_answered_to_it_ap
     run_dir = tmp_path / ".codegen/runs" / result["runId"]
     assert [p.name for p in sorted((run_dir / "calls").iterdir())] == [
         "001-diagnose-1.json", "002-plan-1.json", "003-plan-1-show.json"]
-    assert json.loads((run_dir / "rewrites/plan-1.json").read_text()) == [
+    assert json.loads((run_dir / "rewrites/plan-1.json").read_text())["decisions"] == [
         {"path": "shop/cart.py", "decision": "set aside, file sent", "call": "plan-1-show"}]
 
 
@@ -92,7 +92,7 @@ async def test_a_second_blind_rewrite_is_refused_and_the_file_left_untouched(tmp
     assert "too long to show whole" in follow_up and "    3>     return sum(prices[1:])" in follow_up
     assert "def helper_500" not in follow_up
     run_dir = tmp_path / ".codegen/runs" / result["runId"]
-    assert json.loads((run_dir / "rewrites/plan-1.json").read_text())[-1] == {
+    assert json.loads((run_dir / "rewrites/plan-1.json").read_text())["decisions"][-1] == {
         "path": "shop/cart.py", "decision": "refused: rewritten blind"}
 
 
@@ -126,5 +126,5 @@ async def test_an_answer_that_asks_to_see_a_file_gets_it_before_anything_is_appl
     sent = model.requests[2]["messages"][-1]["content"]
     assert "You asked to see shop/cart.py" in sent and f"shop/cart.py\n```\n{CART}```" in sent
     run_dir = tmp_path / ".codegen/runs" / result["runId"]
-    assert json.loads((run_dir / "rewrites/plan-1.json").read_text()) == [
+    assert json.loads((run_dir / "rewrites/plan-1.json").read_text())["decisions"] == [
         {"shown": "shop/cart.py", "decision": "asked to see it", "call": "plan-1-show"}]

@@ -11,6 +11,7 @@ from tests.support.cli import codegen, env_for
 from tests.conftest import model_env
 from tests.support.answers import MEAN_EMPTY_LIST, STATS
 from tests.support.fix_projects import FIX_CART, fix_model, make_python_project
+from tests.support.sealed import seal_run_meta
 
 # The reply edits the buffer as the user left it: they renamed `values` to `numbers` meanwhile.
 RETURN_NONE = '''Return None instead of 0.0 for an empty list.
@@ -58,7 +59,7 @@ async def test_a_reply_carries_the_thread_and_edits_the_current_buffer(tmp_path,
     assert "return None rather than 0.0" in latest
     assert "def mean(numbers):" in latest  # the code as the buffer holds it now, not the disk
     thread = json.loads((tmp_path / ".codegen/runs" / second["runId"] / "conversation.json").read_text())
-    assert [turn["comment"] for turn in thread] == ["handle an empty list", "return None rather than 0.0"]
+    assert [turn["comment"] for turn in thread["turns"]] == ["handle an empty list", "return None rather than 0.0"]
 
 
 async def test_a_declined_change_is_told_to_the_model_in_the_reply(tmp_path, scripted_model, editor_factory):
@@ -357,7 +358,8 @@ def test_a_failed_reply_leaves_the_run_it_replies_to_as_it_was(tmp_path, scripte
     earlier = tmp_path / ".codegen" / "runs" / json.loads(first.stdout)["runId"] / "run.json"
     meta = json.loads(earlier.read_text())
     meta["status"] = "running"  # as a daemon killed during that turn left it
-    earlier.write_text(json.dumps(meta))
+    seal_run_meta(earlier.parent, {k: v for k, v in meta.items() if k != "seal"})  # sealed, as codegen writes it
+    meta = json.loads(earlier.read_text())
     reply = codegen("feedback", "stats.py", "are you sure?", "--lines", "1-2", "--no-verify",
                     "--run", meta["id"], "--root", str(tmp_path), env=env)
     assert reply.returncode == 1 and "API key" in reply.stderr

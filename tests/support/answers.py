@@ -122,3 +122,15 @@ MEAN_EMPTY_LIST = '''`mean` divides by zero on an empty list; return 0.0 for it 
      return sum(values) / len(values)
 ```
 '''
+
+
+#: A one-file project answer that only creates a new file: it applies in a workspace that already holds
+#: files (a cloned repository's README.md, say), which CALC_PROJECT would rewrite whole.
+NEW_MODULE = '''Here it is.
+
+calc.py
+```python
+def add(a, b):
+    return a + b
+```
+'''
