@@ -137,6 +137,9 @@ async def test_the_daemon_opened_on_the_clone_leaves_the_outside_alone(clone, sc
     assert markers["markers"] == []
     generated = await editor.execute("codegen.generateProject", {"prompt": "a notes file", "apply": "none"})
     assert generated["files"]
+    runs = await editor.execute("codegen.runs", {})
+    assert [run["id"] for run in runs["runs"]] == [generated["runId"]], "a planted run reached the run list"
+    assert runs["runs"][0]["kind"] == "generate" and runs["runs"][0]["title"] == "a notes file"
     assert outside.changes() == []
     _never_sent_the_secret(model)
     shown = " ".join(m.message for m in editor.client.messages)

@@ -31,6 +31,8 @@ describe('CodegenFix', function()
     contains(after.stdout, '3 passed')
 
     local run_id = done.message:match('run (%S+)%)')
+    -- A run folder codegen did not write (as a cloned repository could carry) is never offered.
+    H.write(root .. '/.codegen/runs/99991231-235959-ffffff/run.json', '{"id": "99991231-235959-ffffff", "kind": "fix"}')
     eq({ run_id }, vim.fn.getcompletion('CodegenUndo ', 'cmdline'), 'the run is offered for :CodegenUndo')
     vim.cmd('CodegenUndo')
     H.wait_notify('codegen: restored')

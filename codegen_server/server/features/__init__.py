@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from ..app import CodegenServer
-from . import apply_diff, context, feedback, fix, generate, lifecycle, watch
+from . import apply_diff, context, feedback, fix, generate, lifecycle, runs, watch
 
-FEATURES = [lifecycle, generate, apply_diff, context, feedback, fix, watch]
+FEATURES = [lifecycle, generate, apply_diff, context, feedback, fix, runs, watch]
 
 
 def register_all(server: CodegenServer) -> None:

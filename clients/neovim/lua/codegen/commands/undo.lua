@@ -5,17 +5,24 @@ local common = require('codegen.commands.common')
 
 local M = {}
 
---- Run ids of the current workspace, newest first (for completion).
+--- Run ids of the current workspace, newest first (for completion): asked of the daemon, which lists
+--- only the runs it wrote for this user (a run folder that came with a cloned repository, say with a
+--- far-future id, never shows). No running daemon: nothing to complete.
 --- @return string[]
 function M.complete(arglead)
-  local runs = vim.fs.joinpath(client.current_root(), '.codegen', 'runs')
+  local daemon = client.find(client.current_root())
+  if not daemon then
+    return {}
+  end
+  local params = { command = 'codegen.runs', arguments = { vim.empty_dict() } }
+  local answer = client.call(daemon, 'request_sync', 'workspace/executeCommand', params, 2000)
+  local runs = answer and answer.result and answer.result.runs or {}
   local ids = {}
-  for name, kind in vim.fs.dir(runs) do
-    if kind == 'directory' and name:sub(1, #arglead) == arglead then
-      ids[#ids + 1] = name
+  for _, run in ipairs(runs) do
+    if type(run.id) == 'string' and run.id:sub(1, #arglead) == arglead then
+      ids[#ids + 1] = run.id
     end
   end
-  table.sort(ids, function(a, b) return a > b end)
   return ids
 end
 
