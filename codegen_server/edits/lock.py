@@ -36,6 +36,9 @@ _LOCK_FLAGS = os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0) | getattr(os
 class UnsafeWriterState(EditError):
     """The writer folder or its lock is not a plain one inside the workspace: nothing is written."""
 
+    #: What the daemon's error data says (`data.kind`), as for any state codegen refuses to use.
+    kind = "unsafe-state"
+
     def __init__(self, error: RefusedPath) -> None:
         super().__init__(f"codegen writes nothing in this workspace while {error}")
         self.path, self.why = error.path, error.why

@@ -56,6 +56,9 @@ class StateRefused(RunNotFound, ValueError):
     error (the CLI's commands, the daemon's, ``codegen memory``) reports this one as one clear line.
     """
 
+    #: What the daemon's error data says (`data.kind`), as for any state codegen refuses to use.
+    kind = "unsafe-state"
+
 
 _GITIGNORE = """# codegen's working data (runs, checkpoints, the index, locks): not for version control.
 # Yours to commit: preprompts/ (your team's preprompt overrides) and memory.md.
