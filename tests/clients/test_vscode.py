@@ -39,6 +39,9 @@ CODE_SERVER = KIT / "node_modules" / "code-server" / "out" / "node" / "entry.js"
 SERVER = Path(sys.executable).with_name("codegen-server")
 INSTALL_HINT = "run clients/vscode/test/install.sh (scripts/test does)"
 
+#: One worker runs this module: its tests share the package build in clients/vscode.
+pytestmark = pytest.mark.xdist_group("vscode")
+
 
 def npm(*args: str, timeout: float = 240) -> subprocess.CompletedProcess:
     if shutil.which("npm") is None:

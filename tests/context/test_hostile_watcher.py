@@ -80,12 +80,17 @@ def plant_links(repo: Path, outside: Path) -> None:
     (repo / "vendor").symlink_to(os.path.relpath(tree, repo))
     (repo / "deps").symlink_to(os.path.relpath(tree, repo))
     (repo / "api" / "lib").symlink_to(os.path.relpath(tree, repo / "api"))
+
+
+def plant_links_and_root(repo: Path, outside: Path) -> None:
+    plant_links(repo, outside)
     (repo / "everything").symlink_to("/")
 
 
 @pytest.mark.timeout(120)
-async def test_the_watcher_registers_no_watch_outside_the_workspace(tmp_path: Path, editor_factory) -> None:
-    clone, outside = hostile_clone(tmp_path, plant_links)
+@pytest.mark.parametrize("plant", [plant_links, plant_links_and_root], ids=["links-to-a-tree", "and-a-link-to-root"])
+async def test_the_watcher_registers_no_watch_outside_the_workspace(tmp_path: Path, editor_factory, plant) -> None:
+    clone, outside = hostile_clone(tmp_path, plant)
     log = tmp_path / "daemon.log"
     editor = await editor_factory(clone, client="neovim", server_args=["--log-level", "INFO", "--log-file", str(log)])
     assert "watching 4 folders" in await watcher_started(log)

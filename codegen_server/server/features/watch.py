@@ -52,6 +52,10 @@ async def start_watching(ls: CodegenServer) -> None:
     if not roots:
         return
     if _editor_watches(ls):
+        # Loading the engines takes a moment: off the event loop, and before registering, so that
+        # the watcher is attached as the editor accepts (no await in between): a request the editor
+        # sends after accepting is answered from its reports, never by a late walk.
+        engines = await asyncio.to_thread(lambda: [engine_for(root) for root in roots])
         registration = types.Registration(
             id=f"codegen-watch-{uuid.uuid4()}", method=types.WORKSPACE_DID_CHANGE_WATCHED_FILES,
             register_options=types.DidChangeWatchedFilesRegistrationOptions(
@@ -61,8 +65,6 @@ async def start_watching(ls: CodegenServer) -> None:
         except Exception as error:  # a client that refuses: watch ourselves
             log.warning("the editor did not register the file watcher (%s); watching natively", error)
         else:
-            # Loading the engine takes a moment: not on the event loop.
-            engines = await asyncio.to_thread(lambda: [engine_for(root) for root in roots])
             for engine in engines:
                 engine.changes.attach()
             _editor_roots[ls] = roots
