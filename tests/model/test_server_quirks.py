@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import socket
 import threading
-import time
 
 import pytest
 
@@ -184,12 +183,11 @@ def _closed_port() -> int:
         return sock.getsockname()[1]
 
 
+@pytest.mark.timeout(10)  # the normal backoff would take 15 s or more; the quick retry, 0.2 s
 async def test_a_refused_loopback_connection_is_reported_after_one_quick_retry():
-    settings = ModelSettings(base_url=f"http://127.0.0.1:{_closed_port()}/v1", max_retries=4, retry_backoff=1.0)
-    started = time.monotonic()
+    settings = ModelSettings(base_url=f"http://127.0.0.1:{_closed_port()}/v1", max_retries=4, retry_backoff=600.0)
     with pytest.raises(ModelError) as caught:
         await ChatModel(settings).complete(HELLO)
-    assert time.monotonic() - started < 1.5  # not 1 + 2 + 4 + 8 s of backoff
     assert caught.value.kind == "unreachable"
     assert "connection was refused (after 2 attempts)" in caught.value.message
     assert "Start the model server" in caught.value.message and "OPENAI_BASE_URL" in caught.value.message
@@ -231,10 +229,9 @@ async def test_the_default_openai_endpoint_unreachable_does_not_speak_of_a_local
 async def test_an_empty_200_stream_is_retried_once_then_explained(scripted_model):
     # llama-cpp-python's answer to a prompt over its context window: 200, then nothing.
     server = scripted_model([ScriptStep(empty_stream=True)] * 3)
-    started = time.monotonic()
     with pytest.raises(ModelError) as caught:
         await model_for(server, max_retries=4).complete(HELLO)
-    assert len(server.requests) == 2 and time.monotonic() - started < 2
+    assert len(server.requests) == 2
     assert "empty stream (2 attempts)" in caught.value.message and "context window" in caught.value.message
 
 
