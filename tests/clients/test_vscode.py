@@ -278,6 +278,13 @@ REMEMBER_BUTTON = '.notifications-toasts .monaco-button:has-text("Remember")'
 SET_KEY_BUTTON = '.notifications-toasts .monaco-button:has-text("Set API Key")'
 
 
+def serve_on_loopback(handler: type[BaseHTTPRequestHandler]) -> ThreadingHTTPServer:
+    """An HTTP server on a free loopback port, serving in a daemon thread."""
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    return httpd
+
+
 class KeyCheckingProxy:
     """An OpenAI-style endpoint that wants ``Authorization: Bearer <key>``: it answers 401 without
     it (as OpenAI does) and forwards the request to the scripted model with it. Records each
@@ -311,9 +318,8 @@ class KeyCheckingProxy:
                 self.end_headers()
                 self.wfile.write(data)
 
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._httpd = serve_on_loopback(Handler)
         self.base_url = f"http://127.0.0.1:{self._httpd.server_address[1]}/v1"
-        threading.Thread(target=self._httpd.serve_forever, daemon=True).start()
 
     def stop(self) -> None:
         self._httpd.shutdown()
@@ -430,9 +436,8 @@ class Recorder:
 
             do_GET = do_POST = do_PUT = do_HEAD = do_OPTIONS = _record
 
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._httpd = serve_on_loopback(Handler)
         self.base_url = f"http://127.0.0.1:{self._httpd.server_address[1]}/v1"
-        threading.Thread(target=self._httpd.serve_forever, daemon=True).start()
 
     def stop(self) -> None:
         self._httpd.shutdown()
