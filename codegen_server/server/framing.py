@@ -18,6 +18,9 @@ from dataclasses import dataclass
 _HEADER_START = re.compile(rb"content-(?:length|type)\s*:", re.IGNORECASE)
 _CONTENT_LENGTH = re.compile(rb"^content-length\s*:\s*(\d+)\s*$", re.IGNORECASE)
 _HEADER_LINE = re.compile(rb"^[A-Za-z][A-Za-z0-9-]*\s*:.*$")
+#: How far past a body's end a header that began inside it can run: "content-length:" and a space.
+_HEADER_LOOKAHEAD = 16
+_HEADER_NAMES = (b"content-length", b"content-type")
 #: A header block longer than this is not one.
 _MAX_HEADER = 8192
 
@@ -137,10 +140,22 @@ class FrameBuffer:
             return Frame(problem=problem, dropped=self._take(body_start + end), message=value)
         if not complete:
             return None
-        match = _HEADER_START.search(available)
-        cut = body_start + (match.start() if match else length)
+        # The next message's header may begin inside the wrong length and run past it: look a
+        # header name's length further, and wait for those bytes when the tail could start one.
+        window = bytes(self._data[body_start:body_start + length + _HEADER_LOOKAHEAD])
+        match = _HEADER_START.search(window)
+        if match is None and len(window) < length + _HEADER_LOOKAHEAD and not stalled \
+                and _ends_like_a_header_name(available):
+            return None
+        cut = body_start + (match.start() if match and match.start() < length else length)
         return Frame(problem=f"a body of {length} bytes that is not JSON (a wrong Content-Length?)",
                      dropped=self._take(cut), not_json=True)
+
+
+def _ends_like_a_header_name(data: bytes) -> bool:
+    """Whether ``data`` ends with the first bytes of a header name, the rest yet to arrive."""
+    tail = data[-len(_HEADER_NAMES[0]):].lower()
+    return any(name.startswith(tail[i:]) for name in _HEADER_NAMES for i in range(len(tail)))
 
 
 def _json_prefix(data: bytes) -> tuple[object, int | None]:

@@ -35,7 +35,8 @@ def test_fix_exits_1_when_it_cannot_make_it_green(tmp_path, scripted_model):
 def test_commands_are_not_run_without_the_flag(tmp_path, scripted_model):
     make_python_project(tmp_path)
     model = scripted_model(fix_model([FIX_CART + "\nRUN: touch marker.txt\n"]))
-    done = codegen("fix", "--root", str(tmp_path), env=env_for(model.base_url))
+    # --allow-install is consent to installs only, not to the model's shell commands.
+    done = codegen("fix", "--root", str(tmp_path), "--allow-install", env=env_for(model.base_url))
     assert done.returncode == 0 and "not allowed" in done.stdout and not (tmp_path / "marker.txt").exists()
 
 

@@ -84,14 +84,26 @@ async def test_a_model_that_makes_things_worse_stops_and_restores_the_best_state
     assert snapshot(tmp_path) == start
 
 
-async def test_tests_are_not_edited_to_make_them_pass(tmp_path, scripted_model, editor_factory):
+#: The root conftest.py made to deselect the failing test: pytest would then report green.
+IGNORE_THE_TEST = '''```diff
+--- a/conftest.py
++++ b/conftest.py
+@@ -0,0 +1 @@
++collect_ignore = ["tests/test_cart.py"]
+```
+'''
+
+
+@pytest.mark.parametrize("edit", [EDIT_THE_TEST, IGNORE_THE_TEST], ids=["the-test", "a-conftest-deselecting-it"])
+async def test_tests_are_not_edited_to_make_them_pass(tmp_path, scripted_model, editor_factory, edit):
     start = make_python_project(tmp_path)
-    model = scripted_model(fix_model([EDIT_THE_TEST, FIX_CART]))
+    model = scripted_model(fix_model([edit, FIX_CART]))
     editor = await editor_factory(tmp_path, env=model_env(model))
     result = await editor.execute("codegen.fixTests", {"autoAccept": True})
     assert result["green"] is True and len(result["iterations"]) == 2
     assert "tests are not edited" in result["iterations"][0]["refused"][0]
     assert (tmp_path / "tests/test_cart.py").read_bytes() == start["tests/test_cart.py"]
+    assert (tmp_path / "conftest.py").read_bytes() == start["conftest.py"]
     # The refusal went back to the model.
     assert "tests are not edited" in model.requests[2]["messages"][-1]["content"]
 
@@ -146,7 +158,8 @@ async def test_commands_need_the_users_consent(tmp_path, scripted_model, editor_
     model = scripted_model(fix_model([plan]))
     editor = await editor_factory(tmp_path, env=model_env(model))
     editor.consent_answer = "Deny"
-    result = await editor.execute("codegen.fixTests", {"autoAccept": True})
+    # Consent is per kind of action: allowing installs does not allow the model's shell commands.
+    result = await editor.execute("codegen.fixTests", {"autoAccept": True, "allowInstall": True})
     assert result["green"] and result["iterations"][0]["actions"] == ["run `touch setup-done.txt`: not allowed"]
     assert "touch setup-done.txt" in editor.questions[0]
     assert not (tmp_path / "setup-done.txt").exists()

@@ -149,3 +149,24 @@ async def test_the_api_key_stays_out_of_the_daemon_log(tmp_path, scripted_model)
     log = log_file.read_text()
     assert "initializationOptions" in log or "initialization_options" in log  # the message was logged
     assert SECRET not in log and editor_key not in log
+
+
+async def test_a_key_the_endpoint_echoes_back_is_redacted_whatever_its_shape(tmp_path, scripted_model):
+    """Gateways quote the request's key in their errors; a key not shaped like `sk-…` is redacted by its value."""
+    from tests.support.editor import start_editor
+
+    key = "gw0123456789abcdef4242"
+    model = scripted_model([ScriptStep(status=400, error_message=f"key {key} has no access to this model")])
+    log_file = tmp_path / "daemon.log"
+    workspace = tmp_path / "ws"
+    workspace.mkdir()
+    session = await start_editor(workspace, env=model_env(model, OPENAI_API_KEY=key),
+                                 server_args=["--log-file", str(log_file), "--log-level", "DEBUG"])
+    try:
+        with pytest.raises(JsonRpcException) as caught:
+            await session.execute("codegen.clarify", {"prompt": "a calculator"})
+    finally:
+        await session.client.shutdown_session()
+    assert model.requests and "key [redacted] has no access" in str(caught.value)
+    assert key not in str(caught.value) and key not in log_file.read_text()
+    assert all(key not in m.message for m in session.client.messages)

