@@ -159,10 +159,8 @@ def handle_json(protocol: JsonRPCProtocol, data: Any) -> None:
         if not isinstance(data, dict) or "method" in data:  # never answer what may be the client's response
             _reply_error(protocol, _request_id(data), JsonRpcInvalidRequest(problem))
         return
-    if "params" in data and data["params"] is None:
-        del data["params"]  # `"params": null` is no params: fine for shutdown, an error where params are needed
     try:
-        message = protocol.structure_message(data)
+        message = _structure(protocol, data)
     except JsonRpcException:
         method = data.get("method")
         if "id" in data and method:
@@ -177,6 +175,18 @@ def handle_json(protocol: JsonRPCProtocol, data: Any) -> None:
         protocol.handle_message(message)
     except Exception:  # pygls answers requests itself; this is a bug to log, not a reason to stop reading
         log.exception("could not handle a %s message", data.get("method", "response"))
+
+
+def _structure(protocol: JsonRPCProtocol, data: dict) -> Any:
+    """pygls's typed message for ``data``; `"params": null` read as no params, or as an empty object
+    where the method's params are an object with nothing required (`initialized`)."""
+    if "params" not in data or data["params"] is not None:
+        return protocol.structure_message(data)
+    without = {key: value for key, value in data.items() if key != "params"}
+    try:
+        return protocol.structure_message(without)
+    except JsonRpcException:
+        return protocol.structure_message({**without, "params": {}})
 
 
 def _envelope_problem(data: Any) -> str:

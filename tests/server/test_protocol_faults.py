@@ -82,6 +82,18 @@ def test_shutdown_with_null_params_is_fine(daemon):
     assert daemon.process.wait(timeout=ANSWER_WITHIN) == 0
 
 
+def test_initialized_with_null_params_still_starts_the_session(daemon):
+    """`"params": null` on `initialized` is no params: the session's start (file watching) still runs."""
+    daemon.send(frame(request(0, "initialize", {"processId": None, "rootUri": daemon.root.as_uri(),
+                                                 "capabilities": {}})))
+    daemon.answers({0})
+    daemon.send(frame({"jsonrpc": "2.0", "method": "initialized", "params": None}))
+    daemon.send(daemon.context_request(1))
+    assert "def main" in daemon.answers({1})[1]["result"]["text"]
+    code, stderr = daemon.finish()
+    assert code == 0 and "watching 1 folders of" in stderr, stderr
+
+
 def test_exit_without_shutdown_ends_with_1(daemon):
     daemon.initialize()
     daemon.send(frame({"jsonrpc": "2.0", "method": "exit"}))
