@@ -230,6 +230,18 @@ MUTATIONS = [
     ("null params not read as an empty object", "codegen_server/server/transport.py",
      '        return protocol.structure_message({**without, "params": {}})', '        raise',
      ["tests/server/test_protocol_faults.py", "-k", "initialized_with_null"]),
+    ("a committing journal rolled forward", "codegen_server/edits/journal.py",
+     '        if journal.state == "complete":', '        if journal.state in ("complete", "committing"):',
+     ["tests/edits/test_edits_crash.py", "-k", "every_step"]),
+    ("the committing journal saved after the renames", "codegen_server/edits/write.py",
+     '        journal.state = "committing"\n        journal_mod.save(root, journal)\n        for entry in journal.entries:\n'
+     '            if entry.backup is not None:\n                os.replace(root / entry.path, root / entry.backup)\n'
+     '            if entry.temp is not None:\n                os.replace(root / entry.temp, root / entry.path)\n',
+     '        for entry in journal.entries:\n'
+     '            if entry.backup is not None:\n                os.replace(root / entry.path, root / entry.backup)\n'
+     '            if entry.temp is not None:\n                os.replace(root / entry.temp, root / entry.path)\n'
+     '        journal.state = "committing"\n        journal_mod.save(root, journal)\n',
+     ["tests/edits/test_edits_crash.py", "-k", "every_step"]),
     ("conftest.py not a test file", "codegen_server/workflows/fix_actions.py",
      r"|_test\.go$|^conftest\.py$)", r"|_test\.go$)",
      ["tests/fix/test_fix_over_lsp.py", "-k", "not_edited"]),

@@ -1,4 +1,5 @@
-"""kill -9 in the middle of a 200-file apply: after recovery every file is entirely old or entirely new,
+"""kill -9 in the middle of a 200-file apply, and a crash after each step of a smaller one in turn: after
+recovery every file is entirely old or entirely new,
 nothing is missing, and no temp file, backup or journal remains (issue 12, point 7).
 
 The applier is a forked copy of this process, killed with SIGKILL at a random moment of its write.
@@ -160,3 +161,61 @@ async def test_the_daemon_recovers_a_killed_apply_when_the_session_starts(tmp_pa
             break
         await asyncio.sleep(0.05)
     assert workspace_files(root) in (before, after) and leftovers(root) == []
+
+
+def crash_at_step(root: Path, changes: list[FileChange], step: int) -> bool:
+    """Fork an applier that dies at its ``step``-th step — a journal save, a temp file written, a rename —
+    with `os._exit`, as a kill would leave it; True if it got that far (else the write finished)."""
+    from codegen_server.edits import journal as journal_mod
+    from codegen_server.edits import write as write_mod
+
+    pid = os.fork()
+    if pid == 0:
+        try:
+            done = 0
+
+            def then_maybe_die(real):
+                def wrapper(*args, **kwargs):
+                    nonlocal done
+                    result = real(*args, **kwargs)
+                    done += 1
+                    if done == step:
+                        os._exit(9)
+                    return result
+                return wrapper
+
+            os.replace = then_maybe_die(os.replace)
+            journal_mod.save = then_maybe_die(journal_mod.save)
+            write_mod._write_temp = then_maybe_die(write_mod._write_temp)
+            write_changes(root, changes)
+        finally:
+            os._exit(0)
+    _, status = os.waitpid(pid, 0)
+    return os.WEXITSTATUS(status) == 9
+
+
+def test_a_crash_at_every_step_of_the_write_recovers_to_all_old_or_all_new(tmp_path: Path) -> None:
+    """Deterministic: the write is stopped after each of its steps in turn. Recovery gives the old files
+    for every stop before the apply is recorded complete, and the new files from then on."""
+    outcomes: list[str] = []
+    step = 0
+    while True:
+        step += 1
+        root = tmp_path / f"s{step}"
+        root.mkdir()
+        changes = make_workspace(root)[:10]  # two of each kind
+        before, after = expected_states(changes)
+        before.update({path: data for path, data in workspace_files(root).items() if path not in before})
+        after.update({path: data for path, data in before.items() if path not in after
+                      and not any(path in (c.path, c.new_path) for c in changes)})
+        if not crash_at_step(root, changes, step):
+            assert workspace_files(root) == after and leftovers(root) == []
+            break
+        recover(root)
+        state = workspace_files(root)
+        assert state in (before, after), f"step {step}: mixed state after recovery"
+        assert leftovers(root) == [], f"step {step}: leftovers"
+        outcomes.append("old" if state == before else "new")
+    # Every step was tried, the old state up to the point of no return and the new one after it.
+    assert outcomes and outcomes == sorted(outcomes, key=["old", "new"].index), outcomes
+    assert "old" in outcomes and "new" in outcomes and step > 20, outcomes
