@@ -242,6 +242,9 @@ MUTATIONS = [
      '            if entry.temp is not None:\n                os.replace(root / entry.temp, root / entry.path)\n'
      '        journal.state = "committing"\n        journal_mod.save(root, journal)\n',
      ["tests/edits/test_edits_crash.py", "-k", "every_step"]),
+    ("a duplication only looks applied", "codegen_server/edits/locate.py",
+     "        if keys[located.start:located.end] == old_side:\n", "        if False:\n",
+     ["tests/edits/test_edits_integrity.py", "-k", "duplication"]),
     ("conftest.py not a test file", "codegen_server/workflows/fix_actions.py",
      r"|_test\.go$|^conftest\.py$)", r"|_test\.go$)",
      ["tests/fix/test_fix_over_lsp.py", "-k", "not_edited"]),

@@ -105,6 +105,14 @@ def test_reapplying_an_applied_patch_writes_nothing_and_says_so(tmp_path: Path, 
     assert (tmp_path / "calc.py").read_bytes() == once
 
 
+def test_a_duplication_that_only_looks_applied_is_applied(tmp_path: Path) -> None:
+    # The result (c b b) already stands at the top, but the old side (c b) stands there too,
+    # contiguously: the hunk is not applied yet, and repetitive code must not pass for applied.
+    (tmp_path / "r.py").write_text("c()\nb()\nb()\nc()\nc()\nc()\n")
+    assert apply(tmp_path, "--- a/r.py\n+++ b/r.py\n@@ -1,2 +1,3 @@\n c()\n+b()\n b()\n") == []
+    assert (tmp_path / "r.py").read_text() == "c()\nb()\nb()\nb()\nc()\nc()\nc()\n"
+
+
 def test_a_patch_half_applied_before_applies_only_the_rest(tmp_path: Path) -> None:
     (tmp_path / "calc.py").write_text(FUNC)
     assert apply(tmp_path, APPEND) == []
