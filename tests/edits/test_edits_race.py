@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import subprocess
 import sys
 import time
@@ -128,3 +129,26 @@ async def test_daemon_and_cli_writing_at_once_lose_no_update(tmp_path, editor_fa
     assert all(code == 0 for code, _ in cli[:-1]), cli
     contested = ([1] if lsp_c["applied"] else []) + ([2] if cli[-1][0] == 0 else [])
     check_outcome(tmp_path, contested)
+
+
+def test_a_writer_waits_while_another_process_holds_the_lock(tmp_path: Path) -> None:
+    """Deterministic: the lock is held here while a `codegen apply` process starts; it blocks on the lock
+    (the kernel says so), writes nothing meanwhile, and applies once the lock is let go."""
+    from codegen_server.edits.lock import workspace_lock
+
+    if not Path(f"/proc/{os.getpid()}/wchan").exists():
+        pytest.skip("needs /proc/<pid>/wchan to see where a process waits")
+    (tmp_path / "shared.py").write_text(shared_file())
+    with workspace_lock(tmp_path):
+        [proc] = start_cli_applies(tmp_path, [change(0)])
+        proc.stdin.close()
+        deadline = time.monotonic() + 120
+        while "lock" not in Path(f"/proc/{proc.pid}/wchan").read_text() and proc.poll() is None \
+                and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert proc.poll() is None, f"the writer did not wait for the lock: {proc.communicate()}"
+        assert "lock" in Path(f"/proc/{proc.pid}/wchan").read_text()
+        assert (tmp_path / "shared.py").read_text() == shared_file()
+    [(code, out)] = outcomes([proc])
+    assert code == 0 and out["applied"] is True, out
+    assert "    value_0 = 0 * 100\n" in (tmp_path / "shared.py").read_text()
