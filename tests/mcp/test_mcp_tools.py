@@ -1,0 +1,103 @@
+"""`codegen-mcp` driven by the MCP SDK's own stdio client against a scripted model: every tool, one session."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from codegen_server.model.scripted_server import ScriptStep
+from tests.support.cli import env_for
+from tests.support.fix_projects import CART, FIX_CART, fix_model, make_python_project, snapshot
+from tests.support.mcp_client import mcp_session
+
+PROMPT = "a greeting module for the shop"
+GREETING = '''Here it is.
+
+shop/greet.py
+```python
+def greet(name):
+    return f"Welcome to the shop, {name}!"
+```
+'''
+HOSTILE = ("--- /dev/null\n+++ b/../outside.txt\n@@ -0,0 +1 @@\n+planted\n"
+           "--- a/shop/cart.py\n+++ b/shop/cart.py\n@@ -1,2 +1,2 @@\n-def total(prices):\n+def total(prices):  # x\n"
+           '     """The sum of the prices."""\n')
+RENAME_COUNT = ("--- a/shop/cart.py\n+++ b/shop/cart.py\n@@ -6,2 +6,2 @@\n-def count(prices):\n"
+                "+def how_many(prices):\n     return len(prices)\n")
+SECRET = "sk-mcp-test-secret-0123456789abcdef"
+
+
+def model_for(generate_answer: str):
+    """The generate prompt gets ``generate_answer``; the fix loop's prompts get the cart's fix."""
+    fixer = fix_model([FIX_CART])
+
+    def respond(body: dict) -> ScriptStep:
+        if any(PROMPT in str(m.get("content")) for m in body["messages"]):
+            return ScriptStep(content=generate_answer)
+        return fixer(body)
+
+    return respond
+
+
+async def test_every_tool_over_stdio(tmp_path: Path, scripted_model) -> None:
+    workspace = tmp_path / "ws"
+    workspace.mkdir()
+    start = make_python_project(workspace)
+    model = scripted_model(model_for(GREETING))
+    env = {**env_for(model.base_url), "OPENAI_API_KEY": SECRET}
+    async with mcp_session(workspace, env) as session:
+        tools = {tool.name: tool for tool in (await session.list_tools()).tools}
+        assert set(tools) >= {"generate", "feedback", "fix", "apply_diff", "context", "undo"}
+        for tool in tools.values():  # typed, documented inputs; a schema for the structured result
+            assert tool.description and tool.output_schema
+            assert all(p.get("description") for p in tool.input_schema["properties"].values()), tool.name
+        assert tools["apply_diff"].input_schema["required"] == ["diff"]
+
+        shown = await session.call_tool("context", {"task": "total of the prices", "budget": 800})
+        assert not shown.is_error and "def total(prices)" in shown.structured_content["text"]
+        assert "shop/cart.py" in shown.structured_content["files"]
+
+        made = await session.call_tool("generate", {"prompt": PROMPT})
+        assert not made.is_error, made.content
+        assert made.structured_content["applied"] is True
+        assert made.structured_content["files"] == [{"path": "shop/greet.py", "action": "create", "new_path": None}]
+        assert "wrote shop/greet.py" in made.content[0].text
+        assert "Welcome to the shop" in (workspace / "shop/greet.py").read_text()
+
+        # A diff reaching outside the root: refused whole, nothing written there nor in the workspace.
+        hostile = await session.call_tool("apply_diff", {"diff": HOSTILE})
+        assert hostile.is_error and hostile.structured_content["applied"] is False
+        assert "refused" in hostile.content[0].text
+        assert not (tmp_path / "outside.txt").exists()
+        assert (workspace / "shop/cart.py").read_text() == CART
+
+        preview = await session.call_tool("apply_diff", {"diff": RENAME_COUNT, "dry_run": True})
+        assert preview.structured_content["dry_run"] is True and preview.structured_content["applied"] is False
+        assert "+def how_many(prices):" in preview.structured_content["diff"]
+        assert (workspace / "shop/cart.py").read_text() == CART
+
+        phases: list[str] = []
+
+        async def on_progress(progress: float, total: float | None, message: str | None) -> None:
+            phases.append(message or "")
+
+        fixed = await session.call_tool("fix", {"max_iterations": 2}, progress_callback=on_progress)
+        result = fixed.structured_content
+        assert not fixed.is_error, fixed.content
+        assert result["green"] is True and result["stopped"] == "green"
+        assert (result["failing_before"], result["failing_after"]) == (1, 0)
+        assert result["files_changed"] == ["shop/cart.py"]
+        assert "sum(prices)\n" in (workspace / "shop/cart.py").read_text()
+        assert any(p.startswith("iteration 1/2") for p in phases), phases
+
+        undone = await session.call_tool("undo", {"run_id": result["run_id"]})
+        assert not undone.is_error and undone.structured_content["restored_to"] == "start"
+        assert "shop/cart.py" in undone.structured_content["written"]
+        now = snapshot(workspace)
+        assert now.pop("shop/greet.py") and now == start
+
+        unknown = await session.call_tool("undo", {"run_id": "20260101-000000-abcdef"})
+        assert unknown.is_error and "Traceback" not in unknown.content[0].text
+
+    records = [p for p in (workspace / ".codegen").rglob("*") if p.is_file()]
+    assert len([p for p in records if p.name == "run.json"]) == 2  # generate and fix
+    assert not [p for p in records if SECRET.encode() in p.read_bytes()]
