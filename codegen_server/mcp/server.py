@@ -1,20 +1,23 @@
 """The MCP server: one tool per workflow, each calling the same workflow the CLI calls.
 
-Tools: clarify, generate, feedback, fix, apply_diff, context, undo. Every tool writes through the
+Tools: clarify, generate, feedback, fix, apply_diff, context, undo; a resource per run
+(``codegen://runs/<run_id>``, its sealed record read back). Every tool writes through the
 edits engine only (inside the root, atomic, under the writer lock) and records its run like the CLI.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 from typing import Annotated
 
 from mcp.server.mcpserver import Context, MCPServer
-from mcp.server.mcpserver.exceptions import ToolError
+from mcp.server.mcpserver.exceptions import ResourceError, ToolError
 from mcp.types import CallToolResult
 from pydantic import Field
 
 from .. import __version__
+from ..store import RunNotFound, RunStore
 from ..workflows.context import DEFAULT_BUDGET
 from ..workflows.fix_options import FixOptions
 from . import results
@@ -196,6 +199,22 @@ def build_server(workspace: Workspace) -> MCPServer:
         from ..workflows import undo as workflow
 
         return results.undo_result(await workspace.run(ctx, "undo", lambda host: workflow.undo(host, run_id, checkpoint)))
+
+    @server.resource("codegen://runs/{run_id}", mime_type="application/json",
+                     description="a run's record: what was asked, its outcome, and every model call (request and "
+                                 "answer), as codegen sealed them")
+    async def run_record(run_id: str, ctx: Context) -> str:
+        """One run's transcript: run.json and its model calls, read only through the run store."""
+        root = await workspace.root_for(ctx)
+
+        def read() -> str:
+            run = RunStore(root).open(run_id, read_only=True)
+            return json.dumps({"run": run.read_json_sync("run.json", {}), "calls": run.calls()}, indent=2)
+
+        try:
+            return await asyncio.to_thread(read)
+        except RunNotFound as error:
+            raise ResourceError(str(error)) from None
 
     return server
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from codegen_server.model.scripted_server import ScriptStep
@@ -23,6 +24,18 @@ HOSTILE = ("--- /dev/null\n+++ b/../outside.txt\n@@ -0,0 +1 @@\n+planted\n"
            '     """The sum of the prices."""\n')
 RENAME_COUNT = ("--- a/shop/cart.py\n+++ b/shop/cart.py\n@@ -6,2 +6,2 @@\n-def count(prices):\n"
                 "+def how_many(prices):\n     return len(prices)\n")
+COMMENT = "say what count returns"
+DOCUMENT_COUNT = '''A docstring says it.
+
+```diff
+--- a/shop/cart.py
++++ b/shop/cart.py
+@@ -6,2 +6,3 @@
+ def count(prices):
++    """How many prices there are."""
+     return len(prices)
+```
+'''
 SECRET = "sk-mcp-test-secret-0123456789abcdef"
 
 
@@ -33,6 +46,8 @@ def model_for(generate_answer: str):
     def respond(body: dict) -> ScriptStep:
         if any(PROMPT in str(m.get("content")) for m in body["messages"]):
             return ScriptStep(content=generate_answer)
+        if any(COMMENT in str(m.get("content")) for m in body["messages"]):
+            return ScriptStep(content=DOCUMENT_COUNT)
         return fixer(body)
 
     return respond
@@ -98,6 +113,19 @@ async def test_every_tool_over_stdio(tmp_path: Path, scripted_model) -> None:
         unknown = await session.call_tool("undo", {"run_id": "20260101-000000-abcdef"})
         assert unknown.is_error and "Traceback" not in unknown.content[0].text
 
+        reviewed = await session.call_tool("feedback", {"file": "shop/cart.py", "start_line": 6, "end_line": 7,
+                                                        "comment": COMMENT, "verify": False})
+        assert not reviewed.is_error, reviewed.content
+        assert reviewed.structured_content["applied"] is True
+        assert reviewed.structured_content["files"][0]["path"] == "shop/cart.py"
+        assert '    """How many prices there are."""\n' in (workspace / "shop/cart.py").read_text()
+
+        # The generate run's record, read back as a resource: what was asked and the model's answer.
+        record = await session.read_resource(f"codegen://runs/{made.structured_content['run_id']}")
+        transcript = json.loads(record.contents[0].text)
+        assert transcript["run"]["kind"] == "generate" and transcript["run"]["prompt"] == PROMPT
+        assert "Welcome to the shop" in json.dumps(transcript["calls"])
+
     records = [p for p in (workspace / ".codegen").rglob("*") if p.is_file()]
-    assert len([p for p in records if p.name == "run.json"]) == 2  # generate and fix
+    assert len([p for p in records if p.name == "run.json"]) == 3  # generate, fix and feedback
     assert not [p for p in records if SECRET.encode() in p.read_bytes()]
