@@ -27,12 +27,17 @@ def main(argv: list[str] | None = None) -> int:
     if root is not None and not root.is_dir():
         print(f"codegen-mcp: --root {root} is not a folder", file=sys.stderr)
         return 2
+    from ..logs import configure_logging, trust_notices_to_stderr
     from .server import build_server
     from .workspace import Workspace
 
     workspace = Workspace.from_env(root, model=args.model, base_url=args.base_url)
+    server = build_server(workspace)
+    # After the SDK set up its logging: codegen's handler (stderr, stdout is the protocol) redacts secrets.
+    configure_logging("WARNING")
+    trust_notices_to_stderr()
     try:
-        build_server(workspace).run("stdio")
+        server.run("stdio")
     except KeyboardInterrupt:
         pass
     return 0

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import json
-from typing import Annotated
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
 
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ResourceError, ToolError
@@ -23,6 +24,9 @@ from ..workflows.fix_options import FixOptions
 from . import results
 from .workspace import Workspace
 
+if TYPE_CHECKING:
+    from ..workflows.host import Applier, Host
+
 INSTRUCTIONS = """codegen writes, reviews and repairs code in one workspace with its own model.
 generate builds from a prompt (clarify first for a vague one); feedback changes a line range the way a
 review comment asks, or acts on `codegen:` marker comments; fix repairs until the tests pass; apply_diff
@@ -30,8 +34,10 @@ applies a diff you wrote (tolerant of miscounted hunks; dry_run to check first);
 the model would see for a task; undo returns the workspace to a run's start. Every change is atomic
 and recorded as a run (codegen://runs/<run_id>)."""
 
-ALLOW_CONFIG_EDITS = Field(description="write files that make an editor, a shell or git run code "
-                                       "(.vscode/settings.json, .envrc, git hooks...); default: refused, nothing written")
+#: The defaults a fix tool call starts from (the CLI's).
+_FIX = FixOptions()
+ALLOW_CONFIG_EDITS = Field(description="write files that make an editor, a shell or git run code (.vscode/"
+                                       "settings.json, .envrc, git hooks...); default: refused, nothing written")
 
 
 def build_server(workspace: Workspace) -> MCPServer:
@@ -43,14 +49,14 @@ def build_server(workspace: Workspace) -> MCPServer:
         ctx: Context,
         prompt: Annotated[str | None, Field(description="what to build (starts a new run)")] = None,
         run_id: Annotated[str | None, Field(description="a clarify run to answer (with answers)")] = None,
-        answers: Annotated[list[str], Field(description="answers, in the order of the questions")] = [],  # noqa: B006
+        answers: Annotated[list[str] | None, Field(description="answers, in the order of the questions")] = None,
     ) -> Annotated[CallToolResult, results.ClarifyOutcome]:
         """Ask the model what a vague prompt leaves open; answer until done, then generate(run_id=...)."""
         from ..workflows import clarify as workflow
 
         if not (prompt or run_id):
             raise ToolError("clarify: give a prompt, or a run_id with answers")
-        outcome = await workspace.run(ctx, "clarify", lambda host: workflow.answer(host, run_id, answers)
+        outcome = await workspace.run(ctx, "clarify", lambda host: workflow.answer(host, run_id, answers or [])
                                       if run_id else workflow.start(host, prompt or ""))
         return results.clarify_result(outcome)
 
@@ -98,14 +104,14 @@ def build_server(workspace: Workspace) -> MCPServer:
         if end_line is not None and start_line is not None and end_line < start_line:
             raise ToolError("feedback: end_line comes before start_line")
 
-        async def work(host):
+        async def work(host: Host):
             checks = verify and not dry_run and await asyncio.to_thread(has_tests, host.root, test_command)
             options = {"verify": checks, "test_command": test_command}
             applier = _applier(host.root, dry_run, allow_config_edits)
             if markers:
                 return await workflow.apply_marker_feedback(host, applier, **options)
-            return await workflow.apply_feedback(host, applier, path=file, line_range=(start_line, end_line or start_line),
-                                                 comment=comment, reply_to=reply_to, **options)
+            return await workflow.apply_feedback(host, applier, path=file, comment=comment, reply_to=reply_to,
+                                                 line_range=(start_line, end_line or start_line), **options)
 
         return results.change_result(await workspace.run(ctx, "feedback", work))
 
@@ -113,12 +119,11 @@ def build_server(workspace: Workspace) -> MCPServer:
     async def fix(
         ctx: Context,
         test_command: Annotated[str | None, Field(description="the test command (default: detected)")] = None,
-        max_iterations: Annotated[int, Field(description="stop after this many edits", ge=1)] =
-        FixOptions.max_iterations,
-        token_budget: Annotated[int, Field(description="stop once the model used this many tokens", ge=1)] =
-        FixOptions.token_budget,
-        test_timeout: Annotated[float, Field(description="seconds before a test run is killed", gt=0)] =
-        FixOptions.test_timeout,
+        max_iterations: Annotated[int, Field(description="stop after this many edits", ge=1)] = _FIX.max_iterations,
+        token_budget: Annotated[int, Field(description="stop once the model used this many tokens",
+                                           ge=1)] = _FIX.token_budget,
+        test_timeout: Annotated[float, Field(description="seconds before a test run is killed",
+                                             gt=0)] = _FIX.test_timeout,
         allow_test_edits: Annotated[bool, Field(description="let the model edit tests too")] = False,
         allow_install: Annotated[bool, Field(description="let the model install packages")] = False,
         allow_commands: Annotated[bool, Field(description="let the model run commands")] = False,
@@ -136,7 +141,7 @@ def build_server(workspace: Workspace) -> MCPServer:
         options = FixOptions(max_iterations=max_iterations, token_budget=token_budget, test_command=test_command,
                              test_timeout=test_timeout, allow_test_edits=allow_test_edits)
 
-        async def work(host):
+        async def work(host: Host):
             host.consent = consent
             return await workflow.fix(host, DiskApplier(host.root, allow_config_edits=allow_config_edits), options)
 
@@ -154,10 +159,10 @@ def build_server(workspace: Workspace) -> MCPServer:
         from ..workflows.apply import apply_patch
         from ..workflows.host import DiskApplier
 
-        async def work(host):
+        async def work(host: Host):
             try:
-                return results.apply_result(await apply_patch(
-                    diff, host.root, dry_run=dry_run, applier=DiskApplier(host.root, allow_config_edits=allow_config_edits)))
+                applier = DiskApplier(host.root, allow_config_edits=allow_config_edits)
+                return results.apply_result(await apply_patch(diff, host.root, dry_run=dry_run, applier=applier))
             except EditError as error:  # a path outside the root, a size limit, a non-UTF-8 file
                 return results.refused_apply(error)
 
@@ -180,7 +185,7 @@ def build_server(workspace: Workspace) -> MCPServer:
             raise ToolError("context: start_line needs file")
         line_range = (start_line, end_line or start_line) if start_line is not None else None
 
-        async def work(host):
+        async def work(host: Host):
             try:
                 return await asyncio.to_thread(gather_context, host.root, task=task, path=file, line_range=line_range,
                                                test_output=test_output, budget=budget)
@@ -198,7 +203,8 @@ def build_server(workspace: Workspace) -> MCPServer:
         """Return the workspace to a checkpoint of a run (its start by default); the undo itself can be undone."""
         from ..workflows import undo as workflow
 
-        return results.undo_result(await workspace.run(ctx, "undo", lambda host: workflow.undo(host, run_id, checkpoint)))
+        outcome = await workspace.run(ctx, "undo", lambda host: workflow.undo(host, run_id, checkpoint))
+        return results.undo_result(outcome)
 
     @server.resource("codegen://runs/{run_id}", mime_type="application/json",
                      description="a run's record: what was asked, its outcome, and every model call (request and "
@@ -219,7 +225,7 @@ def build_server(workspace: Workspace) -> MCPServer:
     return server
 
 
-def _applier(root, dry_run: bool, allow_config_edits: bool):
+def _applier(root: Path, dry_run: bool, allow_config_edits: bool) -> Applier:
     """The disk, atomically (refusing files that run code unless allowed), or nothing for a dry run."""
     from ..workflows.host import DiskApplier, PreviewOnly
 

@@ -58,8 +58,12 @@ class McpProgress:
             percentage, message = await self._queue.get()
             # MCP wants progress to grow with each notification: the phase count does, a percentage may not.
             self._sent += 1
-            await self._ctx.report_progress(self._sent, None, message if percentage is None
-                                            else f"{message} ({percentage}%)")
+            try:
+                await self._ctx.report_progress(self._sent, None, message if percentage is None
+                                                else f"{message} ({percentage}%)")
+            except Exception:  # the host went away: the workflow goes on, its result says the rest
+                log.debug("progress not sent", exc_info=True)
+                return
 
 
 @dataclass
