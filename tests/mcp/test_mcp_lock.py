@@ -33,27 +33,30 @@ async def until(condition, what: str) -> None:
 @pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="needs /proc to see where a process waits")
 async def test_mcp_and_cli_writers_wait_for_the_lock_and_lose_nothing(tmp_path: Path) -> None:
     """Deterministic: while this test holds the lock, the MCP server's apply_diff and a `codegen apply` both
-    block on it (the kernel says so) and write nothing; let go, both apply, neither change lost."""
-    (tmp_path / "settings.py").write_text(SETTINGS)
+    block on it (the kernel says so) and write nothing; let go, both apply, neither change lost. The MCP
+    server has no --root: it works in the root its host lists (started in another folder)."""
+    workspace = tmp_path / "ws"
+    workspace.mkdir()
+    (workspace / "settings.py").write_text(SETTINGS)
     env = env_for(None)
-    async with mcp_session(tmp_path, env) as session, anyio.create_task_group() as group:
+    async with mcp_session(workspace, env, as_host_root=True) as session, anyio.create_task_group() as group:
         [server] = server_pids()
         outcome: dict = {}
 
         async def apply_over_mcp() -> None:
             outcome["mcp"] = await session.call_tool("apply_diff", {"diff": change(0)})
 
-        with workspace_lock(tmp_path):
+        with workspace_lock(workspace):
             group.start_soon(apply_over_mcp)
-            cli = subprocess.Popen([sys.executable, "-m", "codegen_server.cli", "apply", "-", "--root", str(tmp_path),
+            cli = subprocess.Popen([sys.executable, "-m", "codegen_server.cli", "apply", "-", "--root", str(workspace),
                                     "--json"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env)
             cli.stdin.write(change(1))
             cli.stdin.close()
             await until(lambda: waiting_on_a_lock(server), "the MCP server waits for the lock")
             await until(lambda: waiting_on_a_lock(cli.pid) or cli.poll() is not None, "the CLI waits for the lock")
             assert cli.poll() is None and "mcp" not in outcome
-            assert (tmp_path / "settings.py").read_text() == SETTINGS
+            assert (workspace / "settings.py").read_text() == SETTINGS
     assert outcome["mcp"].structured_content["applied"] is True, outcome["mcp"].content
     assert cli.wait(60) == 0 and json.loads(cli.stdout.read())["applied"] is True
-    text = (tmp_path / "settings.py").read_text()
+    text = (workspace / "settings.py").read_text()
     assert "return 0 * 100\n" in text and "return 1 * 100\n" in text

@@ -8,19 +8,27 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import AsyncIterator
 
-from mcp import ClientSession, StdioServerParameters
+from mcp import ClientSession, StdioServerParameters, types
 from mcp.client.stdio import stdio_client
 
 
 @asynccontextmanager
-async def mcp_session(root: Path, env: dict[str, str]) -> AsyncIterator[ClientSession]:
-    """An initialized MCP session with `codegen-mcp --root ROOT` (``python -m codegen_server.mcp``)."""
-    params = StdioServerParameters(command=sys.executable, args=["-m", "codegen_server.mcp", "--root", str(root)],
-                                   env=env)
+async def mcp_session(root: Path, env: dict[str, str], *, as_host_root: bool = False) -> AsyncIterator[ClientSession]:
+    """An initialized MCP session with `codegen-mcp --root ROOT` (``python -m codegen_server.mcp``).
+
+    ``as_host_root``: no --root; the client lists ROOT as its root and starts the server in ROOT's parent.
+    """
+    args = ["-m", "codegen_server.mcp"] + ([] if as_host_root else ["--root", str(root)])
+    params = StdioServerParameters(command=sys.executable, args=args, env=env,
+                                   cwd=str(root.parent) if as_host_root else None)
+
+    async def list_roots(context) -> types.ListRootsResult:
+        return types.ListRootsResult(roots=[types.Root(uri=root.as_uri(), name="workspace")])
+
     with open(os.devnull, "w") as errlog:
         async with stdio_client(params, errlog=sys.stderr if os.environ.get("CODEGEN_TEST_MCP_STDERR") else errlog) \
                 as (read, write):
-            async with ClientSession(read, write) as session:
+            async with ClientSession(read, write, list_roots_callback=list_roots if as_host_root else None) as session:
                 await session.initialize()
                 yield session
 
