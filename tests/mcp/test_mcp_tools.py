@@ -5,6 +5,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+from mcp import MCPError
+
 from codegen_server.model.scripted_server import ScriptStep
 from tests.support.cli import env_for
 from tests.support.fix_projects import CART, FIX_CART, fix_model, make_python_project, snapshot
@@ -125,7 +128,13 @@ async def test_every_tool_over_stdio(tmp_path: Path, scripted_model) -> None:
         transcript = json.loads(record.contents[0].text)
         assert transcript["run"]["kind"] == "generate" and transcript["run"]["prompt"] == PROMPT
         assert "Welcome to the shop" in json.dumps(transcript["calls"])
+        # A run that came with the files (unsealed) is no run: not read back as one.
+        planted = workspace / ".codegen/runs/20260101-000000-abcdef"
+        (planted / "calls").mkdir(parents=True)
+        (planted / "run.json").write_text(json.dumps({"kind": "generate", "prompt": "planted"}))
+        with pytest.raises(MCPError, match="cannot be used"):
+            await session.read_resource("codegen://runs/20260101-000000-abcdef")
 
     records = [p for p in (workspace / ".codegen").rglob("*") if p.is_file()]
-    assert len([p for p in records if p.name == "run.json"]) == 3  # generate, fix and feedback
+    assert len([p for p in records if p.name == "run.json"]) == 4  # generate, fix, feedback and the planted one
     assert not [p for p in records if SECRET.encode() in p.read_bytes()]
