@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Annotated
 
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ResourceError, ToolError
-from mcp.types import CallToolResult
+from mcp.types import CallToolResult, ToolAnnotations
 from pydantic import Field
 
 from .. import __version__
@@ -44,7 +44,7 @@ def build_server(workspace: Workspace) -> MCPServer:
     """The server with every tool registered, working in ``workspace``."""
     server = MCPServer("codegen", version=__version__, instructions=INSTRUCTIONS, log_level="WARNING")
 
-    @server.tool()
+    @server.tool(annotations=ToolAnnotations(read_only_hint=True))
     async def clarify(
         ctx: Context,
         prompt: Annotated[str | None, Field(description="what to build (starts a new run)")] = None,
@@ -168,7 +168,7 @@ def build_server(workspace: Workspace) -> MCPServer:
 
         return await workspace.run(ctx, "apply_diff", work)
 
-    @server.tool()
+    @server.tool(annotations=ToolAnnotations(read_only_hint=True))
     async def context(
         ctx: Context,
         task: Annotated[str, Field(description="the task; identifiers and files in it steer the repo map")] = "",

@@ -69,6 +69,7 @@ async def test_every_tool_over_stdio(tmp_path: Path, scripted_model) -> None:
             assert tool.description and tool.output_schema
             assert all(p.get("description") for p in tool.input_schema["properties"].values()), tool.name
         assert tools["apply_diff"].input_schema["required"] == ["diff"]
+        assert tools["context"].annotations.read_only_hint is True
 
         shown = await session.call_tool("context", {"task": "total of the prices", "budget": 800})
         assert not shown.is_error and "def total(prices)" in shown.structured_content["text"]
