@@ -1,7 +1,7 @@
 """The MCP server: one tool per workflow, each calling the same workflow the CLI calls.
 
-Tools: clarify, generate, feedback, fix, apply_diff, context, undo; a resource per run
-(``codegen://runs/<run_id>``, its sealed record read back). Every tool writes through the
+Tools: clarify, generate, feedback, fix, apply_diff, context, undo; resources: a run's record
+(``codegen://runs/<run_id>``, read back through the run store) and the repo map. Every tool writes through the
 edits engine only (inside the root, atomic, under the writer lock) and records its run like the CLI.
 """
 
@@ -221,6 +221,17 @@ def build_server(workspace: Workspace) -> MCPServer:
             return await asyncio.to_thread(read)
         except RunNotFound as error:
             raise ResourceError(str(error)) from None
+
+    @server.resource("codegen://repo-map{?task,budget}", mime_type="text/markdown",
+                     description="the workspace's repo map (signatures, ranked towards task), within budget tokens")
+    async def repo_map(ctx: Context, task: str = "", budget: str = str(DEFAULT_BUDGET)) -> str:
+        """The map the model is sent with a task, as `context` gives it without a file in question."""
+        from ..workflows.context import gather_context
+
+        if not budget.isdigit():
+            raise ResourceError(f"budget must be a whole number of tokens, not {budget!r}")
+        root = await workspace.root_for(ctx)
+        return (await asyncio.to_thread(gather_context, root, task=task, budget=int(budget))).text
 
     return server
 

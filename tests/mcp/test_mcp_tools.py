@@ -74,6 +74,8 @@ async def test_every_tool_over_stdio(tmp_path: Path, scripted_model) -> None:
         shown = await session.call_tool("context", {"task": "total of the prices", "budget": 800})
         assert not shown.is_error and "def total(prices)" in shown.structured_content["text"]
         assert "shop/cart.py" in shown.structured_content["files"]
+        repo_map = (await session.read_resource("codegen://repo-map?budget=300")).contents[0].text
+        assert "shop/cart.py" in repo_map and "def count(prices)" in repo_map
 
         made = await session.call_tool("generate", {"prompt": PROMPT})
         assert not made.is_error, made.content
