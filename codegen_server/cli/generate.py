@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .options import add_allow_config_edits, add_model_options, add_root_option, help_text
+from .options import add_allow_config_edits, add_model_options, help_text
 
 if TYPE_CHECKING:
     from ..workflows.host import Applier, Host
@@ -23,7 +24,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--dry-run", action="store_true", help="print the diff, write nothing (default: write)")
     parser.add_argument("--json", action="store_true", help="print the result as JSON (default: the files written)")
     add_allow_config_edits(parser)
-    add_root_option(parser)
+    parser.add_argument("--root", default=".", type=Path,
+                        help="the workspace, created when missing and its parent exists (default: the current folder)")
     add_model_options(parser)
     parser.set_defaults(func=run)
 
@@ -37,7 +39,8 @@ def run(args: argparse.Namespace) -> int:
         return 2
     try:
         result = run_workflow(args, lambda host: generate.generate(
-            host, change_applier(host, args), prompt=args.prompt, run_id=args.run))
+            host, change_applier(host, args), prompt=args.prompt, run_id=args.run),
+            create_root=not args.dry_run)  # a new project's folder, as `--root demo` suggests
     except USER_ERRORS as error:
         return fail(error)
     if not (result.applied or result.failures or args.dry_run or args.json) and result.reason:

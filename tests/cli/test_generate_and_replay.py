@@ -39,6 +39,16 @@ def test_no_model_is_one_clear_line_and_exit_1(tmp_path):
     assert done.returncode == 1
     assert done.stderr.splitlines()[-1].startswith("codegen: No model is configured")
     assert "Traceback" not in done.stderr
+    # In the CLI's words: its flag and the environment, never an editor's settings (issue 32).
+    assert "`--base-url`" in done.stderr and "OPENAI_API_KEY" in done.stderr
+    assert not any(editor in done.stderr for editor in ("codegen.model", "initializationOptions", "VS Code"))
+
+
+def test_generate_creates_its_root_when_the_parent_exists(tmp_path):
+    missing = tmp_path / "no" / "demo"
+    done = codegen("generate", "a calculator", "--root", str(missing), env=env_for(None))
+    assert done.returncode == 1 and not missing.parent.exists()
+    assert f"create it first (mkdir -p {missing})" in done.stderr
 
 
 def test_replay_reproduces_a_recorded_run(tmp_path, scripted_model):
@@ -53,8 +63,7 @@ def test_replay_reproduces_a_recorded_run(tmp_path, scripted_model):
     try:
         line = replay.stdout.readline().strip()
         assert line.startswith("OPENAI_BASE_URL=http://127.0.0.1:")
-        second = tmp_path / "second"
-        second.mkdir()
+        second = tmp_path / "second"  # generate creates the folder, as in the README's replay example
         again = codegen("generate", "a calculator", "--root", str(second), env=env_for(line.split("=", 1)[1]))
         assert again.returncode == 0, again.stderr
     finally:
