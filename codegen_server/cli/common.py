@@ -21,17 +21,19 @@ from ..preprompts import Preprompts
 from ..redaction import redact
 from ..secret_env import forget_secrets
 from ..store import RunNotFound, RunStore
+from ..testing.preflight import TestToolMissing
 from ..trust.files import RefusedPath
 from ..trust.key import KeyUnavailable
 from ..workflows.host import Applier, DiskApplier, Host, PreviewOnly, WorkflowError
 
 if TYPE_CHECKING:
     from ..workflows.changes import ChangeOutcome
+    from ..workflows.verify import TestCheck
 
 T = TypeVar("T")
 
 #: The errors a command reports as one clear line and exit status 1 (state codegen refused to use among them).
-USER_ERRORS = (WorkflowError, ModelError, EditError, RunNotFound, RefusedPath, KeyUnavailable)
+USER_ERRORS = (WorkflowError, ModelError, EditError, RunNotFound, RefusedPath, KeyUnavailable, TestToolMissing)
 
 
 class TerminalProgress:
@@ -113,6 +115,15 @@ def fail(error: Exception) -> int:
     """Report ``error`` as one line on stderr (without secrets, credentials in URLs included); exit status 1."""
     print(redact(f"codegen: {error}"), file=sys.stderr)
     return 1
+
+
+def print_tests(tests: TestCheck) -> None:
+    """What the tests said after a change, on stderr: the counts and the failing ids, or why they could not run."""
+    if tests.error:
+        print(f"tests after the change: not run. {tests.error}", file=sys.stderr)
+        return
+    verdict = "all pass" if not tests.failed else f"{tests.failed} failing: {', '.join(tests.failing[:5])}"
+    print(f"tests after the change ({tests.command}): {tests.passed} passed, {verdict}", file=sys.stderr)
 
 
 def print_change(result: ChangeOutcome, args: argparse.Namespace) -> int:

@@ -35,7 +35,7 @@ from ..edits.types import FileChange, PatchResult
 from ..model import Message
 from ..store import Run
 from ..store.checkpoints import Checkpoint, CheckpointStore
-from ..testing import TestCommand, TestRun, detect_test_command, run_tests
+from ..testing import TestCommand, TestRun, check_runnable, detect_test_command, run_tests
 from ..testing.process import run_process_tree
 from .changes import ask_for_changes
 from .context import gather_context
@@ -119,10 +119,11 @@ async def fix(host: Host, applier: Applier, options: FixOptions | None = None) -
     if command is None:
         raise WorkflowError("No test command found for this workspace: set the test command "
                             "(`codegen.fix.testCommand`, or --test-cmd on the command line).")
+    await asyncio.to_thread(check_runnable, command)  # a missing tool is no failing test: nothing to ask the model
     run = await host.store.create("fix", options=asdict(options), test_command=command.display())
     checkpoints = CheckpointStore(host.root, run.dir)
     start = await asyncio.to_thread(checkpoints.save, "start")
-    host.progress.phase(f"running the tests: {command.display()}")
+    host.progress.phase(f"running the tests: {command.display()} ({command.source})")
     try:
         verdict = await _run_tests(host, run, command, options, "start")
     except asyncio.CancelledError:  # nothing was changed yet
