@@ -76,6 +76,8 @@ async def test_headless_client_gets_files_written_to_disk(tmp_path, scripted_mod
     result = await editor.execute("codegen.generateProject", {"prompt": "a calculator", "apply": "disk"})
     assert result["applied"] is True and result["apply"] == "disk" and not editor.edits_received
     assert run_pytest(tmp_path).returncode == 0
+    # The daemon ran the tests it wrote, and says so (issue 25); `fix: true` was not asked for.
+    assert (result["tests"]["passed"], result["tests"]["failed"]) == (3, 0) and result["fix"] is None
 
 
 async def test_generate_reports_progress_with_streamed_tokens(tmp_path, scripted_model, editor_factory):
