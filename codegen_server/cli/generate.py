@@ -19,7 +19,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
                                                 'with pytest tests"', "codegen generate --run 20261123-101500-a1b2c3"],
                                                "0 written (or --dry-run) and its tests pass (or it has none), "
                                                "1 failed, not applied (a file that runs code without "
-                                               "--allow-config-edits) or its tests fail, 2 usage"))
+                                               "--allow-config-edits), or its tests fail or cannot run, 2 usage"))
     parser.add_argument("prompt", nargs="?", help="what to build")
     parser.add_argument("--run", help="generate from this clarified run (default: a new run from PROMPT)")
     parser.add_argument("--dry-run", action="store_true", help="print the diff, write nothing (default: write)")
