@@ -219,8 +219,8 @@ async def _finish(host: Host, run: Run, result: FeedbackResult, *, remember: lis
         result.tests = await check_tests(host.root, [f["path"] for f in result.files], test_command=test_command)
         if result.tests and result.tests.failed:
             result.reason = (f"the change was applied, and {result.tests.failed} test(s) now fail: "
-                             f"{', '.join(result.tests.failing[:5])} — run the fix loop (`codegen fix`, or the "
-                             "editor's fix-tests command) to repair")
+                             f"{', '.join(result.tests.failing[:5])} — run the fix loop (codegen.fixTests, or "
+                             "`codegen fix` from a terminal) to repair")
         elif result.tests and result.tests.error:
             result.reason = f"the change was applied; its tests could not run. {result.tests.error}"
     if keep or result.tests is not None:

@@ -8,7 +8,8 @@ import sys
 
 from codegen_server.model.scripted_server import ScriptStep
 from tests.support.cli import codegen, env_for
-from tests.support.answers import CALC_FILES, CALC_PROJECT, CLARIFY_QUESTIONS, NOTHING_TO_CLARIFY
+from tests.support.answers import (BROKEN_CALC, CALC_FILES, CALC_PROJECT, CLARIFY_QUESTIONS, FIX_ADD,
+                                   NOTHING_TO_CLARIFY)
 from tests.support.fix_projects import fix_model
 
 
@@ -84,20 +85,6 @@ def test_a_refused_run_ends_failed_with_the_reason(tmp_path, scripted_model):
     [run_dir] = (tmp_path / ".codegen" / "runs").iterdir()
     meta = json.loads((run_dir / "run.json").read_text())
     assert meta["status"] == "failed" and meta["reason"] in done.stderr
-
-
-# CALC_PROJECT with a bug its own tests catch, and the diff that repairs it.
-BROKEN_CALC = CALC_PROJECT.replace("def add(a: float, b: float) -> float:\n    return a + b",
-                                   "def add(a: float, b: float) -> float:\n    return a - b")
-FIX_ADD = """```diff
---- a/calc/ops.py
-+++ b/calc/ops.py
-@@ -1,2 +1,2 @@
- def add(a: float, b: float) -> float:
--    return a - b
-+    return a + b
-```
-"""
 
 
 def test_generate_reports_failing_tests_and_with_fix_goes_on_to_green(tmp_path, scripted_model):
