@@ -15,7 +15,8 @@ from .types import TestCommand
 # The placeholder `npm init` writes; not a test command.
 _NPM_PLACEHOLDER = "no test specified"
 _SHELL_SYNTAX = re.compile(r"[|&;<>()$`\\\n*?]")
-_VENV_DIRS = (".venv", "venv", "env")
+#: Where a project keeps its own Python environment, in order of preference.
+VENV_DIRS = (".venv", "venv", "env")
 
 
 def detect_test_command(root: Path, override: str | None = None) -> TestCommand | None:
@@ -103,7 +104,7 @@ def _pytest(root: Path, source: str) -> TestCommand:
     virtualenv when it has one (one with pytest first: its dependencies are there), else codegen's Python
     when it has pytest, else a ``pytest`` on PATH. ``source`` says which; ``check_runnable`` reports a
     virtualenv without pytest, or no pytest at all, before anything runs."""
-    venvs = [root / venv / "bin" / "python" for venv in _VENV_DIRS if (root / venv / "bin" / "python").is_file()]
+    venvs = [root / venv / "bin" / "python" for venv in VENV_DIRS if (root / venv / "bin" / "python").is_file()]
     if venvs:
         python = next((p for p in venvs if has_pytest(p)), venvs[0])
         return _pytest_command(root, (str(python), "-m", "pytest"),

@@ -11,14 +11,13 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from .detect import has_pytest
+from .detect import VENV_DIRS, has_pytest
 from .types import TestCommand
 
 #: Words a shell runs itself: nothing to look up on PATH.
 _SHELL_WORDS = {".", ":", "cd", "exec", "exit", "export", "set", "source", "test", "true", "false", "[", "if",
                 "for", "while", "case", "until", "{", "(", "!", "env", "command", "time", "echo", "eval", "sh"}
 _ASSIGNMENT = re.compile(r"^[A-Za-z_]\w*=")
-_VENV_DIRS = (".venv", "venv", "env")
 #: How the user sets the test command, in the words of both places codegen runs.
 SET_COMMAND = "set the test command (`--test-cmd` on the command line, `codegen.fix.testCommand` in an editor)"
 
@@ -64,7 +63,7 @@ def check_runnable(command: TestCommand, path: str | None = None) -> None:
 
 def _no_pytest(command: TestCommand, why: str) -> str:
     """What to do when a Python project's tests need pytest and it is not there."""
-    venv = next((d for d in _VENV_DIRS if (command.cwd / d / "bin" / "python").is_file()), None)
+    venv = next((d for d in VENV_DIRS if (command.cwd / d / "bin" / "python").is_file()), None)
     where = (f"install it into the project's environment (`{venv}/bin/python -m pip install pytest`)" if venv else
              "install it into the project's environment (`python -m venv .venv && .venv/bin/python -m pip install "
              "pytest`, codegen then uses .venv/bin/python), or `pip install pytest`")
