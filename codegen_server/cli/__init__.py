@@ -21,11 +21,28 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"codegen {__version__}")
     parser.add_argument("--debug", action="store_true",
                         help="on an unexpected error, print its traceback (before COMMAND; default: one line)")
-    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=IntermixedParser)
     for name in SUBCOMMANDS:
         module = importlib.import_module(f"{__name__}.{name}")
         module.add_parser(subparsers)
     return parser
+
+
+class IntermixedParser(argparse.ArgumentParser):
+    """A subcommand's parser that takes its options and positionals in any order:
+    `codegen feedback FILE --lines 6-10 COMMENT` as well as `codegen feedback --lines 6-10 FILE COMMENT`
+    (plain argparse stops filling optional positionals at the first option)."""
+
+    _intermixing = False
+
+    def parse_known_args(self, args=None, namespace=None):  # type: ignore[override]
+        if self._intermixing:  # parse_known_intermixed_args calls back here for each of its two passes
+            return super().parse_known_args(args, namespace)
+        self._intermixing = True
+        try:
+            return self.parse_known_intermixed_args(args, namespace)
+        finally:
+            self._intermixing = False
 
 
 def _epilog() -> str:

@@ -21,17 +21,19 @@ from ..preprompts import Preprompts
 from ..redaction import redact
 from ..secret_env import forget_secrets
 from ..store import RunNotFound, RunStore
+from ..testing.preflight import TestToolMissing
 from ..trust.files import RefusedPath
 from ..trust.key import KeyUnavailable
 from ..workflows.host import Applier, DiskApplier, Host, PreviewOnly, WorkflowError
 
 if TYPE_CHECKING:
     from ..workflows.changes import ChangeOutcome
+    from ..workflows.verify import TestCheck
 
 T = TypeVar("T")
 
 #: The errors a command reports as one clear line and exit status 1 (state codegen refused to use among them).
-USER_ERRORS = (WorkflowError, ModelError, EditError, RunNotFound, RefusedPath, KeyUnavailable)
+USER_ERRORS = (WorkflowError, ModelError, EditError, RunNotFound, RefusedPath, KeyUnavailable, TestToolMissing)
 
 
 class TerminalProgress:
@@ -51,8 +53,14 @@ class TerminalProgress:
             print(f"\r  {count} tokens", end="", file=sys.stderr, flush=True)
 
 
-def resolve_root(args: argparse.Namespace) -> Path:
+def resolve_root(args: argparse.Namespace, create: bool = False) -> Path:
+    """``--root`` as an absolute folder; with ``create``, made when it is missing and its parent exists."""
     root = Path(args.root).expanduser().resolve()
+    if create and not root.exists():
+        if not root.parent.is_dir():
+            raise WorkflowError(f"The workspace root {root} does not exist, nor does its parent folder "
+                                f"{root.parent}: create it first (mkdir -p {root}).")
+        root.mkdir()
     if not root.is_dir():
         raise WorkflowError(f"The workspace root {root} is not a folder.")
     return root
@@ -60,7 +68,8 @@ def resolve_root(args: argparse.Namespace) -> Path:
 
 def make_host(args: argparse.Namespace, root: Path) -> Host:
     configure_logging("WARNING")
-    settings = settings_from_env()
+    # Errors name the CLI's flags and environment variables, not editor settings.
+    settings = replace(settings_from_env(), audience="cli")
     forget_secrets()  # the project's tests run below this process: they must not find the key in it
     if getattr(args, "model", None):
         settings = replace(settings, model=args.model)
@@ -74,14 +83,15 @@ def make_host(args: argparse.Namespace, root: Path) -> Host:
                 preprompts=Preprompts(root), progress=TerminalProgress(getattr(args, "quiet", False)))
 
 
-def run_workflow(args: argparse.Namespace, work: Callable[[Host], Awaitable[T]]) -> T:
+def run_workflow(args: argparse.Namespace, work: Callable[[Host], Awaitable[T]], create_root: bool = False) -> T:
     """Run ``work`` with a host for ``--root`` in its own event loop; the model client is closed after.
+    With ``create_root``, a missing ``--root`` is created when its parent exists (``resolve_root``).
 
     The USER_ERRORS propagate for the caller to report with ``fail``; a run the work
     started is then marked failed (or cancelled, on Ctrl-C) with the reason.
     """
     async def main() -> T:
-        host = make_host(args, resolve_root(args))
+        host = make_host(args, resolve_root(args, create_root))
         try:
             return await work(host)
         except asyncio.CancelledError:
@@ -105,6 +115,15 @@ def fail(error: Exception) -> int:
     """Report ``error`` as one line on stderr (without secrets, credentials in URLs included); exit status 1."""
     print(redact(f"codegen: {error}"), file=sys.stderr)
     return 1
+
+
+def print_tests(tests: TestCheck) -> None:
+    """What the tests said after a change, on stderr: the counts and the failing ids, or why they could not run."""
+    if tests.error:
+        print(f"tests after the change: not run. {tests.error}", file=sys.stderr)
+        return
+    verdict = "all pass" if not tests.failed else f"{tests.failed} failing: {', '.join(tests.failing[:5])}"
+    print(f"tests after the change ({tests.command}): {tests.passed} passed, {verdict}", file=sys.stderr)
 
 
 def print_change(result: ChangeOutcome, args: argparse.Namespace) -> int:

@@ -97,6 +97,8 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _print_summary(result: feedback.FeedbackResult, args: argparse.Namespace) -> None:
+    from .common import print_tests
+
     out = sys.stderr if args.dry_run else sys.stdout
     if result.explanation:
         print(result.explanation, file=out)
@@ -115,10 +117,8 @@ def _print_summary(result: feedback.FeedbackResult, args: argparse.Namespace) ->
             note = f" — {marker['note']}" if marker.get("note") else ""
             print(f"marker left in place: {marker['path']}:{marker['line']}: {marker['text']}{note}", file=sys.stderr)
     if result.tests is not None:
-        tests = result.tests
-        verdict = "all pass" if not tests.failed else f"{tests.failed} failing: {', '.join(tests.failing[:5])}"
-        print(f"tests after the change ({tests.command}): {tests.passed} passed, {verdict}", file=sys.stderr)
-        if tests.failed:
+        print_tests(result.tests)
+        if result.tests.failed:
             print("run `codegen fix` to repair them", file=sys.stderr)
 
 
@@ -127,7 +127,7 @@ def _status(result: feedback.FeedbackResult) -> int:
     asked a question; 1 otherwise."""
     if result.question:
         return 3
-    if result.tests is not None and result.tests.failed:
+    if result.tests is not None and (result.tests.failed or result.tests.error):
         return 1
     return 0 if (result.applied or not result.changed) and not result.failures else 1
 

@@ -54,14 +54,19 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(asdict(result), indent=2))
     else:
-        for it in result.iterations:
-            edited = ", ".join(it.edited) or "nothing"
-            print(f"iteration {it.number}: {it.failing_before} → {it.failing_after} failing; edited {edited}")
-            for line in it.refused + it.actions:
-                print(f"  {line.splitlines()[0]}")
-        print(result.summary)
-        print(f"run {result.run_id} (undo with: codegen undo {result.run_id})")
+        print_fix(result)
     return 0 if result.green else 1
+
+
+def print_fix(result: fix.FixResult) -> None:
+    """A line per iteration, the summary, and how to undo the run."""
+    for it in result.iterations:
+        edited = ", ".join(it.edited) or "nothing"
+        print(f"iteration {it.number}: {it.failing_before} → {it.failing_after} failing; edited {edited}")
+        for line in it.refused + it.actions:
+            print(f"  {line.splitlines()[0]}")
+    print(result.summary)
+    print(f"run {result.run_id} (undo with: codegen undo {result.run_id})")
 
 
 async def _fix(host: Host, args: argparse.Namespace) -> fix.FixResult:

@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 
 from .failures import FailureTrace, Frame
-from .focus import decorated_start, definition_piece, resolve_frame
+from .focus import decorated_start, definition_piece, quote, resolve_frame
 from .output import trim_output
 from .pieces import Piece
 from .resolve import Resolver, Target, is_test_path
@@ -56,27 +56,45 @@ def group_failures(failures: list[FailureTrace]) -> list[FailureGroup]:
     return list(groups.values())
 
 
-def _short(message: str, max_lines: int = 3, max_chars: int = 300) -> str:
-    lines = [line for line in message.strip().splitlines() if line.strip()][:max_lines]
-    text = " / ".join(line.strip() for line in lines) or "(no message captured)"
-    return text if len(text) <= max_chars else text[:max_chars - 1] + "…"
+#: Lines of a failure's message quoted in the list (an assertion's diff is kept as a block).
+MESSAGE_LINES = 20
+#: Lines of a runner's message that only say how to see more, or mark columns under a diff line.
+_HINT = re.compile(r"^\s*(\?\s.*|.*use -vv? to (show|get more diff).*|Use -v to get more diff)$")
 
 
-def summary_text(groups: list[FailureGroup]) -> str:
-    """One entry per test function; its cases' parameters grouped by message."""
+def message_lines(message: str, max_lines: int = MESSAGE_LINES) -> list[str]:
+    """A failure message's lines as the runner printed them, without blank lines and hints, at most
+    ``max_lines`` (the last saying how many more there were, unless only the first is wanted)."""
+    lines = [line.rstrip() for line in message.strip("\n").splitlines() if line.strip() and not _HINT.match(line)]
+    if len(lines) > max_lines > 1:
+        return lines[:max_lines - 1] + [f"... ({len(lines) - max_lines + 1} more lines)"]
+    return lines[:max_lines]
+
+
+def _entry(head: str, message: str, indent: str, max_lines: int = MESSAGE_LINES) -> list[str]:
+    """``head: message`` when the message is one line; else ``head:`` and the message below it, as a block."""
+    lines = message_lines(message, max_lines) or ["(no message captured)"]
+    if len(lines) == 1:
+        return [f"{head}: {lines[0]}"]
+    return [f"{head}:"] + [f"{indent}{line}" for line in lines]
+
+
+def summary_text(groups: list[FailureGroup], max_lines: int = MESSAGE_LINES) -> str:
+    """One entry per test function, its message quoted with its lines; a parametrized function's
+    cases grouped by message. ``max_lines=1`` gives the one-line form."""
     out: list[str] = []
     for group in groups[:MAX_LISTED]:
         if len(group.cases) == 1:
-            out.append(f"- {group.cases[0].test_id}: {_short(group.cases[0].message)}")
+            out += _entry(f"- {group.cases[0].test_id}", group.cases[0].message, "    ", max_lines)
             continue
         out.append(f"- {group.base_id}: {len(group.cases)} cases fail")
         by_message: dict[str, list[str]] = {}
         for case in group.cases:
             params = case.test_id[len(group.base_id):] or case.test_id
-            by_message.setdefault(_short(case.message), []).append(params)
+            by_message.setdefault(case.message.strip(), []).append(params)
         for message, params in by_message.items():
             shown = ", ".join(params[:8]) + (f", and {len(params) - 8} more" if len(params) > 8 else "")
-            out.append(f"    {shown}: {message}")
+            out += _entry(f"    {shown}", message, "        ", max_lines)
     if len(groups) > MAX_LISTED:
         out.append(f"- ... and {len(groups) - MAX_LISTED} more failing test functions")
     return "\n".join(out)
@@ -166,34 +184,84 @@ def _as_shown(resolver: Resolver, target: Target) -> Target:
 def _calls(resolver: Resolver, path: str, target: Target, extra_classes: set[str] = frozenset()) -> list[Target]:
     """What the body of ``target`` calls, resolved; methods through the classes it names or its own class."""
     definition = resolver.definition(target)
-    names = resolver.names_used(path, definition.line, definition.end_line)
-    classes = resolver.class_names(list(resolver.words_in(path, definition.line, definition.end_line))) | set(extra_classes)
+    classes = set(extra_classes)
     if (owner := resolver.parent_name(target)) is not None:
         classes.add(owner)
-    text = "\n".join(resolver.lines(path)[definition.line:definition.end_line + 1])
+    found = _calls_in(resolver, path, definition.line, definition.end_line, classes, definition.name)
+    return [resolved for resolved in found if resolved != target]
+
+
+def _calls_in(resolver: Resolver, path: str, first: int, last: int, classes: set[str],
+              own_name: str | None = None) -> list[Target]:
+    """What lines first..last (0-based) of ``path`` call, resolved; methods through the classes they name."""
+    names = resolver.names_used(path, first, last)
+    classes = resolver.class_names(list(resolver.words_in(path, first, last))) | classes
+    text = "\n".join(resolver.lines(path)[first:last + 1])
     found: list[Target] = []
     for name in names:
-        if name == definition.name:
+        if name == own_name:
             continue
         for resolved in resolver.resolve(name, path, classes, text):
-            if resolved != target and resolved not in found:
+            if resolved not in found:
                 found.append(resolved)
-    for resolved in resolver.dispatched(path, definition.line, definition.end_line, classes):
-        if resolved != target and resolved not in found:
+    for resolved in resolver.dispatched(path, first, last, classes):
+        if resolved not in found:
             found.append(resolved)
     if is_test_path(path):
         # `assert a < b` on the classes a test names runs their special methods.
-        body_start = definition.line + 1  # the signature's own `->` and defaults are not operators
-        for resolved in resolver.operator_methods(path, body_start, definition.end_line, classes):
-            if resolved != target and resolved not in found:
+        body_start = first + 1  # the signature's own `->` and defaults are not operators
+        for resolved in resolver.operator_methods(path, body_start, last, classes):
+            if resolved not in found:
                 found.append(resolved)
     return found
+
+
+#: A JavaScript test is a call, not a named definition: `test('name', () => {...})`, `it.only("name", ...)`.
+_JS_TEST_CALL = re.compile(r"^\s*(?:test|it)(?:\.\w+)?\s*\(\s*(['\"`])(?P<name>.*?)\1")
+
+
+def _js_test_block(resolver: Resolver, case: FailureTrace) -> tuple[str, int, int] | None:
+    """Where a JavaScript test written as a call is: the test file its frames pass through, the line of
+    the `test('name', ...)` call at or above the failing line, and the line that closes it (0-based)."""
+    name = re.split(r"\s›\s|\s>\s", case.test_id)[-1].strip()
+    for frame in case.frames:
+        path = resolve_frame(resolver.index, resolver.records, frame)
+        if path is None or not is_test_path(path):
+            continue
+        lines = resolver.lines(path)
+        starts = [i for i, line in enumerate(lines[:frame.line])
+                  if (call := _JS_TEST_CALL.match(line)) and call["name"] == name]
+        if starts:
+            return path, starts[-1], _block_end(lines, starts[-1])
+    return None
+
+
+def _block_end(lines: list[str], start: int) -> int:
+    """The line closing the block opened on line ``start``: the next one indented no deeper that starts
+    with a closing bracket (formatted code), else the line before the next one indented no deeper."""
+    indent = len(lines[start]) - len(lines[start].lstrip())
+    for i in range(start + 1, len(lines)):
+        text = lines[i]
+        if text.strip() and len(text) - len(text.lstrip()) <= indent:
+            return i if text.lstrip().startswith(("}", ")")) else i - 1
+    return len(lines) - 1
+
+
+def _js_test_piece(resolver: Resolver, path: str, first: int, last: int, case: FailureTrace) -> Piece:
+    """The JavaScript test's lines, the failing one marked, as a piece (see ``definition_piece``)."""
+    marked = {f.line - 1 for f in case.frames if resolve_frame(resolver.index, resolver.records, f) == path
+              and first <= f.line - 1 <= last}
+    lines = resolver.lines(path)
+    text = f"Test `{case.test_name}` ({path}:{first + 1}-{last + 1}):\n" + quote(lines, first, last, marked)
+    return Piece(TESTS_CODE, text, f"{path}:{first + 1}: {lines[first].strip()}", (path, first), [path],
+                 span=(path, first, last))
 
 
 def failure_pieces(resolver: Resolver, failures: list[FailureTrace], output: str | None) -> list[Piece]:
     """Pieces for the failing tests, most important first (see the module docstring)."""
     groups = group_failures(failures)
-    summary = Piece(FAILURES, summary_text(groups), identifiers={g.test_name for g in groups})
+    summary = Piece(FAILURES, summary_text(groups), summary_text(groups, max_lines=1),
+                    identifiers={g.test_name for g in groups})
     tests: list[Piece] = []
     fixtures: list[Piece] = []
     frames = _Ranked()
@@ -223,6 +291,14 @@ def failure_pieces(resolver: Resolver, failures: list[FailureTrace], output: str
             for fixture in fixture_targets:
                 called += _calls(resolver, fixture.path, fixture)
             for target in dict.fromkeys(called):
+                (helpers if is_test_path(target.path) else direct).add(_as_shown(resolver, target))
+        elif (block := _js_test_block(resolver, case)) is not None:
+            test_path, first, last = block
+            piece = _js_test_piece(resolver, test_path, first, last, case)
+            if number >= MAX_GROUPS_SHOWN:
+                piece.text = ""  # listed above; its first line at most
+            tests.append(piece)
+            for target in _calls_in(resolver, test_path, first, last, set()):
                 (helpers if is_test_path(target.path) else direct).add(_as_shown(resolver, target))
         for frame in reversed(case.frames):  # innermost first
             path = resolve_frame(resolver.index, resolver.records, frame)

@@ -154,7 +154,7 @@ class ContextEngine:
             pieces += failure_pieces(self._resolver_for(), failures, test_output)
         elif test_output and test_output.strip():
             # Output no parser understood (a crash, a build error): the model still needs to read it.
-            raw = trim_output(test_output, int(budget * OUTPUT_SHARE))
+            raw = trim_output(test_output, int(budget * OUTPUT_SHARE), listed=False)
             pieces.append(Piece("Test output", f"```\n{raw}\n```"))
         if path is not None and line_range is not None:
             pieces += range_pieces(self._resolver_for(), path, line_range[0], line_range[1])

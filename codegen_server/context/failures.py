@@ -1,9 +1,17 @@
-"""Parse test-runner output (pytest, jest/vitest, cargo test, go test) into failures and frames."""
+"""Parse test-runner output (pytest, node's test runner, jest/vitest, cargo test, go test) into failures and frames.
+
+A failure's message keeps its lines (an assertion's diff is a block, not a sentence), and its id
+names the test's file wherever the output says it (``tests/test_x.py::test_y``,
+``test/x.test.js > suite > test``).
+"""
 
 from __future__ import annotations
 
 import re
+import textwrap
 from dataclasses import dataclass, field
+
+from ..testing.locations import JS_TEST_FILE
 
 
 @dataclass
@@ -37,7 +45,7 @@ class FailureTrace:
 
 def parse_test_output(output: str) -> list[FailureTrace]:
     """Every failure found in `output`, whichever of the supported runners produced it."""
-    for parser in (_parse_pytest, _parse_jest_vitest, _parse_cargo, _parse_go):
+    for parser in (_parse_pytest, _parse_node, _parse_jest_vitest, _parse_cargo, _parse_go):
         failures = parser(output)
         if failures:
             return failures
@@ -46,7 +54,11 @@ def parse_test_output(output: str) -> list[FailureTrace]:
 
 # -- pytest ------------------------------------------------------------------------------------
 _PYTEST_HEADER = re.compile(r"^_+ (.+?) _+$")  # a long test id leaves room for one underscore each side
-_PYTEST_SUMMARY = re.compile(r"^(?:FAILED|ERROR) (\S+?)(?: - (.*))?$")
+# An id's parameters may hold spaces ("test_x[a b]"); " - " starts the message.
+_PYTEST_SUMMARY = re.compile(r"^(?:FAILED|ERROR) ((?:[^\s\[]|\[[^\]]*\])+)(?: - (.*))?$")
+# Titles of entries that are not a test's call: "ERROR at setup of test_x", "ERROR collecting tests/test_x.py".
+_PYTEST_TEST_FILE = re.compile(r"(^|/)(test_[^/]*|[^/]*_test)\.py$")
+_PYTEST_PHASE_TITLE = re.compile(r"^ERROR (?:at (?:setup|teardown) of (.+)|collecting (.+))$")
 _PYTEST_SHORT_FRAME = re.compile(r"^(\S.*?):(\d+): in (\S+)$")
 _PYTEST_LONG_LOCATION = re.compile(r"^(\S[^:\s]*?\.\w+):(\d+): ?(\S.*)?$")
 _PYTEST_DEF = re.compile(r"^\s*(?:async\s+)?def (\w+)\(")
@@ -79,9 +91,12 @@ def _parse_pytest(output: str) -> list[FailureTrace]:
         return []
     failures: list[FailureTrace] = []
     if blocks:
+        taken: set[str] = set()
         for title, body in blocks:
-            test_id = _match_summary(title, summary)
-            failures.append(FailureTrace(test_id, "pytest", _error_message(body), _pytest_frames(body)))
+            frames = _pytest_frames(body)
+            test_id = _match_summary(title, summary, frames, taken)
+            taken.add(test_id)
+            failures.append(FailureTrace(test_id, "pytest", _error_message(body), frames))
     else:
         # --tb=line: one "path:line: message" per failure, in the summary's order.
         locations = [m for line in section if (m := _PYTEST_LONG_LOCATION.match(line)) and m.group(3)]
@@ -93,13 +108,27 @@ def _parse_pytest(output: str) -> list[FailureTrace]:
     return failures
 
 
-def _match_summary(title: str, summary: list[tuple[str, str | None]]) -> str:
-    """Map a section title ("TestStack.test_pop") to the summary's node id, if present."""
+def _match_summary(title: str, summary: list[tuple[str, str | None]], frames: list[Frame], taken: set[str]) -> str:
+    """The full node id of a section titled "TestStack.test_pop": the summary's id for it (the one in the
+    file the traceback passes through, when two files have a test of that name), else the title under
+    the file of its traceback's first frame."""
+    phase = _PYTEST_PHASE_TITLE.match(title)
+    if phase and phase.group(2):
+        return phase.group(2)  # a module that failed to collect is its own id
+    title = phase.group(1) if phase else title
     head, bracket, params = title.partition("[")
     wanted = head.replace(".", "::") + bracket + params  # dots inside parameters ("1.0.0") stay
-    for test_id, _ in summary:
-        if test_id.endswith("::" + wanted) or test_id == wanted:
+    files = [frame.path for frame in frames]
+    candidates = [test_id for test_id, _ in summary
+                  if (test_id.endswith("::" + wanted) or test_id == wanted) and test_id not in taken]
+    for test_id in candidates:
+        if any(path == test_id.split("::", 1)[0] or path.endswith("/" + test_id.split("::", 1)[0]) for path in files):
             return test_id
+    if candidates:
+        return candidates[0]
+    test_files = [path for path in files if _PYTEST_TEST_FILE.search(path) and not path.startswith("/")]
+    if test_files:
+        return f"{test_files[0]}::{wanted}"
     return title
 
 
@@ -107,8 +136,10 @@ _EXCEPTION_LINE = re.compile(r"^[\w.]+(?:Error|Exception|Exit|Interrupt|Failure)
 
 
 def _error_message(body: list[str]) -> str:
-    message = "\n".join(line[1:].strip() for line in body if line.startswith("E ")).strip()
-    if message:
+    """The ``E`` lines, with their indentation relative to each other (a diff stays a diff)."""
+    explained = [line[1:] for line in body if line.startswith("E ") or line == "E"]
+    message = textwrap.dedent("\n".join(explained)).strip("\n")
+    if message.strip():
         return message
     # --tb=native prints a plain Python traceback ending in "SomeError: message".
     return next((line for line in reversed(body) if _EXCEPTION_LINE.match(line)), "")
@@ -134,6 +165,93 @@ def _pytest_frames(body: list[str]) -> list[Frame]:
             frames.append(Frame(location.group(1), int(location.group(2)), last_def))
             last_def = None
     return frames
+
+
+# -- node --test (spec reporter) ---------------------------------------------------------------
+# "✖ name (1.2ms)", "✔ name (0.3ms)", "﹣ name (0.1ms) # SKIP", "▶ suite"; nesting by indentation.
+_NODE_LINE = re.compile(r"^(?P<indent> *)(?P<mark>[✔✖﹣▶])\s(?P<name>.+?)(?: \([\d.]+m?s\))?(?: # .*)?$")
+_NODE_RECAP = re.compile(r"^✖ failing tests:\s*$")
+_NODE_RECAP_LOCATION = re.compile(r"^test at (?P<file>\S+?):(?P<line>\d+):\d+$")
+_NODE_FRAME = re.compile(r"^\s*at ")
+_NODE_ERROR_CODE = re.compile(r"^(\w+) \[\w+\]:")  # "AssertionError [ERR_ASSERTION]:", "TypeError [Error]:"
+
+
+def _parse_node(output: str) -> list[FailureTrace]:
+    """Failures from node's spec reporter: each failing test with its suites, the error's own lines
+    and the frames outside node itself; the file from the "failing tests" recap's `test at` lines."""
+    lines = output.splitlines()
+    recap = next((i for i, line in enumerate(lines) if _NODE_RECAP.match(line)), len(lines))
+    failures: list[FailureTrace] = []
+    suites: list[tuple[int, str]] = []  # (indent, name) of the open suites
+    index = 0
+    while index < recap:
+        match = _NODE_LINE.match(lines[index])
+        index += 1
+        if not match:
+            continue
+        indent, mark, name = len(match["indent"]), match["mark"], match["name"].strip()
+        while suites and suites[-1][0] > indent:
+            suites.pop()
+        if mark == "▶":
+            suites.append((indent, name))
+            continue
+        if suites and suites[-1] == (indent, name):  # a suite's own result line closes it
+            suites.pop()
+            continue
+        if mark != "✖":
+            continue
+        block: list[str] = []
+        while index < recap and (not lines[index].strip() or len(lines[index]) - len(lines[index].lstrip()) > indent):
+            block.append(lines[index])
+            index += 1
+        message, frames = _node_error(block)
+        titles = [suite for _, suite in suites] + [name]
+        failures.append(FailureTrace(" > ".join(titles), "node", message, frames))
+    _name_node_files(failures, lines[recap:])
+    return failures
+
+
+def _node_error(block: list[str]) -> tuple[str, list[Frame]]:
+    """The error's lines up to its stack (as indented relative to each other, without node's error
+    code and property dump) and the stack's frames outside node and node_modules, outermost first."""
+    message: list[str] = []
+    frames: list[Frame] = []
+    in_stack = False
+    for line in block:
+        if _NODE_FRAME.match(line):
+            in_stack = True
+            frame = _JS_AT_FRAME.match(line.removesuffix(" {"))
+            if frame and not _is_js_internal(frame.group(2)):
+                frames.append(Frame(frame.group(2), int(frame.group(3)), frame.group(1)))
+        elif not in_stack:
+            message.append(line)
+    text = textwrap.dedent("\n".join(message)).strip("\n").removesuffix(" {").rstrip()
+    frames.reverse()  # JavaScript stacks list the innermost call first
+    return _NODE_ERROR_CODE.sub(r"\1:", text, count=1), frames
+
+
+def _is_js_internal(path: str) -> bool:
+    return path.startswith(("node:", "internal/")) or "node_modules" in path or path == "<anonymous>"
+
+
+def _name_node_files(failures: list[FailureTrace], recap: list[str]) -> None:
+    """Put each failure's file in front of its id: from the recap ("test at test/x.test.js:9:3", then the
+    test's line; in the order of the failures above), else its outermost frame in a test file."""
+    located: list[tuple[str, str]] = []  # (file, test name) in recap order
+    for at, line in enumerate(recap):
+        where = _NODE_RECAP_LOCATION.match(line)
+        if where and at + 1 < len(recap) and (test := _NODE_LINE.match(recap[at + 1])):
+            located.append((where["file"], test["name"].strip()))
+    for failure in failures:
+        name = failure.test_id.split(" > ")[-1]
+        file = next((f for f, n in located if n == name), None)
+        if file is not None:
+            located.remove((file, name))
+        else:
+            file = next((f.path for f in failure.frames if JS_TEST_FILE.search(f.path)), None)
+        if file:
+            failure.test_id = f"{file} > {failure.test_id}"
+
 
 
 # -- jest / vitest -----------------------------------------------------------------------------

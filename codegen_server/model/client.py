@@ -69,6 +69,10 @@ class ChatModel:
         #: The request field the output limit goes in: max_tokens, or what the endpoint asked for instead.
         self._max_tokens_field = "max_tokens"
 
+    def _hint(self, key: str) -> str:
+        """How the user fixes setting ``key``, in the words of where they run codegen (editor or CLI)."""
+        return setting_hint(key, self.settings.audience)
+
     def _get_client(self) -> openai.AsyncOpenAI:
         import openai
 
@@ -78,7 +82,7 @@ class ChatModel:
             raise ModelError(
                 "not-configured",
                 "No model is configured. Set "
-                f"{setting_hint('api_key')} for OpenAI, or {setting_hint('base_url')} "
+                f"{self._hint('api_key')} for OpenAI, or {self._hint('base_url')} "
                 "for an OpenAI-compatible server such as Ollama (http://localhost:11434/v1) "
                 "or llama.cpp (http://localhost:8080/v1).",
             )
@@ -236,7 +240,7 @@ class ChatModel:
         tail = completion.text.rstrip().rsplit("\n", 1)[-1][-80:]
         return (f"The model's answer was cut off at its output limit ({limit}) {where}, even after "
                 f"{len(completion.continuations)} request(s) to continue it; nothing of it was applied. "
-                f"It broke off at: {tail!r}. Raise `codegen.model.maxTokens` (or CODEGEN_MODEL_MAX_TOKENS), "
+                f"It broke off at: {tail!r}. Raise {self._hint('max_tokens')}, "
                 "or ask for a smaller change.")
 
     def _stream_error(self, error: openai.APIError) -> Exception:
@@ -265,11 +269,11 @@ class ChatModel:
             return _Retryable("server-error", f"HTTP {status}: {detail}")
         if status in (401, 403):
             return ModelError("auth", f"The model endpoint at {endpoint} rejected the API key (HTTP {status}). "
-                                      f"Fix {setting_hint('api_key')}.")
+                                      f"Fix {self._hint('api_key')}.")
         if status == 404:
             return ModelError("not-found", f"The model {self.settings.model!r} was not found at {endpoint} "
-                                           f"(HTTP 404). Set {setting_hint('model')} to a model the endpoint "
-                                           f"serves, or check {setting_hint('base_url')}.")
+                                           f"(HTTP 404). Set {self._hint('model')} to a model the endpoint "
+                                           f"serves, or check {self._hint('base_url')}.")
         return ModelError("bad-request", f"The model endpoint at {endpoint} refused the request "
                                          f"(HTTP {status}): {detail}")
 
@@ -278,15 +282,15 @@ class ChatModel:
         if problem.kind in ("unreachable", "refused") and self.settings.is_default_endpoint:
             return ModelError("unreachable", f"Cannot reach the OpenAI API at {endpoint} (after {attempts} "
                                              "attempts). Check the network connection and any proxy settings "
-                                             f"(HTTPS_PROXY), or set {setting_hint('base_url')} to use another "
+                                             f"(HTTPS_PROXY), or set {self._hint('base_url')} to use another "
                                              "endpoint.")
         if problem.kind == "refused":
             return ModelError("unreachable", f"Nothing is listening at {endpoint}: the connection was refused "
                                              f"(after {attempts} attempts). Start the model server, or fix "
-                                             f"{setting_hint('base_url')}.")
+                                             f"{self._hint('base_url')}.")
         if problem.kind == "unreachable":
             return ModelError("unreachable", f"Cannot reach the model endpoint at {endpoint} "
-                                             f"(after {attempts} attempts). Check {setting_hint('base_url')} "
+                                             f"(after {attempts} attempts). Check {self._hint('base_url')} "
                                              "and that the server is running.")
         if problem.kind == "empty-stream":
             return ModelError("server-error", f"The model endpoint at {endpoint} answered with an empty stream "
@@ -296,7 +300,7 @@ class ChatModel:
         if problem.kind == "timeout":
             return ModelError("timeout", f"The model at {endpoint} did not answer within "
                                          f"{self.settings.timeout:g} s (after {attempts} attempts). "
-                                         "Raise `codegen.model.timeout` (or CODEGEN_MODEL_TIMEOUT).")
+                                         f"Raise {self._hint('timeout')}.")
         if problem.kind == "rate-limited":
             return ModelError("rate-limited", f"The model endpoint at {endpoint} is rate limiting us "
                                               f"(HTTP 429, {attempts} attempts). Try again later.")

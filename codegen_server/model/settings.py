@@ -38,6 +38,8 @@ class ModelSettings:
     problems: tuple[str, ...] = field(default=(), compare=False)
     #: Where each value came from, for error messages ("set codegen.model.name or CODEGEN_MODEL").
     sources: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
+    #: Whom error messages address: "editor" (the daemon: editor settings) or "cli" (flags, environment).
+    audience: str = field(default="editor", compare=False)
 
     @property
     def configured(self) -> bool:
@@ -65,10 +67,13 @@ class ModelSettings:
             return False
 
 
+#: How a user sets each value, per audience: (in an editor, from the CLI), and the environment variable.
 SETTING_NAMES = {
-    "model": ("codegen.model.name", "CODEGEN_MODEL"),
-    "base_url": ("codegen.model.baseUrl", "OPENAI_BASE_URL"),
-    "api_key": ("codegen.model.apiKey", "OPENAI_API_KEY"),
+    "model": ("codegen.model.name", "--model", "CODEGEN_MODEL"),
+    "base_url": ("codegen.model.baseUrl", "--base-url", "OPENAI_BASE_URL"),
+    "api_key": ("codegen.model.apiKey", None, "OPENAI_API_KEY"),
+    "timeout": ("codegen.model.timeout", "--timeout", "CODEGEN_MODEL_TIMEOUT"),
+    "max_tokens": ("codegen.model.maxTokens", None, "CODEGEN_MODEL_MAX_TOKENS"),
 }
 
 
@@ -77,11 +82,16 @@ API_KEY_HINT = ("the API key (in VS Code the command \u201cCodegen: Set API Key\
                 "variable OPENAI_API_KEY, or `model.apiKey` in the client's initializationOptions)")
 
 
-def setting_hint(key: str) -> str:
-    """'codegen.model.baseUrl (or OPENAI_BASE_URL)' — how a user fixes a value."""
+def setting_hint(key: str, audience: str = "editor") -> str:
+    """How a user fixes a value, in the words of where they run codegen: `codegen.model.baseUrl` (or the
+    environment variable OPENAI_BASE_URL) in an editor, `--base-url` (or ...) in the CLI."""
+    editor, flag, env = SETTING_NAMES[key]
+    if audience == "cli":
+        if key == "api_key":
+            return "the API key (the environment variable OPENAI_API_KEY)"
+        return f"`{flag}` (or the environment variable {env})" if flag else f"the environment variable {env}"
     if key == "api_key":
         return API_KEY_HINT
-    editor, env = SETTING_NAMES[key]
     return f"`{editor}` (or the environment variable {env})"
 
 
@@ -129,7 +139,8 @@ def settings_from_env(env: Mapping[str, str] | None = None) -> ModelSettings:
     values: dict[str, Any] = {}
     sources: dict[str, str] = {}
     problems: list[str] = []
-    for key, (_, var) in SETTING_NAMES.items():
+    for key in ("model", "base_url", "api_key"):  # text values; the numeric ones below
+        var = SETTING_NAMES[key][2]
         if env.get(var):
             values[key] = env[var]
             sources[key] = var

@@ -37,6 +37,7 @@ from ..preprompts import Preprompts
 from ..redaction import add_secret, redact, secret_settings
 from ..secret_env import forget_secrets
 from ..store import RunNotFound, RunStore
+from ..testing.preflight import TestToolMissing
 from ..trust.files import RefusedPath
 from ..trust.key import KeyUnavailable
 from ..workflows.host import Host, WorkflowError
@@ -478,6 +479,8 @@ def describe_os_error(error: OSError) -> tuple[str, str]:
         return f"Cannot write{where}: permission denied. Make it writable and run the command again.", "permission"
     if error.errno == errno.ENOSPC:
         return f"Cannot write{where}: the disk is full.", "disk-full"
+    if isinstance(error, TestToolMissing):  # says what is missing and what to do
+        return str(error), "file-not-found"
     if isinstance(error, FileNotFoundError):
         return f"Cannot find{where}: {reason}.", "file-not-found"
     return f"Cannot read or write{where}: {reason}.", "io"

@@ -15,7 +15,8 @@ from .types import TestCommand
 # The placeholder `npm init` writes; not a test command.
 _NPM_PLACEHOLDER = "no test specified"
 _SHELL_SYNTAX = re.compile(r"[|&;<>()$`\\\n*?]")
-_VENV_DIRS = (".venv", "venv", "env")
+#: Where a project keeps its own Python environment, in order of preference.
+VENV_DIRS = (".venv", "venv", "env")
 
 
 def detect_test_command(root: Path, override: str | None = None) -> TestCommand | None:
@@ -99,19 +100,32 @@ def _python_tests(root: Path) -> str | None:
 
 
 def _pytest(root: Path, source: str) -> TestCommand:
-    """``python -m pytest`` (which puts the workspace on sys.path, as users expect) with
-    the workspace's own virtualenv when it has one."""
-    for venv in _VENV_DIRS:
-        python = root / venv / "bin" / "python"
-        if python.is_file():
-            argv: tuple[str, ...] = (str(python), "-m", "pytest")
-            break
-    else:
-        if importlib.util.find_spec("pytest") is not None:
-            argv = (sys.executable, "-m", "pytest")
-        else:
-            argv = (shutil.which("pytest") or "pytest",)
+    """``python -m pytest`` (which puts the workspace on sys.path, as users expect) with the workspace's own
+    virtualenv when it has one (one with pytest first: its dependencies are there), else codegen's Python
+    when it has pytest, else a ``pytest`` on PATH. ``source`` says which; ``check_runnable`` reports a
+    virtualenv without pytest, or no pytest at all, before anything runs."""
+    venvs = [root / venv / "bin" / "python" for venv in VENV_DIRS if (root / venv / "bin" / "python").is_file()]
+    if venvs:
+        python = next((p for p in venvs if has_pytest(p)), venvs[0])
+        return _pytest_command(root, (str(python), "-m", "pytest"),
+                               f"{source}; the project's {python.relative_to(root)}")
+    if importlib.util.find_spec("pytest") is not None:
+        return _pytest_command(root, (sys.executable, "-m", "pytest"), f"{source}; codegen's {sys.executable}")
+    if found := shutil.which("pytest"):
+        return _pytest_command(root, (found,), f"{source}; {found} on PATH")
+    return _pytest_command(root, ("pytest",), f"{source}; no pytest found")
+
+
+def _pytest_command(root: Path, argv: tuple[str, ...], source: str) -> TestCommand:
     return TestCommand(kind="pytest", cwd=root, argv=argv, report="junit-xml", source=source)
+
+
+def has_pytest(python: Path) -> bool:
+    """Whether the virtualenv of ``python`` (``<venv>/bin/python``) has pytest installed; read from its
+    site-packages, without starting it."""
+    venv = python.parent.parent
+    return any(venv.glob("lib/python*/site-packages/pytest/__init__.py")) or \
+        any(venv.glob("lib/python*/site-packages/pytest-*.dist-info"))
 
 
 def _node(root: Path) -> TestCommand | None:

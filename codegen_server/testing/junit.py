@@ -4,13 +4,16 @@ line) and node's built-in ``--test-reporter=junit``."""
 from __future__ import annotations
 
 import re
+import textwrap
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-from .locations import js_location, python_location, relative_to
+from .locations import js_location, js_test_file, python_location, relative_to
 from .types import FailureStatus, ParsedReport, TestFailure
 
-_PYTEST_E_LINE = re.compile(r"^E\s+(.*)$", re.MULTILINE)
+_PYTEST_E_LINE = re.compile(r"^E(?: (.*))?$", re.MULTILINE)
+_JS_FRAME = re.compile(r"^\s*at ")
+_NODE_ERROR_CODE = re.compile(r"^(\w+) \[\w+\]:")  # "AssertionError [ERR_ASSERTION]:", "TypeError [Error]:"
 
 
 def parse_pytest_junit(path: Path, cwd: Path) -> ParsedReport:
@@ -74,11 +77,13 @@ def parse_node_junit(path: Path, cwd: Path) -> ParsedReport:
         else:
             report.errors += 1
         file, line = js_location(text, None, cwd)
+        test_file = js_test_file(text, cwd)
         report.failures.append(
             TestFailure(
-                test_id=" > ".join(titles),
+                test_id=" > ".join(((test_file,) if test_file else ()) + titles),
                 status=status,
-                message=element.get("message") or _first_line(text),
+                # The message attribute has its line breaks removed: an assertion's diff comes from the text.
+                message=_node_message(text) or element.get("message") or "",
                 file=file,
                 line=line,
                 output=text,
@@ -119,14 +124,32 @@ def _pytest_node_id(case: ET.Element) -> str:
 
 
 def _pytest_message(element: ET.Element, text: str) -> str:
-    """The ``E`` lines of the traceback (the assertion as pytest explains it), else the
-    report's message attribute."""
-    explained = [m.strip() for m in _PYTEST_E_LINE.findall(text)]
+    """The ``E`` lines of the traceback (the assertion as pytest explains it, its diff indented
+    as printed), else the report's message attribute."""
+    explained = _PYTEST_E_LINE.findall(text)
     if explained:
-        return "\n".join(explained[:20])
+        return textwrap.dedent("\n".join(explained[:40])).strip("\n")
     return element.get("message", "")
 
 
-def _first_line(text: str) -> str:
-    stripped = text.strip()
-    return stripped.splitlines()[0] if stripped else ""
+def _node_message(text: str) -> str:
+    """The error node reports, with its lines: the ``cause:`` (the test's own error) when there is
+    one, up to its stack, without node's error code (``AssertionError [ERR_ASSERTION]:``)."""
+    lines = text.strip().splitlines()
+    start = next((i for i, line in enumerate(lines) if line.lstrip().startswith("cause: ")), None)
+    if start is None:
+        message = []
+        for line in lines:
+            message.append(line.removeprefix("[Error [ERR_TEST_FAILURE]: "))
+            if line.endswith("] {") or _JS_FRAME.match(line):
+                break
+        body = "\n".join(message).removesuffix("] {")
+    else:
+        message = [lines[start].replace("cause: ", "", 1)]
+        for line in lines[start + 1:]:
+            if _JS_FRAME.match(line) or line.strip() in ("}", "{"):
+                break
+            message.append(line)
+        body = textwrap.dedent("\n".join(message))
+    body = "\n".join(line.rstrip() for line in body.splitlines() if not _JS_FRAME.match(line)).strip("\n")
+    return _NODE_ERROR_CODE.sub(r"\1:", body.strip().removesuffix(" {"), count=1)

@@ -14,6 +14,9 @@ _JS_STACK = re.compile(
     r"(?:\(|\s|file://)(?P<file>/?[^\s():]+\.(?:[cm]?[jt]sx?|vue|svelte)):(?P<line>\d+):\d+"
 )
 
+# Where node's runner (and jest's, vitest's) look for tests: *.test.js, *-spec.ts, test/..., __tests__/...
+JS_TEST_FILE = re.compile(r"(^|/)(tests?|__tests__)/|[._-](test|spec)\.[cm]?[jt]sx?$|(^|/)test[-_][^/]*$")
+
 
 def relative_to(path: str, cwd: Path) -> str:
     """``path`` relative to ``cwd`` (POSIX) when it lies inside it, else unchanged."""
@@ -44,6 +47,15 @@ def js_location(text: str, prefer_file: str | None, cwd: Path) -> tuple[str | No
         if "node_modules" not in m["file"] and not m["file"].startswith("node:")
     ]
     return _pick(frames, prefer_file, cwd, first=True)
+
+
+def js_test_file(text: str, cwd: Path) -> str | None:
+    """The test file in a JavaScript stack trace: its outermost frame in a file named or placed like
+    a test (``*.test.js``, ``test/...``), relative to ``cwd``; None when no frame is."""
+    files = [relative_to(m["file"], cwd) for m in _JS_STACK.finditer(text)
+             if "node_modules" not in m["file"] and not m["file"].startswith("node:")]
+    tests = [f for f in files if JS_TEST_FILE.search(f) and not f.startswith("/")]
+    return tests[-1] if tests else None
 
 
 def _pick(

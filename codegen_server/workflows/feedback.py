@@ -219,7 +219,10 @@ async def _finish(host: Host, run: Run, result: FeedbackResult, *, remember: lis
         result.tests = await check_tests(host.root, [f["path"] for f in result.files], test_command=test_command)
         if result.tests and result.tests.failed:
             result.reason = (f"the change was applied, and {result.tests.failed} test(s) now fail: "
-                             f"{', '.join(result.tests.failing[:5])} — run the fix loop (codegen.fixTests) to repair")
+                             f"{', '.join(result.tests.failing[:5])} — run the fix loop (codegen.fixTests, or "
+                             "`codegen fix` from a terminal) to repair")
+        elif result.tests and result.tests.error:
+            result.reason = f"the change was applied; its tests could not run. {result.tests.error}"
     if keep or result.tests is not None:
         await run.update_meta(remembered=keep, tests=asdict(result.tests) if result.tests else None)
     return result

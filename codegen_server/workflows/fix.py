@@ -35,7 +35,7 @@ from ..edits.types import FileChange, PatchResult
 from ..model import Message
 from ..store import Run
 from ..store.checkpoints import Checkpoint, CheckpointStore
-from ..testing import TestCommand, TestRun, detect_test_command, run_tests
+from ..testing import TestCommand, TestRun, check_runnable, detect_test_command, run_tests
 from ..testing.process import run_process_tree
 from .changes import ask_for_changes
 from .context import gather_context
@@ -105,6 +105,9 @@ class _Loop:
     iterations: list[Iteration] = field(default_factory=list)
     seen_states: set[str] = field(default_factory=set)
     notes: list[str] = field(default_factory=list)
+    #: The last run of the whole suite, and when it was ("at the start", "after iteration 2").
+    suite: TestRun | None = None
+    suite_when: str = "at the start"
     #: Iterations in a row that changed nothing.
     idle: int = 0
 
@@ -116,16 +119,18 @@ async def fix(host: Host, applier: Applier, options: FixOptions | None = None) -
     if command is None:
         raise WorkflowError("No test command found for this workspace: set the test command "
                             "(`codegen.fix.testCommand`, or --test-cmd on the command line).")
+    await asyncio.to_thread(check_runnable, command)  # a missing tool is no failing test: nothing to ask the model
     run = await host.store.create("fix", options=asdict(options), test_command=command.display())
     checkpoints = CheckpointStore(host.root, run.dir)
     start = await asyncio.to_thread(checkpoints.save, "start")
-    host.progress.phase(f"running the tests: {command.display()}")
+    host.progress.phase(f"running the tests: {command.display()} ({command.source})")
     try:
         verdict = await _run_tests(host, run, command, options, "start")
     except asyncio.CancelledError:  # nothing was changed yet
         await run.update_meta(status="cancelled")
         raise
-    loop = _Loop(host, run, options, command, checkpoints, verdict, _Best(_failing(verdict), start), start)
+    loop = _Loop(host, run, options, command, checkpoints, verdict, _Best(_failing(verdict), start), start,
+                 suite=verdict)
     loop.seen_states.add(start.digest)
     try:
         stopped = "green" if verdict.green else await _iterate_until_done(loop, applier)
@@ -260,16 +265,21 @@ async def _run_actions(loop: _Loop, installs: list[str], commands: list[str]) ->
 
 
 async def _verdict(loop: _Loop, label: str) -> TestRun:
-    """Failing tests first; the whole suite once they pass."""
+    """Failing tests first; the whole suite once they pass (kept as the last whole-suite run)."""
     failing = loop.verdict.failing_ids
+    verdict = None
     if failing:
         loop.host.progress.phase(f"re-running {len(failing)} failing test(s)")
         focused = await _run_tests(loop.host, loop.run, loop.command, loop.options, f"{label}-failing", failing)
         if not focused.green or not focused.selected:
             # Still red — that is the verdict — or the runner could not select tests and ran them all.
-            return focused
-    loop.host.progress.phase("running the whole suite")
-    return await _run_tests(loop.host, loop.run, loop.command, loop.options, label)
+            verdict = focused
+    if verdict is None:
+        loop.host.progress.phase("running the whole suite")
+        verdict = await _run_tests(loop.host, loop.run, loop.command, loop.options, label)
+    if not verdict.selected:
+        loop.suite, loop.suite_when = verdict, f"after {label.replace('-', ' ')}"
+    return verdict
 
 
 async def _run_tests(host: Host, run: Run, command: TestCommand, options: FixOptions, label: str,
@@ -334,16 +344,34 @@ def _failure_signature(run: TestRun) -> tuple:
 
 
 def _failure_report(run: TestRun) -> str:
-    lines = [f"{f.test_id}: {f.message}" + (f" ({f.file}:{f.line})" if f.file else "") for f in run.failures]
+    """Each failure's full id and location, and its message with its lines (a diff stays a block)."""
+    lines: list[str] = []
+    for failure in run.failures:
+        head = f"- {failure.test_id}" + (f" ({failure.file}:{failure.line})" if failure.file else "")
+        message = [line.rstrip() for line in failure.message.strip().splitlines() if line.strip()][:16]
+        lines += [f"{head}: {message[0]}"] if len(message) == 1 else [f"{head}:", *(f"    {m}" for m in message)]
     return "\n".join(lines) or f"`{run.command}` failed with exit code {run.exit_code}"
+
+
+def _test_summary(loop: _Loop) -> str:
+    """What the last test run says, and what it covered: a re-run of the tests that failed before is
+    not the whole suite, so the last whole-suite run is given too."""
+    run = loop.verdict
+    counts = (f"{run.passed} passed, {run.failed} failed, {run.errors} errors"
+              f"{' (timed out)' if run.timed_out else ''}")
+    if not run.selected:
+        return f"The tests fail. Command: `{run.command}` — {counts}."
+    suite = loop.suite or run
+    return (f"The tests fail. Command: `{run.command}`, re-run for just the {len(run.selected)} selected "
+            f"test{'s' if len(run.selected) != 1 else ''} that failed before: {counts}. The whole suite, last run "
+            f"{loop.suite_when}: {suite.passed} passed, {_failing(suite)} failing.")
 
 
 def _diagnose_request(loop: _Loop, context: ContextResult) -> str:
     """The failures and the code involved; the context engine groups the failures, quotes the
     code, and trims the output, within its budget (`codegen context --test-output` shows the same)."""
     run = loop.verdict
-    parts = [f"The tests fail. Command: `{run.command}` — {run.passed} passed, {run.failed} failed, "
-             f"{run.errors} errors{' (timed out)' if run.timed_out else ''}."]
+    parts = [_test_summary(loop)]
     if not context.failures:
         # The engine could not read failures from the output; the runner's structured report may have.
         parts.append("Failures:\n" + _failure_report(run))

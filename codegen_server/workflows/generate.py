@@ -8,35 +8,62 @@ Recipe:
    apply, send the precise failures back once for a corrected answer (changes.py).
 5. Offer the changes through the applier (editor preview, disk, or nothing) and
    record the diff and the outcome in the run.
+6. Verify: once applied, run the tests that cover the change when the project has any (the check
+   feedback makes, verify.py) and report them in ``tests``; with ``fix`` options, failing tests go
+   on into the fix loop (fix.py: its own run, with its checkpoints), reported in ``fix``.
 """
 
 from __future__ import annotations
 
 import asyncio
+from dataclasses import asdict, dataclass, fields, replace
 
 from ..store import Run
 from .changes import ChangeOutcome, ask_for_changes, offer_changes
 from .clarify import spec_text
 from .context import gather_context
+from .fix import FixResult
+from .fix import fix as fix_loop
+from .fix_options import FixOptions
 from .host import Applier, Host, WorkflowError
+from .verify import TestCheck, check_tests
 
 #: Tokens of repo map sent with a generate request into an existing workspace.
 CONTEXT_BUDGET = 4096
 
 
-#: What generate returns: the files, the diff, and whether they were applied.
-GenerateResult = ChangeOutcome
+@dataclass
+class GenerateResult(ChangeOutcome):
+    """What generate returns: the files, the diff, whether they were applied, and what the tests said."""
+
+    #: The tests after the change (when applied and the project has tests), else None.
+    tests: TestCheck | None = None
+    #: The fix loop the failing tests went on into (``fix`` options given), else None.
+    fix: FixResult | None = None
 
 
-async def generate(host: Host, applier: Applier, *, prompt: str | None = None,
-                   run_id: str | None = None) -> GenerateResult:
-    """Generate the project ``prompt`` (or clarified run ``run_id``) describes, and apply it."""
+async def generate(host: Host, applier: Applier, *, prompt: str | None = None, run_id: str | None = None,
+                   test_command: str | None = None, fix: FixOptions | None = None) -> GenerateResult:
+    """Generate the project ``prompt`` (or clarified run ``run_id``) describes, apply it, and run its tests
+    (``test_command``, else detected); with ``fix``, failing tests go on into the fix loop."""
     run, spec = await _spec(host, prompt, run_id)
     try:
-        return await _generate(host, applier, run, spec)
+        outcome = await _generate(host, applier, run, spec)
     except asyncio.CancelledError:
         await run.update_meta(status="cancelled")
         raise
+    result = GenerateResult(**{f.name: getattr(outcome, f.name) for f in fields(ChangeOutcome)})
+    if not result.applied or result.failures:
+        return result
+    host.progress.phase("running the tests the change touches")
+    result.tests = await check_tests(host.root, [f["path"] for f in result.files], test_command=test_command)
+    if result.tests is None:
+        return result
+    await run.update_meta(tests=asdict(result.tests))
+    if result.tests.failed and fix is not None:
+        host.progress.phase(f"{result.tests.failed} test(s) fail: on into the fix loop")
+        result.fix = await fix_loop(host, applier, replace(fix, test_command=fix.test_command or test_command))
+    return result
 
 
 async def _generate(host: Host, applier: Applier, run: Run, spec: str) -> GenerateResult:

@@ -14,7 +14,7 @@ from pathlib import Path, PurePosixPath
 from typing import Sequence
 
 from ..context.walk import walk_sources
-from ..testing import detect_test_command, run_tests
+from ..testing import TestToolMissing, check_runnable, detect_test_command, run_tests
 
 _TEST_FILE = re.compile(r"(^|/)(test_[^/]*\.py|[^/]*_test\.py|[^/]*\.(test|spec)\.[cm]?[jt]sx?)$")
 _SELECT_BY_FILE = ("pytest", "jest", "vitest")
@@ -32,6 +32,8 @@ class TestCheck:
     failing: list[str] = field(default_factory=list)
     #: The test files the check was restricted to; empty when the whole suite ran.
     selected: list[str] = field(default_factory=list)
+    #: Why the tests could not run at all (their tool is not installed), and what to do; None when they ran.
+    error: str | None = None
 
 
 def has_tests(root: Path, test_command: str | None = None) -> bool:
@@ -45,6 +47,10 @@ async def check_tests(root: Path, changed: Sequence[str], *, test_command: str |
     command = await asyncio.to_thread(detect_test_command, root, test_command)
     if command is None:
         return None
+    try:
+        await asyncio.to_thread(check_runnable, command)
+    except TestToolMissing as missing:
+        return TestCheck(command=command.display(), passed=0, failed=0, error=str(missing))
     selected = await asyncio.to_thread(_covering_tests, root, changed) if command.kind in _SELECT_BY_FILE else []
     run = await run_tests(root, command, timeout=timeout, only=selected)
     return TestCheck(command=run.command, passed=run.passed, failed=run.failed + run.errors,

@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import os
+import shutil
 import signal
+import subprocess
+from pathlib import Path
+
+import pytest
 
 from codegen_server.model.scripted_server import ScriptStep
 from tests.support.cli import codegen, env_for
@@ -46,6 +51,39 @@ def test_a_test_command_can_be_given(tmp_path, scripted_model):
     done = codegen("fix", "--root", str(tmp_path), "--test-cmd", "python -m pytest tests -k count",
                    env=env_for(model.base_url))
     assert done.returncode == 0 and "Stopped after 0 iterations: all tests pass" in done.stdout
+    assert not model.requests
+
+
+def test_a_test_tool_that_is_not_installed_is_reported_before_any_model_call(tmp_path, scripted_model):
+    make_python_project(tmp_path)
+    model = scripted_model([ScriptStep(content="unused")])
+    done = codegen("fix", "--root", str(tmp_path), "--test-cmd", "nosuchtool -x", env=env_for(model.base_url))
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert ("codegen: Cannot run the tests: `nosuchtool` (from `nosuchtool -x`) is not installed or not on PATH. "
+            "Install it, or set the test command (`--test-cmd`") in done.stderr
+    assert not model.requests and not (tmp_path / ".codegen" / "runs").exists()
+
+
+def _python_without_pytest() -> str | None:
+    for python in ("/usr/bin/python3", shutil.which("python3")):
+        if python and Path(python).is_file() and subprocess.run(
+                [python, "-c", "import pytest"], capture_output=True).returncode != 0:
+            return python
+    return None
+
+
+@pytest.mark.skipif(_python_without_pytest() is None, reason="every Python here has pytest")
+def test_a_project_environment_without_pytest_is_reported_before_any_model_call(tmp_path, scripted_model):
+    """The project's own .venv is the interpreter to use; without pytest in it, say so and how to get it."""
+    make_python_project(tmp_path)
+    (tmp_path / ".venv" / "bin").mkdir(parents=True)
+    (tmp_path / ".venv" / "bin" / "python").symlink_to(_python_without_pytest())
+    model = scripted_model([ScriptStep(content="unused")])
+    done = codegen("fix", "--root", str(tmp_path), env=env_for(model.base_url))
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert "this Python project's tests need pytest, and it is not installed" in done.stderr
+    assert f"{tmp_path.resolve()}/.venv/bin/python has no pytest module" in done.stderr
+    assert "install it into the project's environment (`.venv/bin/python -m pip install pytest`)" in done.stderr
     assert not model.requests
 
 

@@ -8,7 +8,9 @@ import sys
 
 from codegen_server.model.scripted_server import ScriptStep
 from tests.support.cli import codegen, env_for
-from tests.support.answers import CALC_FILES, CALC_PROJECT, CLARIFY_QUESTIONS, NOTHING_TO_CLARIFY
+from tests.support.answers import (BROKEN_CALC, CALC_FILES, CALC_PROJECT, CLARIFY_QUESTIONS, FIX_ADD,
+                                   NOTHING_TO_CLARIFY)
+from tests.support.fix_projects import fix_model
 
 
 def test_clarify_answer_then_generate(tmp_path, scripted_model):
@@ -39,13 +41,26 @@ def test_no_model_is_one_clear_line_and_exit_1(tmp_path):
     assert done.returncode == 1
     assert done.stderr.splitlines()[-1].startswith("codegen: No model is configured")
     assert "Traceback" not in done.stderr
+    # In the CLI's words: its flag and the environment, never an editor's settings (issue 32).
+    assert "`--base-url`" in done.stderr and "OPENAI_API_KEY" in done.stderr
+    assert not any(editor in done.stderr for editor in ("codegen.model", "initializationOptions", "VS Code"))
+
+
+def test_generate_creates_its_root_when_the_parent_exists(tmp_path):
+    missing = tmp_path / "no" / "demo"
+    done = codegen("generate", "a calculator", "--root", str(missing), env=env_for(None))
+    assert done.returncode == 1 and not missing.parent.exists()
+    assert f"create it first (mkdir -p {missing})" in done.stderr
 
 
 def test_replay_reproduces_a_recorded_run(tmp_path, scripted_model):
     model = scripted_model([ScriptStep(content=CALC_PROJECT)])
     first = tmp_path / "first"
     first.mkdir()
-    assert codegen("generate", "a calculator", "--root", str(first), env=env_for(model.base_url)).returncode == 0
+    generated = codegen("generate", "a calculator", "--root", str(first), env=env_for(model.base_url))
+    assert generated.returncode == 0, generated.stderr
+    # Generate runs the tests it wrote, and says what they said (issue 25).
+    assert "tests after the change (" in generated.stderr and ": 3 passed, all pass" in generated.stderr
     [run_dir] = (first / ".codegen" / "runs").iterdir()
 
     replay = subprocess.Popen([sys.executable, "-m", "codegen_server.cli", "replay", str(run_dir)],
@@ -53,8 +68,7 @@ def test_replay_reproduces_a_recorded_run(tmp_path, scripted_model):
     try:
         line = replay.stdout.readline().strip()
         assert line.startswith("OPENAI_BASE_URL=http://127.0.0.1:")
-        second = tmp_path / "second"
-        second.mkdir()
+        second = tmp_path / "second"  # generate creates the folder, as in the README's replay example
         again = codegen("generate", "a calculator", "--root", str(second), env=env_for(line.split("=", 1)[1]))
         assert again.returncode == 0, again.stderr
     finally:
@@ -71,3 +85,27 @@ def test_a_refused_run_ends_failed_with_the_reason(tmp_path, scripted_model):
     [run_dir] = (tmp_path / ".codegen" / "runs").iterdir()
     meta = json.loads((run_dir / "run.json").read_text())
     assert meta["status"] == "failed" and meta["reason"] in done.stderr
+
+
+def test_generate_reports_failing_tests_and_with_fix_goes_on_to_green(tmp_path, scripted_model):
+    fixing = fix_model([FIX_ADD], diagnosis="add() subtracts.")
+
+    def respond(body: dict) -> ScriptStep:
+        asked = body["messages"][1]["content"]
+        return ScriptStep(content=BROKEN_CALC) if asked.startswith("a calculator") else fixing(body)
+
+    model = scripted_model(respond)
+    env = env_for(model.base_url)
+    reported = codegen("generate", "a calculator", "--root", str(tmp_path / "reported"), env=env)
+    assert reported.returncode == 1, reported.stderr
+    assert "1 failing: tests/test_ops.py::test_arithmetic" in reported.stderr
+    assert "run `codegen fix` (or generate with --fix)" in reported.stderr and len(model.requests) == 1
+
+    fixed = codegen("generate", "a calculator", "--fix", "--json", "--root", str(tmp_path / "fixed"), env=env)
+    assert fixed.returncode == 0, fixed.stderr
+    result = json.loads(fixed.stdout)
+    assert result["applied"] and result["tests"]["failing"] == ["tests/test_ops.py::test_arithmetic"]
+    assert result["fix"]["green"] is True and result["fix"]["iterations"][0]["edited"] == ["calc/ops.py"]
+    assert "return a + b" in (tmp_path / "fixed" / "calc" / "ops.py").read_text()
+    # The fix loop is a run of its own, with its checkpoints: `codegen undo` returns to what generate wrote.
+    assert (tmp_path / "fixed" / ".codegen" / "runs" / result["fix"]["run_id"] / "checkpoints").is_dir()

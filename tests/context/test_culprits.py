@@ -134,14 +134,15 @@ def test_parametrized_failures_are_grouped_once_with_what_differs(project: tuple
     assert [len(g.cases) for g in groups] == [1, 1, 3]
     summary = summary_text(groups)
     assert "- tests/test_stock.py::test_unit_price: 3 cases fail" in summary
-    assert "[10-2-5]: assert 3.3333333333333335 == 5" in summary
+    # Each case's message keeps its lines: the assertion, then pytest's "where" line under it.
+    assert "    [10-2-5]:\n        assert 3.3333333333333335 == 5\n         +  where 3.3333333333333335" in summary
 
     text = ContextEngine(root).build(test_output=output, budget=6000).text
     assert text.count("def test_unit_price(total, count, expected):") == 1  # quoted once (and not again in the map)
     assert '@pytest.mark.parametrize("total, count, expected"' in text
-    # The raw output keeps one traceback per test function and drops the summary already listed.
+    # The raw output adds only what the list does not say: a plain assertion's traceback adds nothing.
     trimmed = _section(text, "Test output (trimmed to what the list above does not say)")
-    assert trimmed.count("test_unit_price[") == 1 and "short test summary info" not in trimmed
+    assert "test_unit_price" not in trimmed and "short test summary info" not in trimmed
     assert "short test summary info" in output and output.count("test_unit_price[") > 1
 
 
@@ -165,12 +166,16 @@ def test_budget_is_never_exceeded_and_bodies_come_before_far_signatures(project:
     assert "if count >= self.units.get(item, 0):" in engine.build(test_output=output, budget=500).text
 
 
-def test_trimmed_output_keeps_the_failing_lines_and_errors(project: tuple[Path, str]) -> None:
+def test_trimmed_output_says_only_what_the_list_does_not(project: tuple[Path, str]) -> None:
     _, output = project
     trimmed = trim_output(output, 2000)
-    assert ">       assert price_of(total, count) == expected" in trimmed
-    assert any(line.startswith("E ") and "ValueError: only 3 pear on hand" in line for line in trimmed.splitlines())
-    assert "platform " not in trimmed and "collected" not in trimmed
+    # A traceback through the code under test keeps its chain of locations, from the test to the raise.
+    assert "tests/test_stock.py:10:\ninventory/stock.py:12: ValueError" in trimmed
+    # The source lines (quoted and marked elsewhere), the error lines (in the failure list) and the
+    # session header are gone; so is the traceback of a plain assertion, which adds nothing.
+    assert ">       assert price_of(total, count) == expected" in output and ">  " not in trimmed
+    assert "ValueError: only 3 pear on hand" in output and "E  " not in trimmed
+    assert "platform " not in trimmed and "collected" not in trimmed and "test_unit_price" not in trimmed
     assert count_tokens(trim_output(output, 100)) <= 100
 
 

@@ -222,3 +222,76 @@ def test_jest_and_vitest_output() -> None:
 def test_output_without_failures() -> None:
     assert parse_test_output("===== 3 passed in 0.01s =====\n") == []
     assert parse_test_output("") == []
+
+
+def test_pytest_ids_always_name_the_file(tmp_path: Path) -> None:
+    """An error in a fixture, two files with a test of the same name, parameters with spaces: each
+    failure keeps its full node id (issue 25: one failure id came without its `tests/...::`)."""
+    (tmp_path / "tests").mkdir()
+    (tmp_path / "tests/test_a.py").write_text(
+        "import pytest\n\n\n@pytest.fixture\ndef broken():\n    raise RuntimeError('no database')\n\n\n"
+        "def test_uses_fixture(broken):\n    pass\n\n\n"
+        "def test_same_name():\n    assert 1 == 2\n\n\n"
+        "@pytest.mark.parametrize('text', ['a b', 'c d'])\ndef test_spaced(text):\n    assert text == 'x'\n")
+    (tmp_path / "tests/test_b.py").write_text("def test_same_name():\n    assert 'b' == 'c'\n")
+    failures = parse_test_output(run_pytest(tmp_path, "auto"))
+    assert sorted(f.test_id for f in failures) == [
+        "tests/test_a.py::test_same_name", "tests/test_a.py::test_spaced[a b]", "tests/test_a.py::test_spaced[c d]",
+        "tests/test_a.py::test_uses_fixture", "tests/test_b.py::test_same_name"]
+    by_id = {f.test_id: f for f in failures}
+    assert "RuntimeError: no database" in by_id["tests/test_a.py::test_uses_fixture"].message
+    assert "'b' == 'c'" in by_id["tests/test_b.py::test_same_name"].message
+
+
+def test_pytest_messages_keep_their_lines(tmp_path: Path) -> None:
+    (tmp_path / "tests").mkdir()
+    (tmp_path / "tests/test_dict.py").write_text(
+        "def test_pairs():\n    assert {'a': 1, ' b': 2} == {'a': 1, 'b': 2}\n")
+    [failure] = parse_test_output(run_pytest(tmp_path, "auto"))
+    lines = failure.message.splitlines()
+    assert lines[0] == "AssertionError: assert {'a': 1, ' b': 2} == {'a': 1, 'b': 2}"
+    # The continuation lines stay indented under the assertion, each on its own line.
+    assert "  Left contains 1 more item:" in lines and "  {' b': 2}" in lines and "  {'b': 2}" in lines
+
+
+NODE_PROJECT = {
+    "slug.js": "function slugify(text) {\n  return text.toLowerCase().replace(/[^a-z0-9]+/g, '-');\n}\n"
+               "function initials(name) {\n  return name.parts.map((p) => p[0]).join('');\n}\n"
+               "module.exports = { slugify, initials };\n",
+    "test/slug.test.js": "const { describe, it } = require('node:test');\nconst assert = require('node:assert');\n"
+                         "const { slugify, initials } = require('../slug.js');\n\n"
+                         "describe('slugify', () => {\n"
+                         "  it('joins words', () => {\n    assert.strictEqual(slugify('Hello World'), 'hello-world');\n  });\n"
+                         "  it('trims punctuation', () => {\n    console.log('checking');\n"
+                         "    assert.strictEqual(slugify(' Hello! '), 'hello');\n  });\n});\n\n"
+                         "describe('initials', () => {\n  it('takes first letters', () => {\n"
+                         "    assert.strictEqual(initials('Ada Lovelace'), 'AL');\n  });\n});\n",
+}
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="node is not installed")
+def test_node_spec_output(tmp_path: Path) -> None:
+    for rel, text in NODE_PROJECT.items():
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text(text)
+    output = subprocess.run(["node", "--test", "--test-reporter=spec"], cwd=tmp_path, capture_output=True,
+                            text=True, timeout=120).stdout
+    assert "failing tests:" in output  # node 20's recap, which repeats every failure
+    failures = parse_test_output(output)
+    assert [f.test_id for f in failures] == ["test/slug.test.js > slugify > trims punctuation",
+                                             "test/slug.test.js > initials > takes first letters"]
+    assert failures[0].message == ("AssertionError: Expected values to be strictly equal:\n"
+                                   "+ actual - expected\n\n+ '-hello-'\n- 'hello'")
+    assert failures[1].message == "TypeError: Cannot read properties of undefined (reading 'map')"
+    workspace = [(Path(f.path).name, f.line) for f in failures[1].frames]
+    assert workspace == [("slug.test.js", 17), ("slug.js", 5)]  # outermost first, node's own frames dropped
+
+    text = ContextEngine(tmp_path).build(test_output=output, budget=3000).text
+    # The test, a call rather than a named function, is quoted with its failing line marked.
+    assert "Test `trims punctuation` (test/slug.test.js:9-12):" in text
+    assert "   11>     assert.strictEqual(slugify(' Hello! '), 'hello');" in text
+    assert "Frame `initials` (slug.js:4-6):" in text
+    # What the tests printed stays; the recap, node's frames and its property dumps go.
+    trimmed = text.split("## Test output", 1)[1].split("\n## ", 1)[0]
+    assert "checking" in trimmed
+    assert "node:internal" not in text and "failing tests:" not in text and "generatedMessage" not in text

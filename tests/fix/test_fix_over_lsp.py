@@ -193,3 +193,9 @@ async def test_no_test_command_is_a_clear_error(tmp_path, scripted_model, editor
     with pytest.raises(Exception) as caught:
         await editor.execute("codegen.fixTests", {})
     assert "No test command found" in str(caught.value) and "testCommand" in str(caught.value)
+
+    # A test tool that is not installed is no failing test: said so, before any model call (issue 32).
+    with pytest.raises(Exception) as caught:
+        await editor.execute("codegen.fixTests", {"testCommand": "nosuchtool -x"})
+    assert "`nosuchtool` (from `nosuchtool -x`) is not installed" in str(caught.value)
+    assert caught.value.data["kind"] == "file-not-found" and not model.requests

@@ -282,9 +282,11 @@ def test_markers_and_memory_from_the_terminal(tmp_path, scripted_model):
 def test_a_question_back_from_the_terminal(tmp_path, scripted_model):
     (tmp_path / "stats.py").write_text(STATS)
     model = scripted_model([ScriptStep(content="QUESTION: 0 or None for an empty list?")])
-    done = codegen("feedback", "stats.py", "handle an empty list", "--lines", "1-2", "--no-verify",
+    # The order a user types: the file, its lines, then the comment (issue 25: `unrecognized arguments`).
+    done = codegen("feedback", "stats.py", "--lines", "1-2", "handle an empty list", "--no-verify",
                    "--root", str(tmp_path), env=env_for(model.base_url))
-    assert done.returncode == 3
+    assert done.returncode == 3, done.stderr
+    assert "handle an empty list" in json.dumps(model.requests[0])
     assert "The model asks: 0 or None for an empty list?" in done.stdout and "--run " in done.stdout
     assert (tmp_path / "stats.py").read_text() == STATS
 

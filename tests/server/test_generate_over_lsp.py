@@ -14,7 +14,9 @@ from pygls.exceptions import JsonRpcRequestCancelled
 
 from codegen_server.model.scripted_server import ScriptStep
 from tests.conftest import model_env
-from tests.support.answers import CALC_FILES, CALC_PROJECT, CLARIFY_QUESTIONS, NOTHING_TO_CLARIFY
+from tests.support.answers import (BROKEN_CALC, CALC_FILES, CALC_PROJECT, CLARIFY_QUESTIONS, FIX_ADD,
+                                   NOTHING_TO_CLARIFY)
+from tests.support.fix_projects import fix_model
 
 
 def run_pytest(project) -> subprocess.CompletedProcess:
@@ -75,6 +77,19 @@ async def test_headless_client_gets_files_written_to_disk(tmp_path, scripted_mod
     editor = await editor_factory(tmp_path, client="neovim", env=model_env(model))
     result = await editor.execute("codegen.generateProject", {"prompt": "a calculator", "apply": "disk"})
     assert result["applied"] is True and result["apply"] == "disk" and not editor.edits_received
+    assert run_pytest(tmp_path).returncode == 0
+    # The daemon ran the tests it wrote, and says so (issue 25); `fix: true` was not asked for.
+    assert (result["tests"]["passed"], result["tests"]["failed"]) == (3, 0) and result["fix"] is None
+
+
+async def test_generate_with_fix_goes_on_into_the_fix_loop_when_its_tests_fail(tmp_path, scripted_model, editor_factory):
+    fixing = fix_model([FIX_ADD], diagnosis="add() subtracts.")
+    model = scripted_model(lambda body: ScriptStep(content=BROKEN_CALC) if len(body["messages"]) == 2
+                           and body["messages"][1]["content"] == "a calculator" else fixing(body))
+    editor = await editor_factory(tmp_path, client="neovim", env=model_env(model))
+    result = await editor.execute("codegen.generateProject", {"prompt": "a calculator", "apply": "disk", "fix": True})
+    assert result["tests"]["failing"] == ["tests/test_ops.py::test_arithmetic"]
+    assert result["fix"]["green"] is True and result["fix"]["iterations"][0]["edited"] == ["calc/ops.py"]
     assert run_pytest(tmp_path).returncode == 0
 
 

@@ -100,6 +100,19 @@ Run `pytest` to check it.
 
 CALC_FILES = ["calc/__init__.py", "calc/ops.py", "calc/cli.py", "conftest.py", "tests/test_ops.py", "README.md"]
 
+# CALC_PROJECT with a bug its own tests catch, and the diff that repairs it.
+BROKEN_CALC = CALC_PROJECT.replace("def add(a: float, b: float) -> float:\n    return a + b",
+                                   "def add(a: float, b: float) -> float:\n    return a - b")
+FIX_ADD = """```diff
+--- a/calc/ops.py
++++ b/calc/ops.py
+@@ -1,2 +1,2 @@
+ def add(a: float, b: float) -> float:
+-    return a - b
++    return a + b
+```
+"""
+
 
 #: A small module for review-feedback tests, and a model's answer to "mean() of an empty list".
 STATS = '''def mean(values):

@@ -32,7 +32,8 @@ def write(root: Path, files: dict[str, str]) -> Path:
 def test_pytest_projects(tmp_path: Path, files: dict[str, str], source: str) -> None:
     command = detect_test_command(write(tmp_path, files))
     assert command is not None
-    assert (command.kind, command.report, command.source) == ("pytest", "junit-xml", source)
+    assert (command.kind, command.report) == ("pytest", "junit-xml")
+    assert command.source == f"{source}; codegen's {sys.executable}"  # why, and which interpreter
     assert command.argv is not None and command.argv[-2:] == ("-m", "pytest")
     assert command.cwd == tmp_path.resolve()
 
@@ -41,6 +42,14 @@ def test_workspace_virtualenv_python_is_preferred(tmp_path: Path) -> None:
     write(tmp_path, {"pytest.ini": "[pytest]\n", ".venv/bin/python": ""})
     command = detect_test_command(tmp_path)
     assert command is not None and command.argv == (str(tmp_path.resolve() / ".venv/bin/python"), "-m", "pytest")
+
+
+def test_the_project_environment_with_pytest_is_preferred_and_named(tmp_path: Path) -> None:
+    write(tmp_path, {"pytest.ini": "[pytest]\n", ".venv/bin/python": "",
+                     "venv/bin/python": "", "venv/lib/python3.11/site-packages/pytest/__init__.py": ""})
+    command = detect_test_command(tmp_path)
+    assert command is not None and command.argv == (str(tmp_path.resolve() / "venv/bin/python"), "-m", "pytest")
+    assert command.source == "pytest.ini; the project's venv/bin/python"
 
 
 @pytest.mark.parametrize(

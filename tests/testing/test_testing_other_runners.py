@@ -54,9 +54,10 @@ async def test_node_builtin_runner_project(tmp_path: Path) -> None:
     assert not run.green and run.structured
     assert (run.passed, run.failed) == (1, 1)
     [failure] = run.failures
-    assert failure.test_id == "calc > adds numbers"
+    assert failure.test_id == "test/calc.test.js > calc > adds numbers"  # the file, then the titles
     assert (failure.file, failure.line) == ("test/calc.test.js", 7)
-    assert "strictly equal" in failure.message
+    # node's own message attribute runs the diff's lines together; the message keeps them.
+    assert failure.message == "AssertionError: Expected values to be strictly equal:\n\n-1 !== 5"
     assert "adds numbers" in run.output  # the spec reporter's text is kept for people
 
     again = await run_tests(root, command, timeout=60, only=run.failing_ids)
@@ -77,7 +78,7 @@ async def test_node_runner_behind_a_compound_npm_script(tmp_path: Path) -> None:
     run = await run_tests(root, command, timeout=60)
 
     assert run.structured and (run.passed, run.failed) == (1, 1)
-    assert run.failing_ids == ["calc > adds numbers"]
+    assert run.failing_ids == ["test/calc.test.js > calc > adds numbers"]
 
 
 RUST_LIB = """\
