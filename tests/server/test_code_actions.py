@@ -67,7 +67,7 @@ async def test_a_marker_is_a_diagnostic_that_moves_and_goes_with_the_comment(tmp
 
     [shown] = await diagnostics_when(editor, uri, lambda d: len(d) > 0)
     assert (shown.source, shown.severity, shown.code) == ("codegen", types.DiagnosticSeverity.Information, "marker")
-    assert shown.message == "codegen: return 0.0 for an empty list"
+    assert shown.message == "return 0.0 for an empty list"
     assert (shown.range.start.line, shown.range.start.character, shown.range.end.character) == (1, 4, 43)
     # The string holding "codegen:" on line 7 is no marker.
 

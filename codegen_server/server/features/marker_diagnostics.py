@@ -77,7 +77,7 @@ def marker_range(marker: Marker) -> types.Range:
 
 
 def to_diagnostic(marker: Marker) -> types.Diagnostic:
-    return types.Diagnostic(range=marker_range(marker), message=f"codegen: {marker.text}",
+    return types.Diagnostic(range=marker_range(marker), message=marker.text,
                             severity=types.DiagnosticSeverity.Information, source=SOURCE, code=CODE)
 
 
