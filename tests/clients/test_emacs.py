@@ -70,6 +70,7 @@ def test_a_marker_is_done_from_emacs_eglot(emacs: str, model, tmp_path: Path):
     output = done.stdout + done.stderr
     assert done.returncode == 0, output
     assert "DIAGNOSTIC: line 2: codegen [marker]: return 0.0 for an empty list" in output
+    assert "codegen: `mean` now returns 0.0 for an empty list." in output  # the outcome, as eglot shows it
     buffer = output.split("BUFFER:\n", 1)[1]
     assert "    if not values:\n        return 0.0\n" in buffer and "# codegen:" not in buffer
     assert (project / "stats.py").read_text() == MARKED.replace(

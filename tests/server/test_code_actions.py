@@ -44,6 +44,15 @@ async def diagnostics_when(editor, uri: str, wanted) -> list[types.Diagnostic]:
     return await asyncio.wait_for(wait(), 15)
 
 
+async def shown_messages(editor) -> list[types.ShowMessageParams]:
+    """The `window/showMessage`s so far, once there is one."""
+    async def wait() -> list[types.ShowMessageParams]:
+        while not editor.client.messages:
+            await editor.client.wait_for_notification(types.WINDOW_SHOW_MESSAGE)
+        return list(editor.client.messages)
+    return await asyncio.wait_for(wait(), 30)
+
+
 def lines(diagnostics: list[types.Diagnostic]) -> list[int]:
     return [d.range.start.line for d in diagnostics]
 
@@ -90,16 +99,21 @@ async def test_the_marker_code_action_runs_and_its_edit_reaches_the_editor(tmp_p
                       "Codegen: do all markers in the workspace", "Codegen: fix until tests pass"]
     assert [a.title for a in await code_actions(editor, uri, 4)] == ["Codegen: fix until tests pass"]
     [fix] = await code_actions(editor, uri, 1, only=[types.CodeActionKind.Source])
-    assert (fix.kind, fix.command.command, fix.command.arguments) == (
-        "source.codegen.fixTests", "codegen.fixTests", ({"root": str(tmp_path.resolve())},))
+    assert (fix.kind, fix.command.command, fix.command.arguments) == ("source.codegen.fixTests", "codegen.start", (
+        {"command": "codegen.fixTests", "arguments": {"root": str(tmp_path.resolve())}},))
 
     this, every, _ = await code_actions(editor, uri, 1)
-    assert every.command.command == "codegen.applyFeedback" and every.command.arguments[0]["markers"] is True
-    # The editor sends the action's command back as it is, as eglot, Helix and Zed do.
-    result = await editor.execute(this.command.command, *this.command.arguments)
+    assert every.command.arguments[0] == {"command": "codegen.applyFeedback",
+                                          "arguments": {"markers": True, "root": str(tmp_path.resolve())}}
+    # The editor sends the action's command back as it is, as eglot, Helix and Zed do; it is answered at
+    # once (eglot gives up on a command after 10 s), and the outcome comes as a message.
+    assert await editor.execute(this.command.command, *this.command.arguments) == {"started": True}
+    assert not editor.edits_received  # answered before the model was even asked
+    [shown] = await shown_messages(editor)
 
-    assert result["applied"] is True and len(editor.edits_received) == 1
-    assert "if not values:" in editor.buffer_text("stats.py") and "# codegen:" not in editor.buffer_text("stats.py")
+    assert (shown.type, shown.message) == (types.MessageType.Info, "codegen: `mean` now returns 0.0 for an empty list.")
+    assert len(editor.edits_received) == 1 and "if not values:" in editor.buffer_text("stats.py")
+    assert "# codegen:" not in editor.buffer_text("stats.py")
     sent = model.requests[0]["messages"][-1]["content"]
     assert "stats.py, lines 2-2" in sent and "return 0.0 for an empty list" in sent
     editor.change(uri, editor.buffer_text("stats.py"))  # the editor reports the edit it applied, as editors do

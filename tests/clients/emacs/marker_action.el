@@ -5,7 +5,8 @@
 ;; CODEGEN_TEST_SERVER naming the daemon. The only codegen configuration is the
 ;; `eglot-server-programs' entry, as the README shows; the rest is what a user does: open the file,
 ;; start eglot, wait for the marker's diagnostic, run M-x eglot-code-actions on it (the answers to
-;; eglot's prompts come on stdin, as typed: the action's title, then "y" to the edit).
+;; eglot's prompts come on stdin, as typed: the action's title, then "y" to the edit), and wait for
+;; the outcome eglot reports from the server.
 ;; Prints each step with its time since start, "DIAGNOSTIC: ..." and the edited buffer after
 ;; "BUFFER:"; exits non-zero on any failure.
 
@@ -46,7 +47,10 @@
       ;; mouse menu instead of asking in the minibuffer.
       (let ((last-nonmenu-event ?\r))
         (call-interactively #'eglot-code-actions))
-      (codegen-test--wait "the edit" (lambda () (not (string-match-p "# codegen:" (buffer-string)))) 60)
+      ;; The action is answered at once; the edit, then the outcome (window/showMessage) follow.
+      (codegen-test--wait "the outcome" (lambda () (with-current-buffer "*Messages*"
+                                                     (string-match-p "Server reports.*codegen:" (buffer-string))))
+                          60)
       (codegen-test--log "BUFFER:\n%s" (buffer-string))
       (kill-emacs 0))
   (error (codegen-test--log "FAILED: %s" (error-message-string failure))
