@@ -86,6 +86,11 @@ async def test_a_marker_is_a_diagnostic_that_moves_and_goes_with_the_comment(tmp
     editor.change(uri, "import math\n\n" + MARKED.replace("    # codegen: return 0.0 for an empty list\n", ""))
     assert await diagnostics_when(editor, uri, lambda d: lines(d) != [3]) == []
 
+    editor.change(uri, MARKED)
+    assert lines(await diagnostics_when(editor, uri, lambda d: len(d) > 0)) == [1]
+    editor.client.text_document_did_close(types.DidCloseTextDocumentParams(types.TextDocumentIdentifier(uri)))
+    assert await diagnostics_when(editor, uri, lambda d: not d) == []  # a closed file's markers are not followed
+
 
 async def test_the_marker_code_action_runs_and_its_edit_reaches_the_editor(tmp_path, scripted_model, editor_factory):
     (tmp_path / "stats.py").write_text(MARKED)

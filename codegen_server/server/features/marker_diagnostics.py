@@ -67,6 +67,8 @@ async def document_markers(ls: CodegenServer, uri: str) -> DocumentMarkers | Non
     if cached is not None and cached.version == document.version and cached.root == root:
         return cached
     version, text = document.version, document.source
+    if "codegen:" not in text.lower():  # most files, most keystrokes: nothing to parse
+        return DocumentMarkers(version, root, [])
     markers = await asyncio.to_thread(markers_in_source, relative, language, text.encode("utf-8"))
     return DocumentMarkers(version, root, markers)
 
@@ -92,7 +94,7 @@ async def publish(ls: CodegenServer, uri: str) -> None:
     published = _published.setdefault(ls, {})
     previous = published.get(uri)
     published[uri] = found
-    if previous is not None and previous.markers == found.markers:
+    if (previous.markers if previous else []) == found.markers:
         return  # typing elsewhere in the file moved nothing: no need to repaint the editor
     ls.text_document_publish_diagnostics(types.PublishDiagnosticsParams(
         uri=uri, version=found.version, diagnostics=[to_diagnostic(m) for m in found.markers]))
@@ -111,6 +113,7 @@ def document_changed(ls: CodegenServer, uri: str) -> None:
 
 def document_closed(ls: CodegenServer, uri: str) -> None:
     """A closed document's markers are no longer followed as the file changes: take them away."""
-    if _published.get(ls, {}).pop(uri, None) is not None:
+    previous = _published.get(ls, {}).pop(uri, None)
+    if previous is not None and previous.markers:
         ls.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=uri, diagnostics=[]))
 
