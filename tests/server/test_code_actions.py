@@ -92,6 +92,14 @@ async def test_a_marker_is_a_diagnostic_that_moves_and_goes_with_the_comment(tmp
     assert await diagnostics_when(editor, uri, lambda d: not d) == []  # a closed file's markers are not followed
 
 
+async def test_a_diagnostic_counts_columns_as_the_client_chose(tmp_path, editor_factory):
+    (tmp_path / "names.py").write_text('GREETING = "héllo wörld"  # codegen: translate to English\n')
+    editor = await editor_factory(tmp_path, client="neovim")  # Neovim 0.11 counts in UTF-8 bytes
+    uri = editor.open("names.py")
+    [shown] = await diagnostics_when(editor, uri, lambda d: len(d) > 0)
+    assert (shown.range.start.character, shown.range.end.character) == (28, 59)  # UTF-16 would say 26 and 57
+
+
 async def test_the_marker_code_action_runs_and_its_edit_reaches_the_editor(tmp_path, scripted_model, editor_factory):
     (tmp_path / "stats.py").write_text(MARKED)
     model = scripted_model([ScriptStep(content=DONE)])

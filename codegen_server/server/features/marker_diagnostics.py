@@ -13,11 +13,12 @@ from __future__ import annotations
 import asyncio
 import logging
 import weakref
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from urllib.parse import unquote
 
 from lsprotocol import types
+from pygls.workspace import PositionCodec
 
 from ...context.languages import language_for_path
 from ...context.markers import Marker, markers_in_source
@@ -28,6 +29,7 @@ log = logging.getLogger(__name__)
 SOURCE = "codegen"
 #: The diagnostic's code: a client (or a test) can tell codegen's markers from other diagnostics.
 CODE = "marker"
+_UTF16 = PositionCodec(types.PositionEncodingKind.Utf16)
 
 
 @dataclass(frozen=True)
@@ -70,7 +72,23 @@ async def document_markers(ls: CodegenServer, uri: str) -> DocumentMarkers | Non
     if "codegen:" not in text.lower():  # most files, most keystrokes: nothing to parse
         return DocumentMarkers(version, root, [])
     markers = await asyncio.to_thread(markers_in_source, relative, language, text.encode("utf-8"))
-    return DocumentMarkers(version, root, markers)
+    return DocumentMarkers(version, root, _in_client_units(ls, text, markers))
+
+
+def _in_client_units(ls: CodegenServer, text: str, markers: list[Marker]) -> list[Marker]:
+    """The markers' columns (UTF-16, as the parser gives them) in the encoding the client chose:
+    Neovim 0.11 picks UTF-8 and Emacs 29 UTF-32, where a column after a non-ASCII letter differs."""
+    codec = ls.workspace.position_codec
+    if codec.encoding in (None, types.PositionEncodingKind.Utf16):
+        return markers
+    lines = text.split("\n")  # as the parser counts rows (splitlines would also split at \f, \u2028...)
+
+    def column(line: int, character: int) -> int:
+        in_chars = _UTF16.position_from_client_units(lines, types.Position(line, character))
+        return codec.position_to_client_units(lines, in_chars).character
+
+    return [replace(m, character=column(m.line, m.character), end_character=column(m.end_line, m.end_character))
+            for m in markers]
 
 
 def marker_range(marker: Marker) -> types.Range:
