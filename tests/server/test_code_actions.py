@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-
 from typing import Union
 
+import pytest
 from lsprotocol import types
+from pygls.exceptions import JsonRpcException
 
 from codegen_server.model.scripted_server import ScriptStep
 from tests.conftest import model_env
@@ -131,3 +132,13 @@ async def test_the_marker_code_action_runs_and_its_edit_reaches_the_editor(tmp_p
     assert "stats.py, lines 2-2" in sent and "return 0.0 for an empty list" in sent
     editor.change(uri, editor.buffer_text("stats.py"))  # the editor reports the edit it applied, as editors do
     assert await diagnostics_when(editor, uri, lambda d: not d) == []  # the marker is gone, and its diagnostic
+
+
+async def test_a_started_command_that_fails_says_why_in_a_message(tmp_path, editor_factory):
+    editor = await editor_factory(tmp_path)
+    with pytest.raises(JsonRpcException, match="must be one of"):
+        await editor.execute("codegen.start", {"command": "codegen.undo", "arguments": {}})
+    started = await editor.execute("codegen.start", {"command": "codegen.applyFeedback", "arguments": {"comment": "x"}})
+    assert started == {"started": True}  # the arguments are the command's to check, as it runs
+    [shown] = await shown_messages(editor)
+    assert (shown.type, shown.message) == (types.MessageType.Error, "codegen: codegen.applyFeedback: `uri` is required")

@@ -75,7 +75,8 @@ async def code_actions(ls: CodegenServer, params: types.CodeActionParams) -> lis
         actions.append(types.CodeAction(
             title="Codegen: do all markers in the workspace", kind=types.CodeActionKind.QuickFix,
             diagnostics=[to_diagnostic(m) for m in touched],
-            command=_start("Codegen: do all markers in the workspace", APPLY_FEEDBACK, {"markers": True, "root": root})))
+            command=_start("Codegen: do all markers in the workspace", APPLY_FEEDBACK,
+                           {"markers": True, "root": root})))
     if _wanted(FIX_TESTS_KIND, only):
         actions.append(types.CodeAction(
             title="Codegen: fix until tests pass", kind=FIX_TESTS_KIND,

@@ -3,9 +3,10 @@
 Any editor with an LSP client shows them (Emacs eglot, Helix, Zed, Kate...) without a plugin, and
 offers their code actions (see ``code_actions``). The markers are found by the parser the markers
 workflow uses (``context.markers``): only real comments count, a string holding "codegen:" is no
-marker. ``context`` owns the document notifications (pygls takes one handler for each) and
-calls ``document_changed`` and ``document_closed``. Each change re-reads its document off the event loop; a result for a version the editor
-has already replaced is dropped, so the last change always wins.
+marker. ``context`` owns the document notifications (pygls takes one handler for each) and calls
+``document_changed`` and ``document_closed``. Each change re-reads its document off the event loop
+(a text without "codegen:" is not parsed at all); a result for a version the editor has already
+replaced is dropped, so the last change always wins.
 """
 
 from __future__ import annotations
