@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from ..app import CodegenServer
-from . import apply_diff, context, feedback, fix, generate, lifecycle, runs, watch
+from . import apply_diff, code_actions, context, feedback, fix, generate, lifecycle, runs, watch
 
-FEATURES = [lifecycle, generate, apply_diff, context, feedback, fix, runs, watch]
+FEATURES = [lifecycle, generate, apply_diff, context, feedback, fix, runs, watch, code_actions]
 
 
 def register_all(server: CodegenServer) -> None:

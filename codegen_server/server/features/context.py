@@ -13,6 +13,7 @@ from pygls.uris import to_fs_path
 from ...workflows.context import DEFAULT_BUDGET, gather_context
 from ..app import CodegenServer, CommandFailed
 from ..arguments import command_object, get_int, get_line_range, get_str, get_str_list
+from . import marker_diagnostics
 
 CONTEXT = "codegen.context"
 
@@ -64,15 +65,18 @@ def register(server: CodegenServer) -> None:
     @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
     def on_open(ls: CodegenServer, params: types.DidOpenTextDocumentParams) -> None:
         sync(ls, params.text_document.uri)
+        marker_diagnostics.document_changed(ls, params.text_document.uri)
 
     @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
     def on_change(ls: CodegenServer, params: types.DidChangeTextDocumentParams) -> None:
         sync(ls, params.text_document.uri)
+        marker_diagnostics.document_changed(ls, params.text_document.uri)
 
     @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
     def on_close(ls: CodegenServer, params: types.DidCloseTextDocumentParams) -> None:
         from ...context import engine_for
 
+        marker_diagnostics.document_closed(ls, params.text_document.uri)
         located = _workspace_path(ls, params.text_document.uri)
         if located is not None:
             engine_for(located[0]).close_document(located[1])

@@ -1,0 +1,134 @@
+"""`textDocument/codeAction`: codegen's commands for editors that know only the standard protocol.
+
+On a marker (its diagnostic, or a range touching it): "Codegen: do this marker" and "Codegen: do
+all markers in the workspace"; anywhere in a workspace file, the source action
+`source.codegen.fixTests`, "Codegen: fix until tests pass". Each action is only a `Command` naming
+an existing codegen command with its arguments: the editor sends it back as
+`workspace/executeCommand`, and the daemon runs it as any client's call — progress through
+`$/progress`, the change through `workspace/applyEdit` (the editor previews or applies it its own
+way).
+
+The actions' commands go through `codegen.start`, which answers at once and runs the command in the
+background: editors wait for `workspace/executeCommand` only so long (eglot 1.9: 10 s, then "Timed
+out"), and a fix loop runs for minutes. Nothing else changes: its progress, questions
+(`window/showMessageRequest`) and edits reach the editor as they would, and its outcome is shown with
+`window/showMessage` instead of being returned to an editor that would not show it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from lsprotocol import types
+from pygls.exceptions import JsonRpcException, JsonRpcInvalidParams
+
+from ...redaction import redact
+from ..app import CodegenServer
+from ..arguments import command_object, get_str
+from .feedback import APPLY_FEEDBACK
+from .fix import FIX
+from .marker_diagnostics import document_markers, to_diagnostic
+
+log = logging.getLogger(__name__)
+
+START = "codegen.start"
+#: What `codegen.start` runs: the commands the code actions name.
+STARTABLE = (APPLY_FEEDBACK, FIX)
+FIX_TESTS_KIND = "source.codegen.fixTests"
+KINDS = [types.CodeActionKind.QuickFix, FIX_TESTS_KIND]
+
+
+def _wanted(kind: str, only: list[str] | None) -> bool:
+    """LSP kinds are hierarchical: `source` asks for `source.codegen.fixTests` too."""
+    return not only or any(kind == want or kind.startswith(f"{want}.") for want in only)
+
+
+def _start(title: str, command: str, arguments: dict[str, Any]) -> types.Command:
+    return types.Command(title=title, command=START, arguments=[{"command": command, "arguments": arguments}])
+
+
+def _touches(first: int, last: int, wanted: types.Range) -> bool:
+    return first <= wanted.end.line and wanted.start.line <= last
+
+
+async def code_actions(ls: CodegenServer, params: types.CodeActionParams) -> list[types.CodeAction]:
+    """The actions for ``params``' range; none for a document outside the opened folders."""
+    found = await document_markers(ls, params.text_document.uri)
+    if found is None:
+        return []
+    root = str(found.root)
+    only = params.context.only
+    actions: list[types.CodeAction] = []
+    touched = [m for m in found.markers if _touches(m.line, m.end_line, params.range)]
+    if touched and _wanted(types.CodeActionKind.QuickFix, only):
+        for marker in touched:
+            actions.append(types.CodeAction(
+                title=f"Codegen: do this marker ({marker.text})", kind=types.CodeActionKind.QuickFix,
+                diagnostics=[to_diagnostic(marker)], is_preferred=True,
+                command=_start("Codegen: do this marker", APPLY_FEEDBACK, {
+                    "uri": params.text_document.uri, "range": {
+                        "start": {"line": marker.line, "character": marker.character},
+                        "end": {"line": marker.end_line, "character": marker.end_character}},
+                    "comment": marker.text, "root": root})))
+        actions.append(types.CodeAction(
+            title="Codegen: do all markers in the workspace", kind=types.CodeActionKind.QuickFix,
+            diagnostics=[to_diagnostic(m) for m in touched],
+            command=_start("Codegen: do all markers in the workspace", APPLY_FEEDBACK,
+                           {"markers": True, "root": root})))
+    if _wanted(FIX_TESTS_KIND, only):
+        actions.append(types.CodeAction(
+            title="Codegen: fix until tests pass", kind=FIX_TESTS_KIND,
+            command=_start("Codegen: fix until tests pass", FIX, {"root": root})))
+    return actions
+
+
+def outcome(command: str, result: dict) -> str:
+    """One line for the user about a finished command's result."""
+    if result.get("cancelled"):
+        return result.get("message") or f"{command} was cancelled."
+    said = result.get("summary") or result.get("question") or result.get("explanation") or ""
+    if result.get("applied") is False and result.get("reason"):
+        said = f"{said} (not applied: {result['reason']})" if said else f"Not applied: {result['reason']}"
+    return said.strip() or f"{command} finished."
+
+
+async def run_in_background(ls: CodegenServer, command: str, arguments: dict[str, Any]) -> None:
+    """Run ``command`` as `workspace/executeCommand` would, and show its outcome or its error."""
+    # This task is no request: pygls's current request id (a context variable this task inherited
+    # from `codegen.start`'s) must not tie the command to an answered request, whose id the editor may reuse.
+    ls.protocol._ctx_msg_id.set(None)
+    handler = ls.protocol.fm.commands[command]
+    try:
+        result = await handler(arguments)
+    except JsonRpcException as error:
+        kind, message = types.MessageType.Error, f"codegen: {error.message}"
+    except Exception as error:  # a bug: one line for the user, the traceback for the log
+        log.exception("%s failed", command)
+        kind, message = types.MessageType.Error, f"codegen: {command} failed: {type(error).__name__}: {error}"
+    else:
+        kind, message = types.MessageType.Info, f"codegen: {outcome(command, result)}"
+    ls.window_show_message(types.ShowMessageParams(type=kind, message=redact(message)))
+
+
+def register(server: CodegenServer) -> None:
+    @server.command(START)
+    async def start_command(ls: CodegenServer, *arguments: Any) -> dict:
+        """`{command, arguments?}` → `{started: true}` at once; the command runs on, its outcome shown with
+        `window/showMessage`. ``command`` is one the code actions name (applyFeedback, fixTests)."""
+        args = command_object(START, arguments)
+        command = get_str(START, args, "command", required=True, choices=STARTABLE) or ""
+        inner = args.get("arguments", {})
+        if not isinstance(inner, dict):
+            raise JsonRpcInvalidParams(f"{START}: `arguments` must be the JSON object {command} takes")
+        task = asyncio.ensure_future(run_in_background(ls, command, inner))
+        # Kept with the running commands, so that `shutdown` cancels it as theirs (its runs end cancelled).
+        key = f"{START}-{id(task)}"
+        ls.codegen_protocol.command_tasks[key] = task
+        task.add_done_callback(lambda _: ls.codegen_protocol.command_tasks.pop(key, None))
+        return {"started": True}
+
+    @server.feature(types.TEXT_DOCUMENT_CODE_ACTION, types.CodeActionOptions(code_action_kinds=KINDS))
+    async def on_code_action(ls: CodegenServer, params: types.CodeActionParams) -> list[types.CodeAction]:
+        return await code_actions(ls, params)
