@@ -93,7 +93,7 @@ def test_package_writes_one_vsix_with_the_bundle(vsix):
             "codegen.ui.fix", "codegen.ui.undo", "codegen.ui.restart", "codegen.ui.setApiKey"} <= commands
     # vscode-languageclient registers the daemon's own command ids; ours must never clash with them.
     assert not commands & {"codegen.clarify", "codegen.generateProject", "codegen.applyFeedback", "codegen.fixTests",
-                           "codegen.undo", "codegen.collectFeedback", "codegen.memory", "codegen.runs"}
+                           "codegen.undo", "codegen.collectFeedback", "codegen.memory", "codegen.runs", "codegen.start"}
     settings = manifest["contributes"]["configuration"]["properties"]
     assert "codegen.model.apiKey" not in settings
     # A cloned repository's .vscode/settings.json must not choose the program that runs, the URL that
