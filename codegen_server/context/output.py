@@ -4,7 +4,9 @@ The failure list carries each failing test's id and message, and the test and th
 are quoted whole elsewhere; so from pytest's output we keep, for the first failure of each test
 function, its traceback's failing lines (`>`), error lines (`E`), locations and captured output,
 and drop the session header, progress, repeated parametrized cases, source listings and the
-short summary. Other runners' output is kept as it is; either way it is cut to a token cap.
+short summary. From JavaScript runners' output we drop the stack frames of node's own code and of
+packages, and when node --test closes with its list of failing tests, the details it already printed
+above that list. Other runners' output is kept as it is; either way it is cut to a token cap.
 """
 
 from __future__ import annotations
@@ -19,6 +21,9 @@ _SUB_ENTRY = re.compile(r"^(?:_ ){5,}_?$")
 _CAPTURED = re.compile(r"^-+ Captured .* -+$")
 _LOCATION = re.compile(r"^\S[^:\s]*:\d+: ")
 KEEP_SECTIONS = ("FAILURES", "ERRORS")
+_RUNTIME_FRAME = re.compile(r"^\s+at .*(?:\(node:|\(internal/|node_modules|<anonymous>\)$| node:)")
+_NODE_SUMMARY = "✖ failing tests:"
+_NODE_RESULT = re.compile(r"^\s*(?:✔|✖|▶|ℹ|﹣) ")
 MAX_CAPTURED_LINES = 20
 
 
@@ -71,11 +76,26 @@ def trim_pytest(output: str) -> str | None:
     return "\n".join(out)
 
 
+def trim_javascript(output: str) -> str:
+    """JavaScript runners' output without node's and packages' own stack frames, and without the
+    details node --test repeats in its closing list of failing tests."""
+    lines = []
+    for line in output.splitlines():
+        if not _RUNTIME_FRAME.match(line):
+            lines.append(line)
+        elif line.endswith(" {"):  # node prints the error's properties after its last frame
+            lines.append("  {")
+    if _NODE_SUMMARY in (line.strip() for line in lines):
+        at = next(i for i, line in enumerate(lines) if line.strip() == _NODE_SUMMARY)
+        lines = [line for line in lines[:at] if _NODE_RESULT.match(line)] + [""] + lines[at:]
+    return "\n".join(lines)
+
+
 def trim_output(output: str, budget: int) -> str:
-    """``output`` trimmed (pytest) and cut to at most ``budget`` tokens, keeping its head and its tail."""
+    """``output`` trimmed (pytest, JavaScript) and cut to at most ``budget`` tokens, keeping its head and its tail."""
     text = trim_pytest(output)
     if text is None:
-        text = output.strip()
+        text = trim_javascript(output).strip()
     if count_tokens(text) <= budget:
         return text
     lines = text.splitlines(keepends=True)

@@ -29,6 +29,7 @@ import time
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING
 
+from ..context.failures import FailureTrace, reported_failure
 from ..edits import format_failures, render_diff
 from ..edits.sensitive import as_dicts, flag_changes
 from ..edits.types import FileChange, PatchResult
@@ -179,7 +180,7 @@ async def _one_iteration(loop: _Loop, applier: Applier, number: int) -> Iteratio
 
     context = await asyncio.to_thread(
         gather_context, host.root, task=_failure_report(loop.verdict), test_output=loop.verdict.output,
-        open_files=list(host.open_buffers()), budget=loop.options.context_budget)
+        reported=_reported(loop), open_files=list(host.open_buffers()), budget=loop.options.context_budget)
     system = await asyncio.to_thread(host.preprompts.system, "fix_diagnose")
     messages: list[Message] = [{"role": "system", "content": system},
                                {"role": "user", "content": _diagnose_request(loop, context)}]
@@ -336,6 +337,12 @@ def _failure_signature(run: TestRun) -> tuple:
 def _failure_report(run: TestRun) -> str:
     lines = [f"{f.test_id}: {f.message}" + (f" ({f.file}:{f.line})" if f.file else "") for f in run.failures]
     return "\n".join(lines) or f"`{run.command}` failed with exit code {run.exit_code}"
+
+
+def _reported(loop: _Loop) -> list[FailureTrace]:
+    """The failures the runner's report lists, for when the engine cannot read them from the output."""
+    return [reported_failure(f.test_id, loop.command.kind, f.message, f.file, f.line, f.output)
+            for f in loop.verdict.failures]
 
 
 def _diagnose_request(loop: _Loop, context: ContextResult) -> str:
