@@ -237,6 +237,11 @@ async def test_a_vitest_typescript_fix_request_quotes_the_failing_test_and_the_m
 GO_CALC = """\
     package calc
 
+    import "math"
+
+    // Unbounded is the widest range Clamp accepts.
+    const Unbounded = math.MaxInt32
+
     // Clamp limits v to [lo, hi].
     func Clamp(v, lo, hi int) int {
     \tif v < lo {
@@ -258,6 +263,12 @@ GO_TEST = """\
     \t\tt.Errorf("Clamp(15, 0, 10) = %d, want 10", got)
     \t}
     }
+
+    func TestClampLow(t *testing.T) {
+    \tif got := Clamp(-5, 0, Unbounded); got != 0 {
+    \t\tt.Errorf("Clamp(-5, 0, Unbounded) = %d, want 0", got)
+    \t}
+    }
     """
 
 
@@ -266,13 +277,17 @@ async def test_a_go_fix_request_quotes_the_failing_test_and_the_function_it_call
         tmp_path, scripted_model, editor_factory):
     write(tmp_path, {"go.mod": "module example.com/calc\n\ngo 1.19\n", "calc/calc.go": GO_CALC,
                      "calc/calc_test.go": GO_TEST})
-    fix = diff("calc/calc.go", "\t\treturn lo", "\t\treturn hi", "\tif v > hi {").replace("@@ -1,2 +1,2 @@", "@@ -8,2 +8,2 @@")
+    fix = diff("calc/calc.go", "\t\treturn lo", "\t\treturn hi", "\tif v > hi {").replace("@@ -1,2 +1,2 @@", "@@ -13,2 +13,2 @@")
 
     request = await first_request_after_a_green_fix(tmp_path, scripted_model, editor_factory, fix)
 
-    assert shown_whole(block(GO_TEST, "func TestClampHigh", "}\n}"[-1]), request)
-    assert shown_whole(textwrap.dedent(GO_TEST).split("import \"testing\"\n\n")[1], request)
+    test_file = textwrap.dedent(GO_TEST)
+    failing, passing = test_file.split("import \"testing\"\n\n")[1].split("\n\n")
+    assert shown_whole(failing, request)
     assert shown_whole(textwrap.dedent(GO_CALC).split("// Clamp limits v to [lo, hi].\n")[1], request)
+    # The culprit's file header (its imports and constants), and a passing test that pins the same function.
+    assert shown_whole('import "math"', request) and shown_whole("const Unbounded = math.MaxInt32", request)
+    assert shown_whole(passing, request)
 
 
 RUST_LIB = """\
