@@ -21,7 +21,9 @@ _SUB_ENTRY = re.compile(r"^(?:_ ){5,}_?$")
 _CAPTURED = re.compile(r"^-+ Captured .* -+$")
 _LOCATION = re.compile(r"^\S[^:\s]*:\d+: ")
 KEEP_SECTIONS = ("FAILURES", "ERRORS")
-_RUNTIME_FRAME = re.compile(r"^\s+at .*(?:\(node:|\(internal/|node_modules|<anonymous>\)$| node:)")
+# `    at fn (node:internal/...)` in a stack; `    Test.run (node:internal/...)` in node --test's TAP `stack:` block.
+_RUNTIME_FRAME = re.compile(r"^\s+(?:at .*(?:\(node:|\(internal/|node_modules|<anonymous>\)$| node:)"
+                            r"|(?:async )?[\w$.<>\[\] ]+ \((?:node:|internal/)[^)]*\)$)")
 _NODE_SUMMARY = "✖ failing tests:"
 _NODE_RESULT = re.compile(r"^\s*(?:✔|✖|▶|ℹ|﹣) ")
 MAX_CAPTURED_LINES = 20
