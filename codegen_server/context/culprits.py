@@ -278,16 +278,16 @@ def failure_pieces(resolver: Resolver, failures: list[FailureTrace], output: str
                      for t in helpers.ordered()]
     headers = [header_piece(resolver, path, CULPRITS) for path in dict.fromkeys(t.path for t in culprits[:MAX_HEADERS])]
     other_tests = [definition_piece(resolver, t, OTHER_TESTS, "Test") for t in _other_tests(resolver, culprits, shown_tests)]
-    # Priority: the first test and the two likeliest culprits with their files' headers, then the other tests,
-    # their fixtures, more culprits.
-    pieces = ([summary] + tests[:1] + culprit_pieces[:2] + [h for h in headers if h] + tests[1:MAX_GROUPS_SHOWN]
-              + fixtures + culprit_pieces[2:6])
+    # Priority: the first test and the two likeliest culprits, then the other tests, their fixtures, more culprits.
+    pieces = ([summary] + tests[:1] + culprit_pieces[:2] + tests[1:MAX_GROUPS_SHOWN] + fixtures + culprit_pieces[2:6])
     if output:
         trimmed = trim_output(output, OUTPUT_BUDGET)
         if trimmed:
             brief = trim_output(output, OUTPUT_BRIEF_BUDGET)
             pieces.append(Piece(OUTPUT, f"```\n{trimmed}\n```", f"```\n{brief}\n```"))
-    pieces += helper_pieces + culprit_pieces[6:] + other_tests + callee_pieces + tests[MAX_GROUPS_SHOWN:]
+    # What the culprits call may hold the slip: before the headers and the other tests, which help write the fix.
+    pieces += (helper_pieces + culprit_pieces[6:] + callee_pieces + [h for h in headers if h] + other_tests
+               + tests[MAX_GROUPS_SHOWN:])
     return pieces
 
 
