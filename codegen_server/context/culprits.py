@@ -1,10 +1,12 @@
 """Focused context for failing tests: follow each test to the code it exercises, rank the likely culprits.
 
 From each failing test we follow what it runs: the test function (with its parametrization),
-its fixtures, the names it calls resolved through the index (methods through the classes the
-test names, imports through their modules), and the traceback frames. The culprits are ranked:
-frames in product code first, then the functions the failing tests call directly (those more
-failing tests call first), then what those call. Failures of one test function are grouped,
+or the test block (`it('…', () => …)`) its title and location name, its fixtures, the names it
+calls resolved through the index (methods through the classes the test names, imports through
+their modules), and the traceback frames. The culprits are ranked: frames in product code first,
+then the functions the failing tests call directly (those more failing tests call first), then
+what those call. The likeliest culprits' files come with their headers, and other tests that
+call those culprits (passing or not) with their code. Failures of one test function are grouped,
 with the parameters and messages that differ.
 """
 
@@ -13,21 +15,24 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from .failures import FailureTrace, Frame
-from .focus import decorated_start, definition_piece, quote, resolve_frame
+from .failures import JS_RUNNERS, FailureTrace, Frame
+from .focus import decorated_start, definition_piece, header_piece, quote, referencing_definitions, resolve_frame
 from .output import trim_output
 from .pieces import Piece
-from .resolve import Resolver, Target, is_test_path
+from .resolve import TEST_BLOCK_KINDS, Resolver, Target, is_test_path
 
 FAILURES = "Failing tests"
 OUTPUT = "Test output (trimmed to what the list above does not say)"
 TESTS_CODE = "The failing tests' code"
 CULPRITS = "Code under test, most likely culprits first"
-FAILURE_SECTIONS = [FAILURES, OUTPUT, TESTS_CODE, CULPRITS]
+OTHER_TESTS = "Other tests that call the likeliest culprits (passing or not)"
+FAILURE_SECTIONS = [FAILURES, OUTPUT, TESTS_CODE, CULPRITS, OTHER_TESTS]
 
 MAX_GROUPS_SHOWN = 6  # test functions whose bodies are quoted; the rest are listed
 MAX_LISTED = 40  # test functions listed in the summary
 MAX_CALLEE_HOPS = 8  # direct culprits whose own callees are followed
+MAX_HEADERS = 2  # files of the likeliest culprits whose headers are quoted
+MAX_OTHER_TESTS = 2  # other tests of the likeliest culprits quoted whole
 OUTPUT_BUDGET = 1200
 OUTPUT_BRIEF_BUDGET = 300
 CONSTRUCTORS = ("__init__", "__new__", "__post_init__", "constructor", "new")
@@ -116,30 +121,52 @@ class _Ranked:
         return sorted(self.count, key=lambda t: (-self.count[t], order[t]))
 
 
+def _title(resolver: Resolver, target: Target) -> str:
+    """What a test is called: a test block's title without its quotes, else the function's name."""
+    definition = resolver.definition(target)
+    return definition.name.strip("'\"`") if definition.kind in TEST_BLOCK_KINDS else definition.name
+
+
 def _test_target(resolver: Resolver, group: FailureGroup) -> tuple[str, Target] | None:
-    """The test function's definition: in the file its id names, else at its innermost workspace frame."""
+    """The test's definition: in the file its id names, else in its workspace frames' files — by name
+    (title), the one around a frame first; else the test around its innermost workspace frame."""
     case = group.cases[0]
     paths: list[str] = []
     if "::" in case.test_id:
         path = resolve_frame(resolver.index, resolver.records, Frame(case.test_id.split("::", 1)[0], 0))
         if path:
             paths.append(path)
+    elif case.runner in JS_RUNNERS and " > " in case.test_id:  # vitest: `file > suite > title`
+        path = resolve_frame(resolver.index, resolver.records, Frame(case.test_id.split(" > ", 1)[0], 0))
+        if path:
+            paths.append(path)
     for frame in case.frames:
         path = resolve_frame(resolver.index, resolver.records, frame)
         if path and path not in paths:
             paths.append(path)
-    owners = [part for part in re.split(r"::|\.", case.test_id.split("[", 1)[0])[:-1]]
+    if case.runner in JS_RUNNERS:
+        owners = [part.strip() for part in re.split(r"\s›\s|\s>\s", case.test_id)[:-1]]
+    else:
+        owners = [part for part in re.split(r"::|\.", case.test_id.split("[", 1)[0])[:-1]]
     for path in paths:
         definitions = resolver.records[path].tags.definitions
-        matches = [i for i, d in enumerate(definitions) if d.name == case.test_name]
-        # Test classes may share method names: prefer the one inside the class the id names.
-        matches.sort(key=lambda i: definitions[definitions[i].parent].name not in owners if definitions[i].parent >= 0 else True)
+        lines = {f.line - 1 for f in case.frames if resolve_frame(resolver.index, resolver.records, f) == path}
+        matches = [i for i, d in enumerate(definitions) if _title(resolver, Target(path, i)) == case.test_name]
+
+        def rank(i: int) -> tuple[bool, bool]:
+            around = any(definitions[i].line <= line <= definitions[i].end_line for line in lines)
+            # Test classes (suites) may share method names (titles): prefer the one inside the one the id names.
+            parent = definitions[i].parent
+            owned = parent >= 0 and _title(resolver, Target(path, parent)) in owners
+            return not around, not owned
+
+        matches.sort(key=rank)
         if matches:
             return path, Target(path, matches[0])
     for path in paths:
         for frame in case.frames:
             if resolve_frame(resolver.index, resolver.records, frame) == path:
-                target = resolver.enclosing_function(path, frame.line - 1)
+                target = resolver.enclosing_test(path, frame.line - 1)
                 if target is not None:
                     return path, target
     return None
@@ -187,14 +214,18 @@ def _calls(resolver: Resolver, path: str, target: Target, extra_classes: set[str
     classes = set(extra_classes)
     if (owner := resolver.parent_name(target)) is not None:
         classes.add(owner)
-    found = _calls_in(resolver, path, definition.line, definition.end_line, classes, definition.name)
+    found = _calls_in(resolver, path, definition.line, definition.end_line, classes, definition.name,
+                      values=not resolver.is_test(target))
     return [resolved for resolved in found if resolved != target]
 
 
 def _calls_in(resolver: Resolver, path: str, first: int, last: int, classes: set[str],
-              own_name: str | None = None) -> list[Target]:
-    """What lines first..last (0-based) of ``path`` call, resolved; methods through the classes they name."""
+              own_name: str | None = None, values: bool = False) -> list[Target]:
+    """What lines first..last (0-based) of ``path`` call, resolved; methods through the classes they name
+    (with ``values``, the module-level values they read too)."""
     names = resolver.names_used(path, first, last)
+    if values:
+        names += resolver.values_used(path, first, last)
     classes = resolver.class_names(list(resolver.words_in(path, first, last))) | classes
     text = "\n".join(resolver.lines(path)[first:last + 1])
     found: list[Target] = []
@@ -262,6 +293,7 @@ def failure_pieces(resolver: Resolver, failures: list[FailureTrace], output: str
     groups = group_failures(failures)
     summary = Piece(FAILURES, summary_text(groups), summary_text(groups, max_lines=1),
                     identifiers={g.test_name for g in groups})
+    shown_tests: list[Target] = []
     tests: list[Piece] = []
     fixtures: list[Piece] = []
     frames = _Ranked()
@@ -272,6 +304,7 @@ def failure_pieces(resolver: Resolver, failures: list[FailureTrace], output: str
         located = _test_target(resolver, group)
         if located is not None:
             test_path, test = located
+            shown_tests.append(test)
             definition = resolver.definition(test)
             marked = {f.line - 1 for f in case.frames
                       if resolve_frame(resolver.index, resolver.records, f) == test_path
@@ -291,7 +324,7 @@ def failure_pieces(resolver: Resolver, failures: list[FailureTrace], output: str
             for fixture in fixture_targets:
                 called += _calls(resolver, fixture.path, fixture)
             for target in dict.fromkeys(called):
-                (helpers if is_test_path(target.path) else direct).add(_as_shown(resolver, target))
+                (helpers if resolver.is_test(target) else direct).add(_as_shown(resolver, target))
         elif (block := _js_test_block(resolver, case)) is not None:
             test_path, first, last = block
             piece = _js_test_piece(resolver, test_path, first, last, case)
@@ -299,13 +332,13 @@ def failure_pieces(resolver: Resolver, failures: list[FailureTrace], output: str
                 piece.text = ""  # listed above; its first line at most
             tests.append(piece)
             for target in _calls_in(resolver, test_path, first, last, set()):
-                (helpers if is_test_path(target.path) else direct).add(_as_shown(resolver, target))
+                (helpers if resolver.is_test(target) else direct).add(_as_shown(resolver, target))
         for frame in reversed(case.frames):  # innermost first
             path = resolve_frame(resolver.index, resolver.records, frame)
             if path is None or is_test_path(path):
                 continue
             target = resolver.enclosing_function(path, frame.line - 1)
-            if target is not None:
+            if target is not None and not resolver.is_test(target):  # a Rust test next to its code is no culprit
                 frames.add(target, {frame.line - 1})
 
     culprits = [t for t in frames.count] + [t for t in direct.ordered() if t not in frames.count]
@@ -314,20 +347,38 @@ def failure_pieces(resolver: Resolver, failures: list[FailureTrace], output: str
     for target in culprits[:MAX_CALLEE_HOPS]:
         for callee in _calls(resolver, target.path, target):
             shown = _as_shown(resolver, callee)
-            if shown not in culprits and shown not in callees and not is_test_path(shown.path):
+            if shown not in culprits and shown not in callees and not resolver.is_test(shown):
                 callees.append(shown)
     culprit_pieces = [definition_piece(resolver, t, CULPRITS, "Frame" if t in frames.count else "Called by the test",
                                        marks.get(t, set())) for t in culprits]
     callee_pieces = [definition_piece(resolver, t, CULPRITS, "Called from the code above") for t in callees]
     helper_pieces = [definition_piece(resolver, t, TESTS_CODE, "Test helper", helpers.marked.get(t, set()))
                      for t in helpers.ordered()]
+    headers = [header_piece(resolver, path, CULPRITS) for path in dict.fromkeys(t.path for t in culprits[:MAX_HEADERS])]
+    other_tests = [definition_piece(resolver, t, OTHER_TESTS, "Test") for t in _other_tests(resolver, culprits, shown_tests)]
     # Priority: the first test and the two likeliest culprits, then the other tests, their fixtures, more culprits.
-    pieces = ([summary] + tests[:1] + culprit_pieces[:2] + tests[1:MAX_GROUPS_SHOWN] + fixtures
-              + culprit_pieces[2:6])
+    pieces = ([summary] + tests[:1] + culprit_pieces[:2] + tests[1:MAX_GROUPS_SHOWN] + fixtures + culprit_pieces[2:6])
     if output:
         trimmed = trim_output(output, OUTPUT_BUDGET)
         if trimmed:
             brief = trim_output(output, OUTPUT_BRIEF_BUDGET)
             pieces.append(Piece(OUTPUT, f"```\n{trimmed}\n```", f"```\n{brief}\n```"))
-    pieces += helper_pieces + culprit_pieces[6:] + callee_pieces + tests[MAX_GROUPS_SHOWN:]
+    # What the culprits call may hold the slip: before the headers and the other tests, which help write the fix.
+    pieces += (helper_pieces + culprit_pieces[6:] + callee_pieces + [h for h in headers if h] + other_tests
+               + tests[MAX_GROUPS_SHOWN:])
     return pieces
+
+
+def _other_tests(resolver: Resolver, culprits: list[Target], shown: list[Target]) -> list[Target]:
+    """Tests besides the failing ones that call the likeliest culprits (those calling more of them
+    first): what else pins the behaviour a fix may change."""
+    calls: dict[Target, int] = {}
+    for culprit in culprits[:MAX_CALLEE_HOPS]:
+        name = resolver.definition(culprit).name
+        if name in CONSTRUCTORS:
+            name = resolver.parent_name(culprit) or name  # tests build the class by its name
+        for test in referencing_definitions(resolver, name, tests=True):
+            if test not in shown:
+                calls[test] = calls.get(test, 0) + 1
+    order = {t: i for i, t in enumerate(calls)}
+    return sorted(calls, key=lambda t: (-calls[t], order[t]))[:MAX_OTHER_TESTS]

@@ -17,10 +17,11 @@ from .graph_update import update_graph
 from .index import IndexStats, WorkspaceIndex
 from .output import trim_output
 from .pieces import Piece, pack, render
-from .rank import Graph, Ranking, focus_from_text, rank
+from .rank import Focus, Graph, Ranking, focus_from_text, rank
 from .repomap import build_repo_map
 from .resolve import Resolver, is_test_path
 from .store import FileRecord
+from .task_files import TASK_SECTIONS, task_file_pieces
 from .tokens import count_tokens, truncate_to_budget
 from .watch import ChangeTracker
 
@@ -130,14 +131,19 @@ class ContextEngine:
         path: str | None = None,
         line_range: tuple[int, int] | None = None,
         test_output: str | None = None,
+        reported: Sequence[FailureTrace] = (),
         open_files: Sequence[str] = (),
+        whole_files: bool = False,
         budget: int = 4096,
     ) -> ContextResult:
         """Context for a task within `budget` tokens (exact count, never over).
 
         `line_range` is 1-based and inclusive, within `path`. `test_output` is a test runner's
-        output; its failures become focused sections. The rest of the budget holds the repo map,
-        personalised towards the task text, `path`, `open_files` and the failing tests' files.
+        output; its failures become focused sections (`reported`, the failures the runner's own
+        report lists, stand in when none can be read from the output). `whole_files` (a task that
+        changes the workspace): the files the task most likely touches, whole, with their tests.
+        The rest of the budget holds the repo map, personalised towards the task text, `path`,
+        `open_files` and the failing tests' files.
         """
         if budget < 0:
             raise ValueError("budget must be >= 0")
@@ -149,7 +155,7 @@ class ContextEngine:
 
         step = time.perf_counter()
         pieces: list[Piece] = []
-        failures = parse_test_output(test_output) if test_output else []
+        failures = (parse_test_output(test_output) if test_output else []) or list(reported)
         if failures:
             pieces += failure_pieces(self._resolver_for(), failures, test_output)
         elif test_output and test_output.strip():
@@ -158,27 +164,30 @@ class ContextEngine:
             pieces.append(Piece("Test output", f"```\n{raw}\n```"))
         if path is not None and line_range is not None:
             pieces += range_pieces(self._resolver_for(), path, line_range[0], line_range[1])
+        if whole_files:
+            graph, _ = self._graph_and_records()
+            focus = self._task_focus(graph, task, path, open_files)
+            pieces += task_file_pieces(self._resolver_for(), graph, focus, rank(graph, focus))
         focused_budget = budget - int(budget * MAP_SHARE) if pieces else 0
         packed = pack(pieces, focused_budget)
-        focused, titles = render(packed, FAILURE_SECTIONS + RANGE_SECTIONS)
+        focused, titles = render(packed, FAILURE_SECTIONS + RANGE_SECTIONS + TASK_SECTIONS)
         if packed.chosen and any(piece.span is not None for piece, _ in packed.chosen):
             focused = f"{QUOTING_NOTE}\n\n{focused}"
         timings["focus"] = time.perf_counter() - step
 
         step = time.perf_counter()
         graph, records = self._graph_and_records()
-        focus = focus_from_text(graph, task)
-        for extra in [path, *open_files]:
-            if extra:
-                focus.files[self.index.relative(extra)] = 1.0
+        focus = self._task_focus(graph, task, path, open_files)
         for piece, _ in packed.chosen:
             for file in piece.files:
                 # The map's room is better spent on the code under test than on the rest of a test file.
                 focus.files.setdefault(file, TEST_FILE_FOCUS if is_test_path(file) else 1.0)
             focus.identifiers |= {name for name in piece.identifiers if name in graph.name_ids}
-        # Definitions quoted whole above need not take room in the map again.
+        # Definitions (and files) quoted whole above need not take room in the map again.
         quoted = {piece.key for piece, form in packed.chosen if piece.key is not None and form is piece.text}
-        ranking = rank(graph, focus, _quoted_candidates(graph, records, quoted))
+        whole = {piece.span[0] for piece, form in packed.chosen
+                 if piece.span is not None and form is piece.text and piece.span[1] == 0 and piece.section in TASK_SECTIONS}
+        ranking = rank(graph, focus, _quoted_candidates(graph, records, quoted, whole))
         timings["rank"] = time.perf_counter() - step
 
         step = time.perf_counter()
@@ -192,6 +201,14 @@ class ContextEngine:
                 files.append(file)
         titles = titles + ([MAP_TITLE[3:]] if map_files else [])
         return ContextResult(text, tokens, budget, files, timings, titles, failures)
+
+    def _task_focus(self, graph: Graph, task: str, path: str | None, open_files: Sequence[str]) -> Focus:
+        """What the ranking leans towards: what the task names, the file in question, the open files."""
+        focus = focus_from_text(graph, task)
+        for extra in [path, *open_files]:
+            if extra:
+                focus.files[self.index.relative(extra)] = 1.0
+        return focus
 
     def _fit(
         self, records: dict[str, FileRecord], graph: Graph, ranking: Ranking, focused: str, budget: int
@@ -212,11 +229,18 @@ class ContextEngine:
         return text, [], count_tokens(text)
 
 
-def _quoted_candidates(graph: Graph, records: dict[str, FileRecord], quoted: set[tuple[str, int]]) -> np.ndarray | None:
-    """Which candidates are definitions (path, first line) already quoted whole; None if none are."""
-    if not quoted:
+def _quoted_candidates(graph: Graph, records: dict[str, FileRecord], quoted: set[tuple[str, int]],
+                       whole: set[str] = frozenset()) -> np.ndarray | None:
+    """Which candidates are definitions (path, first line) already quoted whole, or in ``whole`` files
+    quoted whole; None if none are."""
+    if not quoted and not whole:
         return None
     hidden = np.zeros(len(graph.cand_file), dtype=bool)
+    for path in whole:
+        fid = graph.file_ids.get(path)
+        if fid is not None:
+            low, high = np.searchsorted(graph.cand_file, [fid, fid + 1])
+            hidden[low:high] = True
     for path, line in quoted:
         fid = graph.file_ids.get(path)
         if fid is None:

@@ -37,10 +37,18 @@ class FailureTrace:
 
     @property
     def test_name(self) -> str:
-        """The test's own function name, without class, suite or parameters."""
+        """The test's own function name (a JavaScript test's title), without class, suite or parameters."""
         name = re.split(r"::|\s›\s|\s>\s", self.test_id)[-1]
+        if self.runner in JS_RUNNERS:
+            return name.strip()  # a title: dots and brackets are part of it
+        if self.runner == "go":
+            return name.split("/", 1)[0].strip()  # a subtest runs inside its test function
         name = name.split("[", 1)[0]
         return name.rsplit(".", 1)[-1].strip() if "/" not in name else name.strip()
+
+
+#: Runners whose test ids are titles (`suite > test name`), not function names.
+JS_RUNNERS = frozenset({"jest", "vitest", "node"})
 
 
 def parse_test_output(output: str) -> list[FailureTrace]:
@@ -50,6 +58,25 @@ def parse_test_output(output: str) -> list[FailureTrace]:
         if failures:
             return failures
     return []
+
+
+def reported_failure(test_id: str, runner: str, message: str, file: str | None, line: int | None,
+                     detail: str = "") -> FailureTrace:
+    """A failure as a runner's structured report gives it (its id, message, location and error text),
+    for when none can be read from the output: frames from the stack in ``detail``, else the location."""
+    runner = {"node-test": "node"}.get(runner, runner)
+    frames: list[Frame] = []
+    for text in detail.splitlines():
+        if match := _JS_AT_FRAME.match(text):
+            if (found := _js_frame(match)) is not None:
+                frames.append(found)
+        elif native := _PYTHON_NATIVE_FRAME.match(text):
+            frames.append(Frame(native.group(1), int(native.group(2)), native.group(3)))
+    if runner in JS_RUNNERS:
+        frames.reverse()  # JavaScript stacks list the innermost call first
+    if file and line and not any(f.path.endswith(file) and f.line == line for f in frames):
+        frames.insert(0, Frame(file, line))
+    return FailureTrace(test_id, runner, message, frames)
 
 
 # -- pytest ------------------------------------------------------------------------------------
@@ -208,7 +235,7 @@ def _parse_node(output: str) -> list[FailureTrace]:
         titles = [suite for _, suite in suites] + [name]
         failures.append(FailureTrace(" > ".join(titles), "node", message, frames))
     _name_node_files(failures, lines[recap:])
-    return failures
+    return failures or _node_tap(lines)
 
 
 def _node_error(block: list[str]) -> tuple[str, list[Frame]]:
@@ -237,16 +264,20 @@ def _is_js_internal(path: str) -> bool:
 def _name_node_files(failures: list[FailureTrace], recap: list[str]) -> None:
     """Put each failure's file in front of its id: from the recap ("test at test/x.test.js:9:3", then the
     test's line; in the order of the failures above), else its outermost frame in a test file."""
-    located: list[tuple[str, str]] = []  # (file, test name) in recap order
+    located: list[tuple[str, int, str]] = []  # (file, line, test name) in recap order
     for at, line in enumerate(recap):
         where = _NODE_RECAP_LOCATION.match(line)
         if where and at + 1 < len(recap) and (test := _NODE_LINE.match(recap[at + 1])):
-            located.append((where["file"], test["name"].strip()))
+            located.append((where["file"].removeprefix("file://"), int(where["line"]), test["name"].strip()))
     for failure in failures:
         name = failure.test_id.split(" > ")[-1]
-        file = next((f for f, n in located if n == name), None)
-        if file is not None:
-            located.remove((file, name))
+        found = next((entry for entry in located if entry[2] == name), None)
+        if found is not None:
+            located.remove(found)
+            file, line, _ = found
+            # The test's own location comes first, as the outermost frame: it finds the test's block.
+            if not any(f.path == file and f.line == line for f in failure.frames):
+                failure.frames.insert(0, Frame(file, line))
         else:
             file = next((f.path for f in failure.frames if JS_TEST_FILE.search(f.path)), None)
         if file:
@@ -257,7 +288,7 @@ def _name_node_files(failures: list[FailureTrace], recap: list[str]) -> None:
 # -- jest / vitest -----------------------------------------------------------------------------
 _JEST_HEADER = re.compile(r"^\s*● (.+)$")
 _VITEST_HEADER = re.compile(r"^\s*(?:FAIL|×|✗)\s+(\S+\.\w+)\s+>\s+(.+?)(?:\s+\d+m?s)?$")
-_JS_AT_FRAME = re.compile(r"^\s+at (?:(.+?) \()?((?:[A-Za-z]:)?[^():\s]+):(\d+):(\d+)\)?$")
+_JS_AT_FRAME = re.compile(r"^\s+at (?:(.+?) \()?((?:file://)?(?:[A-Za-z]:)?[^():\s]+):(\d+):(\d+)\)?$")
 _VITEST_FRAME = re.compile(r"^\s*❯ (?:(\S+) )?((?:[A-Za-z]:)?[^():\s]+):(\d+):(\d+)$")
 
 
@@ -275,15 +306,73 @@ def _parse_jest_vitest(output: str) -> list[FailureTrace]:
             if existing is None:
                 failures.append(current)
         elif current is not None and (frame := _JS_AT_FRAME.match(line) or _VITEST_FRAME.match(line)):
-            path = frame.group(2)
-            if "node_modules" in path or path.startswith("node:") or path.startswith("internal/"):
-                continue
-            function = frame.group(1)
-            current.frames.append(Frame(path, int(frame.group(3)), function))
+            if (found := _js_frame(frame)) is not None:
+                current.frames.append(found)
         elif current is not None and not current.message and line.strip() and not line.strip().startswith(("at ", "❯", ">", "|")):
             current.message = line.strip()
     for failure in failures:
         failure.frames.reverse()  # JavaScript stacks list the innermost call first
+    return failures
+
+
+def _js_frame(match: re.Match[str]) -> Frame | None:
+    """A stack line's frame (groups: function, path, line), or None for node's and packages' own code."""
+    path = match.group(2).removeprefix("file://")
+    if "node_modules" in path or path.startswith(("node:", "internal/")):
+        return None
+    return Frame(path, int(match.group(3)), match.group(1))
+
+
+# -- node --test (TAP reporter) ----------------------------------------------------------------
+_NODE_TAP_FAIL = re.compile(r"^(\s*)not ok \d+ - (.+?)(?: # .*)?$")
+_NODE_TAP_FIELD = re.compile(r"^\s+(\w+):(?: (.*))?$")
+_NODE_TAP_STACK = re.compile(r"^\s+(?:(.+?) \()?((?:file://)?(?:[A-Za-z]:)?[^():\s]+):(\d+):(\d+)\)?$")
+
+
+def _add_line(message: str, line: str, limit: int = 8) -> str:
+    """The message with one more line of the error (its first ``limit`` lines are kept)."""
+    return "\n".join(filter(None, [message, line.strip()])) if message.count("\n") < limit - 1 else message
+
+
+def _node_tap(lines: list[str]) -> list[FailureTrace]:
+    failures: list[FailureTrace] = []
+    current: FailureTrace | None = None
+    field_name, field_indent = "", 0
+    location: Frame | None = None
+    stack: list[Frame] = []
+    subtests_failed = False
+
+    def finish() -> None:
+        if current is not None and not subtests_failed:
+            current.frames = ([location] if location else []) + list(reversed(stack))
+            failures.append(current)
+
+    for line in lines:
+        indent = len(line) - len(line.lstrip())
+        if header := _NODE_TAP_FAIL.match(line):
+            finish()
+            current, field_name, location, stack, subtests_failed = FailureTrace(header.group(2).strip(), "node"), "", None, [], False
+        elif current is None:
+            continue
+        elif line.strip() == "...":
+            finish()
+            current = None
+        elif field_name and line.strip() and indent > field_indent:  # a block value's line (`error: |-`)
+            if field_name == "error":
+                current.message = _add_line(current.message, line)
+            elif field_name == "stack" and (frame := _NODE_TAP_STACK.match(line)):
+                if (found := _js_frame(frame)) is not None:
+                    stack.append(found)
+        elif field := _NODE_TAP_FIELD.match(line):
+            field_name, field_indent = field.group(1), indent
+            value = (field.group(2) or "").strip().strip("'")
+            if field_name == "location" and (at := re.match(r"^(.+):(\d+):\d+$", value)):
+                location = Frame(at.group(1).removeprefix("file://"), int(at.group(2)))
+            elif field_name == "failureType":
+                subtests_failed = value == "subtestsFailed"
+            elif field_name == "error" and value not in ("|-", "|", ">-", ">"):
+                current.message = value
+    finish()
     return failures
 
 

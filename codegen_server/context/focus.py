@@ -8,7 +8,7 @@ import re
 from .failures import Frame
 from .index import WorkspaceIndex
 from .pieces import Piece
-from .resolve import Resolver, Target, is_test_path
+from .resolve import VALUE_KINDS, Resolver, Target
 from .store import FileRecord
 from .tags import Definition
 
@@ -17,6 +17,10 @@ WINDOW = 25  # lines of context either side of a point of interest in a windowed
 MAX_USED = 8  # definitions the code in question uses, shown whole
 MAX_CALLERS = 6
 MAX_TESTS = 4
+QUOTES = "'\"`"  # a test block's title is its quoted string
+MAX_HEADER_LINES = 40  # a longer header keeps only its imports and the first lines of its constants
+MAX_CONSTANT_LINES = 3  # of a constant's value, in a long header or after the first definition
+MAX_LATE_CONSTANTS = 12  # module constants defined further down the file
 IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 FUNCTION_KINDS = frozenset({"function", "method"})
 
@@ -43,9 +47,14 @@ def quote(lines: list[str], start: int, end: int, marked: set[int], window: bool
         keep = set(range(start, min(start + 5, end + 1)))
         for line in marked or {start}:
             keep |= set(range(max(start, line - WINDOW), min(end, line + WINDOW) + 1))
+    return quote_lines(lines, keep, marked)
+
+
+def quote_lines(lines: list[str], keep: set[int], marked: set[int] = frozenset()) -> str:
+    """The ``keep`` lines (0-based) with 1-based numbers, marked lines with '>', a '⋮' for each gap."""
     out: list[str] = []
     previous = None
-    for number in sorted(keep):
+    for number in sorted(n for n in keep if 0 <= n < len(lines)):
         if previous is not None and number > previous + 1:
             out.append("      ⋮")
         mark = ">" if number in marked else " "
@@ -100,7 +109,7 @@ def definition_piece(resolver: Resolver, target: Target, section: str, heading: 
     lines = resolver.lines(target.path)
     start = decorated_start(lines, definition.line)
     headers = _with_parents(definitions, target.index)
-    title = f"{heading} `{definition.name}` ({target.path}:{definition.line + 1}-{definition.end_line + 1}):"
+    title = f"{heading} `{definition.name.strip(QUOTES)}` ({target.path}:{definition.line + 1}-{definition.end_line + 1}):"
     head = "\n".join([title, *headers])
     full = head + "\n" + quote(lines, start, definition.end_line, set(marked))
     if definition.end_line - start + 1 > MAX_BODY_LINES:
@@ -109,6 +118,74 @@ def definition_piece(resolver: Resolver, target: Target, section: str, heading: 
         brief = signature_line(target.path, definition) if brief_signature else ""
     return Piece(section, full, brief, (target.path, definition.line), [target.path], {definition.name},
                  (target.path, start, definition.end_line))
+
+
+def _after_docstring(lines: list[str]) -> int:
+    """The first line after a Python module docstring (0 when the file does not start with one)."""
+    first = next((i for i, line in enumerate(lines) if line.strip() and not line.startswith("#")), None)
+    if first is None:
+        return 0
+    opening = lines[first].strip().lstrip("rRuU")
+    quote_mark = opening[:3]
+    if quote_mark not in ('"""', "'''"):
+        return 0
+    if opening.count(quote_mark) >= 2:
+        return first + 1
+    closing = next((i for i in range(first + 1, len(lines)) if quote_mark in lines[i]), first)
+    return closing + 1
+
+
+def _statement_lines(lines: list[str], start: int, limit: int = 30) -> set[int]:
+    """The lines of the statement starting at ``start``: until its brackets close (at most ``limit``)."""
+    depth = 0
+    for end in range(start, min(len(lines), start + limit)):
+        text = lines[end].split("#", 1)[0] if not lines[end].lstrip().startswith("//") else ""
+        depth += sum(text.count(c) for c in "([{") - sum(text.count(c) for c in ")]}")
+        if depth <= 0:
+            return set(range(start, end + 1))
+    return set(range(start, min(len(lines), start + limit)))
+
+
+def header_lines(resolver: Resolver, path: str) -> set[int]:
+    """The lines (0-based) of a file's header: what comes before its first definition (a Python module
+    docstring aside) — imports, module constants — and the constants defined further down."""
+    record = resolver.records.get(path)
+    lines = resolver.lines(path)
+    if record is None or not lines:
+        return set()
+    top = [d for d in record.tags.definitions if d.parent < 0]
+
+    def is_header(d: Definition) -> bool:
+        return d.kind in VALUE_KINDS or (d.kind == "module" and d.end_line == d.line)  # `mod parse;`
+
+    first_code = min((decorated_start(lines, d.line) for d in top if not is_header(d)), default=len(lines))
+    while first_code > 0 and lines[first_code - 1].lstrip().startswith(("#", "//", "/*", "*", "///")):
+        first_code -= 1  # the first definition's own comment
+    start = _after_docstring(lines) if record.tags.language == "python" else 0
+    keep = set(range(start, first_code))
+    constants = [d for d in top if d.kind in VALUE_KINDS]
+    if len(keep) > MAX_HEADER_LINES:
+        keep = set()
+        for row, _ in record.tags.imports:
+            if row < first_code:
+                keep |= _statement_lines(lines, row)
+        for d in constants:
+            if d.line < first_code:
+                keep |= set(range(d.line, min(d.end_line, d.line + MAX_CONSTANT_LINES - 1) + 1))
+    for d in [d for d in constants if d.line >= first_code][:MAX_LATE_CONSTANTS]:
+        keep |= set(range(d.line, min(d.end_line, d.line + MAX_CONSTANT_LINES - 1) + 1))
+    # Blank lines at the edges say nothing.
+    return {n for n in keep if n < len(lines)} - {n for n in keep if not lines[n].strip() and (n - 1 not in keep or n + 1 not in keep)}
+
+
+def header_piece(resolver: Resolver, path: str, section: str, brief: str = "") -> Piece | None:
+    """A file's header (imports, module constants) quoted with line numbers, so a change can use what the
+    file already imports and defines, and add an import where the others are."""
+    keep = header_lines(resolver, path)
+    if not keep:
+        return None
+    text = f"Header of `{path}` (its imports and module-level constants):\n" + quote_lines(resolver.lines(path), keep)
+    return Piece(section, text, brief, (path, -1), [path])
 
 
 def resolve_frame(index: WorkspaceIndex, records: dict[str, FileRecord], frame: Frame) -> str | None:
@@ -135,22 +212,20 @@ def _range_target(resolver: Resolver, path: str, first: int, last: int) -> Targe
 
 
 def referencing_definitions(resolver: Resolver, name: str, *, tests: bool) -> list[Target]:
-    """Definitions (in test files, or outside them) whose bodies reference ``name``."""
+    """Definitions (tests, or code outside tests) whose bodies reference ``name``."""
     found: list[Target] = []
     for path in sorted(resolver.records):
-        if is_test_path(path) != tests:
-            continue
         lines = resolver.records[path].tags.references.get(name)
         if not lines:
             continue
         for line in lines:
-            target = resolver.enclosing_function(path, line)
-            if target is not None and target not in found:
+            target = resolver.enclosing_test(path, line) if tests else resolver.enclosing_function(path, line)
+            if target is not None and resolver.is_test(target) == tests and target not in found:
                 found.append(target)
     return found
 
 
-def _test_rank(resolver: Resolver, target: Target, name: str, source_path: str) -> tuple:
+def test_rank(resolver: Resolver, target: Target, name: str, source_path: str) -> tuple:
     """Tests named after the function, in files named after its module, first."""
     definition = resolver.definition(target)
     stem = source_path.rsplit("/", 1)[-1].rsplit(".", 1)[0]
@@ -187,10 +262,12 @@ def range_pieces(resolver: Resolver, path: str, first_line: int, last_line: int)
                             span=(rel, start, end)))
 
     used_words = set(IDENTIFIER.findall("\n".join(lines[start:end + 1])))
-    if record and record.tags.imports:
-        imports = [text for _, text in record.tags.imports if used_words & set(IDENTIFIER.findall(text))]
-        if imports:
-            pieces.append(Piece(CODE, "Imports it relies on:\n" + "\n".join(imports), "", None, [rel]))
+    # The whole header, so a change can use (or add to) the file's imports; short of room, the imports it uses.
+    imports = [text for _, text in record.tags.imports if used_words & set(IDENTIFIER.findall(text))] if record else []
+    brief = "Imports it relies on:\n" + "\n".join(imports) if imports else ""
+    header = header_piece(resolver, rel, CODE, brief) if record else None
+    if header is not None:
+        pieces.append(header)
 
     used: list[Piece] = []
     callers: list[Piece] = []
@@ -211,7 +288,14 @@ def range_pieces(resolver: Resolver, path: str, first_line: int, last_line: int)
             if caller != target and len(callers) < MAX_CALLERS:
                 callers.append(definition_piece(resolver, caller, CALLERS, "Caller"))
         found_tests = referencing_definitions(resolver, definition.name, tests=True)
-        found_tests.sort(key=lambda t: _test_rank(resolver, t, definition.name, rel))
+        found_tests.sort(key=lambda t: test_rank(resolver, t, definition.name, rel))
+        if len(found_tests) < MAX_TESTS:
+            # No test calls it directly (enough): the tests of its callers run it too.
+            for caller in referencing_definitions(resolver, definition.name, tests=False)[:MAX_CALLERS]:
+                name = resolver.definition(caller).name
+                through = [t for t in referencing_definitions(resolver, name, tests=True) if t not in found_tests]
+                through.sort(key=lambda t: test_rank(resolver, t, name, caller.path))
+                found_tests += through[:MAX_TESTS - len(found_tests)]
         tests = [definition_piece(resolver, t, TESTS, "Test") for t in found_tests[:MAX_TESTS]]
     # Order of importance: a test that pins the behaviour, then what the code relies on, then callers.
     return pieces + tests[:1] + used[:4] + tests[1:2] + callers[:2] + used[4:] + tests[2:] + callers[2:]

@@ -26,6 +26,8 @@ KEEP_SECTIONS = ("FAILURES", "ERRORS")
 MAX_CAPTURED_LINES = 20
 
 # Frames of the runner itself: nothing the project can change.
+# node --test's TAP `stack:` block names frames without "at": `    Test.run (node:internal/...)`.
+_TAP_RUNNER_FRAME = re.compile(r"^\s+(?:async )?[\w$.<>\[\] ]+ \((?:node:|internal/)[^)]*\)$")
 _RUNNER_FRAME = re.compile(r"(^|[\s(/])(node:|internal/|[^\s]*/(_pytest|pluggy)/)")
 _NODE_RESULT = re.compile(r"^(?P<indent> *)(?P<mark>[✔✖﹣▶])\s(?P<name>.+?)(?: \([\d.]+m?s\))?(?: # .*)?$")
 _NODE_RECAP = re.compile(r"^✖ failing tests:\s*$")
@@ -137,7 +139,7 @@ def trim_node(output: str) -> str | None:
 def without_runner_frames(output: str) -> str:
     """``output`` without stack frames inside the runner (``node:internal``, pytest's own)."""
     return "\n".join(line for line in output.splitlines()
-                     if not (_NODE_FRAME.match(line) and _RUNNER_FRAME.search(line)))
+                     if not (_NODE_FRAME.match(line) and _RUNNER_FRAME.search(line)) and not _TAP_RUNNER_FRAME.match(line))
 
 
 def trim_output(output: str, budget: int, *, listed: bool = True) -> str:

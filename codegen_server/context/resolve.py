@@ -2,13 +2,15 @@
 
 The index knows every definition by name; a name alone is ambiguous (`parse` is defined in many
 files). A call is resolved the way a reader would: through the file's imports (aliases
-included, `from m import f as g`; a package's re-exports, one level deep), then methods
+included, `from m import f as g`, `import { f as g } from './m'`, `const { f } = require('./m')`;
+a package's re-exports, one level deep, `export { f } from './m'` too), then methods
 through the classes the calling code names, then the same file, then files the caller imports.
 """
 
 from __future__ import annotations
 
 import ast
+import posixpath
 import re
 from dataclasses import dataclass
 from pathlib import PurePosixPath
@@ -21,6 +23,13 @@ MAX_TARGETS = 3  # definitions kept for one name when it stays ambiguous
 TEST_FILE = re.compile(r"(^|/)(tests?|spec|__tests__)/|(^|/)(test_[^/]*|[^/]*_test\.\w+|[^/]*\.(test|spec)\.\w+|conftest\.py)$")
 CLASS_KINDS = frozenset({"class", "struct", "interface", "trait", "enum", "impl"})
 VALUE_KINDS = frozenset({"constant", "field", "macro"})  # names of values, not code a call runs
+TEST_BLOCK_KINDS = frozenset({"test", "suite"})  # `it('…', () => …)`: named by a title, never called by name
+JS_LANGUAGES = frozenset({"javascript", "typescript", "tsx"})
+#: What a relative JavaScript/TypeScript import may name: the file with one of these endings, or a folder's index.
+JS_ENDINGS = ("", ".ts", ".tsx", ".js", ".jsx", ".mjs", ".cjs", ".mts", ".cts", ".d.ts")
+_JS_FROM = re.compile(r"""^(?:import|export)\s+(?:type\s+)?(.*?)\s*\bfrom\s*["']([^"']+)["']""")
+_JS_IMPORT_REQUIRE = re.compile(r"""^import\s+(?:type\s+)?([\w$]+)\s*=\s*require\(\s*["']([^"']+)["']""")
+_JS_REQUIRE = re.compile(r"""^(?:const|let|var)\s+(.+?)\s*=\s*require\(\s*["']([^"']+)["']\s*\)""")
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _DISPATCH = re.compile(r"getattr\(\s*[\w.]+\s*,\s*(?:f[\"'](\w+)\{|[\"'](\w+)[\"']\s*\+)")
 MAX_DISPATCHED = 6
@@ -45,6 +54,44 @@ def _usage(text: str, name: str) -> tuple[bool, set[str]]:
 def is_test_path(path: str) -> bool:
     """True for files that hold tests or test fixtures (tests/, test_*.py, *_test.go, *.test.js, conftest.py)."""
     return bool(TEST_FILE.search(path))
+
+
+def js_imports(statement: str) -> dict[str, Imported]:
+    """Local name -> what it imports, for one JavaScript/TypeScript import, require or re-export statement.
+
+    `import d, { a as b } from './m'`, `import * as ns from './m'`, `import x = require('./m')`,
+    `const { a, b: c } = require('./m')`, `const m = require('./m')`, `export { a } from './m'`,
+    `export * from './m'`. A default import is taken by its local name (usually the function's own);
+    a namespace or a whole required module is the module itself (name None).
+    """
+    table: dict[str, Imported] = {}
+    if match := _JS_FROM.match(statement):
+        clause, module = match.groups()
+        reexport = statement.startswith("export")
+        if clause == "*" and reexport:
+            return {f"*{module}": Imported(module, "*")}
+        braces = re.search(r"\{(.*?)\}", clause)
+        for item in (braces.group(1).split(",") if braces else []):
+            original, _, local = item.strip().removeprefix("type ").partition(" as ")
+            if original.strip():
+                table[(local or original).strip()] = Imported(module, original.strip())
+        rest = re.sub(r"\{.*?\}", "", clause)
+        if namespace := re.search(r"\*\s*as\s+([\w$]+)", rest):
+            table[namespace.group(1)] = Imported(module, None)
+        elif (default := re.match(r"^\s*([\w$]+)", rest)) and not reexport:
+            table[default.group(1)] = Imported(module, default.group(1))
+    elif match := _JS_IMPORT_REQUIRE.match(statement):
+        table[match.group(1)] = Imported(match.group(2), None)
+    elif match := _JS_REQUIRE.match(statement):
+        target, module = match.groups()
+        if target.startswith("{"):
+            for item in target.strip("{} ").split(","):
+                original, _, local = item.partition(":")
+                if original.strip():
+                    table[(local or original).strip()] = Imported(module, original.strip())
+        elif re.fullmatch(r"[\w$]+", target):
+            table[target] = Imported(module, None)
+    return table
 
 
 @dataclass(frozen=True)
@@ -104,6 +151,17 @@ class Resolver:
                  for name, lines in record.tags.references.items() if any(first <= l <= last for l in lines)]
         return [name for _, name in sorted(found)]
 
+    def values_used(self, path: str, first: int, last: int) -> list[str]:
+        """Functions and classes lines first..last (0-based) pass around without calling them there
+        (`map(capitalize)`, `key=sort_key`): names the file imports or defines at top level."""
+        record = self.records.get(path)
+        if record is None:
+            return []
+        called = set(self.names_used(path, first, last))
+        local = {d.name for d in record.tags.definitions if d.parent < 0 and d.kind not in VALUE_KINDS | TEST_BLOCK_KINDS}
+        known = local | {name for name in self.imports(path) if not name.startswith("*")}
+        return sorted((self.words_in(path, first, last) & known) - called)
+
     def words_in(self, path: str, first: int, last: int) -> set[str]:
         """Every identifier written on lines first..last (0-based): the class in `Version.parse(...)` too."""
         return set(_WORD.findall("\n".join(self.lines(path)[first:last + 1])))
@@ -129,11 +187,14 @@ class Resolver:
 
     # -- imports ---------------------------------------------------------------------------------
     def imports(self, path: str) -> dict[str, Imported]:
-        """Local name -> what it imports, for a Python file (other languages: empty)."""
+        """Local name -> what it imports, for a Python, JavaScript or TypeScript file (others: empty)."""
         if path in self._imports:
             return self._imports[path]
         table: dict[str, Imported] = {}
         record = self.records.get(path)
+        if record is not None and record.tags.language in JS_LANGUAGES:
+            for _, statement in record.tags.imports:
+                table.update(js_imports(statement))
         if record is not None and record.tags.language == "python":
             for _, statement in record.tags.imports:
                 try:
@@ -161,7 +222,9 @@ class Resolver:
             return self._module_files[key]
         parts = [p for p in module.split(".") if p]
         found: list[str] = []
-        if level:
+        if self._is_js(from_path):
+            found = self._js_module_files(module, from_path)
+        elif level:
             base = PurePosixPath(from_path).parent
             for _ in range(level - 1):
                 base = base.parent
@@ -176,10 +239,31 @@ class Resolver:
         self._module_files[key] = found
         return found
 
+    def _is_js(self, path: str) -> bool:
+        record = self.records.get(path)
+        return record is not None and record.tags.language in JS_LANGUAGES
+
+    def _js_module_files(self, specifier: str, from_path: str) -> list[str]:
+        """The workspace file a relative import names (`./money` is money.ts, money.js or money/index.*;
+        TypeScript's `./money.js` may mean money.ts); packages (bare names) are not workspace files."""
+        if not specifier.startswith("."):
+            return []
+        base = posixpath.normpath(posixpath.join(posixpath.dirname(from_path), specifier))
+        stems = [base]
+        stem, dot, ending = base.rpartition(".")
+        if dot and ending in ("js", "jsx", "mjs", "cjs"):
+            stems.append(stem)  # TypeScript imports its own modules by the name they compile to
+        for candidate in stems:
+            for ending in JS_ENDINGS:
+                for path in (candidate + ending, f"{candidate}/index{ending}" if ending else None):
+                    if path and path in self.records:
+                        return [path]
+        return []
+
     def _defined_in(self, name: str, files: list[str], depth: int = 1) -> list[Target]:
         """Definitions of ``name`` in ``files`` (constants aside), following their re-exports ``depth`` levels."""
         targets = [t for t in self.definers.get(name, ()) if t.path in files and self.definition(t).parent < 0
-                   and self.definition(t).kind not in VALUE_KINDS]
+                   and self.definition(t).kind not in VALUE_KINDS | TEST_BLOCK_KINDS]
         if targets or depth <= 0:
             return targets
         for path in files:
@@ -197,7 +281,7 @@ class Resolver:
         files: set[str] = set()
         for imported in self.imports(path).values():
             direct = self.module_files(imported.module, path, imported.level)
-            if imported.name not in (None, "*"):
+            if imported.name not in (None, "*") and not self._is_js(path):
                 # `from pkg import mod` may name a submodule.
                 direct = direct + self.module_files(f"{imported.module}.{imported.name}", path, imported.level)
             files.update(direct)
@@ -259,7 +343,7 @@ class Resolver:
     def _callable_from(self, target: Target, from_path: str) -> bool:
         """Top-level definitions and members of classes; functions nested in functions only from their own file."""
         definition = self.definition(target)
-        if definition.kind in VALUE_KINDS:
+        if definition.kind in VALUE_KINDS or definition.kind in TEST_BLOCK_KINDS:
             return False
         if definition.parent < 0:
             return True
@@ -280,6 +364,35 @@ class Resolver:
             if d.line <= line <= d.end_line and d.kind not in ("constant", "field"):
                 best = i  # definitions are in start order, so the last match is the innermost
         return Target(path, best) if best is not None else None
+
+    def enclosing_test(self, path: str, line: int) -> Target | None:
+        """The test around ``line``: the innermost test block (`it('…', () => …)`), else the enclosing function."""
+        record = self.records.get(path)
+        if record is None:
+            return None
+        blocks = [i for i, d in enumerate(record.tags.definitions) if d.kind == "test" and d.line <= line <= d.end_line]
+        return Target(path, blocks[-1]) if blocks else self.enclosing_function(path, line)
+
+    def is_test(self, target: Target) -> bool:
+        """Whether a definition is test code: in a test file, a test block, or a Rust `#[test]` function
+        or `mod tests` member next to the code it tests."""
+        if is_test_path(target.path):
+            return True
+        definitions = self.records[target.path].tags.definitions
+        definition = definitions[target.index]
+        if definition.kind in TEST_BLOCK_KINDS:
+            return True
+        if self.records[target.path].tags.language != "rust":
+            return False
+        lines = self.lines(target.path)
+        if 0 < definition.line < len(lines) and lines[definition.line - 1].strip().startswith(("#[test", "#[tokio::test")):
+            return True
+        parent = definition.parent
+        while parent >= 0:
+            if definitions[parent].kind == "module" and definitions[parent].name == "tests":
+                return True
+            parent = definitions[parent].parent
+        return False
 
     def enclosing_function(self, path: str, line: int) -> Target | None:
         """The innermost function or method containing ``line``, else the innermost definition."""

@@ -3,7 +3,8 @@
 Recipe:
 1. Take the workspace's shared engine (one per root) and bring its index up to date with the
    disk; unchanged files come from the cache under .codegen/index/.
-2. Focused context first: the failing tests (from a runner's output) and the range in question.
+2. Focused context first: the failing tests (from a runner's output, else its report), the range in
+   question, or for a change to the workspace the files the task most likely touches, whole.
 3. Fill the rest of the token budget with the repo map, ranked towards the task, the file in
    question, the open files and the failing tests' files.
 """
@@ -17,6 +18,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from ..context import ContextResult
+    from ..context.failures import FailureTrace
 
 DEFAULT_BUDGET = 4096
 
@@ -28,7 +30,9 @@ def gather_context(
     path: str | None = None,
     line_range: tuple[int, int] | None = None,
     test_output: str | None = None,
+    reported: Sequence[FailureTrace] = (),
     open_files: Sequence[str] = (),
+    whole_files: bool = False,
     budget: int = DEFAULT_BUDGET,
 ) -> ContextResult:
     """The context for `task` in the workspace at `root`, within `budget` tokens.
@@ -43,8 +47,8 @@ def gather_context(
     stats = engine.refresh()
     refreshed = time.perf_counter() - started
     result = engine.build(
-        task=task, path=path, line_range=line_range, test_output=test_output,
-        open_files=open_files, budget=budget,
+        task=task, path=path, line_range=line_range, test_output=test_output, reported=reported,
+        open_files=open_files, whole_files=whole_files, budget=budget,
     )
     result.timings["refresh"] = refreshed
     result.timings["total"] += refreshed

@@ -29,6 +29,7 @@ import time
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING
 
+from ..context.failures import FailureTrace, reported_failure
 from ..edits import format_failures, render_diff
 from ..edits.sensitive import as_dicts, flag_changes
 from ..edits.types import FileChange, PatchResult
@@ -184,7 +185,7 @@ async def _one_iteration(loop: _Loop, applier: Applier, number: int) -> Iteratio
 
     context = await asyncio.to_thread(
         gather_context, host.root, task=_failure_report(loop.verdict), test_output=loop.verdict.output,
-        open_files=list(host.open_buffers()), budget=loop.options.context_budget)
+        reported=_reported(loop), open_files=list(host.open_buffers()), budget=loop.options.context_budget)
     system = await asyncio.to_thread(host.preprompts.system, "fix_diagnose")
     messages: list[Message] = [{"role": "system", "content": system},
                                {"role": "user", "content": _diagnose_request(loop, context)}]
@@ -365,6 +366,12 @@ def _test_summary(loop: _Loop) -> str:
     return (f"The tests fail. Command: `{run.command}`, re-run for just the {len(run.selected)} selected "
             f"test{'s' if len(run.selected) != 1 else ''} that failed before: {counts}. The whole suite, last run "
             f"{loop.suite_when}: {suite.passed} passed, {_failing(suite)} failing.")
+
+
+def _reported(loop: _Loop) -> list[FailureTrace]:
+    """The failures the runner's report lists, for when the engine cannot read them from the output."""
+    return [reported_failure(f.test_id, loop.command.kind, f.message, f.file, f.line, f.output)
+            for f in loop.verdict.failures]
 
 
 def _diagnose_request(loop: _Loop, context: ContextResult) -> str:

@@ -2,7 +2,8 @@
 
 Recipe:
 1. The specification: the clarified spec of run ``run_id`` (from its sealed clarify.json), or the prompt itself.
-2. Context: when the workspace already holds code, a repo map of what is there.
+2. Context: when the workspace already holds code, the files the spec most likely touches, whole,
+   with their tests, and a repo map of the rest.
 3. Ask the model for the project (whole files for new ones, diffs for existing ones).
 4. Turn the answer into changes with the edits engine; if some diff hunks do not
    apply, send the precise failures back once for a corrected answer (changes.py).
@@ -28,8 +29,9 @@ from .fix_options import FixOptions
 from .host import Applier, Host, WorkflowError
 from .verify import TestCheck, check_tests
 
-#: Tokens of repo map sent with a generate request into an existing workspace.
-CONTEXT_BUDGET = 4096
+#: Tokens of context sent with a generate request into an existing workspace: the files the task most
+#: likely touches, whole, with their tests, then the repo map.
+CONTEXT_BUDGET = 8000
 
 
 @dataclass
@@ -97,8 +99,9 @@ async def _spec(host: Host, prompt: str | None, run_id: str | None) -> tuple[Run
 
 
 async def _workspace_context(host: Host, spec: str) -> str:
-    """A repo map of existing code ranked towards the spec, or '' for an empty workspace."""
+    """The existing code the spec most likely touches, whole (so the first answer can be a diff that
+    applies), and a repo map ranked towards the spec; '' for an empty workspace."""
     host.progress.phase("reading the workspace")
     result = await asyncio.to_thread(gather_context, host.root, task=spec, budget=CONTEXT_BUDGET,
-                                     open_files=list(host.open_buffers()))
+                                     open_files=list(host.open_buffers()), whole_files=True)
     return result.text if result.files else ""

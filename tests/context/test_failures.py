@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from codegen_server.context import ContextEngine, parse_test_output
+from codegen_server.context.output import trim_output
 
 CALC = '''\
 def divide(a, b):
@@ -284,7 +285,8 @@ def test_node_spec_output(tmp_path: Path) -> None:
                                    "+ actual - expected\n\n+ '-hello-'\n- 'hello'")
     assert failures[1].message == "TypeError: Cannot read properties of undefined (reading 'map')"
     workspace = [(Path(f.path).name, f.line) for f in failures[1].frames]
-    assert workspace == [("slug.test.js", 17), ("slug.js", 5)]  # outermost first, node's own frames dropped
+    # The test's own location first (from the recap), then its stack outermost first, node's own frames dropped.
+    assert workspace == [("slug.test.js", 16), ("slug.test.js", 17), ("slug.js", 5)]
 
     text = ContextEngine(tmp_path).build(test_output=output, budget=3000).text
     # The test, a call rather than a named function, is quoted with its failing line marked.
@@ -295,3 +297,65 @@ def test_node_spec_output(tmp_path: Path) -> None:
     trimmed = text.split("## Test output", 1)[1].split("\n## ", 1)[0]
     assert "checking" in trimmed
     assert "node:internal" not in text and "failing tests:" not in text and "generatedMessage" not in text
+
+
+NODE_SPEC_OUTPUT = """\
+▶ parsePair
+  ✖ accepts empty values (0.299341ms)
+    Error: no value in a=
+        at Object.parsePair (/tmp/js2/lib/parse.js:6:11)
+        at TestContext.<anonymous> (/tmp/js2/test/parse.test.js:10:34)
+        at Test.runInAsyncScope (node:async_hooks:206:9)
+
+✖ parsePair (47.51211ms)
+ℹ tests 1
+ℹ fail 1
+
+✖ failing tests:
+
+test at test/parse.test.js:9:3
+✖ accepts empty values (0.299341ms)
+  Error: no value in a=
+      at Object.parsePair (/tmp/js2/lib/parse.js:6:11)
+      at TestContext.<anonymous> (/tmp/js2/test/parse.test.js:10:34)
+      at Test.runInAsyncScope (node:async_hooks:206:9)
+"""
+
+NODE_TAP_OUTPUT = """\
+TAP version 13
+# Subtest: total adds tax and rounds to cents
+not ok 2 - total adds tax and rounds to cents
+  ---
+  duration_ms: 1.902072
+  location: '/tmp/shop/test/cart.test.js:9:1'
+  failureType: 'testCodeFailure'
+  error: |-
+    Expected values to be strictly equal:
+
+    0.36 !== 0.37
+
+  code: 'ERR_ASSERTION'
+  stack: |-
+    TestContext.<anonymous> (file:///tmp/shop/test/cart.test.js:12:10)
+    Test.runInAsyncScope (node:async_hooks:206:9)
+    async Test.processPendingSubtests (node:internal/test_runner/test:526:7)
+  ...
+1..2
+"""
+
+
+def test_node_test_output_spec_and_tap() -> None:
+    # The spec reporter: its closing list gives each test's location; the suite's own line is no failure.
+    [spec] = parse_test_output(NODE_SPEC_OUTPUT)
+    assert (spec.runner, spec.test_name, spec.message) == ("node", "accepts empty values", "Error: no value in a=")
+    assert [(f.path, f.line) for f in spec.frames] == [("test/parse.test.js", 9), ("/tmp/js2/test/parse.test.js", 10),
+                                                       ("/tmp/js2/lib/parse.js", 6)]
+    # TAP: the location and the stack (file:// URLs, node's own frames left out), outermost first.
+    [tap] = parse_test_output(NODE_TAP_OUTPUT)
+    assert tap.test_name == "total adds tax and rounds to cents" and tap.message.endswith("0.36 !== 0.37")
+    assert [(f.path, f.line) for f in tap.frames] == [("/tmp/shop/test/cart.test.js", 9), ("/tmp/shop/test/cart.test.js", 12)]
+    # The output sent along keeps the test's own frame and drops node's, in both reporters.
+    trimmed = trim_output(NODE_TAP_OUTPUT, 1000)
+    assert "cart.test.js:12:10" in trimmed and "node:" not in trimmed
+    trimmed = trim_output(NODE_SPEC_OUTPUT, 1000)
+    assert "node:" not in trimmed and trimmed.count("no value in a=") <= 1

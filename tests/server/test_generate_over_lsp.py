@@ -12,6 +12,7 @@ import pytest
 from lsprotocol import types
 from pygls.exceptions import JsonRpcRequestCancelled
 
+from codegen_server.context.shown import shown_whole
 from codegen_server.model.scripted_server import ScriptStep
 from tests.conftest import model_env
 from tests.support.answers import (BROKEN_CALC, CALC_FILES, CALC_PROJECT, CLARIFY_QUESTIONS, FIX_ADD,
@@ -250,3 +251,80 @@ async def test_a_cancel_sent_with_the_request_stops_it(tmp_path, scripted_model,
             await asyncio.sleep(0.05)
         assert not model.finished
     assert not (tmp_path / "calc").exists() and not (tmp_path / "README.md").exists()
+
+
+SHOP = {
+    "shop/__init__.py": "",
+    "shop/cart.py": '''\
+"""A shopping cart."""
+
+from dataclasses import dataclass, field
+
+from shop.pricing import apply_discount
+
+
+@dataclass
+class Item:
+    name: str
+    price: float
+    quantity: int = 1
+
+
+@dataclass
+class Cart:
+    items: list[Item] = field(default_factory=list)
+    code: str = ""
+
+    def add(self, name: str, price: float, quantity: int = 1) -> None:
+        self.items.append(Item(name, price, quantity))
+
+    def total(self) -> float:
+        return apply_discount(sum(i.price * i.quantity for i in self.items), self.code)
+''',
+    "shop/pricing.py": 'def apply_discount(amount: float, code: str) -> float:\n    return amount * 0.9 if code == "SAVE10" else amount\n',
+    "shop/report.py": "def render(rows: list[str]) -> str:\n    return \"\\n\".join(rows)\n",
+    "shop/shipping.py": "def shipping_cost(weight: float) -> float:\n    return 5.0 if weight < 1 else 9.0\n",
+    "tests/test_cart.py": '''\
+from shop.cart import Cart
+
+
+def test_total_sums_the_items():
+    cart = Cart()
+    cart.add("pen", 2.0, 3)
+    assert cart.total() == 6.0
+''',
+    "tests/test_shipping.py": "from shop.shipping import shipping_cost\n\n\ndef test_light():\n    assert shipping_cost(0.5) == 5.0\n",
+}
+ADD_REFUSES_A_NEGATIVE_QUANTITY = '''\
+```diff
+--- a/shop/cart.py
++++ b/shop/cart.py
+@@ -20,2 +20,4 @@
+     def add(self, name: str, price: float, quantity: int = 1) -> None:
++        if quantity < 1:
++            raise ValueError("quantity must be at least 1")
+         self.items.append(Item(name, price, quantity))
+```
+'''
+
+
+async def test_generate_in_an_existing_project_quotes_the_files_the_task_touches_whole(
+        tmp_path, scripted_model, editor_factory):
+    for name, text in SHOP.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text)
+    model = scripted_model([ScriptStep(content=ADD_REFUSES_A_NEGATIVE_QUANTITY)])
+    editor = await editor_factory(tmp_path, env=model_env(model))
+
+    result = await editor.execute("codegen.generateProject", {
+        "prompt": "Cart.add should refuse a quantity below 1 with a ValueError", "apply": "disk"})
+
+    request = model.requests[0]["messages"][-1]["content"]
+    # The file the task names, whole with its fields and bodies (numbered, so a whole rewrite is allowed
+    # too), and its tests: the first answer can be a diff that applies, with no request for the files.
+    assert shown_whole(SHOP["shop/cart.py"], request)
+    assert shown_whole(SHOP["tests/test_cart.py"], request)
+    # Most likely first: the file the task names before the others a small project has room for.
+    assert request.index("`shop/cart.py` (the whole file") < request.index("`shop/shipping.py` (the whole file")
+    assert len(model.requests) == 1 and result["applied"] is True
+    assert 'raise ValueError("quantity must be at least 1")' in (tmp_path / "shop/cart.py").read_text()

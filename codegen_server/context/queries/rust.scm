@@ -16,6 +16,8 @@
 (call_expression function: (field_expression field: (field_identifier) @reference))
 (call_expression function: (scoped_identifier name: (identifier) @reference))
 (macro_invocation macro: (identifier) @reference)
+; Calls inside macro arguments (`assert_eq!(clamp(15, 0, 10), 10)`) are token trees, not expressions.
+(token_tree (identifier) @reference . (token_tree))
 (type_identifier) @reference
 
 (use_declaration) @import
