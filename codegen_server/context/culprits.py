@@ -4,13 +4,16 @@ From each failing test we follow what it runs: the test function (with its param
 its fixtures, the names it calls resolved through the index (methods through the classes the
 test names, imports through their modules), and the traceback frames. The culprits are ranked:
 frames in product code first, then the functions the failing tests call directly (those more
-failing tests call first), then what those call. Failures of one test function are grouped,
-with the parameters and messages that differ.
+failing tests call first), then what those call. When the failing tests ran under coverage,
+the functions they executed and the passing tests rarely did (``spectrum.py``) come before all
+of those, however many calls deep they are. Failures of one test function are grouped, with
+the parameters and messages that differ.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from .failures import FailureTrace, Frame
@@ -18,6 +21,7 @@ from .focus import decorated_start, definition_piece, resolve_frame
 from .output import trim_output
 from .pieces import Piece
 from .resolve import Resolver, Target, is_test_path
+from .spectrum import Suspect, suspect_functions
 
 FAILURES = "Failing tests"
 OUTPUT = "Test output (trimmed to what the list above does not say)"
@@ -28,6 +32,8 @@ FAILURE_SECTIONS = [FAILURES, OUTPUT, TESTS_CODE, CULPRITS]
 MAX_GROUPS_SHOWN = 6  # test functions whose bodies are quoted; the rest are listed
 MAX_LISTED = 40  # test functions listed in the summary
 MAX_CALLEE_HOPS = 8  # direct culprits whose own callees are followed
+MAX_SUSPECTS = 6  # functions quoted from the coverage ranking
+SUSPECTS_FIRST = 3  # of those, quoted before the static culprits
 OUTPUT_BUDGET = 1200
 OUTPUT_BRIEF_BUDGET = 300
 CONSTRUCTORS = ("__init__", "__new__", "__post_init__", "constructor", "new")
@@ -190,8 +196,18 @@ def _calls(resolver: Resolver, path: str, target: Target, extra_classes: set[str
     return found
 
 
-def failure_pieces(resolver: Resolver, failures: list[FailureTrace], output: str | None) -> list[Piece]:
-    """Pieces for the failing tests, most important first (see the module docstring)."""
+def suspect_pieces(resolver: Resolver, suspects: Sequence[Suspect]) -> list[Piece]:
+    """The functions a coverage run of the failing tests ranks most suspicious, quoted whole, best first."""
+    return [definition_piece(resolver, s.target, CULPRITS, f"Run by the failing tests (suspicion {s.score:.2f})", s.marked)
+            for s in suspect_functions(resolver, suspects, MAX_SUSPECTS)]
+
+
+def failure_pieces(resolver: Resolver, failures: list[FailureTrace], output: str | None,
+                   suspects: Sequence[Suspect] = ()) -> list[Piece]:
+    """Pieces for the failing tests, most important first (see the module docstring).
+
+    ``suspects``: product lines ranked by a coverage run of the failing tests (best first).
+    """
     groups = group_failures(failures)
     summary = Piece(FAILURES, summary_text(groups), identifiers={g.test_name for g in groups})
     tests: list[Piece] = []
@@ -245,9 +261,11 @@ def failure_pieces(resolver: Resolver, failures: list[FailureTrace], output: str
     callee_pieces = [definition_piece(resolver, t, CULPRITS, "Called from the code above") for t in callees]
     helper_pieces = [definition_piece(resolver, t, TESTS_CODE, "Test helper", helpers.marked.get(t, set()))
                      for t in helpers.ordered()]
-    # Priority: the first test and the two likeliest culprits, then the other tests, their fixtures, more culprits.
-    pieces = ([summary] + tests[:1] + culprit_pieces[:2] + tests[1:MAX_GROUPS_SHOWN] + fixtures
-              + culprit_pieces[2:6])
+    suspected = suspect_pieces(resolver, suspects)
+    # Priority: the first test, the likeliest culprits by coverage, then by the static ranking, then
+    # the other tests, their fixtures, more culprits.
+    pieces = ([summary] + tests[:1] + suspected[:SUSPECTS_FIRST] + culprit_pieces[:2] + tests[1:MAX_GROUPS_SHOWN]
+              + fixtures + suspected[SUSPECTS_FIRST:] + culprit_pieces[2:6])
     if output:
         trimmed = trim_output(output, OUTPUT_BUDGET)
         if trimmed:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .culprits import FAILURE_SECTIONS, failure_pieces
+from .culprits import FAILURE_SECTIONS, failure_pieces, suspect_pieces
 from .failures import FailureTrace, parse_test_output
 from .focus import RANGE_SECTIONS, range_pieces
 from .graph_update import update_graph
@@ -20,6 +20,7 @@ from .pieces import Piece, pack, render
 from .rank import Graph, Ranking, focus_from_text, rank
 from .repomap import build_repo_map
 from .resolve import Resolver, is_test_path
+from .spectrum import Suspect
 from .store import FileRecord
 from .tokens import count_tokens, truncate_to_budget
 from .watch import ChangeTracker
@@ -132,12 +133,15 @@ class ContextEngine:
         test_output: str | None = None,
         open_files: Sequence[str] = (),
         budget: int = 4096,
+        suspects: Sequence[Suspect] = (),
     ) -> ContextResult:
         """Context for a task within `budget` tokens (exact count, never over).
 
         `line_range` is 1-based and inclusive, within `path`. `test_output` is a test runner's
-        output; its failures become focused sections. The rest of the budget holds the repo map,
-        personalised towards the task text, `path`, `open_files` and the failing tests' files.
+        output; its failures become focused sections, the functions `suspects` (lines ranked by a
+        coverage run of the failing tests, `spectrum.ochiai`) ranks first among their culprits.
+        The rest of the budget holds the repo map, personalised towards the task text, `path`,
+        `open_files` and the failing tests' files.
         """
         if budget < 0:
             raise ValueError("budget must be >= 0")
@@ -151,11 +155,13 @@ class ContextEngine:
         pieces: list[Piece] = []
         failures = parse_test_output(test_output) if test_output else []
         if failures:
-            pieces += failure_pieces(self._resolver_for(), failures, test_output)
+            pieces += failure_pieces(self._resolver_for(), failures, test_output, suspects)
         elif test_output and test_output.strip():
             # Output no parser understood (a crash, a build error): the model still needs to read it.
             raw = trim_output(test_output, int(budget * OUTPUT_SHARE))
             pieces.append(Piece("Test output", f"```\n{raw}\n```"))
+            if suspects:
+                pieces += suspect_pieces(self._resolver_for(), suspects)
         if path is not None and line_range is not None:
             pieces += range_pieces(self._resolver_for(), path, line_range[0], line_range[1])
         focused_budget = budget - int(budget * MAP_SHARE) if pieces else 0
