@@ -68,7 +68,7 @@ class Iteration:
     rewritten_files: list[dict] = field(default_factory=list)
     #: Proposed files that make an editor, a shell or git run code: [{path, why}] (``edits.sensitive``).
     sensitive: list[dict] = field(default_factory=list)
-    #: How the culprits were found: {method: coverage | static, why, seconds, tool, budget} (``localize.py``).
+    #: How the culprits were found: {method: coverage | static, why, seconds, tool, budget, test_seconds} (``localize.py``).
     localization: dict = field(default_factory=dict)
 
 

@@ -38,11 +38,13 @@ class Localization:
     tool: str = ""
     budget: float = 0.0
     suspects: list[Suspect] = field(default_factory=list)
+    #: How long the plain test run took that the coverage run follows (its cost, side by side).
+    test_seconds: float = 0.0
 
     def record(self) -> dict:
         """What the iteration record says (the ranking itself is written beside it)."""
         return {"method": self.method, "why": self.why, "seconds": self.seconds, "tool": self.tool,
-                "budget": self.budget}
+                "budget": self.budget, "test_seconds": self.test_seconds}
 
     def ranking(self) -> dict:
         """The best-ranked lines, for the run's folder (``localization/NN.json``)."""
@@ -64,15 +66,16 @@ class Localizer:
     async def localize(self, verdict: TestRun) -> Localization:
         """The failing tests of ``verdict`` localized by coverage, or why the static context is used."""
         if self.off:
-            return Localization("static", self.off)
+            return Localization("static", self.off, test_seconds=round(verdict.duration, 3))
         budget = round(min(self.options.test_timeout, max(MIN_BUDGET, BUDGET_FACTOR * verdict.duration)), 1)
         self.host.progress.phase("running the failing tests under coverage")
         found = await run_under_coverage(self.host.root, self.command, verdict, timeout=budget)
         if not found.usable:
             if found.timed_out:
                 self.off = f"{found.why}, in an earlier iteration"
-            return Localization("static", found.why, found.seconds, found.tool, budget)
+            return Localization("static", found.why, found.seconds, found.tool, budget,
+                                test_seconds=round(verdict.duration, 3))
         from ..context.spectrum import Execution, ochiai  # the context engine loads with its first use
 
         suspects = ochiai(Execution(t.failed, t.lines, t.weight) for t in found.tests)
-        return Localization("coverage", "", found.seconds, found.tool, budget, suspects)
+        return Localization("coverage", "", found.seconds, found.tool, budget, suspects, round(verdict.duration, 3))
