@@ -1,10 +1,13 @@
 """``node --test`` under V8's own coverage (``NODE_V8_COVERAGE``), mapped back to lines.
 
 Node's runner has no per-test coverage contexts, so the tests run as two invocations of the
-project's own command, each restricted with ``--test-name-pattern``: the failing tests, then the
-other tests the first run listed (skipped there, by name). Each invocation is one group of the
-spectrum, weighted by its number of tests. Every test file is loaded in both, so code that runs
-at load time counts for the passing group too, as it should.
+project's own command, each restricted with ``--test-name-pattern``: the top-level tests holding
+the failing tests, then the other top-level tests the first run listed (skipped there, by name).
+Top-level, because node 20 runs a matching test with all its subtests and skips the subtests of
+one that does not match: a failing subtest's passing siblings count with the failing group (less
+contrast, never a wrong direction). Each invocation is one group of the spectrum, weighted by the
+tests that failed (first) or passed (second) in it. Every test file is loaded in both, so code that
+runs at load time counts for the passing group too, as it should.
 
 V8 reports, per script and per function, byte ranges (UTF-16 offsets into the source it compiled)
 with execution counts, nested blocks inside their functions. A line counts as executed when the
@@ -38,13 +41,13 @@ async def run(root: Path, cwd: Path, command: TestCommand, failing: list[str], s
     if argv[:1] != ["node"] or "--test" not in argv:
         return CoverageRun("", why=f"`{command.display()}` is not a plain `node --test` run")
     workspace = root.resolve()
-    failing_names = list(dict.fromkeys(test_id.split(" > ")[-1] for test_id in failing))
+    failing_names = list(dict.fromkeys(test_id.split(" > ")[0] for test_id in failing))
     deadline = time.monotonic() + timeout
     first = await _invoke(cwd, argv, failing_names, scratch / "failing", deadline)
     if first is None:
         return CoverageRun("v8", why=f"the coverage run took longer than its budget ({timeout:g} s)",
                                timed_out=True)
-    listed, failed = first
+    listed, failed, _ = first
     passing_names = [name for name in dict.fromkeys(listed) if name not in failing_names]
     groups = [TestCoverage("the failing tests", True, {}, weight=max(failed, 1))]
     if passing_names and sum(len(n) + 1 for n in passing_names) < MAX_PATTERN:
@@ -52,16 +55,17 @@ async def run(root: Path, cwd: Path, command: TestCommand, failing: list[str], s
         if second is None:
             return CoverageRun("v8", why=f"the coverage run took longer than its budget ({timeout:g} s)",
                                timed_out=True)
-        groups.append(TestCoverage("the passing tests", False, {}, weight=len(passing_names)))
+        if second[2]:
+            groups.append(TestCoverage("the passing tests", False, {}, weight=second[2]))
     for group, folder in zip(groups, ("failing", "passing")):
         group.lines = await asyncio.to_thread(executed_lines, scratch / folder / "v8", workspace)
     return CoverageRun("v8", groups)
 
 
 async def _invoke(cwd: Path, argv: list[str], names: list[str], folder: Path,
-                  deadline: float) -> tuple[list[str], int] | None:
-    """One run of the tests named ``names``; the test names its report lists and how many failed.
-    None when the deadline passed."""
+                  deadline: float) -> tuple[list[str], int, int] | None:
+    """One run of the top-level tests named ``names``: the top-level names its report lists, how
+    many tests failed and how many passed (skipped ones left out). None when the deadline passed."""
     folder.mkdir()
     report = folder / "report.xml"
     at = argv.index("--test") + 1
@@ -77,11 +81,14 @@ async def _invoke(cwd: Path, argv: list[str], names: list[str], folder: Path,
     if result.timed_out:
         return None
     try:
-        cases = list(ET.parse(report).getroot().iter("testcase"))
+        root = ET.parse(report).getroot()
     except (OSError, ET.ParseError):
-        return [], 0
+        return [], 0, 0
+    cases = list(root.iter("testcase"))
     failed = sum(1 for case in cases if case.find("failure") is not None or case.find("error") is not None)
-    return [case.get("name", "") for case in cases], failed
+    skipped = sum(1 for case in cases if case.find("skipped") is not None)
+    top = [child.get("name", "") for child in root if child.tag in ("testsuite", "testcase")]
+    return top, failed, len(cases) - failed - skipped
 
 
 def executed_lines(folder: Path, workspace: Path) -> dict[str, set[int]]:
