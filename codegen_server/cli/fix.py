@@ -29,6 +29,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
                              f"(default: {FixOptions.test_timeout:g})")
     parser.add_argument("--token-budget", type=int, default=FixOptions.token_budget,
                         help=f"stop once the model used this many tokens (default: {FixOptions.token_budget})")
+    parser.add_argument("--no-coverage", action="store_true",
+                        help="do not run the failing tests under coverage to rank the code they ran "
+                             "(default: run them, within a time budget; the static context alone otherwise)")
     parser.add_argument("--allow-test-edits", action="store_true",
                         help="let the model edit tests too (default: tests are not edited)")
     parser.add_argument("--allow-install", action="store_true",
@@ -81,5 +84,5 @@ async def _fix(host: Host, args: argparse.Namespace) -> fix.FixResult:
     host.consent = consent
     options = FixOptions(max_iterations=args.max_iterations, token_budget=args.token_budget,
                              test_command=args.test_cmd, test_timeout=args.test_timeout,
-                             allow_test_edits=args.allow_test_edits)
+                             allow_test_edits=args.allow_test_edits, localize=not args.no_coverage)
     return await fix.fix(host, DiskApplier(host.root, allow_config_edits=args.allow_config_edits), options)

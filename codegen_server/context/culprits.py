@@ -7,12 +7,15 @@ their modules), and the traceback frames. The culprits are ranked: frames in pro
 then the functions the failing tests call directly (those more failing tests call first), then
 what those call. The likeliest culprits' files come with their headers, and other tests that
 call those culprits (passing or not) with their code. Failures of one test function are grouped,
-with the parameters and messages that differ.
+with the parameters and messages that differ. When the failing tests ran under coverage, the
+functions they executed and the passing tests rarely did (``spectrum.py``) come before the static
+ranking, however many calls deep they are.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from .failures import JS_RUNNERS, FailureTrace, Frame
@@ -20,6 +23,7 @@ from .focus import decorated_start, definition_piece, header_piece, quote, refer
 from .output import trim_output
 from .pieces import Piece
 from .resolve import TEST_BLOCK_KINDS, Resolver, Target, is_test_path
+from .spectrum import Suspect, suspect_functions
 
 FAILURES = "Failing tests"
 OUTPUT = "Test output (trimmed to what the list above does not say)"
@@ -33,6 +37,8 @@ MAX_LISTED = 40  # test functions listed in the summary
 MAX_CALLEE_HOPS = 8  # direct culprits whose own callees are followed
 MAX_HEADERS = 2  # files of the likeliest culprits whose headers are quoted
 MAX_OTHER_TESTS = 2  # other tests of the likeliest culprits quoted whole
+MAX_SUSPECTS = 6  # functions quoted from the coverage ranking
+SUSPECTS_FIRST = 3  # of those, quoted before the static culprits
 OUTPUT_BUDGET = 1200
 OUTPUT_BRIEF_BUDGET = 300
 CONSTRUCTORS = ("__init__", "__new__", "__post_init__", "constructor", "new")
@@ -288,8 +294,18 @@ def _js_test_piece(resolver: Resolver, path: str, first: int, last: int, case: F
                  span=(path, first, last))
 
 
-def failure_pieces(resolver: Resolver, failures: list[FailureTrace], output: str | None) -> list[Piece]:
-    """Pieces for the failing tests, most important first (see the module docstring)."""
+def suspect_pieces(resolver: Resolver, suspects: Sequence[Suspect]) -> list[Piece]:
+    """The functions a coverage run of the failing tests ranks most suspicious, quoted whole, best first."""
+    return [definition_piece(resolver, s.target, CULPRITS, f"Run by the failing tests (suspicion {s.score:.2f})", s.marked)
+            for s in suspect_functions(resolver, suspects, MAX_SUSPECTS)]
+
+
+def failure_pieces(resolver: Resolver, failures: list[FailureTrace], output: str | None,
+                   suspects: Sequence[Suspect] = ()) -> list[Piece]:
+    """Pieces for the failing tests, most important first (see the module docstring).
+
+    ``suspects``: product lines ranked by a coverage run of the failing tests (best first).
+    """
     groups = group_failures(failures)
     summary = Piece(FAILURES, summary_text(groups), summary_text(groups, max_lines=1),
                     identifiers={g.test_name for g in groups})
@@ -356,8 +372,11 @@ def failure_pieces(resolver: Resolver, failures: list[FailureTrace], output: str
                      for t in helpers.ordered()]
     headers = [header_piece(resolver, path, CULPRITS) for path in dict.fromkeys(t.path for t in culprits[:MAX_HEADERS])]
     other_tests = [definition_piece(resolver, t, OTHER_TESTS, "Test") for t in _other_tests(resolver, culprits, shown_tests)]
-    # Priority: the first test and the two likeliest culprits, then the other tests, their fixtures, more culprits.
-    pieces = ([summary] + tests[:1] + culprit_pieces[:2] + tests[1:MAX_GROUPS_SHOWN] + fixtures + culprit_pieces[2:6])
+    suspected = suspect_pieces(resolver, suspects)
+    # Priority: the first test, the likeliest culprits by coverage, then by the static ranking, then
+    # the other tests, their fixtures, more culprits.
+    pieces = ([summary] + tests[:1] + suspected[:SUSPECTS_FIRST] + culprit_pieces[:2] + tests[1:MAX_GROUPS_SHOWN]
+              + fixtures + suspected[SUSPECTS_FIRST:] + culprit_pieces[2:6])
     if output:
         trimmed = trim_output(output, OUTPUT_BUDGET)
         if trimmed:

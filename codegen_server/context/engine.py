@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .culprits import FAILURE_SECTIONS, failure_pieces
+from .culprits import FAILURE_SECTIONS, failure_pieces, suspect_pieces
 from .failures import FailureTrace, parse_test_output
 from .focus import RANGE_SECTIONS, range_pieces
 from .graph_update import update_graph
@@ -20,6 +20,7 @@ from .pieces import Piece, pack, render
 from .rank import Focus, Graph, Ranking, focus_from_text, rank
 from .repomap import build_repo_map
 from .resolve import Resolver, is_test_path
+from .spectrum import Suspect
 from .store import FileRecord
 from .task_files import TASK_SECTIONS, task_file_pieces
 from .tokens import count_tokens, truncate_to_budget
@@ -135,6 +136,7 @@ class ContextEngine:
         open_files: Sequence[str] = (),
         whole_files: bool = False,
         budget: int = 4096,
+        suspects: Sequence[Suspect] = (),
     ) -> ContextResult:
         """Context for a task within `budget` tokens (exact count, never over).
 
@@ -142,6 +144,8 @@ class ContextEngine:
         output; its failures become focused sections (`reported`, the failures the runner's own
         report lists, stand in when none can be read from the output). `whole_files` (a task that
         changes the workspace): the files the task most likely touches, whole, with their tests.
+        `suspects` (lines ranked by a coverage run of the failing tests, `spectrum.ochiai`): the
+        functions ranked first among the failures' culprits.
         The rest of the budget holds the repo map, personalised towards the task text, `path`,
         `open_files` and the failing tests' files.
         """
@@ -157,11 +161,13 @@ class ContextEngine:
         pieces: list[Piece] = []
         failures = (parse_test_output(test_output) if test_output else []) or list(reported)
         if failures:
-            pieces += failure_pieces(self._resolver_for(), failures, test_output)
+            pieces += failure_pieces(self._resolver_for(), failures, test_output, suspects)
         elif test_output and test_output.strip():
             # Output no parser understood (a crash, a build error): the model still needs to read it.
             raw = trim_output(test_output, int(budget * OUTPUT_SHARE), listed=False)
             pieces.append(Piece("Test output", f"```\n{raw}\n```"))
+            if suspects:
+                pieces += suspect_pieces(self._resolver_for(), suspects)
         if path is not None and line_range is not None:
             pieces += range_pieces(self._resolver_for(), path, line_range[0], line_range[1])
         if whole_files:

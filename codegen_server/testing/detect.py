@@ -23,7 +23,7 @@ def detect_test_command(root: Path, override: str | None = None) -> TestCommand 
     """The test command for ``root``, or None when nothing suggests one.
 
     ``override`` (a workspace setting or ``--test-cmd``) always wins; when it is a
-    plain invocation of a known runner (``pytest -x``, ``cargo test``) it keeps
+    plain invocation of a known runner (``pytest -x``, ``cargo test``, ``node --test``) it keeps
     that runner's kind so structured results and re-running single tests still
     work, otherwise it runs as a shell command and its text output is parsed.
 
@@ -62,6 +62,8 @@ def _from_override(root: Path, line: str) -> TestCommand:
             return TestCommand(kind="cargo", cwd=root, argv=argv, report="libtest", source=source)
         if argv[:2] == ("go", "test"):
             return TestCommand(kind="go", cwd=root, argv=argv, report="go-json", source=source)
+        if argv[:1] == ("node",) and "--test" in argv:
+            return TestCommand(kind="node-test", cwd=root, argv=argv, report="node-junit", source=source)
         if argv and Path(argv[0]).name in ("vitest", "jest"):
             kind = Path(argv[0]).name
             return TestCommand(kind=kind, cwd=root, argv=argv, report="jest-json", source=source)  # type: ignore[arg-type]

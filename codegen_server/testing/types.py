@@ -122,3 +122,34 @@ class ParsedReport:
     @property
     def total(self) -> int:
         return self.passed + self.failed + self.errors + self.skipped
+
+
+@dataclass
+class TestCoverage:
+    """The lines one test (or a group of tests run together) executed, and whether it failed."""
+
+    __test__ = False  # not a pytest test class, despite the name
+
+    test_id: str
+    failed: bool
+    #: Workspace-relative path (posix) -> 1-based lines executed.
+    lines: dict[str, set[int]]
+    #: How many tests this stands for (a group run as one invocation counts as its size).
+    weight: int = 1
+
+
+@dataclass
+class CoverageRun:
+    """What the coverage run found; ``tests`` is empty when it could not run, and ``why`` says why."""
+
+    tool: str  # "coverage.py" | "v8" | ""
+    tests: list[TestCoverage] = field(default_factory=list)
+    seconds: float = 0.0
+    why: str = ""
+    #: It went over its time budget (and was killed).
+    timed_out: bool = False
+
+    @property
+    def usable(self) -> bool:
+        """At least one failing test executed a line of the workspace."""
+        return any(t.failed and any(t.lines.values()) for t in self.tests)

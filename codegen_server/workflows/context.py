@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from ..context import ContextResult
     from ..context.failures import FailureTrace
+    from ..context.spectrum import Suspect
 
 DEFAULT_BUDGET = 4096
 
@@ -34,8 +35,11 @@ def gather_context(
     open_files: Sequence[str] = (),
     whole_files: bool = False,
     budget: int = DEFAULT_BUDGET,
+    suspects: Sequence[Suspect] = (),
 ) -> ContextResult:
     """The context for `task` in the workspace at `root`, within `budget` tokens.
+
+    `suspects`: product lines a coverage run of the failing tests ranked (their functions come first).
 
     Blocking (parses changed files); call it through asyncio.to_thread from async code.
     """
@@ -48,7 +52,7 @@ def gather_context(
     refreshed = time.perf_counter() - started
     result = engine.build(
         task=task, path=path, line_range=line_range, test_output=test_output, reported=reported,
-        open_files=open_files, whole_files=whole_files, budget=budget,
+        open_files=open_files, whole_files=whole_files, budget=budget, suspects=suspects,
     )
     result.timings["refresh"] = refreshed
     result.timings["total"] += refreshed

@@ -3,10 +3,12 @@
 Recipe (devlooper's loop, with Aider's test feedback):
 1. Checkpoint the workspace ("start") and run the project's tests. Green: done.
 2. Each iteration:
-   a. gather context for the failures: the failing tests grouped by test function, the
-      tests' code and fixtures, the code they call followed through imports and classes
-      with the likeliest culprits quoted whole (frames in product code first), the runner
-      output trimmed to what that does not say, and the repo map;
+   a. localize: run the failing tests (and the passing ones of their files) under coverage
+      and rank what they ran (localize.py), or say why not; gather context for the failures:
+      the failing tests grouped by test function, the tests' code and fixtures, the code they
+      call followed through imports and classes with the likeliest culprits quoted whole (the
+      coverage ranking's best first, then frames in product code), the runner output trimmed
+      to what that does not say, and the repo map;
    b. diagnose: the model explains in prose what is wrong;
    c. plan: the model answers with edits (diffs), and maybe INSTALL:/RUN: actions;
       hunks that do not apply go back to it once, and a whole-file rewrite of a file it
@@ -43,6 +45,7 @@ from .context import gather_context
 from .fix_actions import UnsafeInstall, install_command, install_description, is_test_file, parse_plan
 from .fix_options import FixOptions
 from .host import Applier, Host, WorkflowError, ensure_on_disk
+from .localize import Localizer
 from .model_call import ask
 
 if TYPE_CHECKING:
@@ -66,6 +69,8 @@ class Iteration:
     rewritten_files: list[dict] = field(default_factory=list)
     #: Proposed files that make an editor, a shell or git run code: [{path, why}] (``edits.sensitive``).
     sensitive: list[dict] = field(default_factory=list)
+    #: How the culprits were found: {method: coverage | static, why, seconds, tool, budget, test_seconds} (``localize.py``).
+    localization: dict = field(default_factory=dict)
 
 
 @dataclass
@@ -102,6 +107,7 @@ class _Loop:
     verdict: TestRun
     best: _Best
     last: Checkpoint
+    localizer: Localizer
     tokens: int = 0
     iterations: list[Iteration] = field(default_factory=list)
     seen_states: set[str] = field(default_factory=set)
@@ -131,7 +137,7 @@ async def fix(host: Host, applier: Applier, options: FixOptions | None = None) -
         await run.update_meta(status="cancelled")
         raise
     loop = _Loop(host, run, options, command, checkpoints, verdict, _Best(_failing(verdict), start), start,
-                 suite=verdict)
+                 Localizer(host, command, options), suite=verdict)
     loop.seen_states.add(start.digest)
     try:
         stopped = "green" if verdict.green else await _iterate_until_done(loop, applier)
@@ -183,9 +189,12 @@ async def _one_iteration(loop: _Loop, applier: Applier, number: int) -> Iteratio
     host, run = loop.host, loop.run
     failing_before = _failing(loop.verdict)
 
+    localization = await loop.localizer.localize(loop.verdict)
+    await run.write_json(f"localization/{number:02d}.json", localization.ranking())
     context = await asyncio.to_thread(
         gather_context, host.root, task=_failure_report(loop.verdict), test_output=loop.verdict.output,
-        reported=_reported(loop), open_files=list(host.open_buffers()), budget=loop.options.context_budget)
+        reported=_reported(loop), open_files=list(host.open_buffers()), budget=loop.options.context_budget,
+        suspects=localization.suspects)
     system = await asyncio.to_thread(host.preprompts.system, "fix_diagnose")
     messages: list[Message] = [{"role": "system", "content": system},
                                {"role": "user", "content": _diagnose_request(loop, context)}]
@@ -220,7 +229,7 @@ async def _one_iteration(loop: _Loop, applier: Applier, number: int) -> Iteratio
     loop.verdict = await _verdict(loop, f"iteration-{number}")
     return Iteration(number, failing_before, diagnosis, [c.new_path or c.path for c in changes], refused,
                      actions, _failing(loop.verdict), loop.last.id, round(time.monotonic() - answered, 3),
-                     proposal.rewritten_files, sensitive)
+                     proposal.rewritten_files, sensitive, localization.record())
 
 
 async def _ask(loop: _Loop, purpose: str, messages: list[Message]) -> str:

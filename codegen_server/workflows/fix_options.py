@@ -14,3 +14,5 @@ class FixOptions:
     test_timeout: float = 300.0
     allow_test_edits: bool = False
     context_budget: int = 6000
+    #: Run the failing tests under coverage to rank the code they ran (``workflows/localize.py``).
+    localize: bool = True

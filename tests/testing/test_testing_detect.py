@@ -97,3 +97,5 @@ def test_user_command_overrides_and_keeps_known_runners_structured(tmp_path: Pat
     shell = detect_test_command(tmp_path, "make test && ./check.sh")
     assert shell is not None and (shell.kind, shell.shell, shell.argv) == ("custom", "make test && ./check.sh", None)
     assert detect_test_command(tmp_path, "go test ./pkg/...").kind == "go"  # type: ignore[union-attr]
+    node = detect_test_command(tmp_path, "node --test test/")
+    assert node is not None and (node.kind, node.argv, node.report) == ("node-test", ("node", "--test", "test/"), "node-junit")

@@ -21,7 +21,7 @@ def register(server: CodegenServer) -> None:
     @server.command(FIX)
     async def fix_command(ls: CodegenServer, *arguments: Any) -> dict:
         """`{root?, maxIterations?, testCommand?, autoAccept?, apply?, allowTestEdits?, allowInstall?,
-        allowCommands?, allowConfigEdits?, tokenBudget?, testTimeout?}` → `{runId, green, stopped, iterations,
+        allowCommands?, allowConfigEdits?, tokenBudget?, testTimeout?, localize?}` → `{runId, green, stopped, iterations,
         summary, ...}`."""
         args = command_object(FIX, arguments)
         root = ls.workspace_root(get_str(FIX, args, "root"))
@@ -32,6 +32,7 @@ def register(server: CodegenServer) -> None:
             test_command=get_str(FIX, args, "testCommand") or defaults.test_command,
             test_timeout=float(get_int(FIX, args, "testTimeout", int(fix.FixOptions.test_timeout), minimum=1)),
             allow_test_edits=get_bool(FIX, args, "allowTestEdits", defaults.allow_test_edits),
+            localize=get_bool(FIX, args, "localize", True),
         )
         auto_accept = get_bool(FIX, args, "autoAccept", defaults.auto_accept)
         apply_mode = get_str(FIX, args, "apply", choices=APPLY_MODES)
