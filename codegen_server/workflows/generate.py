@@ -3,9 +3,10 @@
 Recipe:
 1. The specification: the clarified spec of run ``run_id`` (from its sealed clarify.json), or the prompt itself.
 2. Context: when the workspace already holds code, a repo map of what is there.
-3. Ask the model for the project (whole files for new ones, diffs for existing ones).
-4. Turn the answer into changes with the edits engine; if some diff hunks do not
-   apply, send the precise failures back once for a corrected answer (changes.py).
+3. Ask the model for the project (whole files for new ones, diffs for existing ones); into an
+   existing workspace it may ask to see code first (`SHOW:` lines).
+4. Turn the answer into changes with the edits engine; answer its requests to see code, and if
+   some diff hunks do not apply, send the precise failures back once (changes.py).
 5. Offer the changes through the applier (editor preview, disk, or nothing) and
    record the diff and the outcome in the run.
 """
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 
+from ..preprompts import answer_formats
 from ..store import Run
 from .changes import ChangeOutcome, ask_for_changes, offer_changes
 from .clarify import spec_text
@@ -41,7 +43,7 @@ async def generate(host: Host, applier: Applier, *, prompt: str | None = None,
 
 async def _generate(host: Host, applier: Applier, run: Run, spec: str) -> GenerateResult:
     context = await _workspace_context(host, spec)
-    system = await asyncio.to_thread(host.preprompts.system, "generate", "file_format", "diff_format")
+    system = await asyncio.to_thread(host.preprompts.system, "generate", *answer_formats(existing_code=bool(context)))
     user = spec if not context else f"{spec}\n\nThe workspace already holds this code:\n\n{context}"
     messages = [{"role": "system", "content": system}, {"role": "user", "content": user}]
 
