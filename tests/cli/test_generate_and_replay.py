@@ -8,6 +8,7 @@ import sys
 
 from codegen_server.model.scripted_server import ScriptStep
 from tests.support.cli import codegen, env_for
+from tests.support.prompts import assert_one_voice
 from tests.support.answers import CALC_FILES, CALC_PROJECT, CLARIFY_QUESTIONS, NOTHING_TO_CLARIFY
 
 
@@ -25,6 +26,7 @@ def test_clarify_answer_then_generate(tmp_path, scripted_model):
     generated = codegen("generate", "--run", first["runId"], "--root", str(tmp_path), env=env)
     assert generated.returncode == 0, generated.stderr
     assert all((tmp_path / p).is_file() for p in CALC_FILES)
+    assert_one_voice(model.requests[-1]["messages"][0]["content"], existing_code=False)  # an empty workspace
 
 
 def test_dry_run_prints_the_diff_and_writes_nothing(tmp_path, scripted_model):
@@ -71,3 +73,36 @@ def test_a_refused_run_ends_failed_with_the_reason(tmp_path, scripted_model):
     [run_dir] = (tmp_path / ".codegen" / "runs").iterdir()
     meta = json.loads((run_dir / "run.json").read_text())
     assert meta["status"] == "failed" and meta["reason"] in done.stderr
+
+
+CART = "def total(prices):\n    \"\"\"The sum of the prices.\"\"\"\n    return sum(prices)\n\n\ndef count(prices):\n    return len(prices)\n"
+ADD_MEAN = '''```diff
+--- a/shop/cart.py
++++ b/shop/cart.py
+@@ -5,3 +5,7 @@
+ 
+ def count(prices):
+     return len(prices)
++
++
++def mean(prices):
++    return total(prices) / count(prices)
+```
+'''
+
+
+def test_generate_into_existing_code_answers_show_requests_and_reminds_once(tmp_path, scripted_model):
+    (tmp_path / "shop").mkdir()
+    (tmp_path / "shop/cart.py").write_text(CART)
+    model = scripted_model([ScriptStep(content="SHOW: shop/cart.py::count\nSHOW: shop/prices.py"),
+                            ScriptStep(content="I will add mean() next to count()."), ScriptStep(content=ADD_MEAN)])
+    done = codegen("generate", "add mean(prices) to the cart", "--root", str(tmp_path), env=env_for(model.base_url))
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "def mean(prices):" in (tmp_path / "shop/cart.py").read_text()
+    first, show, remind = model.requests
+    assert_one_voice(first["messages"][0]["content"], existing_code=True)
+    answer = show["messages"][-1]["content"]
+    assert "shop/cart.py::count" in answer and "`shop/prices.py`: no such file in the workspace" in answer
+    reminder = remind["messages"][-1]["content"]
+    assert "no SHOW line" in reminder and remind["messages"][:-1] == [*show["messages"], {
+        "role": "assistant", "content": "I will add mean() next to count()."}]
