@@ -209,11 +209,12 @@ async def _one_iteration(loop: _Loop, applier: Applier, number: int) -> Iteratio
     loop.last = await asyncio.to_thread(loop.checkpoints.save, f"iteration {number}")
     loop.verdict = await _verdict(loop, f"iteration-{number}")
     new_failures = ([] if loop.verdict.selected else sorted(set(loop.verdict.failing_ids) - set(before.failing_ids)))
+    fixed = sorted(set(before.failing_ids) - set(loop.verdict.failing_ids))
     diagnosis = diagnosed.answer
     return Iteration(number, _failing(before), diagnosis, [c.new_path or c.path for c in changes], refused,
                      actions, _failing(loop.verdict), loop.last.id, round(time.monotonic() - answered, 3),
                      proposal.rewritten_files, sensitive, diagnosed.shown + proposal.shown,
-                     diagnosed.unanswered + proposal.unanswered, new_failures)
+                     diagnosed.unanswered + proposal.unanswered, new_failures, fixed)
 
 
 def _left(loop: _Loop) -> int:

@@ -45,6 +45,8 @@ class Iteration:
     unanswered: list[str] = field(default_factory=list)
     #: Tests failing after it that did not fail before it (from a whole-suite run).
     new_failures: list[str] = field(default_factory=list)
+    #: Tests failing before it that pass after it.
+    fixed: list[str] = field(default_factory=list)
 
 
 def one_line(text: str, limit: int = 240) -> str:
@@ -78,6 +80,8 @@ def history_text(iterations: Sequence[Iteration]) -> str:
         for action in it.actions:
             lines.append(f"  Action: {_clip(action)}")
         tests = f"  Tests: {it.failing_before} failing before, {it.failing_after} after"
+        if it.fixed:
+            tests += f"; now passing: {', '.join(it.fixed[:5])}"
         if it.new_failures:
             tests += f"; newly failing: {', '.join(it.new_failures[:5])}"
         lines.append(tests + ".")

@@ -44,7 +44,9 @@ async def generate(host: Host, applier: Applier, *, prompt: str | None = None,
 async def _generate(host: Host, applier: Applier, run: Run, spec: str) -> GenerateResult:
     context = await _workspace_context(host, spec)
     system = await asyncio.to_thread(host.preprompts.system, "generate", *answer_formats(existing_code=bool(context)))
-    user = spec if not context else f"{spec}\n\nThe workspace already holds this code:\n\n{context}"
+    # Said either way: the model should not have to guess whether it writes a project or changes one.
+    user = (f"{spec}\n\nThe workspace holds no code yet." if not context
+            else f"{spec}\n\nThe workspace already holds this code:\n\n{context}")
     messages = [{"role": "system", "content": system}, {"role": "user", "content": user}]
 
     proposal = await ask_for_changes(host, run, "generate", messages)

@@ -50,7 +50,7 @@ MAX_REQUESTS = 8
 OUTLINE_ENTRIES = 60
 MAX_LISTED = 100
 
-_SHOW_LINE = re.compile(r"^\s*(?:[-*>]\s*)?[`*_]*SHOW[`*_]*\s*:\s*(?P<value>.+?)\s*$", re.MULTILINE)
+_SHOW_LINE = re.compile(r"^\s*(?:[-*>]\s*)?[`*_]*SHOW[`*_]*\s*:[`*_]*\s*(?P<value>.+?)\s*$", re.MULTILINE)
 _FENCE = re.compile(r"^\s*```.*?^\s*```", re.MULTILINE | re.DOTALL)
 _RANGE = re.compile(r"^(?P<path>.+?)(?::|#|\s+lines?\s+)L?(?P<first>\d+)(?:\s*[-–:]\s*L?(?P<last>\d+))?$")
 _SYMBOL = re.compile(r"^[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)*$")
@@ -143,7 +143,7 @@ def prose_requests(answer: str, resolver: Resolver) -> list[ShowRequest]:
 
 def parse_request(value: str) -> ShowRequest | None:
     """One request from the value of a SHOW line: ``path``, ``path::Name``, ``path:A-B`` or ``Name``."""
-    text = value.strip().strip("`'\"").strip()
+    text = value.replace("`", "").strip().strip("'\"").strip()  # markdown quoting is not part of a path
     if "::" not in text and not _RANGE.match(text):
         text = _NOTE.sub("", text).strip().strip("`'\"")  # "SHOW: cart.py (the rest of it)"
     if not text:

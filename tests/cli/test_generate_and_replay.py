@@ -27,6 +27,7 @@ def test_clarify_answer_then_generate(tmp_path, scripted_model):
     assert generated.returncode == 0, generated.stderr
     assert all((tmp_path / p).is_file() for p in CALC_FILES)
     assert_one_voice(model.requests[-1]["messages"][0]["content"], existing_code=False)  # an empty workspace
+    assert model.requests[-1]["messages"][-1]["content"].endswith("The workspace holds no code yet.")
 
 
 def test_dry_run_prints_the_diff_and_writes_nothing(tmp_path, scripted_model):

@@ -142,7 +142,7 @@ async def test_an_answer_that_asks_to_see_a_file_gets_it_before_anything_is_appl
 TAX = "def rate(region):\n    \"\"\"The VAT rate of a region.\"\"\"\n    return {\"fr\": 0.2, \"de\": 0.19}[region]\n"
 ASKS_TO_SEE = """Before I change anything I need to see the tax code and a few files.
 
-SHOW: shop/tax.py::rate
+**SHOW:** `shop/tax.py::rate`
 SHOW: shop/discounts.py
 SHOW: ../secret.txt
 SHOW: .git/config

@@ -46,7 +46,7 @@ async def test_a_workspace_state_seen_before_is_no_progress(tmp_path, scripted_m
     assert "What was tried before" not in first["messages"][1]["content"]
     history = second["messages"][1]["content"]
     assert ("- Iteration 1: diagnosis: total() skips the first price.\n  Applied: changes to shop/cart.py.\n"
-            "  Tests: 1 failing before, 2 after") in history
+            "  Tests: 1 failing before, 2 after; now passing: tests/test_cart.py::test_total; newly failing: ") in history
     assert [i["edited"] for i in result["iterations"]] == [["shop/cart.py"], ["shop/cart.py"]]
     assert snapshot(tmp_path) == start
 
