@@ -316,7 +316,7 @@ def summarize(result: FixResult) -> str:
         "green": "all tests pass",
         "iterations": "the iteration limit was reached",
         "budget": "the token budget was spent",
-        "no-progress": "the changes made no progress",
+        "no-progress": "the model made no progress",
         "declined": "the edit was declined",
         "cancelled": "it was cancelled",
     }

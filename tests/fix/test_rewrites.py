@@ -146,6 +146,7 @@ ASKS_TO_SEE = """Before I change anything I need to see the tax code and a few f
 SHOW: shop/discounts.py
 SHOW: ../secret.txt
 SHOW: .git/config
+SHOW: settings.env
 """
 
 
@@ -158,6 +159,8 @@ async def test_show_requests_are_answered_in_the_same_conversation_and_spend_no_
     (root / ".git").mkdir()
     (root / ".git/config").write_text("[core]\n\tsecret = GITSECRET\n")
     (tmp_path / "secret.txt").write_text("OUTSIDESECRET\n")
+    (root / ".gitignore").write_text("*.env\n")
+    (root / "settings.env").write_text("TOKEN=IGNOREDSECRET\n")
     model = scripted_model(scripted([ASKS_TO_SEE, FIX_CART]))
     editor = await editor_factory(root, env=model_env(model))
     result = await editor.execute("codegen.fixTests", {"autoAccept": True})
@@ -176,9 +179,12 @@ async def test_show_requests_are_answered_in_the_same_conversation_and_spend_no_
             in answer)
     assert "`shop/discounts.py`: no such file in the workspace" in answer
     assert "`../secret.txt`: not shown" in answer and "`.git/config`: not shown" in answer
-    assert not any(secret in json.dumps(request) for request in model.requests for secret in ("OUTSIDESECRET", "GITSECRET"))
+    assert "`settings.env`: not shown — the workspace's .gitignore excludes it" in answer
+    assert not any(secret in json.dumps(request) for request in model.requests
+                   for secret in ("OUTSIDESECRET", "GITSECRET", "IGNOREDSECRET"))
     assert "do not replace existing files whole" not in answer
     run_dir = root / ".codegen/runs" / result["runId"]
     record = json.loads((run_dir / "shown/plan-1.json").read_text())
     assert [(r["request"], r["shown"]) for r in record["requests"]] == [
-        ("shop/tax.py::rate", "shop/tax.py::rate"), ("shop/discounts.py", ""), ("../secret.txt", ""), (".git/config", "")]
+        ("shop/tax.py::rate", "shop/tax.py::rate"), ("shop/discounts.py", ""), ("../secret.txt", ""), (".git/config", ""),
+        ("settings.env", "")]
