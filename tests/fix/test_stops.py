@@ -57,6 +57,7 @@ async def test_two_iterations_that_change_nothing_are_no_progress(tmp_path, scri
     editor = await editor_factory(tmp_path, env=model_env(model))
     result = await editor.execute("codegen.fixTests", {"autoAccept": True, "maxIterations": 4})
     assert result["stopped"] == "no-progress" and len(result["iterations"]) == 2
+    assert "nothing could be applied in two iterations in a row" in result["summary"]  # not "the model made no progress"
     assert all(not i["edited"] for i in result["iterations"])
     assert snapshot(tmp_path) == start
 
