@@ -23,8 +23,14 @@ OVERRIDE_MAX_BYTES = 256 * 1024
 _REMEDY = (f"The shipped preprompt is used instead; make the override a regular file inside the workspace "
            f"(at most {OVERRIDE_MAX_BYTES // 1024} KiB)")
 
-NAMES = ("philosophy", "clarify", "generate", "file_format", "diff_format", "feedback", "feedback_markers",
-         "fix_diagnose", "fix_plan")
+NAMES = ("philosophy", "clarify", "generate", "feedback", "feedback_markers", "fix", "fix_diagnose", "fix_plan",
+         "diff_format", "file_format", "show_format")
+
+
+def answer_formats(*, existing_code: bool) -> tuple[str, ...]:
+    """The format preprompts a request's answer can use, in the one order every command gives them:
+    diffs, whole files, requests to see code. An empty workspace has nothing to diff or show."""
+    return ("diff_format", "file_format", "show_format") if existing_code else ("file_format",)
 
 
 def default_dir() -> Path:

@@ -1,16 +1,17 @@
 """Steps shared by generate, feedback and fix: ask the model for a change, turn it into edits, offer them.
 
-The answer goes through the edits engine. Before anything is applied: a whole-file answer for an
-existing file the model was not shown whole, or prose saying it could not see something, gets
-one follow-up carrying the file (rewrites.py); when some hunks cannot be placed, the precise
-failures go back to the model once, each with the whole function around the closest match.
-A rewrite still blind after that is refused for that file.
+The answer goes through the edits engine. Before anything is applied, in the same conversation:
+`SHOW:` requests (and a whole-file answer for an existing file the model was not shown whole) are
+answered with the code, for a few rounds within a token budget (rewrites.py, show.py); an answer
+that neither edits nor asks gets one reminder of what it may answer; when some hunks cannot be
+placed, the precise failures go back to the model once, each with the whole function around the
+closest match. A rewrite still blind after that is refused for that file.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -24,6 +25,7 @@ from ..store import Run
 from .host import Applier, Host, WorkflowError
 from .model_call import ask
 from .rewrites import blind_rewrites, build_follow_up, change_summary, conversation_text, whole_file_paths, without
+from .show import MAX_SHOW_ROUNDS, SHOW_BUDGET, ShowRequest, show_requests
 
 
 @dataclass
@@ -57,6 +59,35 @@ class ProposedChange:
     rewritten_files: list[dict] = field(default_factory=list)
     #: Files whose change was refused, each with the reason.
     refused: list[str] = field(default_factory=list)
+    #: What the follow-ups showed, and the requests answered without code (``path: why``).
+    shown: list[str] = field(default_factory=list)
+    not_shown: list[str] = field(default_factory=list)
+    #: Requests to see code left unanswered: the rounds or the token budget ran out.
+    unanswered: list[str] = field(default_factory=list)
+    #: The requests whose code was shown, to show again in a later turn (the fix loop).
+    requests: list[ShowRequest] = field(default_factory=list)
+
+
+@dataclass
+class _Turn:
+    """What one turn's follow-ups have used so far, and the run's record of them."""
+
+    purpose: str
+    spend_limit: int | None
+    rounds: int = 0
+    budget: int = SHOW_BUDGET
+    set_aside: set[str] = field(default_factory=set)
+    rewrites: list[dict] = field(default_factory=list)
+    requests: list[dict] = field(default_factory=list)
+    reminded: bool = False
+
+    def spent(self, proposal: ProposedChange) -> bool:
+        used = proposal.usage["prompt_tokens"] + proposal.usage["completion_tokens"]
+        return self.spend_limit is not None and used >= self.spend_limit
+
+
+def _never(answer: str) -> bool:
+    return False
 
 
 def retry_request(failures: list[HunkFailure], root: Path | None = None,
@@ -91,31 +122,36 @@ def retry_request(failures: list[HunkFailure], root: Path | None = None,
 
 
 async def ask_for_changes(host: Host, run: Run, purpose: str, messages: list[Message], *,
-                          salvage: bool = False, require_edit: bool = True) -> ProposedChange:
+                          salvage: bool = False, require_edit: bool = True,
+                          settled: Callable[[str], bool] = _never, spend_limit: int | None = None) -> ProposedChange:
     """Ask, plan the answer's edits against the workspace (editor buffers first), and before
-    anything is applied: show the model a file it rewrote blind or asked to see (once), retry
-    failed hunks (once), and refuse a whole-file rewrite of a file it never saw whole.
+    anything is applied: answer its requests to see code and its blind rewrites (a few rounds),
+    remind an answer that neither edits nor asks (once), retry failed hunks (once), and refuse a
+    whole-file rewrite of a file it never saw whole.
 
     ``messages`` grows with the conversation (the follow-ups are recorded in the run as calls
-    ``<purpose>-show`` and ``<purpose>-retry``, and in ``rewrites/<purpose>.json``). With
-    ``require_edit``, an answer that holds no edit at all raises WorkflowError.
+    ``<purpose>-show``, ``-show-2``.., ``<purpose>-remind`` and ``<purpose>-retry``; what was shown
+    in ``shown/<purpose>.json``, blind rewrites in ``rewrites/<purpose>.json``). ``settled`` tells
+    an answer that rightly holds no edit (a question, INSTALL lines); ``spend_limit`` caps the
+    tokens the turn may spend on follow-ups. With ``require_edit``, no edit at all raises WorkflowError.
     """
-    first = ProposedChange("", PatchResult())
-    proposal = await _ask_once(host, run, purpose, messages, salvage, require_edit, first)
-    record: list[dict] = []
-    follow_up = await asyncio.to_thread(build_follow_up, host.root, dict(host.open_buffers()), proposal.answer,
-                                        proposal.patch, conversation_text(messages[:-1]))
-    if follow_up is not None:
-        record += [{"path": p, "decision": "set aside, file sent", "call": f"{purpose}-show"} for p in follow_up.set_aside]
-        record += [{"shown": s, "decision": "asked to see it", "call": f"{purpose}-show"}
-                   for s in follow_up.shown if s not in follow_up.set_aside]
-        messages.append({"role": "user", "content": follow_up.message})
-        proposal = await _ask_once(host, run, f"{purpose}-show", messages, salvage, require_edit, proposal)
+    turn = _Turn(purpose, spend_limit)
+    proposal = await _ask_once(host, run, purpose, messages, salvage, ProposedChange("", PatchResult()))
+    proposal = await _show_rounds(host, run, turn, messages, proposal, salvage=salvage)
+    if (not _has_edit(proposal.patch) and not show_requests(proposal.answer) and not settled(proposal.answer)
+            and not turn.spent(proposal)):
+        turn.reminded = True
+        messages.append({"role": "user", "content": _reminder(proposal.patch)})
+        proposal = await _ask_once(host, run, f"{purpose}-remind", messages, salvage, proposal)
+        proposal = await _show_rounds(host, run, turn, messages, proposal, salvage=salvage)
     if proposal.patch.failures:
         buffers = dict(host.open_buffers())
         request = await asyncio.to_thread(retry_request, proposal.patch.failures, host.root, buffers)
         messages.append({"role": "user", "content": request})
-        proposal = await _ask_once(host, run, f"{purpose}-retry", messages, salvage, require_edit, proposal)
+        proposal = await _ask_once(host, run, f"{purpose}-retry", messages, salvage, proposal)
+    if require_edit and not proposal.patch.changes and not proposal.patch.failures:
+        raise WorkflowError("The model's answer held no files or diffs; nothing to apply. "
+                            f"See {run.dir / 'calls'} for what it said.")
     blind = blind_rewrites(proposal.answer, proposal.patch, conversation_text(messages[:-1]))
     if blind:
         paths = {c.path for c in blind}
@@ -123,29 +159,90 @@ async def ask_for_changes(host: Host, run: Run, purpose: str, messages: list[Mes
         proposal.refused = [f"{p}: not changed — the answer replaced the whole file without having been shown "
                             "all of it, which would drop what it did not see; ask for a diff against the file"
                             for p in sorted(paths)]
-        record += [{"path": p, "decision": "refused: rewritten blind"} for p in sorted(paths)]
+        turn.rewrites += [{"path": p, "decision": "refused: rewritten blind"} for p in sorted(paths)]
     proposal.rewritten_files = change_summary(proposal.patch.changes, whole_file_paths(proposal.answer))
-    if record:
-        await run.write_json(f"rewrites/{purpose}.json", {"decisions": record})
+    if turn.rewrites:
+        await run.write_json(f"rewrites/{purpose}.json", {"decisions": turn.rewrites})
+    await _record_requests(run, turn, proposal)
     return proposal
 
 
+async def ask_and_show(host: Host, run: Run, purpose: str, messages: list[Message], *,
+                       spend_limit: int | None = None) -> ProposedChange:
+    """Ask for an answer in prose (a diagnosis), answering its `SHOW:` requests first (a few rounds)."""
+    turn = _Turn(purpose, spend_limit)
+    proposal = await _ask_once(host, run, purpose, messages, False, ProposedChange("", PatchResult()), edits=False)
+    proposal = await _show_rounds(host, run, turn, messages, proposal, salvage=False, edits=False)
+    await _record_requests(run, turn, proposal)
+    return proposal
+
+
+async def _show_rounds(host: Host, run: Run, turn: _Turn, messages: list[Message], proposal: ProposedChange, *,
+                       salvage: bool, edits: bool = True) -> ProposedChange:
+    """Answer the answer's requests to see code and its blind rewrites, and ask again, while rounds last."""
+    while True:
+        if turn.rounds >= MAX_SHOW_ROUNDS or turn.spent(proposal):
+            proposal.unanswered += [r.text for r in show_requests(proposal.answer)]
+            return proposal
+        follow_up = await asyncio.to_thread(
+            build_follow_up, host.root, dict(host.open_buffers()), proposal.answer, proposal.patch,
+            conversation_text(messages[:-1]), budget=turn.budget, set_aside=turn.set_aside,
+            last_round=turn.rounds + 1 == MAX_SHOW_ROUNDS)
+        if follow_up is None:
+            return proposal
+        turn.rounds += 1
+        call = f"{turn.purpose}-show" + (f"-{turn.rounds}" if turn.rounds > 1 else "")
+        turn.budget -= follow_up.tokens
+        turn.set_aside |= set(follow_up.set_aside)
+        turn.rewrites += [{"path": p, "decision": "set aside, file sent", "call": call} for p in follow_up.set_aside]
+        turn.requests += [served.record(call) for served in follow_up.served]
+        for served in follow_up.served:
+            if served.shown and served.label:
+                proposal.shown.append(served.label)
+                proposal.requests.append(served.request)
+            elif served.text:
+                proposal.not_shown.append(served.text)
+            else:
+                proposal.unanswered.append(served.request.text)
+        messages.append({"role": "user", "content": follow_up.message})
+        proposal = await _ask_once(host, run, call, messages, salvage, proposal, edits=edits)
+
+
+async def _record_requests(run: Run, turn: _Turn, proposal: ProposedChange) -> None:
+    if turn.requests or proposal.unanswered or turn.reminded:
+        await run.write_json(f"shown/{turn.purpose}.json", {"requests": turn.requests, "unanswered": proposal.unanswered,
+                                                            "rounds": turn.rounds, "reminded": turn.reminded})
+
+
+def _reminder(patch: PatchResult) -> str:
+    """The one reminder for an answer that neither edits nor asks to see code."""
+    unnamed = (" (a fenced block with no file path on the line before it is not applied)"
+               if patch.not_understood else "")
+    return (f"Your answer held no change codegen can apply{unnamed}, and no SHOW line, so nothing was done. "
+            "Answer again in one of the forms the system message describes: the change itself, or SHOW lines "
+            "to see code first.")
+
+
 async def _ask_once(host: Host, run: Run, purpose: str, messages: list[Message], salvage: bool,
-                    require_edit: bool, previous: ProposedChange) -> ProposedChange:
+                    previous: ProposedChange, *, edits: bool = True) -> ProposedChange:
     completion = await ask(host, run, purpose, messages)
     messages.append({"role": "assistant", "content": completion.text})
     usage = {"prompt_tokens": previous.usage["prompt_tokens"] + completion.usage.prompt_tokens,
              "completion_tokens": previous.usage["completion_tokens"] + completion.usage.completion_tokens,
              # The server reported no usage for some call: counted locally with our tokenizer.
              "estimated": previous.usage.get("estimated", False) or completion.usage.estimated}
-    patch = await asyncio.to_thread(plan_patch, completion.text, host.root,
-                                    buffers=dict(host.open_buffers()), salvage=salvage)
-    if not require_edit and _holds_no_edit(patch):
-        patch = PatchResult()  # prose only (a question, "no change needed"): not a failed edit
-    if require_edit and not patch.changes and not patch.failures:
-        raise WorkflowError("The model's answer held no files or diffs; nothing to apply. "
-                            f"See {run.dir / 'calls'} for what it said.")
-    return ProposedChange(completion.text, patch, usage)
+    patch = PatchResult()
+    if edits:
+        patch = await asyncio.to_thread(plan_patch, completion.text, host.root,
+                                        buffers=dict(host.open_buffers()), salvage=salvage)
+        if _holds_no_edit(patch):
+            patch = PatchResult(not_understood=patch.not_understood)  # prose only: not a failed edit
+    return ProposedChange(completion.text, patch, usage, shown=previous.shown, not_shown=previous.not_shown,
+                          unanswered=previous.unanswered, requests=previous.requests)
+
+
+def _has_edit(patch: PatchResult) -> bool:
+    return bool(patch.changes or patch.failures)
 
 
 def _holds_no_edit(patch: PatchResult) -> bool:

@@ -26,6 +26,7 @@ from ..context.markers import Marker, collect_markers, remove_markers
 from ..edits import PatchResult, render_diff
 from ..edits.paths import read_workspace_text
 from ..edits.types import EditLimits, FileChange
+from ..preprompts import answer_formats
 from ..store import Run, memory
 from .changes import ChangeOutcome, ProposedChange, ask_for_changes, offer_changes
 from .context import gather_context
@@ -84,13 +85,13 @@ async def apply_feedback(host: Host, applier: Applier, *, path: str, line_range:
     try:
         where = f"{path}, lines {line_range[0]}-{line_range[1]}"
         context = await _context(host, task=comment, path=path, line_range=line_range, budget=CONTEXT_BUDGET)
-        system = await asyncio.to_thread(host.preprompts.system, "feedback", "diff_format", "file_format")
+        system = await asyncio.to_thread(host.preprompts.system, "feedback", *answer_formats(existing_code=True))
         before = f"What became of your previous answer: {earlier[-1].outcome}\n\n" if earlier else ""
         request = f"{before}Feedback on {where}:\n{comment}\n\nThe code involved, as it is now:\n\n{context}"
         messages = [{"role": "system", "content": system}, *thread_messages(earlier),
                     {"role": "user", "content": request}]
 
-        proposal = await ask_for_changes(host, run, "feedback", messages, require_edit=False)
+        proposal = await ask_for_changes(host, run, "feedback", messages, require_edit=False, settled=_settled)
         answer = _read_answer(proposal.answer)
         result = await _offer(run, applier, proposal, answer, label=f"codegen: feedback on {where}")
         await save_thread(run, [*earlier, Turn(comment=comment, answer=proposal.answer, where=where,
@@ -119,11 +120,11 @@ async def apply_marker_feedback(host: Host, applier: Applier, *, remember_propos
         listing = "\n".join(f"{n}. {m.path}, line {m.line + 1}{f' (in {m.scope})' if m.scope else ''}: {m.text}"
                             for n, m in enumerate(markers, 1))
         context = await _marker_context(host, markers)
-        system = await asyncio.to_thread(host.preprompts.system, "feedback_markers", "diff_format", "file_format")
+        system = await asyncio.to_thread(host.preprompts.system, "feedback_markers", *answer_formats(existing_code=True))
         messages = [{"role": "system", "content": system},
                     {"role": "user", "content": f"The marker comments:\n{listing}\n\nThe code, as it is now:\n\n{context}"}]
 
-        proposal = await ask_for_changes(host, run, "feedback-markers", messages, require_edit=False)
+        proposal = await ask_for_changes(host, run, "feedback-markers", messages, require_edit=False, settled=_settled)
         answer = _read_answer(proposal.answer)
         acted, remaining = _acted_on(markers, answer, proposal)
         proposal = await _without_markers(host, proposal, acted)
@@ -174,6 +175,11 @@ async def _marker_context(host: Host, markers: list[Marker]) -> str:
                                         budget=CONTEXT_BUDGET // max(1, len(markers))))
     return ("(Code is quoted with its line numbers, which are not part of the files.)\n\n"
             + "\n\n".join(parts))
+
+
+def _settled(answer: str) -> bool:
+    """An answer that rightly changes nothing: a question back, no change needed, markers not done."""
+    return any(m[1].upper() in ("QUESTION", "NO CHANGE", "DONE", "NOT DONE") for m in _DIRECTIVE.finditer(_prose(answer)))
 
 
 def _read_answer(answer: str) -> _Answer:

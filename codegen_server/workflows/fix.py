@@ -2,25 +2,28 @@
 
 Recipe (devlooper's loop, with Aider's test feedback):
 1. Checkpoint the workspace ("start") and run the project's tests. Green: done.
-2. Each iteration:
+2. Each iteration, in a conversation of its own (fix_history.py says why):
    a. localize: run the failing tests (and the passing ones of their files) under coverage
       and rank what they ran (localize.py), or say why not; gather context for the failures:
       the failing tests grouped by test function, the tests' code and fixtures, the code they
       call followed through imports and classes with the likeliest culprits quoted whole (the
       coverage ranking's best first, then frames in product code), the runner output trimmed
-      to what that does not say, and the repo map;
-   b. diagnose: the model explains in prose what is wrong;
+      to what that does not say, and the repo map; after the first iteration, what was tried
+      and what came of it, and the code the model asked to see;
+   b. diagnose: the model explains in prose what is wrong (its `SHOW:` requests answered first);
    c. plan: the model answers with edits (diffs), and maybe INSTALL:/RUN: actions;
-      hunks that do not apply go back to it once, and a whole-file rewrite of a file it
-      was not shown whole goes back once with the file (changes.py); edits to tests are
-      refused unless allowed; installs and commands need the user's consent;
+      its `SHOW:` requests are answered and a whole-file rewrite of a file it was not shown
+      whole goes back with the file, hunks that do not apply go back once (changes.py) —
+      none of that is an iteration; edits to tests are refused unless allowed; installs and
+      commands need the user's consent;
    d. apply the edit (the editor previews it, or the disk takes it), make sure the
       disk holds it, and checkpoint; the disk refuses an edit to a file that makes an
       editor, a shell or git run code unless allowed (the model hears why);
    e. re-run the failing tests first, and the whole suite once they pass.
-3. Stop when green, at the iteration limit, at the token budget, or when there is
-   no progress (the same failures twice, or a state seen before). Without success,
-   return the workspace to the best state reached (fewest failures) and say so.
+3. Stop when green, at the iteration limit, at the token budget, when applied changes make no
+   progress (the same failures twice, or a state seen before), or when nothing could be applied
+   twice in a row although the model had what it asked for. Without success, return the
+   workspace to the best state reached (fewest failures) and say so.
 Cancelling at any moment returns the workspace to the last checkpoint.
 """
 
@@ -36,41 +39,22 @@ from ..edits import format_failures, render_diff
 from ..edits.sensitive import as_dicts, flag_changes
 from ..edits.types import FileChange, PatchResult
 from ..model import Message
+from ..preprompts import answer_formats
 from ..store import Run
 from ..store.checkpoints import Checkpoint, CheckpointStore
 from ..testing import TestCommand, TestRun, check_runnable, detect_test_command, run_tests
 from ..testing.process import run_process_tree
-from .changes import ask_for_changes
+from .changes import ask_and_show, ask_for_changes
 from .context import gather_context
 from .fix_actions import UnsafeInstall, install_command, install_description, is_test_file, parse_plan
+from .fix_history import Iteration, history_text, shown_again
 from .fix_options import FixOptions
 from .host import Applier, Host, WorkflowError, ensure_on_disk
 from .localize import Localizer
-from .model_call import ask
+from .show import ShowRequest, parse_request
 
 if TYPE_CHECKING:
     from ..context import ContextResult
-
-
-@dataclass
-class Iteration:
-    number: int
-    failing_before: int
-    diagnosis: str
-    edited: list[str]
-    #: Edits not made: refused test edits, hunks that would not apply.
-    refused: list[str]
-    actions: list[str]
-    failing_after: int
-    checkpoint: str
-    #: Seconds from the model's answer to the next test verdict.
-    verdict_seconds: float
-    #: Per changed existing file: replaced whole or edited, and how much of it changed.
-    rewritten_files: list[dict] = field(default_factory=list)
-    #: Proposed files that make an editor, a shell or git run code: [{path, why}] (``edits.sensitive``).
-    sensitive: list[dict] = field(default_factory=list)
-    #: How the culprits were found: {method: coverage | static, why, seconds, tool, budget, test_seconds} (``localize.py``).
-    localization: dict = field(default_factory=dict)
 
 
 @dataclass
@@ -111,12 +95,14 @@ class _Loop:
     tokens: int = 0
     iterations: list[Iteration] = field(default_factory=list)
     seen_states: set[str] = field(default_factory=set)
-    notes: list[str] = field(default_factory=list)
     #: The last run of the whole suite, and when it was ("at the start", "after iteration 2").
     suite: TestRun | None = None
     suite_when: str = "at the start"
-    #: Iterations in a row that changed nothing.
+    #: Iterations in a row that changed nothing although the model had what it asked for.
     idle: int = 0
+    #: The code the model asked to see (shown, or pending when the rounds ran out), shown (again) as it
+    #: is now in each later iteration.
+    asked: list[ShowRequest] = field(default_factory=list)
 
 
 async def fix(host: Host, applier: Applier, options: FixOptions | None = None) -> FixResult:
@@ -169,8 +155,11 @@ async def _iterate_until_done(loop: _Loop, applier: Applier) -> str:
         if loop.verdict.green:
             return "green"
         if not iteration.edited and not iteration.actions:
-            # Nothing was changed (edits refused or unplaceable): the model gets one more try with that news.
-            loop.idle += 1
+            # Nothing was changed: the model gets one more try with that news. Progress is only
+            # judged on applied changes; an iteration whose requests to see code went unanswered
+            # (rounds or budget spent) was the tool's shortfall, not the model's, and does not count.
+            if not iteration.unanswered:
+                loop.idle += 1
             if loop.idle >= 2:
                 return "no-progress"
             continue
@@ -187,26 +176,33 @@ async def _iterate_until_done(loop: _Loop, applier: Applier) -> str:
 async def _one_iteration(loop: _Loop, applier: Applier, number: int) -> Iteration | None:
     """Diagnose, plan, apply, checkpoint, re-run. None when the user declined the edit."""
     host, run = loop.host, loop.run
-    failing_before = _failing(loop.verdict)
-
+    before = loop.verdict
     localization = await loop.localizer.localize(loop.verdict)
     await run.write_json(f"localization/{number:02d}.json", localization.ranking())
     context = await asyncio.to_thread(
         gather_context, host.root, task=_failure_report(loop.verdict), test_output=loop.verdict.output,
         reported=_reported(loop), open_files=list(host.open_buffers()), budget=loop.options.context_budget,
         suspects=localization.suspects)
-    system = await asyncio.to_thread(host.preprompts.system, "fix_diagnose")
+    earlier = await asyncio.to_thread(shown_again, host.root, dict(host.open_buffers()), loop.asked, context.text)
+    system = await asyncio.to_thread(host.preprompts.system, "fix", *answer_formats(existing_code=True))
+    diagnose = await asyncio.to_thread(host.preprompts.get, "fix_diagnose")
     messages: list[Message] = [{"role": "system", "content": system},
-                               {"role": "user", "content": _diagnose_request(loop, context)}]
-    diagnosis = await _ask(loop, f"diagnose-{number}", messages)
+                               {"role": "user", "content": _diagnose_request(loop, context, earlier, diagnose)}]
+    diagnosed = await ask_and_show(host, run, f"diagnose-{number}", messages, spend_limit=_left(loop))
+    loop.tokens += diagnosed.usage["prompt_tokens"] + diagnosed.usage["completion_tokens"]
 
-    plan_instructions = await asyncio.to_thread(
-        lambda: "\n\n".join(host.preprompts.get(name) for name in ("fix_plan", "diff_format", "file_format")))
-    messages += [{"role": "assistant", "content": diagnosis}, {"role": "user", "content": plan_instructions}]
-    proposal = await ask_for_changes(host, run, f"plan-{number}", messages, salvage=True, require_edit=False)
+    plan_instructions = await asyncio.to_thread(host.preprompts.get, "fix_plan")
+    messages.append({"role": "user", "content": plan_instructions})
+    proposal = await ask_for_changes(host, run, f"plan-{number}", messages, salvage=True, require_edit=False,
+                                     settled=_plans_actions, spend_limit=_left(loop))
     loop.tokens += proposal.usage["prompt_tokens"] + proposal.usage["completion_tokens"]
     plan, patch = parse_plan(proposal.answer), proposal.patch
     answered = time.monotonic()
+    # What it was shown, and what it asked for when the rounds ran out, come with the next iteration.
+    pending = [parse_request(text) for text in diagnosed.unanswered + proposal.unanswered]
+    for request in diagnosed.requests + proposal.requests + [r for r in pending if r is not None]:
+        if request not in loop.asked:
+            loop.asked.append(request)
 
     changes, refused = _allowed_changes(patch, loop.options.allow_test_edits)
     refused += proposal.refused
@@ -217,25 +213,33 @@ async def _one_iteration(loop: _Loop, applier: Applier, number: int) -> Iteratio
             refused.append(decision.reason)
             changes = []
         elif not decision.applied:
-            loop.notes.append(f"iteration {number}: the edit was declined ({decision.reason})")
             return None
         else:
             await asyncio.to_thread(ensure_on_disk, host.root, changes)
             await run.write_text(f"iterations/{number:02d}.patch", render_diff(changes))
-    loop.notes = [f"These edits were not made: {r}" for r in refused]
     actions = await _run_actions(loop, plan.installs, plan.commands)
 
     loop.last = await asyncio.to_thread(loop.checkpoints.save, f"iteration {number}")
     loop.verdict = await _verdict(loop, f"iteration-{number}")
-    return Iteration(number, failing_before, diagnosis, [c.new_path or c.path for c in changes], refused,
+    new_failures = ([] if loop.verdict.selected else sorted(set(loop.verdict.failing_ids) - set(before.failing_ids)))
+    fixed = sorted(set(before.failing_ids) - set(loop.verdict.failing_ids))
+    diagnosis = diagnosed.answer
+    return Iteration(number, _failing(before), diagnosis, [c.new_path or c.path for c in changes], refused,
                      actions, _failing(loop.verdict), loop.last.id, round(time.monotonic() - answered, 3),
-                     proposal.rewritten_files, sensitive, localization.record())
+                     proposal.rewritten_files, sensitive, diagnosed.shown + proposal.shown,
+                     diagnosed.unanswered + proposal.unanswered, new_failures, fixed,
+                     localization.record())
 
 
-async def _ask(loop: _Loop, purpose: str, messages: list[Message]) -> str:
-    completion = await ask(loop.host, loop.run, purpose, messages)
-    loop.tokens += completion.usage.total_tokens
-    return completion.text
+def _left(loop: _Loop) -> int:
+    """Tokens the run may still spend."""
+    return max(0, loop.options.token_budget - loop.tokens)
+
+
+def _plans_actions(answer: str) -> bool:
+    """A plan without an edit is still a plan when it installs or runs something."""
+    plan = parse_plan(answer)
+    return bool(plan.installs or plan.commands)
 
 
 def _allowed_changes(patch: PatchResult, allow_test_edits: bool) -> tuple[list[FileChange], list[str]]:
@@ -256,9 +260,8 @@ async def _run_actions(loop: _Loop, installs: list[str], commands: list[str]) ->
     for package in installs:
         try:
             argv = install_command(package, loop.command)
-        except UnsafeInstall as refusal:  # refused whatever the consent: the model sees why
+        except UnsafeInstall as refusal:  # refused whatever the consent: the model sees why (history)
             done.append(f"install {package}: refused — {refusal}")
-            loop.notes.append(f"Not installed: {refusal}")
             continue
         steps.append((install_description(package, argv), argv, None))
     steps += [(f"run `{c}`", None, c) for c in commands]
@@ -336,7 +339,10 @@ def summarize(result: FixResult) -> str:
         "declined": "the edit was declined",
         "cancelled": "it was cancelled",
     }
-    text = (f"Stopped after {count} iteration{'s' if count != 1 else ''}: {reasons[result.stopped]}. "
+    reason = reasons[result.stopped]
+    if result.stopped == "no-progress" and not result.iterations[-1].edited and not result.iterations[-1].actions:
+        reason = "nothing could be applied in two iterations in a row"
+    text = (f"Stopped after {count} iteration{'s' if count != 1 else ''}: {reason}. "
             f"Failing tests: {result.failing_at_start} at the start, {result.failing_at_end} now "
             f"({result.tests_fixed} fixed). Model tokens used: {result.tokens_used}.")
     if result.restored_to:
@@ -383,17 +389,20 @@ def _reported(loop: _Loop) -> list[FailureTrace]:
             for f in loop.verdict.failures]
 
 
-def _diagnose_request(loop: _Loop, context: ContextResult) -> str:
+def _diagnose_request(loop: _Loop, context: ContextResult, earlier: str, instruction: str) -> str:
     """The failures and the code involved; the context engine groups the failures, quotes the
-    code, and trims the output, within its budget (`codegen context --test-output` shows the same)."""
+    code, and trims the output, within its budget (`codegen context --test-output` shows the same).
+    After the first iteration: what was tried and what came of it, and the code asked for before."""
     run = loop.verdict
     parts = [_test_summary(loop)]
     if not context.failures:
         # The engine could not read failures from the output; the runner's structured report may have.
         parts.append("Failures:\n" + _failure_report(run))
     parts.append(context.text)
-    parts += loop.notes
-    return "\n\n".join(parts)
+    parts.append(earlier)
+    parts.append(history_text(loop.iterations))
+    parts.append(instruction)
+    return "\n\n".join(filter(None, parts))
 
 
 def _clip(text: str, limit: int) -> str:

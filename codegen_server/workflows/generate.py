@@ -4,9 +4,10 @@ Recipe:
 1. The specification: the clarified spec of run ``run_id`` (from its sealed clarify.json), or the prompt itself.
 2. Context: when the workspace already holds code, the files the spec most likely touches, whole,
    with their tests, and a repo map of the rest.
-3. Ask the model for the project (whole files for new ones, diffs for existing ones).
-4. Turn the answer into changes with the edits engine; if some diff hunks do not
-   apply, send the precise failures back once for a corrected answer (changes.py).
+3. Ask the model for the project (whole files for new ones, diffs for existing ones); into an
+   existing workspace it may ask to see more code first (`SHOW:` lines).
+4. Turn the answer into changes with the edits engine; answer its requests to see code, and if
+   some diff hunks do not apply, send the precise failures back once (changes.py).
 5. Offer the changes through the applier (editor preview, disk, or nothing) and
    record the diff and the outcome in the run.
 6. Verify: once applied, run the tests that cover the change when the project has any (the check
@@ -19,6 +20,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import asdict, dataclass, fields, replace
 
+from ..preprompts import answer_formats
 from ..store import Run
 from .changes import ChangeOutcome, ask_for_changes, offer_changes
 from .clarify import spec_text
@@ -70,8 +72,10 @@ async def generate(host: Host, applier: Applier, *, prompt: str | None = None, r
 
 async def _generate(host: Host, applier: Applier, run: Run, spec: str) -> GenerateResult:
     context = await _workspace_context(host, spec)
-    system = await asyncio.to_thread(host.preprompts.system, "generate", "file_format", "diff_format")
-    user = spec if not context else f"{spec}\n\nThe workspace already holds this code:\n\n{context}"
+    system = await asyncio.to_thread(host.preprompts.system, "generate", *answer_formats(existing_code=bool(context)))
+    # Said either way: the model should not have to guess whether it writes a project or changes one.
+    user = (f"{spec}\n\nThe workspace holds no code yet." if not context
+            else f"{spec}\n\nThe workspace already holds this code:\n\n{context}")
     messages = [{"role": "system", "content": system}, {"role": "user", "content": user}]
 
     proposal = await ask_for_changes(host, run, "generate", messages)

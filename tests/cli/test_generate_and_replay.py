@@ -11,6 +11,7 @@ from tests.support.cli import codegen, env_for
 from tests.support.answers import (BROKEN_CALC, CALC_FILES, CALC_PROJECT, CLARIFY_QUESTIONS, FIX_ADD,
                                    NOTHING_TO_CLARIFY)
 from tests.support.fix_projects import fix_model
+from tests.support.prompts import assert_one_voice
 
 
 def test_clarify_answer_then_generate(tmp_path, scripted_model):
@@ -27,6 +28,8 @@ def test_clarify_answer_then_generate(tmp_path, scripted_model):
     generated = codegen("generate", "--run", first["runId"], "--root", str(tmp_path), env=env)
     assert generated.returncode == 0, generated.stderr
     assert all((tmp_path / p).is_file() for p in CALC_FILES)
+    assert_one_voice(model.requests[-1]["messages"][0]["content"], existing_code=False)  # an empty workspace
+    assert model.requests[-1]["messages"][-1]["content"].endswith("The workspace holds no code yet.")
 
 
 def test_dry_run_prints_the_diff_and_writes_nothing(tmp_path, scripted_model):
@@ -109,3 +112,34 @@ def test_generate_reports_failing_tests_and_with_fix_goes_on_to_green(tmp_path, 
     assert "return a + b" in (tmp_path / "fixed" / "calc" / "ops.py").read_text()
     # The fix loop is a run of its own, with its checkpoints: `codegen undo` returns to what generate wrote.
     assert (tmp_path / "fixed" / ".codegen" / "runs" / result["fix"]["run_id"] / "checkpoints").is_dir()
+CART = "def total(prices):\n    \"\"\"The sum of the prices.\"\"\"\n    return sum(prices)\n\n\ndef count(prices):\n    return len(prices)\n"
+ADD_MEAN = '''```diff
+--- a/shop/cart.py
++++ b/shop/cart.py
+@@ -5,3 +5,7 @@
+ 
+ def count(prices):
+     return len(prices)
++
++
++def mean(prices):
++    return total(prices) / count(prices)
+```
+'''
+
+
+def test_generate_into_existing_code_answers_show_requests_and_reminds_once(tmp_path, scripted_model):
+    (tmp_path / "shop").mkdir()
+    (tmp_path / "shop/cart.py").write_text(CART)
+    model = scripted_model([ScriptStep(content="SHOW: shop/cart.py::count\nSHOW: shop/prices.py"),
+                            ScriptStep(content="I will add mean() next to count()."), ScriptStep(content=ADD_MEAN)])
+    done = codegen("generate", "add mean(prices) to the cart", "--root", str(tmp_path), env=env_for(model.base_url))
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "def mean(prices):" in (tmp_path / "shop/cart.py").read_text()
+    first, show, remind = model.requests
+    assert_one_voice(first["messages"][0]["content"], existing_code=True)
+    answer = show["messages"][-1]["content"]
+    assert "shop/cart.py::count" in answer and "`shop/prices.py`: no such file in the workspace" in answer
+    reminder = remind["messages"][-1]["content"]
+    assert "no SHOW line" in reminder and remind["messages"][:-1] == [*show["messages"], {
+        "role": "assistant", "content": "I will add mean() next to count()."}]

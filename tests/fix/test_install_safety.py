@@ -126,10 +126,9 @@ def test_a_fix_run_refuses_every_hostile_pip_install_and_still_installs_a_plain_
 
     # The model is told what was refused and why.
     second_diagnose = model.requests[2]["messages"][-1]["content"]
-    assert "Not installed: '--index-url=http://127.0.0.1:9/simple' was not installed: it is a command-line option" \
-        in second_diagnose
-    assert "Not installed: 'evil @ https://127.0.0.1:9/evil-1.0.whl' was not installed: it names a URL" \
-        in second_diagnose
+    assert ("Action: install --index-url=http://127.0.0.1:9/simple: refused — '--index-url=http://127.0.0.1:9/simple' "
+            "was not installed: it is a command-line option") in second_diagnose
+    assert "'evil @ https://127.0.0.1:9/evil-1.0.whl' was not installed: it names a URL" in second_diagnose
 
 
 @pytest.mark.skipif(shutil.which("npm") is None, reason="npm is not installed")

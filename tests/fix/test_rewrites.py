@@ -1,4 +1,4 @@
-"""No blind rewrites, through codegen.fixTests with a scripted model on real projects.
+"""No blind rewrites, and SHOW requests, through codegen.fixTests with a scripted model on real projects.
 
 A whole-file answer for an existing file is applied only when the file's whole text was in the
 conversation; otherwise the model gets the file once and is asked for a diff, and a second blind
@@ -8,10 +8,12 @@ rewrite of that file is refused. Every result says how much of each file was rew
 from __future__ import annotations
 
 import json
+from unittest.mock import ANY
 
 from codegen_server.model.scripted_server import ScriptStep
 from tests.conftest import model_env
 from tests.support.fix_projects import CART, FIX_CART, make_python_project
+from tests.support.prompts import assert_one_voice
 
 # total() fixed, count() and the docstring gone: what a model writes from the tests and the signatures.
 BLIND_REWRITE = """I did not see the whole module, so here it is rewritten:
@@ -22,6 +24,12 @@ def total(prices):
     return sum(prices)
 ```
 """
+
+
+def numbered(path: str, text: str) -> str:
+    """A file quoted whole the way follow-ups quote it: a heading, then each line with its number."""
+    lines = text.splitlines()
+    return f"{path} (all of it, {len(lines)} lines):\n" + "\n".join(f"{n:>5}  {line}" for n, line in enumerate(lines, 1))
 
 
 def scripted(plans: list[str], diagnosis: str = "total() skips the first price."):
@@ -49,8 +57,8 @@ async def test_a_blind_rewrite_gets_the_file_once_and_the_diff_answered_to_it_ap
     diagnose, plan, follow_up = model.requests
     assert "def count(prices):\n    return len(prices)" not in plan["messages"][1]["content"]  # never shown whole
     sent = follow_up["messages"][-1]["content"]
-    assert "You replaced shop/cart.py whole" in sent and "diff" in sent
-    assert f"shop/cart.py\n```\n{CART}```" in sent  # the file, whole, as it is now
+    assert "You replaced shop/cart.py whole" in sent
+    assert numbered("shop/cart.py", CART) in sent  # the file, whole, as it is now, numbered like the context
     [iteration] = result["iterations"]
     assert iteration["rewrittenFiles"] == [{"path": "shop/cart.py", "wholeFile": False, "lines": 7,
                                             "changedLines": 1, "changedShare": round(1 / 7, 3)}]
@@ -124,7 +132,59 @@ async def test_an_answer_that_asks_to_see_a_file_gets_it_before_anything_is_appl
 
     assert result["green"] is True
     sent = model.requests[2]["messages"][-1]["content"]
-    assert "You asked to see shop/cart.py" in sent and f"shop/cart.py\n```\n{CART}```" in sent
+    assert "What you asked to see" in sent and numbered("shop/cart.py", CART) in sent
     run_dir = tmp_path / ".codegen/runs" / result["runId"]
-    assert json.loads((run_dir / "rewrites/plan-1.json").read_text())["decisions"] == [
-        {"shown": "shop/cart.py", "decision": "asked to see it", "call": "plan-1-show"}]
+    assert json.loads((run_dir / "shown/plan-1.json").read_text())["requests"] == [
+        {"request": "shop/cart.py", "from": "prose", "shown": "shop/cart.py", "answer": "", "tokens": ANY,
+         "call": "plan-1-show"}]
+
+
+TAX = "def rate(region):\n    \"\"\"The VAT rate of a region.\"\"\"\n    return {\"fr\": 0.2, \"de\": 0.19}[region]\n"
+ASKS_TO_SEE = """Before I change anything I need to see the tax code and a few files.
+
+**SHOW:** `shop/tax.py::rate`
+SHOW: shop/discounts.py
+SHOW: ../secret.txt
+SHOW: .git/config
+SHOW: settings.env
+"""
+
+
+async def test_show_requests_are_answered_in_the_same_conversation_and_spend_no_iteration(
+        tmp_path, scripted_model, editor_factory):
+    root = tmp_path / "ws"
+    root.mkdir()
+    make_python_project(root)
+    (root / "shop/tax.py").write_text(TAX)  # nothing the failing tests call: not in the context
+    (root / ".git").mkdir()
+    (root / ".git/config").write_text("[core]\n\tsecret = GITSECRET\n")
+    (tmp_path / "secret.txt").write_text("OUTSIDESECRET\n")
+    (root / ".gitignore").write_text("*.env\n")
+    (root / "settings.env").write_text("TOKEN=IGNOREDSECRET\n")
+    model = scripted_model(scripted([ASKS_TO_SEE, FIX_CART]))
+    editor = await editor_factory(root, env=model_env(model))
+    result = await editor.execute("codegen.fixTests", {"autoAccept": True})
+
+    assert result["green"] is True
+    [iteration] = result["iterations"]  # the request to see code was not an iteration
+    assert iteration["shown"] == ["shop/tax.py::rate"]
+    diagnose, plan, show = model.requests
+    system = diagnose["messages"][0]["content"]
+    assert_one_voice(system, existing_code=True)
+    assert "Do not write the fix yet" not in system and "Write no edit in this answer" in diagnose["messages"][1]["content"]
+    assert "The VAT rate of a region" not in plan["messages"][1]["content"]  # its body: shown on request only
+    answer = show["messages"][-1]["content"]
+    assert show["messages"][:-1] == [*plan["messages"], {"role": "assistant", "content": ASKS_TO_SEE}]  # one conversation
+    assert ("shop/tax.py::rate (lines 1-3):\n    1  def rate(region):\n    2      \"\"\"The VAT rate of a region.\"\"\"\n"
+            in answer)
+    assert "`shop/discounts.py`: no such file in the workspace" in answer
+    assert "`../secret.txt`: not shown" in answer and "`.git/config`: not shown" in answer
+    assert "`settings.env`: not shown — the workspace's .gitignore excludes it" in answer
+    assert not any(secret in json.dumps(request) for request in model.requests
+                   for secret in ("OUTSIDESECRET", "GITSECRET", "IGNOREDSECRET"))
+    assert "do not replace existing files whole" not in answer
+    run_dir = root / ".codegen/runs" / result["runId"]
+    record = json.loads((run_dir / "shown/plan-1.json").read_text())
+    assert [(r["request"], r["shown"]) for r in record["requests"]] == [
+        ("shop/tax.py::rate", "shop/tax.py::rate"), ("shop/discounts.py", ""), ("../secret.txt", ""), (".git/config", ""),
+        ("settings.env", "")]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 
+from codegen_server.model.scripted_server import ScriptStep
 from tests.conftest import model_env
 from tests.support.fix_projects import (
     EDIT_THE_TEST,
@@ -40,6 +41,12 @@ async def test_a_workspace_state_seen_before_is_no_progress(tmp_path, scripted_m
     result = await editor.execute("codegen.fixTests", {"autoAccept": True, "maxIterations": 3})
     assert result["stopped"] == "no-progress"
     assert [i["failingAfter"] for i in result["iterations"]] == [2, 1]
+    # Iteration 2 starts a conversation of its own, which says what iteration 1 tried and what came of it.
+    first, second = [r for r in model.requests if len(r["messages"]) == 2]  # the diagnose requests
+    assert "What was tried before" not in first["messages"][1]["content"]
+    history = second["messages"][1]["content"]
+    assert ("- Iteration 1: diagnosis: total() skips the first price.\n  Applied: changes to shop/cart.py.\n"
+            "  Tests: 1 failing before, 2 after; now passing: tests/test_cart.py::test_total; newly failing: ") in history
     assert [i["edited"] for i in result["iterations"]] == [["shop/cart.py"], ["shop/cart.py"]]
     assert snapshot(tmp_path) == start
 
@@ -50,6 +57,7 @@ async def test_two_iterations_that_change_nothing_are_no_progress(tmp_path, scri
     editor = await editor_factory(tmp_path, env=model_env(model))
     result = await editor.execute("codegen.fixTests", {"autoAccept": True, "maxIterations": 4})
     assert result["stopped"] == "no-progress" and len(result["iterations"]) == 2
+    assert "nothing could be applied in two iterations in a row" in result["summary"]  # not "the model made no progress"
     assert all(not i["edited"] for i in result["iterations"])
     assert snapshot(tmp_path) == start
 
@@ -114,3 +122,23 @@ async def test_a_failed_hunk_goes_back_to_the_model_within_the_iteration(tmp_pat
     assert "could not be applied" in retry and "return sum(prices[2:])" in retry
     assert "def total(prices):" in retry  # the function around the closest match
     assert "return sum(prices)\n" in (tmp_path / "shop/cart.py").read_text()
+
+
+async def test_iterations_whose_requests_to_see_code_ran_out_are_not_no_progress(tmp_path, scripted_model, editor_factory):
+    make_python_project(tmp_path)
+    diagnosed = []
+
+    def respond(body: dict) -> ScriptStep:
+        last = body["messages"][-1]["content"]
+        if last.startswith("The tests fail."):
+            diagnosed.append(last)
+            return ScriptStep(content="total() skips the first price.")
+        # Iterations 1 and 2: every answer asks to see more code, until the rounds run out.
+        return ScriptStep(content=FIX_CART if len(diagnosed) == 3 else "SHOW: shop/cart.py:1-3")
+
+    model = scripted_model(respond)
+    editor = await editor_factory(tmp_path, env=model_env(model))
+    result = await editor.execute("codegen.fixTests", {"autoAccept": True, "maxIterations": 3})
+    assert result["green"] is True and len(result["iterations"]) == 3
+    assert [i["unanswered"] for i in result["iterations"][:2]] == [["shop/cart.py:1-3"]] * 2
+    assert "Nothing was applied: your requests to see code were still unanswered" in diagnosed[1]

@@ -11,6 +11,7 @@ from tests.support.cli import codegen, env_for
 from tests.conftest import model_env
 from tests.support.answers import MEAN_EMPTY_LIST, STATS
 from tests.support.fix_projects import FIX_CART, fix_model, make_python_project
+from tests.support.prompts import assert_one_voice
 from tests.support.sealed import seal_run_meta
 
 # The reply edits the buffer as the user left it: they renamed `values` to `numbers` meanwhile.
@@ -173,6 +174,7 @@ async def test_marker_comments_become_one_change_and_are_removed(tmp_path, scrip
     [remaining] = result["markers"]["remaining"]
     assert remaining["text"] == "rename to lastItem" and "break its callers" in remaining["note"]
     sent = model.requests[0]["messages"][-1]["content"]
+    assert_one_voice(model.requests[0]["messages"][0]["content"], existing_code=True)
     assert "1. loader.py, line 7 (in load): return an empty list when the file is missing" in sent
     assert "3. util.ts, line 6 (in last): rename to lastItem" in sent
     assert "this string is not a marker" in sent  # the marked files are shown whole
@@ -277,6 +279,21 @@ def test_markers_and_memory_from_the_terminal(tmp_path, scripted_model):
     assert codegen("memory", "--root", str(tmp_path), env=env).stdout == "1. no print in library code\n"
     wrong = codegen("memory", "--forget", "5", "--root", str(tmp_path), env=env)
     assert wrong.returncode == 1 and "there is no memory entry 5" in wrong.stderr
+
+
+def test_an_answer_that_neither_edits_nor_asks_gets_one_reminder(tmp_path, scripted_model):
+    (tmp_path / "stats.py").write_text(STATS)
+    prose = "An empty list should give None, I think."
+    model = scripted_model([ScriptStep(content=prose), ScriptStep(content=prose)])
+    done = codegen("feedback", "stats.py", "handle an empty list", "--lines", "1-2", "--no-verify",
+                   "--root", str(tmp_path), env=env_for(model.base_url))
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert len(model.requests) == 2  # one reminder, not a second
+    first, reminded = model.requests
+    assert_one_voice(first["messages"][0]["content"], existing_code=True)
+    assert reminded["messages"][:-1] == [*first["messages"], {"role": "assistant", "content": prose}]
+    assert "no SHOW line" in reminded["messages"][-1]["content"]
+    assert (tmp_path / "stats.py").read_text() == STATS
 
 
 def test_a_question_back_from_the_terminal(tmp_path, scripted_model):
