@@ -32,6 +32,8 @@ from .types import CoverageRun, TestCommand, TestCoverage
 MAX_PATTERN = 64_000  # characters of a name pattern (one argv entry may hold 128 KiB)
 MAX_SOURCE = 2_000_000  # bytes of a source file mapped from offsets to lines
 _COMMENT = ("//", "/*", "*")
+#: A test id that starts with its file (`test/x.test.js > …`), as the reports name node tests.
+_SCRIPT = re.compile(r"\.(?:[cm]?[jt]s|[jt]sx)$")
 
 
 async def run(root: Path, cwd: Path, command: TestCommand, failing: list[str], scratch: Path,
@@ -41,7 +43,7 @@ async def run(root: Path, cwd: Path, command: TestCommand, failing: list[str], s
     if argv[:1] != ["node"] or "--test" not in argv:
         return CoverageRun("", why=f"`{command.display()}` is not a plain `node --test` run")
     workspace = root.resolve()
-    failing_names = list(dict.fromkeys(test_id.split(" > ")[0] for test_id in failing))
+    failing_names = list(dict.fromkeys(_top_level_name(test_id) for test_id in failing))
     deadline = time.monotonic() + timeout
     first = await _invoke(cwd, argv, failing_names, scratch / "failing", deadline)
     if first is None:
@@ -60,6 +62,14 @@ async def run(root: Path, cwd: Path, command: TestCommand, failing: list[str], s
     for group, folder in zip(groups, ("failing", "passing")):
         group.lines = await asyncio.to_thread(executed_lines, scratch / folder / "v8", workspace)
     return CoverageRun("v8", groups)
+
+
+def _top_level_name(test_id: str) -> str:
+    """The top-level test of an id (`test/x.test.js > suite > name`: the file first, when it is named)."""
+    parts = test_id.split(" > ")
+    if len(parts) > 1 and _SCRIPT.search(parts[0]):
+        parts = parts[1:]
+    return parts[0]
 
 
 async def _invoke(cwd: Path, argv: list[str], names: list[str], folder: Path,
