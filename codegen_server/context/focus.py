@@ -174,8 +174,11 @@ def header_lines(resolver: Resolver, path: str) -> set[int]:
                 keep |= set(range(d.line, min(d.end_line, d.line + MAX_CONSTANT_LINES - 1) + 1))
     for d in [d for d in constants if d.line >= first_code][:MAX_LATE_CONSTANTS]:
         keep |= set(range(d.line, min(d.end_line, d.line + MAX_CONSTANT_LINES - 1) + 1))
-    # Blank lines at the edges say nothing.
-    return {n for n in keep if n < len(lines)} - {n for n in keep if not lines[n].strip() and (n - 1 not in keep or n + 1 not in keep)}
+    # Blank lines at the edges say nothing, except those just before the first definition: a diff that
+    # adds an import there needs them as its context.
+    return {n for n in keep if n < len(lines)} - {n for n in keep if not lines[n].strip()
+                                                   and (n - 1 not in keep or n + 1 not in keep)
+                                                   and not all(not line.strip() for line in lines[n:first_code])}
 
 
 def header_piece(resolver: Resolver, path: str, section: str, brief: str = "") -> Piece | None:
