@@ -133,7 +133,7 @@ async def test_a_feedback_request_quotes_the_file_header_and_a_passing_test_of_t
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / name).write_text(text)
     source = next(iter(files))
-    model = scripted_model([ScriptStep(content="Nothing to change.")])
+    model = scripted_model([ScriptStep(content="Nothing to change.")] * 2)  # the answer, and the reminder's
     editor = await editor_factory(tmp_path, env=model_env(model))
     line = project["line"] - 1
     await editor.execute("codegen.applyFeedback", {
