@@ -1,8 +1,9 @@
 """Drive codegen-server headless over stdio: generate a project into ROOT from PROMPT.
 
-    python examples/headless.py ROOT "a calculator library with tests"
+    .venv/bin/python examples/headless.py ROOT "a calculator library with tests"
 
-The model comes from the environment (OPENAI_API_KEY, OPENAI_BASE_URL, CODEGEN_MODEL).
+Any Python that has codegen installed runs it (the one of codegen's venv above). The model comes
+from the environment (OPENAI_API_KEY, OPENAI_BASE_URL, CODEGEN_MODEL).
 A client without the workspace.applyEdit capability gets the files written to disk.
 """
 
@@ -33,4 +34,8 @@ async def main(root: Path, prompt: str) -> int:
 
 
 if __name__ == "__main__":
+    if len(sys.argv) != 3:
+        sys.exit("usage: python examples/headless.py ROOT PROMPT  (a Python that has codegen installed)")
+    if not Path(sys.argv[1]).is_dir():
+        sys.exit(f"headless.py: {sys.argv[1]} is not a folder; create it first (mkdir -p {sys.argv[1]})")
     sys.exit(asyncio.run(main(Path(sys.argv[1]), sys.argv[2])))

@@ -31,3 +31,13 @@ def test_examples_headless_py_generates_a_project(tmp_path, scripted_model):
     for path in CALC_FILES:
         assert (project / path).is_file() and path in done.stdout
     assert "a calculator library" in model.requests[0]["messages"][-1]["content"]
+
+
+def test_examples_headless_py_says_in_one_line_what_is_wrong(tmp_path):
+    script = str(EXAMPLES / "headless.py")
+    missing = subprocess.run([sys.executable, script, str(tmp_path / "nowhere"), "a calculator"],
+                             capture_output=True, text=True, timeout=60)
+    usage = subprocess.run([sys.executable, script], capture_output=True, text=True, timeout=60)
+    for done in (missing, usage):
+        assert done.returncode != 0 and len(done.stderr.strip().splitlines()) == 1, done.stderr
+    assert "is not a folder" in missing.stderr and "usage:" in usage.stderr

@@ -23,6 +23,8 @@ if ! "$venv/bin/python" -c "import llama_cpp.server, sys; sys.exit(llama_cpp.__v
   # The native build (-march=native, AVX512/AMX) crashes on these machines; a portable build works.
   export CMAKE_ARGS="${CMAKE_ARGS:--DGGML_NATIVE=OFF -DGGML_AVX512=OFF -DGGML_AMX_INT8=OFF -DGGML_AMX_TILE=OFF}"
   export CMAKE_BUILD_PARALLEL_LEVEL="${CMAKE_BUILD_PARALLEL_LEVEL:-2}"
+  echo "install_llama.sh: building llama-cpp-python $llama_version from source unless pip has its wheel cached;" \
+       "the first build takes about 8 minutes on 2 idle cores, more on a busy machine" >&2
   "${pip[@]}" install "llama-cpp-python[server]==$llama_version"
 fi
 
