@@ -5,14 +5,14 @@ from __future__ import annotations
 import argparse
 import sys
 
-from .options import add_root_option
+from .options import add_root_option, help_text
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "memory", help="list, add or forget the preferences kept in .codegen/memory.md",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog="examples:\n  codegen memory\n  codegen memory --add 'use pathlib, not os.path'\n")
+        **help_text(["codegen memory", "codegen memory --add 'use pathlib, not os.path'"],
+                    "0 listed, added or forgotten, 1 no such entry or the workspace cannot be used, 2 usage"))
     action = parser.add_mutually_exclusive_group()
     action.add_argument("--add", metavar="TEXT", help="remember a preference (default: list the entries)")
     action.add_argument("--forget", metavar="N", type=int, help="remove entry N, as listed (default: list the entries)")
