@@ -9,11 +9,13 @@ Set CODEGEN_VSCODE_SCREENSHOTS=clients/vscode/images to refresh the README's scr
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import threading
 import urllib.error
 import urllib.request
@@ -68,14 +70,23 @@ def test_unit_tests_pass():
 
 
 @pytest.fixture(scope="module")
-def vsix() -> Path:
-    """`npm run package` writes exactly one .vsix, holding the bundle and no node_modules."""
-    for old in EXT.glob("*.vsix"):
-        old.unlink()
-    check(npm("run", "package"))
-    built = list(EXT.glob("*.vsix"))
-    assert len(built) == 1, built
-    return built[0]
+def vsix(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """`npm run package` writes exactly one .vsix, holding the bundle and no node_modules.
+
+    pytest builds a module fixture again whenever a worker comes back to this module, so the build
+    holds a lock and the tests get their own copy: no build pulls the package from under a run.
+    """
+    lock_path = Path(tempfile.gettempdir()) / f"codegen-vscode-package-{os.getuid()}.lock"
+    with open(lock_path, "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        for old in EXT.glob("*.vsix"):
+            old.unlink()
+        check(npm("run", "package"))
+        built = list(EXT.glob("*.vsix"))
+        assert len(built) == 1, built
+        copy = tmp_path_factory.mktemp("vsix") / built[0].name
+        shutil.copy2(built[0], copy)
+    return copy
 
 
 #: Settings only the user's own settings may set (issue 23).
