@@ -248,17 +248,13 @@ def _node_error(block: list[str]) -> tuple[str, list[Frame]]:
         if _NODE_FRAME.match(line):
             in_stack = True
             frame = _JS_AT_FRAME.match(line.removesuffix(" {"))
-            if frame and not _is_js_internal(frame.group(2)):
-                frames.append(Frame(frame.group(2), int(frame.group(3)), frame.group(1)))
+            if frame and (found := _js_frame(frame)) is not None:
+                frames.append(found)
         elif not in_stack:
             message.append(line)
     text = textwrap.dedent("\n".join(message)).strip("\n").removesuffix(" {").rstrip()
     frames.reverse()  # JavaScript stacks list the innermost call first
     return _NODE_ERROR_CODE.sub(r"\1:", text, count=1), frames
-
-
-def _is_js_internal(path: str) -> bool:
-    return path.startswith(("node:", "internal/")) or "node_modules" in path or path == "<anonymous>"
 
 
 def _name_node_files(failures: list[FailureTrace], recap: list[str]) -> None:
