@@ -253,6 +253,10 @@ MUTATIONS = [
     ("neovim preview asks once more for a flagged file", "clients/neovim/lua/codegen/preview.lua",
      "      if vim.fn.confirm(question, ", "      if false and vim.fn.confirm(question, ",
      ["tests/clients/test_neovim.py", "-k", "preview"]),
+    # issue 33: a conftest.py is a test file, so the fix loop refuses to edit it unless allowed
+    ("conftest.py is a test file", "codegen_server/workflows/fix_actions.py",
+     "|_test\\.go$|^conftest\\.py$)\")", "|_test\\.go$)\")",
+     ["tests/fix/test_stops.py", "-k", "conftest"]),
 ]
 
 
