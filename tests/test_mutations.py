@@ -257,6 +257,9 @@ MUTATIONS = [
     ("conftest.py is a test file", "codegen_server/workflows/fix_actions.py",
      "|_test\\.go$|^conftest\\.py$)\")", "|_test\\.go$)\")",
      ["tests/fix/test_stops.py", "-k", "conftest"]),
+    ("providers' and codegen's variables kept from test runs", "codegen_server/testing/process.py",
+     '_SECRET_PREFIXES = ("OPENAI_", "AZURE_OPENAI_", "ANTHROPIC_", "CODEGEN_")', "_SECRET_PREFIXES = ()",
+     ["tests/testing/test_secret_environment.py", "-k", "in_the_cli"]),
 ]
 
 
