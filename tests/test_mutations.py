@@ -260,6 +260,9 @@ MUTATIONS = [
     ("providers' and codegen's variables kept from test runs", "codegen_server/testing/process.py",
      '_SECRET_PREFIXES = ("OPENAI_", "AZURE_OPENAI_", "ANTHROPIC_", "CODEGEN_")', "_SECRET_PREFIXES = ()",
      ["tests/testing/test_secret_environment.py", "-k", "in_the_cli"]),
+    ("allowInstall approves installs only", "codegen_server/server/features/fix.py",
+     '(allow_install and action.startswith("install "))', "allow_install",
+     ["tests/fix/test_stops.py", "-k", "does_not_approve"]),
 ]
 
 

@@ -162,3 +162,12 @@ async def test_a_conftest_edit_is_refused_as_a_test_edit(tmp_path, scripted_mode
     assert result["green"] is False
     assert "conftest.py" in str(result["iterations"][0]["refused"])
     assert (tmp_path / "conftest.py").read_bytes() == start["conftest.py"]
+
+
+async def test_allow_install_does_not_approve_a_command(tmp_path, scripted_model, editor_factory):
+    make_python_project(tmp_path)
+    model = scripted_model(fix_model([FIX_CART + "\nRUN: touch ran.txt\n"]))
+    editor = await editor_factory(tmp_path, env=model_env(model))
+    await editor.execute("codegen.fixTests", {"autoAccept": True, "allowInstall": True})
+    assert editor.questions, "a model-written command ran without asking"
+    assert not (tmp_path / "ran.txt").exists()
