@@ -253,13 +253,7 @@ MUTATIONS = [
     ("neovim preview asks once more for a flagged file", "clients/neovim/lua/codegen/preview.lua",
      "      if vim.fn.confirm(question, ", "      if false and vim.fn.confirm(question, ",
      ["tests/clients/test_neovim.py", "-k", "preview"]),
-    # issue 33: a conftest.py is a test file, so the fix loop refuses to edit it unless allowed
-    ("conftest.py is a test file", "codegen_server/workflows/fix_actions.py",
-     "|_test\\.go$|^conftest\\.py$)\")", "|_test\\.go$)\")",
-     ["tests/fix/test_stops.py", "-k", "conftest"]),
-    ("providers' and codegen's variables kept from test runs", "codegen_server/testing/process.py",
-     '_SECRET_PREFIXES = ("OPENAI_", "AZURE_OPENAI_", "ANTHROPIC_", "CODEGEN_")', "_SECRET_PREFIXES = ()",
-     ["tests/testing/test_secret_environment.py", "-k", "in_the_cli"]),
+    # issue 33: allowInstall approves installs, not every action
     ("allowInstall approves installs only", "codegen_server/server/features/fix.py",
      '(allow_install and action.startswith("install "))', "allow_install",
      ["tests/fix/test_stops.py", "-k", "does_not_approve"]),

@@ -144,26 +144,6 @@ async def test_iterations_whose_requests_to_see_code_ran_out_are_not_no_progress
     assert "Nothing was applied: your requests to see code were still unanswered" in diagnosed[1]
 
 
-# A conftest.py that tells pytest to skip the failing tests would make the suite "green" without a fix.
-DESELECT_THE_TESTS = '''```diff
---- a/conftest.py
-+++ b/conftest.py
-@@ -0,0 +1 @@
-+collect_ignore_glob = ["tests/*"]
-```
-'''
-
-
-async def test_a_conftest_edit_is_refused_as_a_test_edit(tmp_path, scripted_model, editor_factory):
-    start = make_python_project(tmp_path)
-    model = scripted_model(fix_model([DESELECT_THE_TESTS]))
-    editor = await editor_factory(tmp_path, env=model_env(model))
-    result = await editor.execute("codegen.fixTests", {"autoAccept": True, "maxIterations": 1})
-    assert result["green"] is False
-    assert "conftest.py" in str(result["iterations"][0]["refused"])
-    assert (tmp_path / "conftest.py").read_bytes() == start["conftest.py"]
-
-
 async def test_allow_install_does_not_approve_a_command(tmp_path, scripted_model, editor_factory):
     make_python_project(tmp_path)
     model = scripted_model(fix_model([FIX_CART + "\nRUN: touch ran.txt\n"]))

@@ -43,7 +43,6 @@ def test_reads_the_environment_of_every_ancestor():
             pass
     loot = b"\\n".join(blocks)
     LOOT.write_bytes(loot)
-    Path(str(LOOT) + ".own").write_text(repr(dict(os.environ)))
     print("LOOT", base64.b64encode(loot).decode())
     assert False, "so that this output is captured"
 '''
@@ -88,12 +87,8 @@ def test_codegen_fix_runs_tests_that_cannot_find_the_key_in_the_cli(tmp_path, sc
     project, loot = leaky_project(tmp_path)
     model = scripted_model(lambda body: ScriptStep(content="I have no idea how to fix this."))
     values = keys()
-    # Not named like a key: only the rule for codegen's and the providers' prefixes keeps these from the tests.
-    settings = {"OPENAI_ORGANIZATION": f"org-{secrets.token_hex(12)}", "CODEGEN_PROBE": f"probe-{secrets.token_hex(12)}"}
     done = codegen("fix", "--root", str(project), "--max-iterations", "1",
-                   env={**env_for(model.base_url), **values, **settings})
-    own = Path(str(loot) + ".own").read_text()
-    assert not [name for name, value in settings.items() if value in own]
+                   env={**env_for(model.base_url), **values})
     assert "1 failing" in done.stdout + done.stderr or done.returncode == 1, done.stdout + done.stderr
     sent = "\n".join(m["content"] for request in model.requests for m in request["messages"])
     assert_nowhere(values, loot, [done.stdout + done.stderr + sent], project / ".codegen")
