@@ -10,6 +10,7 @@ from typing import Callable, Sequence
 import pytest
 
 from codegen_server.model.scripted_server import Responder, ScriptedModelServer, ScriptStep
+from tests.support.ci import under_ci
 from tests.support.editor import EditorSession, start_editor
 
 # codegen's per-user key (the seal on its state) lives in the user's state folder: the suite, and
@@ -60,7 +61,7 @@ def pytest_runtest_makereport(item, call):
     skip there means a feature went untested (a missing runner, an install that failed)."""
     if call.excinfo is None or not call.excinfo.errisinstance(pytest.skip.Exception):
         return None
-    if os.environ.get("CI", "").lower() not in ("1", "true", "yes"):
+    if not under_ci():
         return None
     reason = str(call.excinfo.value)
     return pytest.TestReport.from_item_and_call(item, pytest.CallInfo.from_call(

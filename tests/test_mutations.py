@@ -253,6 +253,10 @@ MUTATIONS = [
     ("neovim preview asks once more for a flagged file", "clients/neovim/lua/codegen/preview.lua",
      "      if vim.fn.confirm(question, ", "      if false and vim.fn.confirm(question, ",
      ["tests/clients/test_neovim.py", "-k", "preview"]),
+    # issue 33: allowInstall approves installs, not every action
+    ("allowInstall approves installs only", "codegen_server/server/features/fix.py",
+     '(allow_install and action.startswith("install "))', "allow_install",
+     ["tests/fix/test_stops.py", "-k", "does_not_approve"]),
 ]
 
 

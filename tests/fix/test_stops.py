@@ -142,3 +142,12 @@ async def test_iterations_whose_requests_to_see_code_ran_out_are_not_no_progress
     assert result["green"] is True and len(result["iterations"]) == 3
     assert [i["unanswered"] for i in result["iterations"][:2]] == [["shop/cart.py:1-3"]] * 2
     assert "Nothing was applied: your requests to see code were still unanswered" in diagnosed[1]
+
+
+async def test_allow_install_does_not_approve_a_command(tmp_path, scripted_model, editor_factory):
+    make_python_project(tmp_path)
+    model = scripted_model(fix_model([FIX_CART + "\nRUN: touch ran.txt\n"]))
+    editor = await editor_factory(tmp_path, env=model_env(model))
+    await editor.execute("codegen.fixTests", {"autoAccept": True, "allowInstall": True})
+    assert editor.questions, "a model-written command ran without asking"
+    assert not (tmp_path / "ran.txt").exists()
