@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from .failures import JS_RUNNERS, FailureTrace, Frame
-from .focus import decorated_start, definition_piece, header_piece, quote, referencing_definitions, resolve_frame
+from .focus import decorated_start, definition_piece, header_piece, referencing_definitions, resolve_frame
 from .output import trim_output
 from .pieces import Piece
 from .resolve import TEST_BLOCK_KINDS, Resolver, Target, is_test_path
@@ -278,47 +278,6 @@ def _calls_in(resolver: Resolver, path: str, first: int, last: int, classes: set
     return found
 
 
-#: A JavaScript test is a call, not a named definition: `test('name', () => {...})`, `it.only("name", ...)`.
-_JS_TEST_CALL = re.compile(r"^\s*(?:test|it)(?:\.\w+)?\s*\(\s*(['\"`])(?P<name>.*?)\1")
-
-
-def _js_test_block(resolver: Resolver, case: FailureTrace) -> tuple[str, int, int] | None:
-    """Where a JavaScript test written as a call is: the test file its frames pass through, the line of
-    the `test('name', ...)` call at or above the failing line, and the line that closes it (0-based)."""
-    name = re.split(r"\s›\s|\s>\s", case.test_id)[-1].strip()
-    for frame in case.frames:
-        path = resolve_frame(resolver.index, resolver.records, frame)
-        if path is None or not is_test_path(path):
-            continue
-        lines = resolver.lines(path)
-        starts = [i for i, line in enumerate(lines[:frame.line])
-                  if (call := _JS_TEST_CALL.match(line)) and call["name"] == name]
-        if starts:
-            return path, starts[-1], _block_end(lines, starts[-1])
-    return None
-
-
-def _block_end(lines: list[str], start: int) -> int:
-    """The line closing the block opened on line ``start``: the next one indented no deeper that starts
-    with a closing bracket (formatted code), else the line before the next one indented no deeper."""
-    indent = len(lines[start]) - len(lines[start].lstrip())
-    for i in range(start + 1, len(lines)):
-        text = lines[i]
-        if text.strip() and len(text) - len(text.lstrip()) <= indent:
-            return i if text.lstrip().startswith(("}", ")")) else i - 1
-    return len(lines) - 1
-
-
-def _js_test_piece(resolver: Resolver, path: str, first: int, last: int, case: FailureTrace) -> Piece:
-    """The JavaScript test's lines, the failing one marked, as a piece (see ``definition_piece``)."""
-    marked = {f.line - 1 for f in case.frames if resolve_frame(resolver.index, resolver.records, f) == path
-              and first <= f.line - 1 <= last}
-    lines = resolver.lines(path)
-    text = f"Test `{case.test_name}` ({path}:{first + 1}-{last + 1}):\n" + quote(lines, first, last, marked)
-    return Piece(TESTS_CODE, text, f"{path}:{first + 1}: {lines[first].strip()}", (path, first), [path],
-                 span=(path, first, last))
-
-
 def suspect_pieces(resolver: Resolver, suspects: Sequence[Suspect]) -> list[Piece]:
     """The functions a coverage run of the failing tests ranks most suspicious, quoted whole, best first."""
     return [definition_piece(resolver, s.target, CULPRITS, f"Run by the failing tests (suspicion {s.score:.2f})", s.marked)
@@ -365,14 +324,6 @@ def failure_pieces(resolver: Resolver, failures: list[FailureTrace], output: str
             for fixture in fixture_targets:
                 called += _calls(resolver, fixture.path, fixture)
             for target in dict.fromkeys(called):
-                (helpers if resolver.is_test(target) else direct).add(_as_shown(resolver, target))
-        elif (block := _js_test_block(resolver, case)) is not None:
-            test_path, first, last = block
-            piece = _js_test_piece(resolver, test_path, first, last, case)
-            if number >= MAX_GROUPS_SHOWN:
-                piece.text = ""  # listed above; its first line at most
-            tests.append(piece)
-            for target in _calls_in(resolver, test_path, first, last, set()):
                 (helpers if resolver.is_test(target) else direct).add(_as_shown(resolver, target))
         for frame in reversed(case.frames):  # innermost first
             path = resolve_frame(resolver.index, resolver.records, frame)
