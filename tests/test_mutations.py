@@ -253,6 +253,11 @@ MUTATIONS = [
     ("neovim preview asks once more for a flagged file", "clients/neovim/lua/codegen/preview.lua",
      "      if vim.fn.confirm(question, ", "      if false and vim.fn.confirm(question, ",
      ["tests/clients/test_neovim.py", "-k", "preview"]),
+    # issue 24: equal spectrum scores go to the lines every failing test ran
+    ("spectrum ties left to float noise", "codegen_server/context/spectrum.py",
+     "    suspects.sort(key=lambda s: (-round(s.score, 9), s.failed < failed_total, -s.failed, s.path, s.line))\n",
+     "    suspects.sort(key=lambda s: (-s.score, s.path, s.line))\n",
+     ["tests/context/test_spectrum.py"]),
 ]
 
 
