@@ -257,6 +257,11 @@ MUTATIONS = [
     ("allowInstall approves installs only", "codegen_server/server/features/fix.py",
      '(allow_install and action.startswith("install "))', "allow_install",
      ["tests/fix/test_stops.py", "-k", "does_not_approve"]),
+    # issue 24: equal spectrum scores go to the lines every failing test ran
+    ("spectrum ties left to float noise", "codegen_server/context/spectrum.py",
+     "    suspects.sort(key=lambda s: (-round(s.score, 9), s.failed < failed_total, -s.failed, s.path, s.line))\n",
+     "    suspects.sort(key=lambda s: (-s.score, s.path, s.line))\n",
+     ["tests/context/test_spectrum.py"]),
 ]
 
 

@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from .failures import JS_RUNNERS, FailureTrace, Frame
-from .focus import decorated_start, definition_piece, header_piece, quote, referencing_definitions, resolve_frame
+from .focus import decorated_start, definition_piece, header_piece, referencing_definitions, resolve_frame
 from .output import trim_output
 from .pieces import Piece
 from .resolve import TEST_BLOCK_KINDS, Resolver, Target, is_test_path
@@ -67,8 +67,11 @@ def group_failures(failures: list[FailureTrace]) -> list[FailureGroup]:
     return list(groups.values())
 
 
-#: Lines of a failure's message quoted in the list (an assertion's diff is kept as a block).
+#: Lines of one failure's message quoted in the list (an assertion's diff is kept as a block) ...
 MESSAGE_LINES = 20
+#: ... and of all the messages together: entries share them, the short ones whole, the long ones cut
+#: to what is left (each keeps at least its first line).
+MESSAGE_BUDGET = 60
 #: Lines of a runner's message that only say how to see more, or mark columns under a diff line.
 _HINT = re.compile(r"^\s*(\?\s.*|.*use -vv? to (show|get more diff).*|Use -v to get more diff)$")
 
@@ -76,13 +79,29 @@ _HINT = re.compile(r"^\s*(\?\s.*|.*use -vv? to (show|get more diff).*|Use -v to 
 def message_lines(message: str, max_lines: int = MESSAGE_LINES) -> list[str]:
     """A failure message's lines as the runner printed them, without blank lines and hints, at most
     ``max_lines`` (the last saying how many more there were, unless only the first is wanted)."""
-    lines = [line.rstrip() for line in message.strip("\n").splitlines() if line.strip() and not _HINT.match(line)]
+    lines = _lines(message)
     if len(lines) > max_lines > 1:
         return lines[:max_lines - 1] + [f"... ({len(lines) - max_lines + 1} more lines)"]
     return lines[:max_lines]
 
 
-def _entry(head: str, message: str, indent: str, max_lines: int = MESSAGE_LINES) -> list[str]:
+def _lines(message: str) -> list[str]:
+    return [line.rstrip() for line in message.strip("\n").splitlines() if line.strip() and not _HINT.match(line)]
+
+
+def shares(lengths: list[int], budget: int, cap: int) -> list[int]:
+    """Lines each of several messages may show: together at most ``budget`` (but one each at least),
+    each at most ``cap``; the budget is shared evenly, a short message's unused share going to the others."""
+    wanted = [max(1, min(length, cap)) for length in lengths]
+    given = [0] * len(wanted)
+    left = max(budget, len(wanted))
+    for count, i in enumerate(sorted(range(len(wanted)), key=wanted.__getitem__)):
+        given[i] = max(1, min(wanted[i], left // (len(wanted) - count)))
+        left -= given[i]
+    return given
+
+
+def _entry(head: str, message: str, indent: str, max_lines: int) -> list[str]:
     """``head: message`` when the message is one line; else ``head:`` and the message below it, as a block."""
     lines = message_lines(message, max_lines) or ["(no message captured)"]
     if len(lines) == 1:
@@ -92,20 +111,26 @@ def _entry(head: str, message: str, indent: str, max_lines: int = MESSAGE_LINES)
 
 def summary_text(groups: list[FailureGroup], max_lines: int = MESSAGE_LINES) -> str:
     """One entry per test function, its message quoted with its lines; a parametrized function's
-    cases grouped by message. ``max_lines=1`` gives the one-line form."""
-    out: list[str] = []
+    cases grouped by message. ``max_lines=1`` gives the one-line form. The messages share
+    ``MESSAGE_BUDGET`` lines: many failures do not each bring a long diff."""
+    entries: list[tuple[str, str, str] | str] = []  # (head, message, indent), or a line as it is
     for group in groups[:MAX_LISTED]:
         if len(group.cases) == 1:
-            out += _entry(f"- {group.cases[0].test_id}", group.cases[0].message, "    ", max_lines)
+            entries.append((f"- {group.cases[0].test_id}", group.cases[0].message, "    "))
             continue
-        out.append(f"- {group.base_id}: {len(group.cases)} cases fail")
+        entries.append(f"- {group.base_id}: {len(group.cases)} cases fail")
         by_message: dict[str, list[str]] = {}
         for case in group.cases:
             params = case.test_id[len(group.base_id):] or case.test_id
             by_message.setdefault(case.message.strip(), []).append(params)
         for message, params in by_message.items():
             shown = ", ".join(params[:8]) + (f", and {len(params) - 8} more" if len(params) > 8 else "")
-            out += _entry(f"    {shown}", message, "        ", max_lines)
+            entries.append((f"    {shown}", message, "        "))
+    messages = [entry for entry in entries if isinstance(entry, tuple)]
+    allowed = iter(shares([len(_lines(message)) for _, message, _ in messages], MESSAGE_BUDGET, max_lines))
+    out: list[str] = []
+    for entry in entries:
+        out += [entry] if isinstance(entry, str) else _entry(*entry, next(allowed))
     if len(groups) > MAX_LISTED:
         out.append(f"- ... and {len(groups) - MAX_LISTED} more failing test functions")
     return "\n".join(out)
@@ -253,47 +278,6 @@ def _calls_in(resolver: Resolver, path: str, first: int, last: int, classes: set
     return found
 
 
-#: A JavaScript test is a call, not a named definition: `test('name', () => {...})`, `it.only("name", ...)`.
-_JS_TEST_CALL = re.compile(r"^\s*(?:test|it)(?:\.\w+)?\s*\(\s*(['\"`])(?P<name>.*?)\1")
-
-
-def _js_test_block(resolver: Resolver, case: FailureTrace) -> tuple[str, int, int] | None:
-    """Where a JavaScript test written as a call is: the test file its frames pass through, the line of
-    the `test('name', ...)` call at or above the failing line, and the line that closes it (0-based)."""
-    name = re.split(r"\s›\s|\s>\s", case.test_id)[-1].strip()
-    for frame in case.frames:
-        path = resolve_frame(resolver.index, resolver.records, frame)
-        if path is None or not is_test_path(path):
-            continue
-        lines = resolver.lines(path)
-        starts = [i for i, line in enumerate(lines[:frame.line])
-                  if (call := _JS_TEST_CALL.match(line)) and call["name"] == name]
-        if starts:
-            return path, starts[-1], _block_end(lines, starts[-1])
-    return None
-
-
-def _block_end(lines: list[str], start: int) -> int:
-    """The line closing the block opened on line ``start``: the next one indented no deeper that starts
-    with a closing bracket (formatted code), else the line before the next one indented no deeper."""
-    indent = len(lines[start]) - len(lines[start].lstrip())
-    for i in range(start + 1, len(lines)):
-        text = lines[i]
-        if text.strip() and len(text) - len(text.lstrip()) <= indent:
-            return i if text.lstrip().startswith(("}", ")")) else i - 1
-    return len(lines) - 1
-
-
-def _js_test_piece(resolver: Resolver, path: str, first: int, last: int, case: FailureTrace) -> Piece:
-    """The JavaScript test's lines, the failing one marked, as a piece (see ``definition_piece``)."""
-    marked = {f.line - 1 for f in case.frames if resolve_frame(resolver.index, resolver.records, f) == path
-              and first <= f.line - 1 <= last}
-    lines = resolver.lines(path)
-    text = f"Test `{case.test_name}` ({path}:{first + 1}-{last + 1}):\n" + quote(lines, first, last, marked)
-    return Piece(TESTS_CODE, text, f"{path}:{first + 1}: {lines[first].strip()}", (path, first), [path],
-                 span=(path, first, last))
-
-
 def suspect_pieces(resolver: Resolver, suspects: Sequence[Suspect]) -> list[Piece]:
     """The functions a coverage run of the failing tests ranks most suspicious, quoted whole, best first."""
     return [definition_piece(resolver, s.target, CULPRITS, f"Run by the failing tests (suspicion {s.score:.2f})", s.marked)
@@ -340,14 +324,6 @@ def failure_pieces(resolver: Resolver, failures: list[FailureTrace], output: str
             for fixture in fixture_targets:
                 called += _calls(resolver, fixture.path, fixture)
             for target in dict.fromkeys(called):
-                (helpers if resolver.is_test(target) else direct).add(_as_shown(resolver, target))
-        elif (block := _js_test_block(resolver, case)) is not None:
-            test_path, first, last = block
-            piece = _js_test_piece(resolver, test_path, first, last, case)
-            if number >= MAX_GROUPS_SHOWN:
-                piece.text = ""  # listed above; its first line at most
-            tests.append(piece)
-            for target in _calls_in(resolver, test_path, first, last, set()):
                 (helpers if resolver.is_test(target) else direct).add(_as_shown(resolver, target))
         for frame in reversed(case.frames):  # innermost first
             path = resolve_frame(resolver.index, resolver.records, frame)

@@ -56,7 +56,10 @@ def ochiai(executions: Iterable[Execution]) -> list[Suspect]:
     suspects = [Suspect(path, line, ef / math.sqrt(failed_total * (ef + passed.get((path, line), 0))), ef,
                         passed.get((path, line), 0))
                 for (path, line), ef in failed.items()]
-    suspects.sort(key=lambda s: (-s.score, -s.failed, s.path, s.line))
+    # Equal scores (a line 1 of 3 failing tests ran and no passing one, and one all 3 ran with 6 passing
+    # ones) differ only by float noise: rounded, ties go to the lines every failing test executed, then
+    # to those more failing tests did - what every failure passes through is the likelier slip.
+    suspects.sort(key=lambda s: (-round(s.score, 9), s.failed < failed_total, -s.failed, s.path, s.line))
     return suspects
 
 

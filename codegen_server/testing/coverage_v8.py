@@ -1,13 +1,19 @@
 """``node --test`` under V8's own coverage (``NODE_V8_COVERAGE``), mapped back to lines.
 
-Node's runner has no per-test coverage contexts, so the tests run as two invocations of the
-project's own command, each restricted with ``--test-name-pattern``: the top-level tests holding
-the failing tests, then the other top-level tests the first run listed (skipped there, by name).
-Top-level, because node 20 runs a matching test with all its subtests and skips the subtests of
-one that does not match: a failing subtest's passing siblings count with the failing group (less
-contrast, never a wrong direction). Each invocation is one group of the spectrum, weighted by the
-tests that failed (first) or passed (second) in it. Every test file is loaded in both, so code that
-runs at load time counts for the passing group too, as it should.
+Node's runner has no per-test coverage contexts, so the tests run as up to three invocations of the
+project's own command, each one group of the spectrum:
+1. the top-level tests holding the failing tests (``--test-name-pattern``), in the command's files;
+2. the other top-level tests the first run listed (skipped there, by name), in the same files;
+3. when the command names its test files, the other test files node finds by itself (the command
+   without its file arguments): a failing subtest's passing siblings run with it in (1) - node 20 runs
+   a matching test with all its subtests and cannot select one - so a file whose tests are one
+   top-level test with subtests has no contrast of its own; the other files' passing tests give it.
+   Node runs each test file in a process of its own, which writes its own coverage file: the files
+   with a failing test (the same slip breaks them too) are left out of this group.
+Each group is weighted by the tests (leaves: not the tests that only hold subtests) that failed in
+(1) or passed in (2) and (3). Every test file is loaded in each run, so code that runs at load time
+counts for the passing groups too, as it should. Outcomes come from a small reporter module written
+to the temporary folder (node's reporter events name each test's file).
 
 V8 reports, per script and per function, byte ranges (UTF-16 offsets into the source it compiled)
 with execution counts, nested blocks inside their functions. A line counts as executed when the
@@ -22,7 +28,7 @@ import bisect
 import json
 import re
 import time
-import xml.etree.ElementTree as ET
+from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
@@ -34,33 +40,66 @@ MAX_SOURCE = 2_000_000  # bytes of a source file mapped from offsets to lines
 _COMMENT = ("//", "/*", "*")
 #: A test id that starts with its file (`test/x.test.js > …`), as the reports name node tests.
 _SCRIPT = re.compile(r"\.(?:[cm]?[jt]s|[jt]sx)$")
+#: One JSON line per finished test: its file, name, nesting, outcome.
+_REPORTER = """\
+export default async function * reporter (source) {
+  for await (const event of source) {
+    if (event.type === 'test:pass' || event.type === 'test:fail') {
+      const { file, name, nesting, skip, todo } = event.data
+      const outcome = event.type === 'test:fail' ? 'failed' : (skip !== undefined || todo !== undefined ? 'skipped' : 'passed')
+      yield JSON.stringify({ file, name, nesting, outcome }) + '\\n'
+    }
+  }
+}
+"""
+
+
+@dataclass
+class _Report:
+    """What one invocation ran: its top-level tests' names, its test files, its leaf tests' outcomes per file."""
+
+    top: list[str] = field(default_factory=list)
+    files: set[str] = field(default_factory=set)  # resolved paths
+    failed: dict[str, int] = field(default_factory=dict)  # test file -> leaf tests that failed
+    passed: dict[str, int] = field(default_factory=dict)  # test file -> leaf tests that passed
 
 
 async def run(root: Path, cwd: Path, command: TestCommand, failing: list[str], scratch: Path,
               timeout: float) -> CoverageRun:
-    """The failing tests and then the others, each group under V8 coverage; the lines each group ran."""
+    """The failing tests, then the others, each group under V8 coverage; the lines each group ran."""
     argv = list(command.argv or ())
     if argv[:1] != ["node"] or "--test" not in argv:
         return CoverageRun("", why=f"`{command.display()}` is not a plain `node --test` run")
     workspace = root.resolve()
+    reporter = scratch / "reporter.mjs"
+    reporter.write_text(_REPORTER, encoding="utf-8")
     failing_names = list(dict.fromkeys(_top_level_name(test_id) for test_id in failing))
     deadline = time.monotonic() + timeout
-    first = await _invoke(cwd, argv, failing_names, scratch / "failing", deadline)
+    over = CoverageRun("v8", why=f"the coverage run took longer than its budget ({timeout:g} s)", timed_out=True)
+    first = await _invoke(cwd, argv, failing_names, scratch / "failing", reporter, deadline)
     if first is None:
-        return CoverageRun("v8", why=f"the coverage run took longer than its budget ({timeout:g} s)",
-                               timed_out=True)
-    listed, failed, _ = first
-    passing_names = [name for name in dict.fromkeys(listed) if name not in failing_names]
-    groups = [TestCoverage("the failing tests", True, {}, weight=max(failed, 1))]
+        return over
+    groups = [TestCoverage("the failing tests", True, await _lines(scratch / "failing", workspace),
+                           weight=max(sum(first.failed.values()), 1))]
+    passing_names = [name for name in dict.fromkeys(first.top) if name not in failing_names]
     if passing_names and sum(len(n) + 1 for n in passing_names) < MAX_PATTERN:
-        second = await _invoke(cwd, argv, passing_names, scratch / "passing", deadline)
+        second = await _invoke(cwd, argv, passing_names, scratch / "passing", reporter, deadline)
         if second is None:
-            return CoverageRun("v8", why=f"the coverage run took longer than its budget ({timeout:g} s)",
-                               timed_out=True)
-        if second[2]:
-            groups.append(TestCoverage("the passing tests", False, {}, weight=second[2]))
-    for group, folder in zip(groups, ("failing", "passing")):
-        group.lines = await asyncio.to_thread(executed_lines, scratch / folder / "v8", workspace)
+            return over
+        if sum(second.passed.values()):
+            groups.append(TestCoverage("the passing tests", False, await _lines(scratch / "passing", workspace),
+                                       weight=sum(second.passed.values())))
+    others = _without_test_files(cwd, argv)
+    if others is not None:
+        # Past the deadline, the groups above are still a spectrum: this one only sharpens it.
+        third = await _invoke(cwd, others, None, scratch / "others", reporter, deadline)
+        if third is not None:
+            # Files the runs above held are counted there; files with a failure are no passing group.
+            clean = {file: count for file, count in third.passed.items()
+                     if not third.failed.get(file) and str(Path(file).resolve()) not in first.files}
+            if clean:
+                lines = await _lines(scratch / "others", workspace, {str(Path(file).resolve()) for file in clean})
+                groups.append(TestCoverage("the other test files' tests", False, lines, weight=sum(clean.values())))
     return CoverageRun("v8", groups)
 
 
@@ -72,16 +111,25 @@ def _top_level_name(test_id: str) -> str:
     return parts[0]
 
 
-async def _invoke(cwd: Path, argv: list[str], names: list[str], folder: Path,
-                  deadline: float) -> tuple[list[str], int, int] | None:
-    """One run of the top-level tests named ``names``: the top-level names its report lists, how
-    many tests failed and how many passed (skipped ones left out). None when the deadline passed."""
-    folder.mkdir()
-    report = folder / "report.xml"
+def _without_test_files(cwd: Path, argv: list[str]) -> list[str] | None:
+    """The command without the test files (or folders, globs) it names, so node finds every test file
+    itself; None when it names none (its runs above already held every file)."""
     at = argv.index("--test") + 1
-    pattern = "^(" + "|".join(re.escape(name) for name in names) + ")$"
-    full = [*argv[:at], "--test-reporter=junit", f"--test-reporter-destination={report}",
-            f"--test-name-pattern={pattern}", *argv[at:]]
+    named = [arg for arg in argv[at:] if not arg.startswith("-")
+             and (re.search(r"[*?{]", arg) or (cwd / arg).exists())]
+    return [arg for arg in argv if arg not in named] if named else None
+
+
+async def _invoke(cwd: Path, argv: list[str], names: list[str] | None, folder: Path, reporter: Path,
+                  deadline: float) -> _Report | None:
+    """One run of the top-level tests named ``names`` (all of them: None) under coverage, into
+    ``folder``; what it ran. None when the deadline passed."""
+    folder.mkdir()
+    events = folder / "events.jsonl"
+    at = argv.index("--test") + 1
+    pattern = [] if names is None else \
+        ["--test-name-pattern=^(" + "|".join(re.escape(name) for name in names) + ")$"]
+    full = [*argv[:at], f"--test-reporter={reporter}", f"--test-reporter-destination={events}", *pattern, *argv[at:]]
     env, secrets = scrubbed_environment()
     env["NODE_V8_COVERAGE"] = str(folder / "v8")
     remaining = deadline - time.monotonic()
@@ -90,25 +138,52 @@ async def _invoke(cwd: Path, argv: list[str], names: list[str], folder: Path,
     result = await run_process_tree(cwd, argv=full, env=env, secrets=secrets, timeout=remaining)
     if result.timed_out:
         return None
+    return _read_events(events)
+
+
+def _read_events(path: Path) -> _Report:
+    """The reporter's lines: a test is a leaf unless the test its file reported just before it (its
+    last subtest, which node reports first) is nested one deeper."""
+    report = _Report()
+    previous: dict[str, int] = {}  # test file -> nesting of its last test reported
     try:
-        root = ET.parse(report).getroot()
-    except (OSError, ET.ParseError):
-        return [], 0, 0
-    cases = list(root.iter("testcase"))
-    failed = sum(1 for case in cases if case.find("failure") is not None or case.find("error") is not None)
-    skipped = sum(1 for case in cases if case.find("skipped") is not None)
-    top = [child.get("name", "") for child in root if child.tag in ("testsuite", "testcase")]
-    return top, failed, len(cases) - failed - skipped
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return report
+    for line in lines:
+        try:
+            event = json.loads(line)
+        except ValueError:
+            continue
+        file, nesting = event.get("file") or "", event.get("nesting", 0)
+        report.files.add(str(Path(file).resolve()) if file else "")
+        if nesting == 0:
+            report.top.append(str(event.get("name", "")))
+        parent = previous.get(file) == nesting + 1
+        previous[file] = nesting
+        if not parent and event.get("outcome") in ("failed", "passed"):
+            into = report.failed if event["outcome"] == "failed" else report.passed
+            into[file] = into.get(file, 0) + 1
+    return report
 
 
-def executed_lines(folder: Path, workspace: Path) -> dict[str, set[int]]:
-    """Workspace-relative path -> 1-based lines executed, from every V8 coverage file in ``folder``."""
+async def _lines(folder: Path, workspace: Path, only_with: set[str] | None = None) -> dict[str, set[int]]:
+    return await asyncio.to_thread(executed_lines, folder / "v8", workspace, only_with)
+
+
+def executed_lines(folder: Path, workspace: Path, only_with: set[str] | None = None) -> dict[str, set[int]]:
+    """Workspace-relative path -> 1-based lines executed, from every V8 coverage file in ``folder``
+    (with ``only_with``, absolute paths of test files: those of the processes that loaded one of them)."""
     counts: dict[str, dict[int, int]] = {}
     sources: dict[str, str | None] = {}
     for file in sorted(folder.glob("*.json")):
         try:
             scripts = json.loads(file.read_text(encoding="utf-8")).get("result", [])
         except (OSError, ValueError, AttributeError):
+            continue
+        if only_with is not None and not any(
+                str(Path(unquote(urlparse(script.get("url", "")).path)).resolve()) in only_with
+                for script in scripts if script.get("url", "").startswith("file://")):
             continue
         for script in scripts:
             url = script.get("url", "")

@@ -190,3 +190,26 @@ def test_parameters_with_dots_keep_the_test_path(tmp_path: Path) -> None:
         "tests/test_versions.py::test_major[1.0.0]", "tests/test_versions.py::test_major[2.1.0]"]
     assert "- tests/test_versions.py::test_major: 2 cases fail" in ContextEngine(tmp_path).build(
         test_output=output, budget=2000).text
+
+
+def test_failure_messages_share_one_budget_of_lines() -> None:
+    from codegen_server.context.culprits import MESSAGE_BUDGET, MESSAGE_LINES, shares
+    from codegen_server.context.failures import FailureTrace
+
+    long = "\n".join(f"diff line {i}" for i in range(100))
+    failures = [FailureTrace(f"tests/test_a.py::test_{i}", "pytest", long) for i in range(8)]
+    failures.append(FailureTrace("tests/test_a.py::test_short", "pytest", "assert 1 == 2\n where 1 = f()"))
+    summary = summary_text(group_failures(failures))
+    lines = summary.splitlines()
+    # Nine entries: the messages together keep to the budget, however long each is ...
+    assert len(lines) - 9 <= MESSAGE_BUDGET, summary
+    # ... the short message whole, the long ones cut evenly, each saying how much it left out.
+    assert "    assert 1 == 2\n     where 1 = f()" in summary
+    assert summary.count("diff line 0") == 8 and summary.count("more lines)") == 8
+    # One failure alone keeps its own limit.
+    alone = summary_text(group_failures(failures[:1])).splitlines()
+    assert len(alone) == 1 + MESSAGE_LINES and alone[-1].endswith(f"({100 - MESSAGE_LINES + 1} more lines)")
+    # Many failures: one line each at least, never more than the budget in all.
+    assert shares([3] * 100, MESSAGE_BUDGET, MESSAGE_LINES) == [1] * 100
+    assert sum(shares([50, 2, 30], MESSAGE_BUDGET, MESSAGE_LINES)) <= MESSAGE_BUDGET
+    assert shares([50, 2, 30], MESSAGE_BUDGET, MESSAGE_LINES) == [20, 2, 20]

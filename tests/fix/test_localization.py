@@ -16,6 +16,7 @@ from tests.support.deep_projects import (
     FIX_PYTHON,
     JS_CULPRIT,
     JS_FILES,
+    JS_SUBTEST_FILES,
     PYTHON_CULPRIT,
     PYTHON_FILES,
     python_without_coverage,
@@ -99,3 +100,28 @@ def test_without_coverage_py_in_the_projects_interpreter_the_static_context_is_u
     assert localization["why"] == f"coverage.py is not installed for {python}"
     # The loop went on with the static context: the test, and what it calls.
     assert "def test_totals():" in _request_text(model.requests[0]) and result["green"] is True
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="node is not installed")
+async def test_node_subtests_are_contrasted_with_the_other_test_files_passing_tests(
+        tmp_path, scripted_model, editor_factory):
+    write_project(tmp_path, JS_SUBTEST_FILES)
+    model = scripted_model(fix_model([], diagnosis="runningTotals skips the first value."))
+    editor = await editor_factory(tmp_path, env=model_env(model))
+    result = await editor.execute("codegen.fixTests", {"autoAccept": True, "maxIterations": 1,
+                                                       "testCommand": "node --test test/cli.test.js"})
+
+    diagnose = _request_text(model.requests[0])
+    # The failing subtest, written with node:test's options argument, is quoted from the index ...
+    tests_code = diagnose.split("## The failing tests' code", 1)[1].split("\n## ", 1)[0]
+    assert "await t.test('totals', { timeout: 5000 }, () => {" in tests_code, diagnose
+    assert "invoke(['totals', '1', '2', '3']).output, '1 3 6\\n');" in tests_code
+    assert "Test `totals` (test/cli.test.js:9-11)" in tests_code, tests_code  # the subtest, not its parent
+    # ... and the culprit alone is unexplained by passing tests: the other file's tests ran the layers.
+    assert shown_whole(JS_CULPRIT, diagnose), diagnose
+    assert "Run by the failing tests (suspicion 1.00) `runningTotals`" in diagnose
+    assert "(suspicion 1.00) `dispatch`" not in diagnose and "(suspicion 1.00) `lookup`" not in diagnose
+    ranking = json.loads((tmp_path / ".codegen/runs" / result["runId"] / "localization/01.json").read_text())
+    top = {(s["path"], s["line"]) for s in ranking["suspects"] if s["score"] == 1.0}
+    assert top and all(path == "lib/arith.js" and 8 <= line <= 16 for path, line in top), top
+    assert ranking["suspects"][0]["passed"] == 0

@@ -223,6 +223,41 @@ test('totals', () => {
 }
 JS_CULPRIT = JS_FILES["lib/arith.js"].split("\n\n")[1]
 
+#: The same library, its CLI tests one top-level test with subtests (node:test's options argument
+#: among them), and another test file whose passing tests go through the same layers: node cannot run
+#: a subtest alone, so only that other file tells the culprit apart from the layers above it.
+JS_SUBTEST_FILES = {
+    **{path: text for path, text in JS_FILES.items() if not path.startswith("test/")},
+    "test/cli.test.js": '''\
+const { test } = require('node:test');
+const assert = require('node:assert');
+const { Runner } = require('../lib/cli.js');
+
+test('cli', async (t) => {
+  await t.test('mean', { timeout: 5000 }, () => {
+    assert.strictEqual(new Runner().invoke(['mean', '1', '2', '3']).output, '2.00\\n');
+  });
+  await t.test('totals', { timeout: 5000 }, () => {
+    assert.strictEqual(new Runner().invoke(['totals', '1', '2', '3']).output, '1 3 6\\n');
+  });
+});
+''',
+    "test/registry.test.js": '''\
+const test = require('node:test');
+const assert = require('node:assert');
+const { Runner } = require('../lib/cli.js');
+const { lookup } = require('../lib/registry.js');
+
+test('an unknown command is refused', () => {
+  assert.throws(() => lookup('median'), /unknown command median/);
+});
+
+test('mean of two', () => {
+  assert.strictEqual(new Runner().invoke(['mean', '2', '4']).output, '3.00\\n');
+});
+''',
+}
+
 
 def write_project(root: Path, files: dict[str, str]) -> None:
     for path, text in files.items():

@@ -15,30 +15,36 @@
 
 ; Test blocks (jest, vitest, mocha, node:test), named by their title as written:
 ; `describe('cart', () => {...})`, `test.describe(...)`, `it.only("adds", ...)`, `test.each(rows)('adds %i', ...)`.
+; Options may come between the title and the function: node:test's `test('adds', { timeout: 500 }, (t) => {...})`.
 (call_expression
   function: (identifier) @_runner
-  arguments: (arguments . [(string) (template_string)] @name . [(arrow_function) (function_expression)])
+  arguments: (arguments . [(string) (template_string)] @name [(arrow_function) (function_expression)])
   (#match? @_runner "^(describe|suite|context)$")) @definition.suite
 (call_expression
   function: (member_expression object: (identifier) @_runner)
-  arguments: (arguments . [(string) (template_string)] @name . [(arrow_function) (function_expression)])
+  arguments: (arguments . [(string) (template_string)] @name [(arrow_function) (function_expression)])
   (#match? @_runner "^(describe|suite|context)$")) @definition.suite
 (call_expression
   function: (member_expression object: (identifier) @_runner property: (property_identifier) @_how)
-  arguments: (arguments . [(string) (template_string)] @name . [(arrow_function) (function_expression)])
+  arguments: (arguments . [(string) (template_string)] @name [(arrow_function) (function_expression)])
   (#eq? @_runner "test") (#match? @_how "^(describe|suite)$")) @definition.suite
 (call_expression
   function: (identifier) @_runner
-  arguments: (arguments . [(string) (template_string)] @name . [(arrow_function) (function_expression)])
+  arguments: (arguments . [(string) (template_string)] @name [(arrow_function) (function_expression)])
   (#match? @_runner "^(it|test|specify)$")) @definition.test
 (call_expression
   function: (member_expression object: (identifier) @_runner property: (property_identifier) @_how)
-  arguments: (arguments . [(string) (template_string)] @name . [(arrow_function) (function_expression)])
+  arguments: (arguments . [(string) (template_string)] @name [(arrow_function) (function_expression)])
   (#match? @_runner "^(it|test|specify)$") (#not-match? @_how "^(describe|suite)$")) @definition.test
 (call_expression
   function: (call_expression function: (member_expression object: (identifier) @_runner property: (property_identifier) @_each))
-  arguments: (arguments . [(string) (template_string)] @name . [(arrow_function) (function_expression)])
+  arguments: (arguments . [(string) (template_string)] @name [(arrow_function) (function_expression)])
   (#match? @_runner "^(it|test)$") (#eq? @_each "each")) @definition.test
+; node:test's subtests, through the context the test function gets: `await t.test('inner', () => {...})`.
+(call_expression
+  function: (member_expression object: (identifier) property: (property_identifier) @_how)
+  arguments: (arguments . [(string) (template_string)] @name [(arrow_function) (function_expression)])
+  (#eq? @_how "test")) @definition.test
 
 (call_expression function: (identifier) @reference)
 (call_expression function: (member_expression property: (property_identifier) @reference))
