@@ -23,8 +23,8 @@ OVERRIDE_MAX_BYTES = 256 * 1024
 _REMEDY = (f"The shipped preprompt is used instead; make the override a regular file inside the workspace "
            f"(at most {OVERRIDE_MAX_BYTES // 1024} KiB)")
 
-NAMES = ("philosophy", "clarify", "generate", "feedback", "feedback_markers", "fix", "fix_diagnose", "fix_plan",
-         "diff_format", "file_format", "show_format")
+NAMES = ("philosophy", "clarify", "generate", "generate_plan", "feedback", "feedback_markers", "explain", "fix",
+         "fix_diagnose", "fix_plan", "diff_format", "file_format", "show_format")
 
 
 def answer_formats(*, existing_code: bool) -> tuple[str, ...]:

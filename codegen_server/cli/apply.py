@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from dataclasses import asdict
 from pathlib import Path
 
 from .options import add_allow_config_edits, help_text
@@ -38,7 +37,7 @@ def _read_patch(source: str) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..edits import EditError, format_failures
+    from ..edits import EditError, failure_record, format_failures
     from ..workflows.apply import apply_to_disk
 
     root = Path(args.root).expanduser()
@@ -60,9 +59,9 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps({
             "applied": outcome.applied, "dryRun": outcome.dry_run, "files": outcome.files,
-            "failures": [asdict(f) for f in outcome.failures], "diff": outcome.diff, "reason": outcome.reason,
-            "alreadyApplied": [asdict(f) for f in outcome.already_applied],
-            "notUnderstood": [asdict(f) for f in outcome.not_understood], "sensitive": outcome.sensitive,
+            "failures": [failure_record(f) for f in outcome.failures], "diff": outcome.diff, "reason": outcome.reason,
+            "alreadyApplied": [failure_record(f) for f in outcome.already_applied],
+            "notUnderstood": [failure_record(f) for f in outcome.not_understood], "sensitive": outcome.sensitive,
         }, indent=2))
     elif outcome.failures:
         print(format_failures(outcome.failures))

@@ -49,7 +49,8 @@ class TerminalProgress:
             print(f"\r{message}{' ' * 10}" if self._tty else message, file=sys.stderr)
 
     def tokens(self, count: int) -> None:
-        if not self.quiet and self._tty and count % 20 == 0:
+        # The workflow counts a few times a second (model_call.py): each count is shown.
+        if not self.quiet and self._tty:
             print(f"\r  {count} tokens", end="", file=sys.stderr, flush=True)
 
 
@@ -126,6 +127,17 @@ def print_tests(tests: TestCheck) -> None:
     print(f"tests after the change ({tests.command}): {tests.passed} passed, {verdict}", file=sys.stderr)
 
 
+def describe_failure(failure: dict) -> str:
+    """One failure record (``edits.failure_record``) for a terminal: where, why, and the closest text found."""
+    where = failure["file"] or "the answer"
+    if failure["hunk"] is not None:
+        where += f" hunk {failure['hunk']}"
+    text = f"{where}: {failure['reason']}"
+    if failure["closest"]:
+        text += "\n  closest text in the file:\n" + "\n".join(f"    {line}" for line in failure["closest"].splitlines())
+    return text
+
+
 def print_change(result: ChangeOutcome, args: argparse.Namespace) -> int:
     """Print a generate/feedback outcome as asked (--json, --dry-run, or a file list); the exit status."""
     if args.json:
@@ -135,7 +147,7 @@ def print_change(result: ChangeOutcome, args: argparse.Namespace) -> int:
     else:
         for file in result.files:
             print(f"{file['action']:>7}  {file['path']}")
-        if result.failures:
-            print(result.reason, file=sys.stderr)
+        for failure in result.failures:
+            print(describe_failure(failure), file=sys.stderr)
         print(f"run {result.run_id}: {'applied' if result.applied else 'nothing written'}", file=sys.stderr)
     return 0 if (result.applied or args.dry_run) and not result.failures else 1

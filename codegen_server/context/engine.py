@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 import threading
 import time
 from collections.abc import Sequence
@@ -23,7 +24,8 @@ from .resolve import Resolver, is_test_path
 from .spectrum import Suspect
 from .store import FileRecord
 from .task_files import TASK_SECTIONS, task_file_pieces
-from .tokens import count_tokens, truncate_to_budget
+from .tokens import count_tokens, preload, truncate_to_budget
+from .walk import walk_sources
 from .watch import ChangeTracker
 
 TEST_FILE_FOCUS = 0.2  # how much a quoted test's file steers the map, next to 1.0 for quoted product code
@@ -83,14 +85,22 @@ class ContextEngine:
 
         Once indexed, while a watcher reports changes, only the files it reported are re-read.
         """
-        changed = self.changes.take()  # taken before the walk too: what it reported, the walk sees
+        changed, walked = self.changes.take_with_walk()  # taken before the walk: what it reported, the walk sees
         if not self._refreshed:
             changed = None
+            preload()  # the map after the first index counts tokens: load the tokenizer while the files parse
+        elif walked is not None:
+            self.index.refresh(walked)  # the walk made when the watcher started; ``changed``: what came after
         stats = self.index.refresh_paths(changed) if changed is not None else None
         if stats is None:
             stats = self.index.refresh()
         self._refreshed = True
         return stats
+
+    def watch_started(self) -> None:
+        """A watcher has just attached: walk the tree now, off the request path, so that the next
+        refresh need not (what the walk cannot have seen, the watcher reports)."""
+        self.changes.settle(walk_sources(self.root))
 
     def update_document(self, path: str, text: str) -> None:
         """Apply an editor buffer (didOpen/didChange): incremental re-parse of that file only."""
@@ -270,8 +280,19 @@ def engine_for(root: str | Path) -> ContextEngine:
     with _engines_lock:
         engine = _engines.get(key)
         if engine is None:
+            if not _engines:
+                atexit.register(flush_caches)
             engine = _engines[key] = ContextEngine(key)
+            engine.index.save_in_background = True  # a request (the daemon's, the CLI's) never waits for it
         return engine
+
+
+def flush_caches() -> None:
+    """Write every index cache a background save still holds (the process is ending)."""
+    with _engines_lock:
+        engines = list(_engines.values())
+    for engine in engines:
+        engine.index.flush()
 
 
 def stop_indexing() -> None:

@@ -22,6 +22,8 @@ from .walk import MAX_FILE_BYTES, SourceFile, walk_sources
 log = logging.getLogger(__name__)
 
 MAX_OPEN_TREES = 64  # syntax trees kept for incremental re-parsing of edited documents
+#: Seconds without a change a background save waits for, so that it runs between requests.
+SAVE_DELAY = 1.0
 
 
 @dataclass
@@ -72,6 +74,13 @@ class WorkspaceIndex:
         self.generation = 0  # bumped on every change, so derived data (the graph) knows it is stale
         #: Set when the process is ending: a refresh in progress raises parse_pool.Interrupted.
         self.stopping = threading.Event()
+        #: Write the cache in a thread of its own, so that no request waits for it (the shared engines).
+        self.save_in_background = False
+        self._save_lock = threading.Lock()
+        self._write_lock = threading.Lock()  # one write at a time: the saver's, or flush()'s at exit
+        self._unsaved: dict[str, FileRecord] | None = None
+        self._unsaved_at = 0.0
+        self._saver: threading.Thread | None = None
 
     # -- reading -----------------------------------------------------------------------------
     def records(self) -> dict[str, FileRecord]:
@@ -106,8 +115,11 @@ class WorkspaceIndex:
             return None
 
     # -- refreshing from disk ----------------------------------------------------------------
-    def refresh(self) -> IndexStats:
-        """Bring the index up to date with the disk, reusing cached tags of unchanged files."""
+    def refresh(self, walked: list[SourceFile] | None = None) -> IndexStats:
+        """Bring the index up to date with the disk, reusing cached tags of unchanged files.
+
+        ``walked``: the tree as a walk made a moment ago found it (``walk_sources``), instead of walking now.
+        """
         started = time.perf_counter()
         with self._lock:
             if not self._loaded:
@@ -117,7 +129,8 @@ class WorkspaceIndex:
             open_paths = set(self._open)
         kept: dict[str, FileRecord] = {}
         changed_files: list[SourceFile] = []
-        walked = walk_sources(self.root)
+        if walked is None:
+            walked = walk_sources(self.root)
         for source_file in walked:
             old = previous.get(source_file.path)
             if source_file.path in open_paths and old is not None:
@@ -148,10 +161,7 @@ class WorkspaceIndex:
                 self.generation += 1
             records = dict(self._records)
         if changed or not store.cache_exists(self.root):
-            try:
-                store.save(self.root, self._digest, records)
-            except OSError as error:  # a read-only workspace still gets an in-memory index
-                log.warning("cannot write the context index cache under %s: %s", self.root, error)
+            self._save(records)
         definitions = sum(len(r.tags.definitions) for r in records.values())
         return IndexStats(len(records), parsed, reused, removed, definitions, time.perf_counter() - started,
                           result.workers)
@@ -206,13 +216,57 @@ class WorkspaceIndex:
                 self.generation += 1
             records = dict(self._records)
         if updates:
-            try:
-                store.save(self.root, self._digest, records)
-            except OSError as error:
-                log.warning("cannot write the context index cache under %s: %s", self.root, error)
+            self._save(records)
         definitions = sum(len(r.tags.definitions) for r in records.values())
         return IndexStats(len(records), parsed, len(records) - parsed, removed, definitions,
                           time.perf_counter() - started, result.workers)
+
+    # -- the cache ---------------------------------------------------------------------------
+    def _save(self, records: dict[str, FileRecord]) -> None:
+        """Persist ``records``; with ``save_in_background``, later in a thread, the latest only.
+
+        The write waits for SAVE_DELAY without changes (ten times that at most), so that it
+        (pure Python for the most part: it holds the GIL) runs between requests, not beside one;
+        ``flush()`` writes at once (at exit).
+        """
+        if not self.save_in_background:
+            self._write(records)
+            return
+        with self._save_lock:
+            self._unsaved = records  # a save still waiting is replaced: only the newest matters
+            self._unsaved_at = time.monotonic()
+            if self._saver is None:
+                self._saver = threading.Thread(target=self._save_later, name="codegen-index-save", daemon=True)
+                self._saver.start()
+
+    def _save_later(self) -> None:
+        first = time.monotonic()
+        while True:
+            time.sleep(SAVE_DELAY)
+            with self._save_lock:
+                if self._unsaved is None:
+                    self._saver = None
+                    return
+                # Changes still coming (an editing session): wait for a quiet second, a while at most.
+                busy = time.monotonic() - self._unsaved_at < SAVE_DELAY
+            if busy and time.monotonic() - first < SAVE_DELAY * 10:
+                continue
+            self.flush()
+            first = time.monotonic()
+
+    def flush(self) -> None:
+        """Write the records a background save still holds, now."""
+        with self._write_lock:
+            with self._save_lock:
+                records, self._unsaved = self._unsaved, None
+            if records is not None:
+                self._write(records)
+
+    def _write(self, records: dict[str, FileRecord]) -> None:
+        try:
+            store.save(self.root, self._digest, records)
+        except OSError as error:  # a read-only workspace still gets an in-memory index
+            log.warning("cannot write the context index cache under %s: %s", self.root, error)
 
     # -- editor buffers ----------------------------------------------------------------------
     def update_document(self, path: str, text: str) -> FileTags | None:

@@ -8,6 +8,7 @@ the same plain rows ``store`` persists, marshalled, so little crosses the pipe e
 A pool lives for one refresh: large refreshes (the first index, a branch switch) are rare, and
 idle workers kept for the next one would hold tens of megabytes each in a long-lived daemon,
 while spawning them costs a fraction of a second next to the seconds of parsing they take over.
+While the workers start, this process parses the smallest batches, none of them handed out yet.
 If the pool cannot start or a worker dies, whatever it did not deliver is parsed in-process,
 with a warning: a refresh never loses files to the pool.
 """
@@ -20,7 +21,8 @@ import multiprocessing
 import os
 import signal
 import threading
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from collections import deque
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from multiprocessing.process import BaseProcess
@@ -131,28 +133,49 @@ def _parse_in_pool(root: Path, batches: list[list[Job]], workers: int,
                    results: dict[str, FileRecord | None], stop: threading.Event) -> BaseException | None:
     """Fill `results` from a pool of `workers`; the first failure, if any batch was not delivered.
 
-    Once `stop` is set, the batches not started are dropped and Interrupted is raised.
+    Each worker is kept a batch ahead, no more: while the workers start (spawning and importing
+    the grammars take a good part of a second), this process parses the batches at the other end
+    of the list (the smallest), until the first result comes back. Batches never handed out after
+    a failure are left to the caller. Once `stop` is set, the batches not started are dropped and
+    Interrupted is raised.
     """
     failure: BaseException | None = None
     pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
                                initializer=_init_worker)
-    try:
-        futures = {}
+    pending = deque(batches)
+    futures: dict[Future[bytes], list[Job]] = {}
+
+    def feed() -> BaseException | None:
         try:
-            for batch in batches:
+            while pending and len(futures) < 2 * workers:
+                batch = pending.popleft()
                 futures[pool.submit(_parse_batch, str(root), batch)] = batch
-        except BrokenProcessPool as error:  # a worker died while the rest were being handed out
-            failure = error
-        for future in as_completed(futures):
+        except BrokenProcessPool as error:  # a worker died while batches were being handed out
+            return error
+        return None
+
+    try:
+        failure = feed()
+        while pending and failure is None and not any(future.done() for future in futures):
             if stop.is_set():
                 raise Interrupted(f"parsing {root} stopped")
-            try:
-                rows = marshal.loads(future.result())
-            except Exception as error:  # a dead worker (BrokenProcessPool) or an error while parsing
-                failure = failure or error
-                continue
-            for (path, *_), row in zip(futures[future], rows):
-                results[path] = None if row is None else from_row(row)
+            for path, language, mtime_ns, size in pending.pop():
+                results[path] = parse_file(root, path, language, mtime_ns, size)
+        while futures:
+            done, _ = wait(futures, return_when=FIRST_COMPLETED)
+            if stop.is_set():
+                raise Interrupted(f"parsing {root} stopped")
+            for future in done:
+                batch = futures.pop(future)
+                try:
+                    rows = marshal.loads(future.result())
+                except Exception as error:  # a dead worker (BrokenProcessPool) or an error while parsing
+                    failure = failure or error
+                    continue
+                for (path, *_), row in zip(batch, rows):
+                    results[path] = None if row is None else from_row(row)
+            if failure is None:
+                failure = feed()
     finally:
         if failure is not None:
             _kill_workers(pool)

@@ -9,7 +9,7 @@ not at import, so commands that never count tokens do not pay for it.
 
 from __future__ import annotations
 
-import base64
+import binascii
 import hashlib
 import importlib.util
 import re
@@ -52,21 +52,38 @@ def _ranks_offline(encoding_name: str, expected_hash: str | None) -> dict[bytes,
         raise TokenizerUnavailable(f"cannot read the rank file for {encoding_name!r}: {error}") from error
     if not expected_hash or hashlib.sha256(contents).hexdigest() != expected_hash:
         raise TokenizerUnavailable(f"rank file for {encoding_name!r} does not match tiktoken's pinned hash")
-    # Parsed here rather than by tiktoken's loader, which would copy the file into its cache folder.
-    ranks: dict[bytes, int] = {}
-    for line in contents.splitlines():
-        if line:
-            token, rank = line.split()
-            ranks[base64.b64decode(token)] = int(rank)
-    return ranks
+    # Parsed here rather than by tiktoken's loader, which would copy the file into its cache folder;
+    # in bulk (every line is "<base64 token> <rank>"), not line by line: it is on the first map's path.
+    fields = contents.split()
+    return dict(zip(map(binascii.a2b_base64, fields[0::2]), map(int, fields[1::2])))
 
 
 _build_lock = threading.Lock()
+#: Encodings being built in the background (``preload``), by name.
+_preloads: dict[str, threading.Thread] = {}
+
+
+def preload(name: str = DEFAULT_ENCODING) -> None:
+    """Start building the encoding in a thread, so that a later count need not wait for all of it.
+
+    The context engine calls this when it starts its first index: the parse runs in worker
+    processes (or releases the GIL inside tree-sitter), and the first map counts tokens.
+    """
+    with _build_lock:
+        if name in _preloads:
+            return
+        thread = _preloads[name] = threading.Thread(target=encoding, args=(name,), name="codegen-tokenizer",
+                                                    daemon=True)
+    thread.start()
 
 
 @lru_cache(maxsize=None)
 def encoding(name: str = DEFAULT_ENCODING) -> tiktoken.Encoding:
     """A tiktoken Encoding built offline (pattern and special tokens from tiktoken itself)."""
+    loading = _preloads.get(name)
+    if loading is not None and loading is not threading.current_thread() and loading.is_alive():
+        loading.join()  # being built already: wait for it rather than build it twice
+        return encoding(name)
     import tiktoken
     import tiktoken_ext.openai_public as openai_public
 

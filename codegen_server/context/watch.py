@@ -12,10 +12,9 @@ capped number of them, events read at request time) and ``watchfiles`` elsewhere
 from __future__ import annotations
 
 import os
-import sys
 import threading
 from pathlib import Path
-from typing import Callable, Protocol
+from typing import Callable
 
 from .languages import language_for_path
 from .walk import MAX_FILE_BYTES, MINIFIED_SUFFIXES, SourceFile, folder_specs, is_ignored
@@ -33,6 +32,8 @@ class ChangeTracker:
         self._paths: set[str] = set()
         self._watchers = 0
         self._lost = False
+        #: A walk made after the last attach (``settle``): it stands in for the walk ``_lost`` asks for.
+        self._walked: list[SourceFile] | None = None
         #: Reports everything that happened before the call (False when it could not tell); set
         #: by a watcher whose events are not pushed to us as they happen (the native ones).
         self._catch_up: Callable[[], bool] | None = None
@@ -51,6 +52,7 @@ class ChangeTracker:
         with self._lock:
             self._watchers += 1
             self._lost = True
+            self._walked = None
             if catch_up is not None:
                 self._catch_up = catch_up
 
@@ -69,18 +71,36 @@ class ChangeTracker:
         """The watcher may have missed changes (an overflow, a restart): walk once more."""
         with self._lock:
             self._lost = True
+            self._walked = None
+
+    def settle(self, walked: list[SourceFile]) -> None:
+        """``walked``: the workspace walked after the watcher attached (off the request path).
+
+        With the changes reported since, it tells what a walk at request time would: the next
+        ``take_with_walk()`` hands it over instead of asking for a walk.
+        """
+        with self._lock:
+            if self._lost and self._watchers > 0:
+                self._walked = walked
 
     def take(self) -> set[str] | None:
         """The changed paths since the last call, or None when only a full walk can tell."""
+        paths, walked = self.take_with_walk()
+        return None if walked is not None else paths
+
+    def take_with_walk(self) -> tuple[set[str] | None, list[SourceFile] | None]:
+        """The changed paths since the last call (None: only a full walk can tell), and a walk made
+        since the watcher attached when there is one: then the paths are those changed since it."""
         catch_up = self._catch_up
         if catch_up is not None and not catch_up():
             self.lost_events()
         with self._lock:
             paths, self._paths = self._paths, set()
+            walked, self._walked = self._walked, None
             if self._watchers == 0 or self._lost:
                 self._lost = False
-                return None
-            return paths
+                return (paths, walked) if walked is not None and self._watchers else (None, None)
+            return paths, None
 
 
 def source_file_at(root: Path, rel: str) -> SourceFile | None:
@@ -99,24 +119,3 @@ def source_file_at(root: Path, rel: str) -> SourceFile | None:
     if not os.path.isfile(root / rel) or os.path.islink(root / rel) or stat.st_size > MAX_FILE_BYTES:
         return None
     return SourceFile(rel, language, stat.st_mtime_ns, stat.st_size)
-
-
-class NativeWatcher(Protocol):
-    """A watcher of one workspace that reports into a ChangeTracker while it runs."""
-
-    def start(self) -> bool:
-        """Start watching; True once changes from now on are reported, False if it fell back."""
-
-    def stop(self) -> None:
-        """Stop watching; the tracker's next ``take()`` walks the tree again."""
-
-
-def native_watcher(root: Path, tracker: ChangeTracker) -> NativeWatcher:
-    """This platform's native watcher of ``root`` (not started)."""
-    if sys.platform.startswith("linux"):
-        from .inotify_watch import InotifyWatcher
-
-        return InotifyWatcher(root, tracker)
-    from .watchfiles_watch import WatchfilesWatcher
-
-    return WatchfilesWatcher(root, tracker)

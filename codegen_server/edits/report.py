@@ -3,8 +3,21 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from codegen_server.edits.types import HunkFailure
+
+
+def failure_record(failure: HunkFailure) -> dict[str, Any]:
+    """The one failure shape every result reports (README "Failures"): ``{file, hunk, reason, closest}``.
+
+    ``hunk`` is the 1-based hunk of the file's diff (null when the failure is no hunk's, e.g. an answer
+    without any edit); ``closest`` the nearest text found in the file, or null. Text keeps its lines.
+    """
+    return {"file": failure.path or None,
+            "hunk": failure.hunk_index + 1 if failure.hunk_index >= 0 else None,
+            "reason": failure.reason,
+            "closest": failure.closest or None}
 
 
 def format_failures(failures: Sequence[HunkFailure]) -> str:

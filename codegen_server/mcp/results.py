@@ -5,11 +5,12 @@ Built from the workflows' own results; the names are the ones the daemon's resul
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
 
 from mcp.types import CallToolResult, TextContent
 from pydantic import BaseModel, Field
+
+from ..edits.report import failure_record
 
 if TYPE_CHECKING:
     from ..context import ContextResult as EngineContext
@@ -19,6 +20,11 @@ if TYPE_CHECKING:
     from ..workflows.feedback import FeedbackResult
     from ..workflows.fix import FixResult
     from ..workflows.undo import UndoResult
+
+
+#: The one failure shape (edits.report.failure_record), as every result of the daemon reports it.
+FAILURES = ("hunks that did not apply, each {file, hunk, reason, closest}: hunk is 1-based or null, closest "
+            "the nearest text found in the file or null")
 
 
 class FileChanged(BaseModel):
@@ -42,7 +48,7 @@ class ChangeResult(BaseModel):
     files: list[FileChanged]
     diff: str = Field(description="the change as a unified diff")
     reason: str = Field(default="", description="why nothing was written, if it was not")
-    failures: list[dict[str, Any]] = Field(default_factory=list, description="hunks that did not apply")
+    failures: list[dict[str, Any]] = Field(default_factory=list, description=FAILURES)
     refused: list[str] = Field(default_factory=list, description="files left untouched, each with the reason")
     sensitive: list[dict[str, str]] = Field(
         default_factory=list, description="changed files that make an editor, a shell or git run code: {path, why}")
@@ -65,8 +71,7 @@ class ApplyResult(BaseModel):
     files: list[FileChanged]
     diff: str
     reason: str = Field(default="", description="why nothing was written (refused, dry run, already applied)")
-    failures: list[dict[str, Any]] = Field(default_factory=list,
-                                           description="hunks that did not apply, each with why and the closest match")
+    failures: list[dict[str, Any]] = Field(default_factory=list, description=FAILURES)
     already_applied: list[dict[str, Any]] = Field(default_factory=list)
     sensitive: list[dict[str, str]] = Field(default_factory=list)
 
@@ -160,8 +165,8 @@ def clarify_result(outcome: ClarifyResult) -> CallToolResult:
 def apply_result(outcome: ApplyOutcome) -> CallToolResult:
     result = ApplyResult(
         applied=outcome.applied, dry_run=outcome.dry_run, files=_files(outcome.files), diff=outcome.diff,
-        reason=outcome.reason, failures=[asdict(f) for f in outcome.failures],
-        already_applied=[asdict(f) for f in outcome.already_applied], sensitive=outcome.sensitive)
+        reason=outcome.reason, failures=[failure_record(f) for f in outcome.failures],
+        already_applied=[failure_record(f) for f in outcome.already_applied], sensitive=outcome.sensitive)
     verb = "would change" if result.dry_run else "changed" if result.applied else "nothing written"
     summary = f"{verb}: {_file_list(result.files)}"
     if result.reason and not result.applied:

@@ -15,15 +15,16 @@ if TYPE_CHECKING:
     from .client import ChatModel
     from .errors import ModelError, TruncatedAnswer
     from .settings import ModelSettings
-    from .types import Completion, Continuation, Message, TokenCallback, Usage
+    from .types import Completion, Continuation, Message, RetryCallback, TokenCallback, Usage
 
 _HOMES = {
     "ChatModel": "client", "ModelError": "errors", "TruncatedAnswer": "errors", "ModelSettings": "settings",
-    "Completion": "types", "Continuation": "types", "Message": "types", "TokenCallback": "types", "Usage": "types",
+    "Completion": "types", "Continuation": "types", "Message": "types", "RetryCallback": "types",
+    "TokenCallback": "types", "Usage": "types",
 }
 
-__all__ = ["ChatModel", "Completion", "Continuation", "Message", "ModelError", "ModelSettings", "TokenCallback",
-           "TruncatedAnswer", "Usage"]
+__all__ = ["ChatModel", "Completion", "Continuation", "Message", "ModelError", "ModelSettings", "RetryCallback",
+           "TokenCallback", "TruncatedAnswer", "Usage"]
 
 
 __getattr__ = lazy_exports(__name__, _HOMES)

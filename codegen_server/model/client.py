@@ -23,8 +23,8 @@ from .continuation import continuation_messages, ends_inside_fence, stitch
 from .errors import ModelError, TruncatedAnswer
 from .estimate import estimate_usage
 from .reasoning import ThinkSplitter, reasoning_delta
-from .settings import ModelSettings, setting_hint
-from .types import Completion, Continuation, Message, TokenCallback, Usage
+from .settings import ModelSettings, setting_hint, setting_names
+from .types import Completion, Continuation, Message, RetryCallback, TokenCallback, Usage
 
 if TYPE_CHECKING:
     # Imported where a model is called (about 0.4 s): the CLI's apply and the daemon's
@@ -73,18 +73,25 @@ class ChatModel:
         """How the user fixes setting ``key``, in the words of where they run codegen (editor or CLI)."""
         return setting_hint(key, self.settings.audience)
 
+    @staticmethod
+    def _error(kind: str, message: str, key: str) -> ModelError:
+        """A ModelError that names the setting and environment variable ``key`` is set by."""
+        setting, env = setting_names(key)
+        return ModelError(kind, message, setting=setting, env=env)
+
     def _get_client(self) -> openai.AsyncOpenAI:
         import openai
 
         if self.settings.problems:
             raise ModelError("bad-setting", " ".join(self.settings.problems))
         if not self.settings.configured:
-            raise ModelError(
+            raise self._error(
                 "not-configured",
                 "No model is configured. Set "
                 f"{self._hint('api_key')} for OpenAI, or {self._hint('base_url')} "
                 "for an OpenAI-compatible server such as Ollama (http://localhost:11434/v1) "
                 "or llama.cpp (http://localhost:8080/v1).",
+                "api_key",
             )
         if self._client is None:
             self._client = openai.AsyncOpenAI(
@@ -102,25 +109,47 @@ class ChatModel:
             self._client = None
 
     async def complete(self, messages: list[Message], *, on_token: TokenCallback | None = None,
-                       on_reasoning: TokenCallback | None = None) -> Completion:
+                       on_reasoning: TokenCallback | None = None,
+                       on_retry: RetryCallback | None = None) -> Completion:
         """Stream one answer to ``messages``; retry transient failures with backoff.
 
         ``on_token`` gets the answer's text as it streams, ``on_reasoning`` the model's
-        thinking (kept out of the answer). An answer cut off at the output limit is
+        thinking (kept out of the answer), ``on_retry`` the kind of each transient failure and
+        the seconds it waits before trying again. An answer cut off at the output limit is
         continued up to ``max_continuations`` times and stitched; if it still ends cut
         off, TruncatedAnswer is raised (it carries the partial answer) so nothing of it
         is applied. Raises ModelError with a message naming the setting to fix.
-        Cancelling the calling task closes the stream at once.
+        Cancelling the calling task closes the stream at once. A call whose answer passes
+        ``max_answer_chars`` or that runs past ``max_call_seconds`` is stopped the same way
+        and fails (ModelError "answer-too-large" / "call-too-long").
         """
         client = self._get_client()
         started = time.monotonic()
-        first = await self._with_retries(client, messages, on_token, on_reasoning)
+        limit = self.settings.max_call_seconds
+        try:  # at the deadline the call is cancelled, which closes the stream open at the time
+            return await asyncio.wait_for(self._complete(client, messages, started, on_token, on_reasoning, on_retry),
+                                        limit)
+        except (TimeoutError, asyncio.TimeoutError):  # distinct classes before Python 3.11
+            if time.monotonic() - started < limit:
+                raise
+            raise ModelError("call-too-long", f"The model call was stopped after {limit:g} seconds without a "
+                                              "finished answer; nothing of it is applied. Raise the setting "
+                                              "`codegen.model.maxCallSeconds` if answers take this long."
+                             ) from None
+
+    async def _complete(self, client: openai.AsyncOpenAI, messages: list[Message], started: float,
+                        on_token: TokenCallback | None, on_reasoning: TokenCallback | None,
+                        on_retry: RetryCallback | None) -> Completion:
+        limit = self.settings.max_answer_chars
+        first = await self._with_retries(client, messages, on_token, on_reasoning, on_retry, limit)
         completion = Completion(text=first.text, model=first.model, usage=first.usage,
                                 finish_reason=first.finish_reason, attempts=first.attempts,
                                 retried=first.retried, reasoning=first.reasoning)
         while completion.truncated and len(completion.continuations) < self.settings.max_continuations:
+            # Continuations draw on the same allowance: it bounds the whole answer.
+            allowance = limit - len(completion.text) - len(completion.reasoning)
             part = await self._with_retries(client, continuation_messages(messages, completion.text),
-                                            on_token, on_reasoning)
+                                            on_token, on_reasoning, on_retry, allowance)
             completion.continuations.append(Continuation(part.text, part.finish_reason, part.usage,
                                                          part.attempts, part.reasoning))
             completion.text = stitch(completion.text, part.text)
@@ -135,14 +164,16 @@ class ChatModel:
         return completion
 
     async def _with_retries(self, client: openai.AsyncOpenAI, messages: list[Message],
-                            on_token: TokenCallback | None, on_reasoning: TokenCallback | None) -> _Part:
+                            on_token: TokenCallback | None, on_reasoning: TokenCallback | None,
+                            on_retry: RetryCallback | None, allowance: int) -> _Part:
+        """One part of the answer, retried; ``allowance``: the characters it may have (thinking included)."""
         retried: list[str] = []
         attempts = self.settings.max_retries + 1
         attempt = 0
         while True:
             attempt += 1
             try:
-                part = await self._stream_once(client, messages, on_token, on_reasoning)
+                part = await self._stream_once(client, messages, on_token, on_reasoning, allowance)
             except _Retryable as problem:
                 retried.append(problem.kind)
                 if problem.kind == "refused" and self.settings.is_loopback:
@@ -153,13 +184,16 @@ class ChatModel:
                     raise self._final_error(problem, attempt) from None
                 delay = (LOOPBACK_REFUSED_BACKOFF if problem.kind == "refused" and self.settings.is_loopback
                          else self._backoff(attempt, problem.retry_after))
+                if on_retry is not None:
+                    on_retry(problem.kind, delay)
                 await asyncio.sleep(delay)
                 continue
             part.attempts, part.retried = attempt, retried
             return part
 
     async def _stream_once(self, client: openai.AsyncOpenAI, messages: list[Message],
-                           on_token: TokenCallback | None, on_reasoning: TokenCallback | None) -> _Part:
+                           on_token: TokenCallback | None, on_reasoning: TokenCallback | None,
+                           allowance: int) -> _Part:
         import openai
 
         kwargs: dict = {"model": self.settings.model, "messages": messages, "stream": True,
@@ -187,6 +221,10 @@ class ChatModel:
         events = 0
 
         def take(text: str, reasoning: str) -> None:
+            nonlocal allowance
+            allowance -= len(text) + len(reasoning)
+            if allowance < 0:  # raised inside the stream's `async with`: the connection is closed
+                raise ModelError("answer-too-large", self._too_large_message())
             if text:
                 answer.append(text)
                 if on_token is not None:
@@ -211,7 +249,7 @@ class ChatModel:
                                 take(*splitter.feed(choice.delta.content))
                         if choice.finish_reason:
                             finish_reason = choice.finish_reason
-        except asyncio.CancelledError:
+        except (asyncio.CancelledError, ModelError):
             raise
         except openai.APITimeoutError:
             raise _Retryable("timeout", "timed out while the model was streaming") from None
@@ -231,6 +269,11 @@ class ChatModel:
         if usage is None:  # counting loads the tokenizer the first time: not on the event loop
             usage = await asyncio.to_thread(estimate_usage, messages, reasoning + text)
         return _Part(text=text, model=model_name, usage=usage, finish_reason=finish_reason, reasoning=reasoning)
+
+    def _too_large_message(self) -> str:
+        limit = self.settings.max_answer_chars
+        return (f"The model's answer passed {limit:,} characters and was stopped there; nothing of it is "
+                "applied. Raise the setting `codegen.model.maxAnswerChars` if answers are this long.")
 
     def _truncation_message(self, completion: Completion) -> str:
         where = ("inside a code block, so its last file or diff is incomplete"
@@ -268,39 +311,39 @@ class ChatModel:
         if status >= 500 or status == 408:
             return _Retryable("server-error", f"HTTP {status}: {detail}")
         if status in (401, 403):
-            return ModelError("auth", f"The model endpoint at {endpoint} rejected the API key (HTTP {status}). "
-                                      f"Fix {self._hint('api_key')}.")
+            return self._error("auth", f"The model endpoint at {endpoint} rejected the API key (HTTP {status}). "
+                                       f"Fix {self._hint('api_key')}.", "api_key")
         if status == 404:
-            return ModelError("not-found", f"The model {self.settings.model!r} was not found at {endpoint} "
-                                           f"(HTTP 404). Set {self._hint('model')} to a model the endpoint "
-                                           f"serves, or check {self._hint('base_url')}.")
+            return self._error("not-found", f"The model {self.settings.model!r} was not found at {endpoint} "
+                                            f"(HTTP 404). Set {self._hint('model')} to a model the endpoint "
+                                            f"serves, or check {self._hint('base_url')}.", "model")
         return ModelError("bad-request", f"The model endpoint at {endpoint} refused the request "
                                          f"(HTTP {status}): {detail}")
 
     def _final_error(self, problem: _Retryable, attempts: int) -> ModelError:
         endpoint = self.settings.describe_endpoint()
         if problem.kind in ("unreachable", "refused") and self.settings.is_default_endpoint:
-            return ModelError("unreachable", f"Cannot reach the OpenAI API at {endpoint} (after {attempts} "
-                                             "attempts). Check the network connection and any proxy settings "
-                                             f"(HTTPS_PROXY), or set {self._hint('base_url')} to use another "
-                                             "endpoint.")
+            return self._error("unreachable", f"Cannot reach the OpenAI API at {endpoint} (after {attempts} "
+                                              "attempts). Check the network connection and any proxy settings "
+                                              f"(HTTPS_PROXY), or set {self._hint('base_url')} to use another "
+                                              "endpoint.", "base_url")
         if problem.kind == "refused":
-            return ModelError("unreachable", f"Nothing is listening at {endpoint}: the connection was refused "
-                                             f"(after {attempts} attempts). Start the model server, or fix "
-                                             f"{self._hint('base_url')}.")
+            return self._error("unreachable", f"Nothing is listening at {endpoint}: the connection was refused "
+                                              f"(after {attempts} attempts). Start the model server, or fix "
+                                              f"{self._hint('base_url')}.", "base_url")
         if problem.kind == "unreachable":
-            return ModelError("unreachable", f"Cannot reach the model endpoint at {endpoint} "
-                                             f"(after {attempts} attempts). Check {self._hint('base_url')} "
-                                             "and that the server is running.")
+            return self._error("unreachable", f"Cannot reach the model endpoint at {endpoint} "
+                                              f"(after {attempts} attempts). Check {self._hint('base_url')} "
+                                              "and that the server is running.", "base_url")
         if problem.kind == "empty-stream":
             return ModelError("server-error", f"The model endpoint at {endpoint} answered with an empty stream "
                                               f"({attempts} attempts); its own log says why. llama-cpp-python does "
                                               "this when the prompt does not fit its context window: start it with "
                                               "a larger one (--n_ctx), or ask for a smaller change.")
         if problem.kind == "timeout":
-            return ModelError("timeout", f"The model at {endpoint} did not answer within "
-                                         f"{self.settings.timeout:g} s (after {attempts} attempts). "
-                                         f"Raise {self._hint('timeout')}.")
+            return self._error("timeout", f"The model at {endpoint} did not answer within "
+                                          f"{self.settings.timeout:g} s (after {attempts} attempts). "
+                                          f"Raise {self._hint('timeout')}.", "timeout")
         if problem.kind == "rate-limited":
             return ModelError("rate-limited", f"The model endpoint at {endpoint} is rate limiting us "
                                               f"(HTTP 429, {attempts} attempts). Try again later.")

@@ -12,13 +12,17 @@ class ModelError(Exception):
     """A model call failed in a way the user can act on.
 
     ``kind`` is one of: not-configured, bad-setting, auth, not-found, unreachable, rate-limited,
-    server-error, timeout, bad-request, stream-dropped, truncated.
+    server-error, timeout, bad-request, stream-dropped, truncated, answer-too-large, call-too-long.
+    ``setting`` (like "model.apiKey") and ``env`` (like "OPENAI_API_KEY") name what fixes it, if one
+    setting does: each client words its own advice from them (the JSON-RPC error's `data`).
     """
 
-    def __init__(self, kind: str, message: str) -> None:
+    def __init__(self, kind: str, message: str, *, setting: str | None = None, env: str | None = None) -> None:
         super().__init__(message)
         self.kind = kind
         self.message = message
+        self.setting = setting
+        self.env = env
 
 
 class TruncatedAnswer(ModelError):
@@ -29,5 +33,5 @@ class TruncatedAnswer(ModelError):
     """
 
     def __init__(self, message: str, completion: "Completion") -> None:
-        super().__init__("truncated", message)
+        super().__init__("truncated", message, setting="model.maxTokens", env="CODEGEN_MODEL_MAX_TOKENS")
         self.completion = completion

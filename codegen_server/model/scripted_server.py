@@ -6,12 +6,13 @@ slow answers, and streams that drop mid-answer. It can also behave like the real
 servers that differ from OpenAI's: answers cut off at the output limit
 (``finish_reason: "length"``), no usage, reasoning deltas, ``content: null``
 deltas, a role-only first chunk, no ``[DONE]``, an error object inside an
-HTTP 200 stream, and a 200 stream with no event at all. `codegen replay` serves a recorded run through it; the test
-suite uses it as the model.
+HTTP 200 stream, a 200 stream with no event at all, and an answer that never ends. `codegen replay`
+serves a recorded run through it; the test suite uses it as the model.
 """
 
 from __future__ import annotations
 
+import itertools
 import json
 import socket
 import threading
@@ -55,6 +56,8 @@ class ScriptStep:
     stream_error_after: int = 0
     #: Answer 200 and end the stream at once with no event (llama-cpp-python on a prompt over its context).
     empty_stream: bool = False
+    #: Stream ``content`` over and over until the client hangs up (a runaway model; needs content).
+    endless: bool = False
 
 
 Responder = Callable[[dict], ScriptStep]
@@ -174,7 +177,8 @@ class ScriptedModelServer:
                     for start in range(0, len(step.reasoning), step.chunk_size):
                         piece = step.reasoning[start:start + step.chunk_size]
                         self._event(_chunk(ident, model, {"content": None, step.reasoning_field: piece}))
-                    for start in range(0, limit, step.chunk_size):
+                    starts = range(0, limit, step.chunk_size)
+                    for start in itertools.cycle(starts) if step.endless else starts:
                         if step.chunk_delay:
                             time.sleep(step.chunk_delay)
                         if step.null_content:

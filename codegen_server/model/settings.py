@@ -27,6 +27,8 @@ class ModelSettings:
     api_key: str | None = field(default=None, repr=False)
     timeout: float = 120.0
     max_retries: int = 4
+    #: Requests sent at once where a workflow can split its work (a new project's files): 1 is one at a time.
+    parallel: int = 8
     temperature: float | None = 0.1
     # Seconds of the first retry's backoff; doubles each time (capped at 20 s).
     retry_backoff: float = 1.0
@@ -34,6 +36,11 @@ class ModelSettings:
     max_tokens: int | None = None
     #: How many times an answer cut off at the output limit is asked to go on.
     max_continuations: int = 2
+    #: A call whose answer (with its thinking and continuations) grows past this many characters fails:
+    #: a runaway stream must not fill the memory.
+    max_answer_chars: int = 1_000_000
+    #: A call (retries and continuations included) still going after this many seconds fails.
+    max_call_seconds: float = 1800.0
     #: Environment values that could not be used: what is wrong and how to fix it (reported at first use).
     problems: tuple[str, ...] = field(default=(), compare=False)
     #: Where each value came from, for error messages ("set codegen.model.name or CODEGEN_MODEL").
@@ -67,32 +74,36 @@ class ModelSettings:
             return False
 
 
-#: How a user sets each value, per audience: (in an editor, from the CLI), and the environment variable.
+#: How a user sets each value: the setting (a client's `initializationOptions` / configuration key,
+#: without the `codegen.` section), the CLI flag, and the environment variable.
 SETTING_NAMES = {
-    "model": ("codegen.model.name", "--model", "CODEGEN_MODEL"),
-    "base_url": ("codegen.model.baseUrl", "--base-url", "OPENAI_BASE_URL"),
-    "api_key": ("codegen.model.apiKey", None, "OPENAI_API_KEY"),
-    "timeout": ("codegen.model.timeout", "--timeout", "CODEGEN_MODEL_TIMEOUT"),
-    "max_tokens": ("codegen.model.maxTokens", None, "CODEGEN_MODEL_MAX_TOKENS"),
+    "model": ("model.name", "--model", "CODEGEN_MODEL"),
+    "base_url": ("model.baseUrl", "--base-url", "OPENAI_BASE_URL"),
+    "api_key": ("model.apiKey", None, "OPENAI_API_KEY"),
+    "timeout": ("model.timeout", "--timeout", "CODEGEN_MODEL_TIMEOUT"),
+    "max_tokens": ("model.maxTokens", None, "CODEGEN_MODEL_MAX_TOKENS"),
 }
 
 
-#: The key is no editor setting (settings files get shared and synced): each client has its own way in.
-API_KEY_HINT = ("the API key (in VS Code the command \u201cCodegen: Set API Key\u201d; elsewhere the environment "
-                "variable OPENAI_API_KEY, or `model.apiKey` in the client's initializationOptions)")
+def setting_names(key: str) -> tuple[str, str]:
+    """The setting and the environment variable that set ``key``: a client words its own advice from them."""
+    setting, _, env = SETTING_NAMES[key]
+    return setting, env
 
 
 def setting_hint(key: str, audience: str = "editor") -> str:
-    """How a user fixes a value, in the words of where they run codegen: `codegen.model.baseUrl` (or the
-    environment variable OPENAI_BASE_URL) in an editor, `--base-url` (or ...) in the CLI."""
-    editor, flag, env = SETTING_NAMES[key]
+    """How a user fixes a value, in words every client shares: the setting `model.baseUrl` (or the
+    environment variable OPENAI_BASE_URL) in an editor, `--base-url` (or ...) in the CLI. No client's own
+    advice (a command, a setup option): the error's data names the setting for that."""
+    setting, flag, env = SETTING_NAMES[key]
     if audience == "cli":
         if key == "api_key":
             return "the API key (the environment variable OPENAI_API_KEY)"
         return f"`{flag}` (or the environment variable {env})" if flag else f"the environment variable {env}"
     if key == "api_key":
-        return API_KEY_HINT
-    return f"`{editor}` (or the environment variable {env})"
+        # No settings file holds the key (they get shared and synced): each client sends it its own way.
+        return f"the API key (the client's `{setting}`, or the environment variable {env})"
+    return f"the setting `{setting}` (or the environment variable {env})"
 
 
 #: Numeric environment variables: the ModelSettings field, how to read the value, and its expected form.
@@ -100,9 +111,11 @@ _NUMERIC_ENV: dict[str, tuple[str, Callable[[str], Any], str]] = {
     "CODEGEN_MODEL_TIMEOUT": ("timeout", lambda v: _positive(float(v)), "a number of seconds above 0, like 120"),
     "CODEGEN_MODEL_MAX_RETRIES": ("max_retries", lambda v: _at_least(int(v), 0), "a whole number from 0, like 4"),
     "CODEGEN_MODEL_MAX_TOKENS": ("max_tokens", lambda v: _at_least(int(v), 1), "a whole number of tokens, like 4096"),
+    "CODEGEN_MODEL_PARALLEL": ("parallel", lambda v: _at_least(int(v), 1), "a whole number from 1, like 4"),
 }
 #: Every environment variable codegen reads, with what it sets (README, --help); the model settings
-#: read all but CODEGEN_INDEX_WORKERS, which the context index reads (context/parse_pool.py).
+#: read all but CODEGEN_INDEX_WORKERS, which the context index reads (context/parse_pool.py), and
+#: CODEGEN_MAX_MESSAGE_MB, which the daemon's framing reads (server/framing.py).
 ENV_VARIABLES = {
     "OPENAI_API_KEY": "the API key (never logged or stored)",
     "OPENAI_BASE_URL": "an OpenAI-compatible endpoint, such as http://localhost:11434/v1",
@@ -110,7 +123,9 @@ ENV_VARIABLES = {
     "CODEGEN_MODEL_TIMEOUT": "seconds to wait for the model (default 120)",
     "CODEGEN_MODEL_MAX_RETRIES": "retries of 429/5xx/timeouts/dropped streams (default 4)",
     "CODEGEN_MODEL_MAX_TOKENS": "the answer's output limit, sent as max_tokens (default: the server's)",
+    "CODEGEN_MODEL_PARALLEL": "requests sent at once where work splits, as a new project's files (default 8; 1: one)",
     "CODEGEN_INDEX_WORKERS": "processes that parse a large index refresh (default: one per core, at most 8; 0: none)",
+    "CODEGEN_MAX_MESSAGE_MB": "codegen-server: the largest LSP message read, in MB (default 64; --max-message-mb)",
     "HTTPS_PROXY, HTTP_PROXY, NO_PROXY": "a proxy to reach the model endpoint through (read by the HTTP client)",
     "*API_KEY*, OPENAI_*, CODEGEN_*": "kept out of the environment of the project's test runs",
 }
@@ -168,11 +183,16 @@ _EDITOR_KEYS = {
     "retryBackoff": "retry_backoff",
     "maxTokens": "max_tokens",
     "maxContinuations": "max_continuations",
+    "maxAnswerChars": "max_answer_chars",
+    "maxCallSeconds": "max_call_seconds",
+    "parallel": "parallel",
 }
 _TYPES = {"model": str, "base_url": str, "api_key": str, "timeout": float,
           "max_retries": int, "temperature": float, "retry_backoff": float,
-          "max_tokens": int, "max_continuations": int}
-_MINIMUM = {"max_tokens": 1, "max_continuations": 0, "max_retries": 0}
+          "max_tokens": int, "max_continuations": int, "max_answer_chars": int, "max_call_seconds": float,
+          "parallel": int}
+_MINIMUM = {"max_tokens": 1, "max_continuations": 0, "max_retries": 0, "max_answer_chars": 1, "parallel": 1}
+_POSITIVE = {"max_call_seconds"}
 
 
 def merge_editor_settings(base: ModelSettings, options: Mapping[str, Any] | None) -> tuple[ModelSettings, list[str]]:
@@ -198,6 +218,8 @@ def merge_editor_settings(base: ModelSettings, options: Mapping[str, Any] | None
             if isinstance(raw, bool) or (_TYPES[name] is str and not isinstance(raw, str)):
                 raise TypeError
             if _TYPES[name] is int and (not isinstance(raw, int) or value < _MINIMUM.get(name, value)):
+                raise ValueError
+            if name in _POSITIVE and not 0 < value < float("inf"):
                 raise ValueError
         except (TypeError, ValueError):
             # A secret's value is never echoed, whatever its type.

@@ -8,6 +8,8 @@ from typing import Callable
 Message = dict[str, str]
 #: Called with each streamed text fragment (progress reporting).
 TokenCallback = Callable[[str], None]
+#: Called before each retry with the failure's kind ("rate-limited", "timeout", ...) and the seconds it waits.
+RetryCallback = Callable[[str, float], None]
 
 
 @dataclass

@@ -17,6 +17,16 @@ def parse_address(value: str) -> tuple[str, int]:
     return host.strip("[]") or "127.0.0.1", int(port)  # [::1]:2087 names an IPv6 host as URLs do
 
 
+def _megabytes(value: str) -> float:
+    try:
+        megabytes = float(value)
+    except ValueError:
+        megabytes = 0
+    if not 0 < megabytes < float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a positive number of megabytes, got {value!r}")
+    return megabytes
+
+
 def _epilog() -> str:
     from ..model.settings import ENV_VARIABLES
 
@@ -56,6 +66,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--log-file", help="write the daemon's log here (default: stderr)")
     parser.add_argument("--log-level", default="WARNING", choices=["DEBUG", "INFO", "WARNING", "ERROR"],
                         help="what the log shows; secrets are redacted at every level (default: WARNING)")
+    parser.add_argument("--max-message-mb", type=_megabytes, metavar="MB",
+                        help="a message from the client larger than this is skipped unread and answered with an "
+                             "error (default: $CODEGEN_MAX_MESSAGE_MB, else 64)")
     parser.add_argument("--version", action="version", version=f"codegen-server {__version__}")
     args = parser.parse_args(argv)
     if args.tcp and not args.allow_remote:
@@ -66,14 +79,18 @@ def main(argv: list[str] | None = None) -> int:
                          "connect to it. Use 127.0.0.1, or add --allow-remote if you mean it.")
 
     configure_logging(args.log_level, args.log_file)
+    from .framing import max_message_bytes
+
+    max_message = max_message_bytes(args.max_message_mb)
     early = None
     if not args.tcp:
         from .early_initialize import answer_initialize
 
-        early = answer_initialize(sys.stdin.fileno(), sys.stdout.fileno())
-    from .app import create_server
+        early = answer_initialize(sys.stdin.fileno(), sys.stdout.fileno(), max_message)
+    from .wiring import create_server
 
     server = create_server()
+    server.max_message = max_message
     if args.tcp:
         host, port = args.tcp
         try:

@@ -41,12 +41,15 @@ from ..testing.preflight import TestToolMissing
 from ..trust.files import RefusedPath
 from ..trust.key import KeyUnavailable
 from ..workflows.host import Host, WorkflowError
+from ..workflows.written import cancel_report, record_all_written
 from . import settings as server_settings
-from .convert import to_json
+from .convert import error_data, to_json
 from .early_initialize import EarlyStart
+from .framing import max_message_bytes
 from .progress import LspProgress
 from .notices import trust_notices_shown
-from .tcp import TokenFile, authenticate, first_message, refusal
+from .tcp import TokenFile, authenticate, first_message, refusal, too_large
+from .turns import WriterTurn
 from .transport import ReadSummary, prefixed, read_messages, stdin_chunks, stream_chunks
 
 log = logging.getLogger(__name__)
@@ -145,6 +148,29 @@ class CodegenProtocol(LanguageServerProtocol):
         self.exit_code = 0 if self._shutdown or self.shutdown_requested else 1
         self.stop_reading.set()
 
+    def _send_handler_result(self, future, *, msg_id):  # noqa: ANN001 - pygls's signature
+        """Answer a request; one that failed with an error meant for the user (a JSON-RPC error: a rejected
+        key, no test command, a bad argument) is one log line, not pygls's traceback (that only at DEBUG).
+        A bug's traceback was logged where it was caught (``run_command``)."""
+        error = None if future.cancelled() else future.exception()
+        if not isinstance(error, JsonRpcException):
+            return super()._send_handler_result(future, msg_id=msg_id)
+        self._request_futures.pop(msg_id, None)
+        log.warning("request %s failed: %s", msg_id, redact(error.message))
+        log.debug("request %s failed", msg_id, exc_info=error)
+        self._send_response(msg_id, error=error.to_response_error())
+        return None
+
+    def _handle_response(self, msg_id, result=None, error=None):  # noqa: ANN001 - pygls's signature
+        """A client's answer to a request nobody waits for any more (a preview still open when its command
+        was cancelled) is dropped with a line at INFO, not pygls's `InvalidStateError: CANCELLED` traceback."""
+        future = self._request_futures.get(msg_id)
+        if future is not None and future.done():
+            self._request_futures.pop(msg_id, None)
+            log.info("dropped the client's answer to request %s: the command that sent it was cancelled", msg_id)
+            return
+        super()._handle_response(msg_id, result, error)
+
     def _send_response(self, msg_id, result: Any = None, error: Any = None) -> None:  # noqa: ANN001
         self.commands_not_started.discard(msg_id)  # answered: a later cancel has nothing to stop
         error = without_traceback(error)
@@ -164,7 +190,7 @@ class CodegenProtocol(LanguageServerProtocol):
         ours = None if error is not None else json.loads(json.dumps(result, default=self._serialize_message))
         if ours != early.result:
             log.error("the initialize answer sent before loading the server differs from pygls's (%s); "
-                      "regenerate capabilities.json: python -m codegen_server.server.early_initialize",
+                      "regenerate capabilities.json: python -m codegen_server.server.wiring",
                       redact(json.dumps(error if error is not None else ours, default=self._serialize_message)))
         if error is not None:
             self.notify(types.WINDOW_SHOW_MESSAGE, types.ShowMessageParams(
@@ -194,7 +220,7 @@ def without_traceback(error: Any) -> Any:
     data = getattr(error, "data", None)
     if not (isinstance(data, dict) and "traceback" in data):
         return error
-    return types.ResponseError(code=error.code, data={"kind": "internal"}, message=redact(
+    return types.ResponseError(code=error.code, data=error_data(kind="internal"), message=redact(
         f"codegen failed: {error.message} (an internal error; the daemon's log has the details)"))
 
 
@@ -208,9 +234,13 @@ class CodegenServer(LanguageServer):
         self.model = ChatModel(self.settings.model)
         #: Over TCP every command's `root` must be a folder the client opened (see ``workspace_root``).
         self.require_opened_root = False
+        #: The size limit of one message from the client (None: ``framing.max_message_bytes()``).
+        self.max_message: int | None = None
         #: The run stores each running command's workflow uses, by the command's task.
         #: (Weak: a store made outside run_command, as collectFeedback's, goes with its task.)
         self._command_stores: weakref.WeakKeyDictionary[asyncio.Task, list[RunStore]] = weakref.WeakKeyDictionary()
+        #: One writing command per workspace at a time (``turns``), by workspace root.
+        self._writer_turns: dict[Path, WriterTurn] = {}
 
     @property
     def codegen_protocol(self) -> CodegenProtocol:
@@ -230,7 +260,8 @@ class CodegenServer(LanguageServer):
         async def serve() -> ReadSummary:
             with trust_notices_shown(self):
                 read = stdin_chunks(fd, early.consumed if early else b"")
-                return await read_messages(read, self.protocol, self.codegen_protocol.stop_reading)
+                return await read_messages(read, self.protocol, self.codegen_protocol.stop_reading,
+                                             self.max_message)
 
         try:
             return asyncio.run(serve())
@@ -262,7 +293,14 @@ class CodegenServer(LanguageServer):
                 try:
                     if finished.is_set() or self.protocol.writer is not None or token is None:
                         return  # one client per daemon
-                    first = await first_message(stream_chunks(reader))
+                    first = await first_message(stream_chunks(reader), max_message=self.max_message
+                                                if self.max_message is not None else max_message_bytes())
+                    if first.too_large:
+                        log.warning("closed a connection whose first message (%d bytes) is over the limit of %d "
+                                    "bytes", first.too_large, first.limit)
+                        writer.write(too_large(first))
+                        await writer.drain()
+                        return
                     if first.message is None:
                         log.warning("closed a connection that did not start with an LSP message (an HTTP request?)")
                         return
@@ -279,7 +317,8 @@ class CodegenServer(LanguageServer):
                     read = prefixed(b"Content-Length: %d\r\n\r\n%s%s" % (len(body), body, first.rest),
                                     stream_chunks(reader))
                     try:
-                        summary = await read_messages(read, self.protocol, self.codegen_protocol.stop_reading)
+                        summary = await read_messages(read, self.protocol, self.codegen_protocol.stop_reading,
+                                             self.max_message)
                     finally:
                         finished.set()
                 except OSError:  # the client hung up while we answered it
@@ -349,7 +388,7 @@ class CodegenServer(LanguageServer):
                 folders = ", ".join(map(str, opened)) or "none"
                 raise CommandFailed(f"`root` {path} is not a workspace folder the client opened, nor inside one "
                                     f"(opened: {folders}). Open that folder in the editor first.",
-                                    data={"kind": "root-not-opened"})
+                                    data=error_data(kind="root-not-opened"))
         elif self.workspace.root_path:
             path = Path(self.workspace.root_path)
         else:
@@ -405,11 +444,14 @@ class CodegenServer(LanguageServer):
         return bool(workspace and workspace.apply_edit)
 
     # -- running commands --
-    async def run_command(self, title: str, work: Callable[[LspProgress], Awaitable[Any]]) -> dict:
+    async def run_command(self, title: str, work: Callable[[LspProgress], Awaitable[Any]], *,
+                          writer: Path | None = None) -> dict:
         """Run one long command: its own task, with progress, cancellation and clear errors.
 
-        A cancelled command answers ``{"cancelled": true}`` (when the cancel came from
-        the progress bar; a `$/cancelRequest` gets the standard RequestCancelled error).
+        A cancelled command answers ``{cancelled: true, message, runId, written, restoredTo}`` (when
+        the cancel came from the progress bar; a `$/cancelRequest` gets the standard RequestCancelled
+        error): the run to undo, the files that stay written, where a fix run returned to.
+        ``writer``: the workspace a writing command writes; it waits for that workspace's turn.
         ``work`` returns a dataclass or dict; its keys reach the client in camelCase.
         """
         protocol = self.codegen_protocol
@@ -419,24 +461,33 @@ class CodegenServer(LanguageServer):
         if msg_id is not None and task is not None:
             protocol.command_tasks[msg_id] = task
         protocol.commands_not_started.discard(msg_id)
+        turn = self._writer_turns.setdefault(writer, WriterTurn()) if writer is not None else None
+        waiting_for, holding = "", False
         try:
             if msg_id in protocol.cancelled_before_start:
                 protocol.cancelled_before_start.discard(msg_id)
                 raise asyncio.CancelledError
             await progress.begin(on_cancel=task.cancel if task else None)
+            if turn is not None:
+                waiting_for = turn.busy()
+                await turn.take(title, progress)
+                holding = True
             result = to_json(await work(progress))
             progress.end("done")
             return result
         except asyncio.CancelledError:
             progress.end("cancelled")
+            if waiting_for and not holding:  # it never started: refused, said so
+                return {"cancelled": True, "runId": None, "written": [], "restoredTo": None,
+                        "message": f"{title} was cancelled while waiting for {waiting_for} to finish: "
+                                   "it did not start, and nothing was written."}
             await self._settle_runs(task, "cancelled", f"{title} was cancelled")
-            return {"cancelled": True, "message": f"{title} was cancelled; nothing was written."}
+            return await self._cancelled_answer(task, title)
         except (WorkflowError, ModelError, EditError, RunNotFound) as error:
             progress.end("failed")
             message = redact(str(error))
             await self._settle_runs(task, "failed", message)
-            kind = getattr(error, "kind", type(error).__name__)
-            raise CommandFailed(message, data={"kind": kind}) from None
+            raise CommandFailed(message, data=error_data(error)) from None
         except JsonRpcException as error:
             progress.end("failed")
             await self._settle_runs(task, "failed", str(error))
@@ -445,23 +496,38 @@ class CodegenServer(LanguageServer):
             progress.end("failed")
             message = redact(str(error))
             await self._settle_runs(task, "failed", message)
-            raise CommandFailed(message, data={"kind": "unsafe-state"}) from None
+            raise CommandFailed(message, data=error_data(error, "unsafe-state")) from None
         except OSError as error:  # a file that became read-only, a full disk: the user can act on it
             progress.end("failed")
-            log.warning("%s failed", title, exc_info=True)
             message, kind = describe_os_error(error)
             message = redact(message)
+            log.warning("%s failed: %s", title, message)  # an ordinary event: the traceback only at DEBUG
+            log.debug("%s failed", title, exc_info=True)
             await self._settle_runs(task, "failed", message)
-            raise CommandFailed(message, data={"kind": kind}) from None
+            raise CommandFailed(message, data=error_data(error, kind)) from None
         except Exception as error:  # a bug: one line for the user, the traceback for the log
             progress.end("failed")
             log.exception("%s failed", title)
             message = redact(f"{title} failed: {type(error).__name__}: {error} (the daemon's log has the details)")
             await self._settle_runs(task, "failed", message)
-            raise CommandFailed(message, data={"kind": "internal"}) from None
+            raise CommandFailed(message, data=error_data(error, "internal")) from None
         finally:
+            if holding and turn is not None:
+                turn.give_back()
             protocol.command_tasks.pop(msg_id, None)
             self._command_stores.pop(task, None)
+
+    async def _cancelled_answer(self, task: asyncio.Task | None, title: str) -> dict:
+        """What a cancelled command answers: the truth about what stays written, and the run to undo."""
+        title = title.removeprefix("codegen: ")  # each client names codegen itself ("Codegen: ...")
+        try:
+            report = await cancel_report(self._command_stores.get(task, []) if task else [])
+        except (WorkflowError, OSError, RefusedPath) as error:  # the checkpoints cannot be read: say so, not "nothing"
+            log.warning("could not tell what %s left written", title, exc_info=True)
+            return {"cancelled": True, "runId": None, "written": None, "restoredTo": None,
+                    "message": redact(f"{title} was cancelled; what stays written could not be read: {error}")}
+        return {"cancelled": True, "message": report.sentence(title), "runId": report.run_id,
+                "written": report.written, "restoredTo": report.restored_to}
 
     async def _settle_runs(self, task: asyncio.Task | None, status: str, reason: str) -> None:
         """No run of a failed or cancelled command is left ``running``."""
@@ -470,6 +536,11 @@ class CodegenServer(LanguageServer):
                 await store.settle(status, reason)
             except (OSError, RefusedPath):  # the workspace became unwritable: the command's own error says more
                 log.warning("could not mark the runs of %s as %s", store.root, status, exc_info=True)
+        if status == "failed" and task is not None:  # (a cancelled command's answer records it: _cancelled_answer)
+            try:
+                await record_all_written(self._command_stores.get(task, []))
+            except (WorkflowError, OSError, RefusedPath):
+                log.warning("could not record what the failed command left written", exc_info=True)
 
 def describe_os_error(error: OSError) -> tuple[str, str]:
     """A sentence and a `data.kind` for a file-system error, without a traceback."""
@@ -484,12 +555,3 @@ def describe_os_error(error: OSError) -> tuple[str, str]:
     if isinstance(error, FileNotFoundError):
         return f"Cannot find{where}: {reason}.", "file-not-found"
     return f"Cannot read or write{where}: {reason}.", "io"
-
-
-def create_server() -> CodegenServer:
-    """A server with every feature registered."""
-    from .features import register_all
-
-    server = CodegenServer()
-    register_all(server)
-    return server

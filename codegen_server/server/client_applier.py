@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Sequence
 
 from lsprotocol import types
 
+from ..edits.stale import check_unchanged, disk_state
 from ..edits.types import FileChange
 from ..workflows.host import Applier, ApplyDecision, DiskApplier, PreviewOnly, ensure_on_disk
 from .workspace_edit import to_workspace_edit
@@ -25,22 +26,31 @@ class ClientApplier:
     The edit is built against the document versions the editor holds, so a stale
     edit is rejected by the editor instead of clobbering newer typing. Once the
     user accepts, the disk is brought in line (unless saveAfterApply is off):
-    editors leave applied edits unsaved, and tests and tools read the disk.
+    editors leave applied edits unsaved, and tests and tools read the disk — but
+    not over a file that changed on disk while the preview was open (``edits.stale``).
     """
 
     def __init__(self, server: "CodegenServer", root: Path) -> None:
         self._server = server
         self._root = root
 
-    async def apply(self, changes: Sequence[FileChange], label: str) -> ApplyDecision:
-        edit = to_workspace_edit(changes, self._root, versions=self._server.document_versions(self._root),
-                                 label=label, needs_confirmation=True)
+    async def apply(self, changes: Sequence[FileChange], label: str, description: str = "") -> ApplyDecision:
+        """Offer ``changes`` as a preview; once accepted, write them to disk unless a file changed there
+        meanwhile (StaleFileError naming it: a stale preview is never written)."""
+        versions = self._server.document_versions(self._root)
+        open_paths = list(self._server.open_buffers(self._root))
+        before = await asyncio.to_thread(disk_state, self._root, list(changes), open_paths)
+        edit = to_workspace_edit(changes, self._root, versions=versions, label=label, description=description,
+                                 needs_confirmation=True)
         response = await self._server.workspace_apply_edit_async(
             types.ApplyWorkspaceEditParams(edit=edit, label=label))
         if not response.applied:
             reason = response.failure_reason or "the edit was declined in the editor"
             return ApplyDecision(applied=False, how="client", reason=reason)
         if self._server.settings.save_after_apply:
+            # Only the daemon's own write could land over another writer's: with saveAfterApply off the
+            # editor writes what the user accepted (all of it, or the hunks kept), and nothing here.
+            await asyncio.to_thread(check_unchanged, self._root, list(changes), before)
             await asyncio.to_thread(ensure_on_disk, self._root, list(changes))
         return ApplyDecision(applied=True, how="client")
 

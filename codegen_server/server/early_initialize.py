@@ -90,20 +90,22 @@ def is_plain_initialize(message: object) -> bool:
     return all(params.get(key) is None or isinstance(params[key], str) for key in ("rootUri", "rootPath"))
 
 
-def answer_initialize(fd_in: int, fd_out: int) -> EarlyStart:
+def answer_initialize(fd_in: int, fd_out: int, max_message: int | None = None) -> EarlyStart:
     """Read the first message from ``fd_in``; answer it on ``fd_out`` if it is `initialize`.
 
     Returns every byte read, for the server to read again. Never raises on bad input: whatever
     it does not understand is left to the daemon's reader, which answers it properly.
     """
     read = bytearray()
-    frames = FrameBuffer()
+    frames = FrameBuffer(max_message)
     while True:
         frame = frames.next_frame()
         if frame is not None:
             if frame.body is None and not frame.problem:
                 continue  # blank lines before the first message
             break
+        if frames.skipping:
+            return EarlyStart(bytes(read))  # not `initialize`, and too large to hold: the reader skips it
         ready, _, _ = select.select([fd_in], [], [], STALL_SECONDS if frames.pending else None)
         if not ready:
             return EarlyStart(bytes(read))  # a message cut short: the reader's stall logic decides
@@ -135,32 +137,3 @@ def _write_all(fd: int, data: bytes) -> None:
     view = memoryview(data)
     while view:
         view = view[os.write(fd, view):]
-
-
-def registered_capabilities() -> dict[str, Any]:
-    """The capabilities pygls builds from the registered features, for a client that declares will-save.
-
-    Slow (it loads the server): for writing ``capabilities.json``, not for start-up.
-    """
-    from lsprotocol import types
-    from pygls.capabilities import ServerCapabilitiesBuilder
-
-    from .app import create_server
-
-    server = create_server()
-    features = server.protocol.fm
-    capabilities = ServerCapabilitiesBuilder(
-        types.ClientCapabilities(text_document=types.TextDocumentClientCapabilities(
-            synchronization=types.TextDocumentSyncClientCapabilities(will_save=True, will_save_wait_until=True))),
-        set({**features.features, **features.builtin_features}), features.feature_options,
-        list(features.commands), server._text_document_sync_kind, server._notebook_document_sync,
-        DEFAULT_ENCODING,
-    ).build()
-    unstructured = server.protocol._converter.unstructure(capabilities)
-    unstructured.pop("positionEncoding", None)  # chosen per client at start-up
-    return unstructured
-
-
-if __name__ == "__main__":
-    CAPABILITIES_FILE.write_text(json.dumps(registered_capabilities(), indent=2, sort_keys=True) + "\n")
-    print(f"wrote {CAPABILITIES_FILE}")

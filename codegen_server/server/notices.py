@@ -18,13 +18,13 @@ from ..redaction import redact
 from ..trust.notices import LOGGER_NAME
 
 if TYPE_CHECKING:
-    from .app import CodegenServer
+    from pygls.lsp.server import LanguageServer
 
 
 class ShowTrustNotices(logging.Handler):
     """Each record becomes a `window/showMessage` warning, whatever thread logged it."""
 
-    def __init__(self, server: CodegenServer, loop: asyncio.AbstractEventLoop) -> None:
+    def __init__(self, server: LanguageServer, loop: asyncio.AbstractEventLoop) -> None:
         super().__init__(logging.WARNING)
         self.server = server
         self.loop = loop
@@ -43,7 +43,7 @@ class ShowTrustNotices(logging.Handler):
 
 
 @contextmanager
-def trust_notices_shown(server: CodegenServer) -> Iterator[None]:
+def trust_notices_shown(server: LanguageServer) -> Iterator[None]:
     """While serving (call it on the event loop): `codegen.trust` records reach the client."""
     logger = logging.getLogger(LOGGER_NAME)
     handler = ShowTrustNotices(server, asyncio.get_running_loop())

@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-import time
 import uuid
 from typing import TYPE_CHECKING, Callable
 
 from lsprotocol import types
 
 if TYPE_CHECKING:
-    from .app import CodegenServer
-
-#: Streamed-token reports are throttled to this many seconds apart.
-_REPORT_EVERY = 0.2
+    from pygls.lsp.server import LanguageServer
 
 
 class LspProgress:
@@ -23,12 +19,13 @@ class LspProgress:
     either, reports go nowhere.
     """
 
-    def __init__(self, server: "CodegenServer", title: str, token: types.ProgressToken | None) -> None:
+    def __init__(self, server: "LanguageServer", title: str, token: types.ProgressToken | None) -> None:
         self._server = server
         self._title = title
         self._token = token
         self._phase = ""
-        self._last_report = 0.0
+        #: The last percentage reported: a later phase without one keeps it (LSP clients show none else).
+        self._percentage: int | None = None
         self._active = False
 
     async def begin(self, on_cancel: Callable[[], object] | None = None) -> None:
@@ -50,13 +47,13 @@ class LspProgress:
 
     def phase(self, message: str, percentage: int | None = None) -> None:
         self._phase = message
-        self._report(message, percentage)
+        if percentage is not None:
+            self._percentage = percentage
+        self._report(message)
 
     def tokens(self, count: int) -> None:
-        now = time.monotonic()
-        if now - self._last_report >= _REPORT_EVERY:
-            self._last_report = now
-            self._report(f"{self._phase} — {count} tokens streamed", None)
+        """``count`` tokens of the answer so far (the workflow counts them, a few times a second)."""
+        self._report(f"{self._phase} — {count} tokens streamed")
 
     def end(self, message: str) -> None:
         if self._active:
@@ -64,10 +61,10 @@ class LspProgress:
             self._server.work_done_progress.end(self._token, types.WorkDoneProgressEnd(message=message))
             self._server.work_done_progress.tokens.pop(self._token, None)
 
-    def _report(self, message: str, percentage: int | None) -> None:
+    def _report(self, message: str) -> None:
         if self._active:
-            self._server.work_done_progress.report(
-                self._token, types.WorkDoneProgressReport(message=message, percentage=percentage, cancellable=True))
+            self._server.work_done_progress.report(self._token, types.WorkDoneProgressReport(
+                message=message, percentage=self._percentage, cancellable=True))
 
     def _client_supports_progress(self) -> bool:
         window = self._server.client_capabilities.window

@@ -26,13 +26,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..trust.key import state_home
+from .framing import MAX_MESSAGE_ENV
 
 if TYPE_CHECKING:
     from .transport import ChunkReader
 
 #: A connection that has not sent its whole first message by then is closed.
 AUTH_SECONDS = 30.0
-#: A first message (an `initialize`, with the client's capabilities) larger than this is not one.
+#: A first message (an `initialize`, with the client's capabilities) larger than this is not one,
+#: whatever --max-message-mb allows later messages: nobody unauthenticated makes the daemon hold more.
 MAX_FIRST_MESSAGE = 4 * 1024 * 1024
 _MAX_HEADER = 8192
 _HEADER_NAMES = (b"content-length", b"content-type")
@@ -41,6 +43,7 @@ _CONTENT_LENGTH = re.compile(rb"^content-length[ \t]*:[ \t]*(\d{1,10})[ \t]*$", 
 TOKEN_OPTION = "token"
 #: The JSON-RPC error a connection without the token gets before it is closed.
 UNAUTHENTICATED = -32600
+INVALID_REQUEST = -32600
 
 
 def is_loopback(host: str) -> bool:
@@ -87,14 +90,22 @@ class FirstMessage:
     message: Any = None
     #: Whatever came after it, to be read as the next messages.
     rest: bytes = b""
+    #: The Content-Length of a first message over the size limit (0 otherwise); it was not read.
+    too_large: int = 0
+    #: The limit it was over.
+    limit: int = 0
 
 
-async def first_message(read: ChunkReader, timeout: float = AUTH_SECONDS) -> FirstMessage:
+async def first_message(read: ChunkReader, timeout: float = AUTH_SECONDS,
+                        max_message: int = MAX_FIRST_MESSAGE) -> FirstMessage:
     """Read one strictly framed LSP message: only `Content-Length`/`Content-Type` headers, from byte one.
 
     Returns an empty ``FirstMessage`` as soon as the bytes cannot be one (an HTTP request line, any
     other header), when the input ends or stalls past ``timeout``, or when the body is not JSON.
+    A body longer than ``max_message`` (the daemon's --max-message-mb) or MAX_FIRST_MESSAGE, the
+    smaller, is not read: the result has ``too_large`` set.
     """
+    limit = min(max_message, MAX_FIRST_MESSAGE)
     data = bytearray()
     deadline = time.monotonic() + timeout
     while True:
@@ -103,8 +114,10 @@ async def first_message(read: ChunkReader, timeout: float = AUTH_SECONDS) -> Fir
             return FirstMessage()
         if end >= 0:
             length = _content_length(bytes(data[:end]))
-            if length is None or length > MAX_FIRST_MESSAGE:
+            if length is None:
                 return FirstMessage()
+            if length > limit:
+                return FirstMessage(too_large=length, limit=limit)
             if len(data) >= end + 4 + length:
                 body = bytes(data[end + 4:end + 4 + length])
                 try:
@@ -158,6 +171,15 @@ def authenticate(message: Any, token: str) -> tuple[bool, Any]:
         return False, msg_id
     del options[TOKEN_OPTION]
     return True, msg_id
+
+
+def too_large(first: FirstMessage) -> bytes:
+    """The framed error a first message over the size limit gets (it was not read, so it has no id)."""
+    body = json.dumps({"jsonrpc": "2.0", "id": None, "error": {
+        "code": INVALID_REQUEST, "data": {"kind": "message_too_large", "size": first.too_large},
+        "message": (f"message not read: a first message of {first.too_large} bytes, over the limit of "
+                    f"{first.limit} bytes (--max-message-mb, {MAX_MESSAGE_ENV})")}}).encode()
+    return b"Content-Length: %d\r\n\r\n%s" % (len(body), body)
 
 
 def refusal(msg_id: Any, path: Path) -> bytes:

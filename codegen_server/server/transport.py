@@ -97,9 +97,13 @@ def prefixed(first: bytes, read: ChunkReader) -> ChunkReader:
     return read_after
 
 
-async def read_messages(read: ChunkReader, protocol: JsonRPCProtocol, stop: asyncio.Event) -> ReadSummary:
-    """Deliver every message from ``read`` to ``protocol`` until the input ends or ``stop`` is set."""
-    frames = FrameBuffer()
+async def read_messages(read: ChunkReader, protocol: JsonRPCProtocol, stop: asyncio.Event,
+                        max_message: int | None = None) -> ReadSummary:
+    """Deliver every message from ``read`` to ``protocol`` until the input ends or ``stop`` is set.
+
+    A message over ``max_message`` bytes (default: ``framing.max_message_bytes()``) is skipped unread.
+    """
+    frames = FrameBuffer(max_message)
     summary = ReadSummary()
     stalled = False
     stopping = asyncio.ensure_future(stop.wait())
@@ -137,6 +141,9 @@ def deliver(protocol: JsonRPCProtocol, frame: Frame, summary: ReadSummary) -> No
         summary.messages += 1
         handle_json(protocol, frame.message)
         return
+    if frame.too_large:
+        _refuse_too_large(protocol, frame, summary)
+        return
     summary.dropped_bytes += len(frame.dropped)
     if not frame.problem:
         return
@@ -149,6 +156,22 @@ def deliver(protocol: JsonRPCProtocol, frame: Frame, summary: ReadSummary) -> No
             f"message dropped: {frame.problem}; send it again with the right Content-Length"))
     elif frame.not_json:
         _reply_error(protocol, None, JsonRpcParseError(f"message dropped: {frame.problem}"))
+
+
+def _refuse_too_large(protocol: JsonRPCProtocol, frame: Frame, summary: ReadSummary) -> None:
+    """A request too large to read gets an error with its id; without one the client is told in a log message."""
+    summary.dropped_bytes += frame.too_large
+    method = frame.message.get("method") if isinstance(frame.message, dict) else None
+    log.warning("skipped %s (%s)", f"a {method} message" if isinstance(method, str) else "a message", frame.problem)
+    request_id = _request_id(frame.message)
+    text = f"message not read: {frame.problem}"
+    if request_id is not None:
+        summary.messages += 1
+        _reply_error(protocol, request_id, JsonRpcInvalidRequest(
+            text, data={"kind": "message_too_large", "size": frame.too_large}))
+    else:
+        protocol._send_data({"jsonrpc": "2.0", "method": "window/logMessage",
+                             "params": {"type": 1, "message": f"codegen: {text}"}})
 
 
 def handle_json(protocol: JsonRPCProtocol, data: Any) -> None:
@@ -224,4 +247,7 @@ def _reply_error(protocol: JsonRPCProtocol, msg_id: Any, error: JsonRpcException
     if answered_early is not None and answered_early(msg_id, error=error.to_response_error()):
         return
     # Built by hand: pygls's converter leaves out an `"id": null`, which JSON-RPC requires here.
-    protocol._send_data({"jsonrpc": "2.0", "id": msg_id, "error": {"code": error.code, "message": error.message}})
+    body = {"code": error.code, "message": error.message}
+    if error.data is not None:
+        body["data"] = error.data
+    protocol._send_data({"jsonrpc": "2.0", "id": msg_id, "error": body})

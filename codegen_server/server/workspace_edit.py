@@ -82,14 +82,18 @@ def to_workspace_edit(
     *,
     versions: Mapping[str, int],
     label: str,
+    description: str = "",
     needs_confirmation: bool = True,
 ) -> types.WorkspaceEdit:
     """A WorkspaceEdit with file operations and versioned, minimal, annotated text edits.
 
     ``versions`` maps workspace-relative paths of open documents to the editor's version;
-    other documents get version None (the editor applies them to the file as it is).
+    other documents get version None (the editor applies them to the file as it is). The
+    annotation's ``label`` names the run and its ``description`` carries the model's explanation,
+    diagnosis or summary (README "The editor contract"), so a client shows why beside the preview.
     """
-    annotations = {ANNOTATION_ID: types.ChangeAnnotation(label=label, needs_confirmation=needs_confirmation)}
+    annotations = {ANNOTATION_ID: types.ChangeAnnotation(label=label, needs_confirmation=needs_confirmation,
+                                                         description=description.strip() or None)}
     marked: dict[str, str] = {}  # path -> its own annotation id
     for n, flag in enumerate(flag_changes(changes)):
         marked[flag.path] = f"{SENSITIVE_ANNOTATION}.{n}"

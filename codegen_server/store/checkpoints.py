@@ -160,6 +160,12 @@ class CheckpointStore:
         """The checkpoint with this id (raises CheckpointError if there is none)."""
         return self._load(checkpoint_id)[0]
 
+    def changed_since(self, checkpoint_id: str) -> list[str]:
+        """The captured paths created, changed (content or mode) or removed since the checkpoint, sorted."""
+        _, saved = self._load(checkpoint_id)
+        entries, _ = self._capture()
+        return sorted(path for path in saved.keys() | entries.keys() if saved.get(path) != entries.get(path))
+
     def restore(self, checkpoint_id: str) -> RestoreResult:
         """Return the workspace to the checkpoint, byte for byte and mode for mode.
 
@@ -175,12 +181,12 @@ class CheckpointStore:
         self._objects_checked.clear()
         target, wanted = self._load(checkpoint_id)
         self._check_paths(checkpoint_id, wanted)
-        self._check_blobs(wanted)
         entries, skipped = self._capture()
         written = sorted(path for path, entry in wanted.items() if entries.get(path) != entry)
         outside = [p for p in written if "link" in wanted[p] and not _link_stays_inside(p, wanted[p]["link"])]
         written = [p for p in written if p not in outside]
-        # Every blob is read and checked against its digest before the first file is touched.
+        # Every blob is read and checked against its digest before the first file is touched: a restore
+        # that could not finish never starts (a missing blob of a file that is already right is no matter).
         self._verify_blobs({path: wanted[path] for path in written})
         safety = self._write_manifest(f"before restore to {checkpoint_id}", entries, skipped)
 
@@ -334,13 +340,6 @@ class CheckpointStore:
             except EditError as error:
                 raise CheckpointError(f"checkpoint {checkpoint_id} names an unsafe path, refusing to restore "
                                       f"anything: {error}") from None
-
-    def _check_blobs(self, entries: dict[str, dict]) -> None:
-        """Refuse to start a restore that could not finish."""
-        missing = [p for p, e in entries.items()
-                   if "sha256" in e and not (self._objects(e["sha256"][:2]) / e["sha256"][2:]).is_file()]
-        if missing:
-            raise CheckpointError(f"checkpoint data missing for {len(missing)} file(s), e.g. {missing[0]}")
 
     def _verify_blobs(self, entries: dict[str, dict]) -> None:
         """Read every blob a restore will write and check it against its digest (one at a time)."""

@@ -18,11 +18,13 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import os
 import re
 import secrets
 import time
 from dataclasses import asdict, dataclass, is_dataclass
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Collection, Iterable
 
@@ -31,9 +33,12 @@ from ..trust.files import STATE_DIR, RefusedPath, read_regular, state_dir, write
 from ..trust.notices import ignored
 from ..trust.seal import Unsealed, open_json, seal_json
 from ..trust.state import NOT_OURS, load_json
+from .transcript import render_transcript
 
 _RUN_ID = re.compile(r"[0-9]{8}-[0-9]{6}-[0-9a-f]{6}")
 RUNS_DIR = "runs"
+log = logging.getLogger(__name__)
+
 #: run.json is small; anything larger is not one codegen wrote.
 _META_LIMIT = 4 * 1024 * 1024
 #: What to do about a run file codegen ignored.
@@ -70,6 +75,11 @@ _GITIGNORE = """# codegen's working data (runs, checkpoints, the index, locks): 
 #: How every .codegen/.gitignore codegen wrote begins: an older one is brought up to date.
 _GITIGNORE_HEADER = "# codegen's working data"
 _GITIGNORE_LIMIT = 64 * 1024
+
+
+def now_stamp() -> str:
+    """A run's ``started``: UTC to the microsecond, so runs order by it (ids name the second only)."""
+    return datetime.now(timezone.utc).isoformat(timespec="microseconds")
 
 
 def codegen_dir(root: Path) -> Path:
@@ -165,12 +175,32 @@ class Run:
         data = load_json(path, _purpose(self.id, name), _REMEDY)
         return default if data is None else data
 
-    # -- async API for workflows --
+    def write_transcript_sync(self) -> Path:
+        """Write (or rewrite) ``transcript.md`` from what the run recorded so far (store/transcript.py)."""
+        iterations = self.read_json_sync("iterations.json", {}).get("iterations")
+        text = render_transcript(self.read_json_sync("run.json", {}), self.calls(),
+                                 self.read_json_sync("clarify.json", {}), iterations)
+        return self.write_text_sync("transcript.md", text)
+
+    def _follow(self) -> None:
+        """Keep transcript.md up to date after a write, so an editor showing it follows the run; a
+        transcript that cannot be written never fails the run (it is for people only)."""
+        try:
+            self.write_transcript_sync()
+        except (OSError, StateRefused) as error:
+            log.info("transcript of run %s not written: %s", self.id, error)
+
+    # -- async API for workflows (each write also rewrites the transcript) --
     async def write_text(self, name: str, text: str) -> Path:
         return await asyncio.to_thread(self.write_text_sync, name, text)
 
     async def write_json(self, name: str, data: dict[str, Any]) -> Path:
-        return await asyncio.to_thread(self.write_json_sync, name, data)
+        def write() -> Path:
+            path = self.write_json_sync(name, data)
+            self._follow()
+            return path
+
+        return await asyncio.to_thread(write)
 
     async def read_json(self, name: str, default: Any = None) -> Any:
         return await asyncio.to_thread(self.read_json_sync, name, default)
@@ -187,6 +217,7 @@ class Run:
             meta.update(fields)
             meta["updated"] = time.strftime("%Y-%m-%dT%H:%M:%S%z")
             self.write_json_sync("run.json", meta)
+            self._follow()
             return meta
 
         return await asyncio.to_thread(update)
@@ -232,6 +263,19 @@ class RunSummary:
     title: str
     #: The workspace files it changed, when its outcome records them.
     files: tuple[str, ...]
+    #: When it started, to the microsecond (UTC): what orders runs. "" for a run older than the field.
+    started: str = ""
+    #: The files that differ from its start checkpoint, as last recorded (its outcome's files for an older run).
+    written: tuple[str, ...] = ()
+    #: Whether ``codegen.undo`` can return the workspace to its start: it has a start checkpoint and left files changed.
+    undoable: bool = False
+    #: What it was, for a picker: the command and the first words of its prompt ("generate: a calculator ...").
+    description: str = ""
+    #: What it was asked, whole (its prompt or comment): what a Re-run sends again.
+    asked: str = ""
+    #: A feedback run's file and lines (1-based, inclusive): where its thread is.
+    path: str = ""
+    lines: tuple[int, ...] = ()
 
 
 class RunStore:
@@ -264,7 +308,7 @@ class RunStore:
         await asyncio.to_thread(make)
         run = Run(self.root, run_id, self._secrets)
         await run.update_meta(id=run.id, kind=kind, status="running",
-                              created=time.strftime("%Y-%m-%dT%H:%M:%S%z"), **fields)
+                              created=time.strftime("%Y-%m-%dT%H:%M:%S%z"), started=now_stamp(), **fields)
         self.touched.append(run)
         return run
 
@@ -294,7 +338,8 @@ class RunStore:
         return run
 
     def list_runs(self, kinds: Collection[str] | None = None) -> list[RunSummary]:
-        """The workspace's runs codegen wrote, newest first, for a picker (blocking: use a thread from async code).
+        """The workspace's runs codegen wrote, newest first (by ``started``, then id), for a picker
+        (blocking: use a thread from async code).
 
         Only runs whose run.json is sealed by codegen for this user are listed; any other folder
         under ``.codegen/runs/`` (one that came with the files, say) is left out with one warning.
@@ -316,7 +361,7 @@ class RunStore:
             if meta is None or (kinds is not None and meta.get("kind") not in kinds):
                 continue
             runs.append(_summary(run_id, meta))
-        return runs
+        return sorted(runs, key=lambda run: (run.started, run.id), reverse=True)
 
     async def settle(self, status: str, reason: str) -> None:
         """End every run this store touched that is still ``running`` as ``status`` (failed, cancelled).
@@ -346,5 +391,27 @@ def _summary(run_id: str, meta: dict) -> RunSummary:
     outcome = meta.get("outcome")
     listed = outcome.get("files", []) if isinstance(outcome, dict) else []
     files = tuple(str(f["path"]) for f in listed if isinstance(f, dict) and "path" in f)
-    return RunSummary(run_id, str(meta.get("kind", "")), str(meta.get("status", "")), str(meta.get("created", "")),
-                      title, files)
+    kind = str(meta.get("kind", ""))
+    # A fix run always saved its start (an older one recorded only its outcome's files); other kinds
+    # since they record ``start_checkpoint``.
+    has_start = bool(meta.get("start_checkpoint")) or kind == "fix"
+    recorded = meta.get("written")
+    written = tuple(str(p) for p in recorded) if isinstance(recorded, list) else files if kind == "fix" else ()
+    return RunSummary(run_id, kind, str(meta.get("status", "")), str(meta.get("created", "")), title, files,
+                      str(meta.get("started", "")), written, has_start and bool(written),
+                      _description(kind, meta, title, files), str(asked), str(meta.get("path") or ""),
+                      tuple(int(n) for n in meta.get("lines") or () if isinstance(n, int)))
+
+
+def _description(kind: str, meta: dict, title: str, files: tuple[str, ...]) -> str:
+    """The command and the first words of what it was asked; a markers run its first marker, an
+    apply run (no prompt) its files."""
+    markers = meta.get("markers")
+    if kind == "feedback" and isinstance(markers, list):
+        first = markers[0].get("text", "") if markers and isinstance(markers[0], dict) else ""
+        words = str(first).split()
+        more = f" (+{len(markers) - 1} more)" if len(markers) > 1 else ""
+        return "markers: " + " ".join(words[:_TITLE_WORDS]) + more if words else "markers"
+    if not title and files:
+        title = ", ".join(files[:3]) + (f" (+{len(files) - 3} more)" if len(files) > 3 else "")
+    return f"{kind}: {title}" if title else kind

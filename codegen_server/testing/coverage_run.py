@@ -8,8 +8,8 @@ calls away from the test it sits.
   context per test (a small pytest plugin switches coverage.py's context at each test), the failing
   tests' files only;
 - ``node --test``: V8's own coverage (``NODE_V8_COVERAGE``), byte ranges mapped back to lines; node's
-  runner gives no per-test contexts, so the failing tests and the passing ones run as two invocations
-  (``--test-name-pattern``) and each is one group.
+  runner gives no per-test contexts, so the failing tests and the passing ones run as separate
+  invocations (``--test-name-pattern``), and the other test files' passing tests as one group per file.
 
 Anything else (jest and vitest, whose transforms move the code V8 sees; cargo, go; a shell command) is
 not supported and says so. Every run goes through ``run_process_tree`` (own process group, timeout,

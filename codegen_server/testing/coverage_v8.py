@@ -8,8 +8,10 @@ project's own command, each one group of the spectrum:
    without its file arguments): a failing subtest's passing siblings run with it in (1) - node 20 runs
    a matching test with all its subtests and cannot select one - so a file whose tests are one
    top-level test with subtests has no contrast of its own; the other files' passing tests give it.
-   Node runs each test file in a process of its own, which writes its own coverage file: the files
-   with a failing test (the same slip breaks them too) are left out of this group.
+   Node runs each test file in a process of its own, which writes its own coverage file, so each
+   file is a group of its own (a line only some files run scores apart from one they all run); the
+   files with a failing test (the same slip breaks them too) are left out. When the deadline cuts
+   this run, the files that finished by then still count.
 Each group is weighted by the tests (leaves: not the tests that only hold subtests) that failed in
 (1) or passed in (2) and (3). Every test file is loaded in each run, so code that runs at load time
 counts for the passing groups too, as it should. Outcomes come from a small reporter module written
@@ -91,15 +93,17 @@ async def run(root: Path, cwd: Path, command: TestCommand, failing: list[str], s
                                        weight=sum(second.passed.values())))
     others = _without_test_files(cwd, argv)
     if others is not None:
-        # Past the deadline, the groups above are still a spectrum: this one only sharpens it.
-        third = await _invoke(cwd, others, None, scratch / "others", reporter, deadline)
+        # Past the deadline, the groups above are still a spectrum: this one only sharpens it, with
+        # the files that finished in time (each wrote its coverage when its process exited).
+        third = await _invoke(cwd, others, None, scratch / "others", reporter, deadline, partial=True)
         if third is not None:
             # Files the runs above held are counted there; files with a failure are no passing group.
-            clean = {file: count for file, count in third.passed.items()
+            clean = {str(Path(file).resolve()): count for file, count in third.passed.items()
                      if not third.failed.get(file) and str(Path(file).resolve()) not in first.files}
-            if clean:
-                lines = await _lines(scratch / "others", workspace, {str(Path(file).resolve()) for file in clean})
-                groups.append(TestCoverage("the other test files' tests", False, lines, weight=sum(clean.values())))
+            by_file = await asyncio.to_thread(lines_by_test_file, scratch / "others" / "v8", workspace, set(clean))
+            # One group per file (its own process): a line only some files run is told apart from one they all do.
+            groups += [TestCoverage(f"the passing tests of {Path(file).name}", False, lines, weight=clean[file])
+                       for file, lines in sorted(by_file.items()) if lines]
     return CoverageRun("v8", groups)
 
 
@@ -121,9 +125,9 @@ def _without_test_files(cwd: Path, argv: list[str]) -> list[str] | None:
 
 
 async def _invoke(cwd: Path, argv: list[str], names: list[str] | None, folder: Path, reporter: Path,
-                  deadline: float) -> _Report | None:
+                  deadline: float, partial: bool = False) -> _Report | None:
     """One run of the top-level tests named ``names`` (all of them: None) under coverage, into
-    ``folder``; what it ran. None when the deadline passed."""
+    ``folder``; what it ran. None when the deadline passed (with ``partial``, what it reported by then)."""
     folder.mkdir()
     events = folder / "events.jsonl"
     at = argv.index("--test") + 1
@@ -136,7 +140,7 @@ async def _invoke(cwd: Path, argv: list[str], names: list[str] | None, folder: P
     if remaining <= 0:
         return None
     result = await run_process_tree(cwd, argv=full, env=env, secrets=secrets, timeout=remaining)
-    if result.timed_out:
+    if result.timed_out and not partial:
         return None
     return _read_events(events)
 
@@ -167,44 +171,67 @@ def _read_events(path: Path) -> _Report:
     return report
 
 
-async def _lines(folder: Path, workspace: Path, only_with: set[str] | None = None) -> dict[str, set[int]]:
-    return await asyncio.to_thread(executed_lines, folder / "v8", workspace, only_with)
+async def _lines(folder: Path, workspace: Path) -> dict[str, set[int]]:
+    return await asyncio.to_thread(executed_lines, folder / "v8", workspace)
 
 
-def executed_lines(folder: Path, workspace: Path, only_with: set[str] | None = None) -> dict[str, set[int]]:
-    """Workspace-relative path -> 1-based lines executed, from every V8 coverage file in ``folder``
-    (with ``only_with``, absolute paths of test files: those of the processes that loaded one of them)."""
-    counts: dict[str, dict[int, int]] = {}
+def lines_by_test_file(folder: Path, workspace: Path, test_files: set[str]) -> dict[str, dict[str, set[int]]]:
+    """Absolute path of each of ``test_files`` whose process wrote its coverage to ``folder`` -> the
+    workspace lines that process executed (node runs each test file in a process of its own)."""
+    found: dict[str, dict[str, set[int]]] = {}
     sources: dict[str, str | None] = {}
     for file in sorted(folder.glob("*.json")):
+        scripts = _scripts(file)
+        loaded = {str(Path(unquote(urlparse(script.get("url", "")).path)).resolve()) for script in scripts
+                  if script.get("url", "").startswith("file://")} & test_files
+        for test_file in loaded:
+            into = found.setdefault(test_file, {})
+            for path, lines in _script_lines(scripts, workspace, sources).items():
+                into.setdefault(path, set()).update(lines)
+    return found
+
+
+def executed_lines(folder: Path, workspace: Path) -> dict[str, set[int]]:
+    """Workspace-relative path -> 1-based lines executed, from every V8 coverage file in ``folder``."""
+    found: dict[str, set[int]] = {}
+    sources: dict[str, str | None] = {}
+    for file in sorted(folder.glob("*.json")):
+        for path, lines in _script_lines(_scripts(file), workspace, sources).items():
+            found.setdefault(path, set()).update(lines)
+    return found
+
+
+def _scripts(file: Path) -> list[dict]:
+    """The scripts of one V8 coverage file (none if it cannot be read)."""
+    try:
+        scripts = json.loads(file.read_text(encoding="utf-8")).get("result", [])
+    except (OSError, ValueError, AttributeError):
+        return []
+    return scripts if isinstance(scripts, list) else []
+
+
+def _script_lines(scripts: list[dict], workspace: Path, sources: dict[str, str | None]) -> dict[str, set[int]]:
+    """Workspace-relative path -> lines that ran, for the workspace's scripts (``sources`` caches their text)."""
+    found: dict[str, set[int]] = {}
+    for script in scripts:
+        url = script.get("url", "")
+        if not url.startswith("file://"):
+            continue  # node's own modules
         try:
-            scripts = json.loads(file.read_text(encoding="utf-8")).get("result", [])
-        except (OSError, ValueError, AttributeError):
+            path = Path(unquote(urlparse(url).path)).resolve().relative_to(workspace).as_posix()
+        except ValueError:
             continue
-        if only_with is not None and not any(
-                str(Path(unquote(urlparse(script.get("url", "")).path)).resolve()) in only_with
-                for script in scripts if script.get("url", "").startswith("file://")):
+        if "node_modules" in path.split("/"):
             continue
-        for script in scripts:
-            url = script.get("url", "")
-            if not url.startswith("file://"):
-                continue  # node's own modules
-            try:
-                path = Path(unquote(urlparse(url).path)).resolve().relative_to(workspace).as_posix()
-            except ValueError:
-                continue
-            if "node_modules" in path.split("/"):
-                continue
-            if path not in sources:
-                sources[path] = _source(workspace / path)
-            source = sources[path]
-            if source is None:
-                continue
-            into = counts.setdefault(path, {})
-            for line, count in line_counts(source, script.get("functions", [])).items():
-                into[line] = into.get(line, 0) + count
-    return {path: {line for line, count in lines.items() if count > 0} for path, lines in counts.items()
-            if any(count > 0 for count in lines.values())}
+        if path not in sources:
+            sources[path] = _source(workspace / path)
+        source = sources[path]
+        if source is None:
+            continue
+        ran = {line for line, count in line_counts(source, script.get("functions", [])).items() if count > 0}
+        if ran:
+            found.setdefault(path, set()).update(ran)
+    return found
 
 
 def _source(path: Path) -> str | None:

@@ -19,13 +19,16 @@ _SHELL_WORDS = {".", ":", "cd", "exec", "exit", "export", "set", "source", "test
                 "for", "while", "case", "until", "{", "(", "!", "env", "command", "time", "echo", "eval", "sh"}
 _ASSIGNMENT = re.compile(r"^[A-Za-z_]\w*=")
 #: How the user sets the test command, in the words of both places codegen runs.
-SET_COMMAND = "set the test command (`--test-cmd` on the command line, `codegen.fix.testCommand` in an editor)"
+SET_COMMAND = "set the test command (`--test-cmd` on the command line, the setting `fix.testCommand` in an editor)"
 
 
 class TestToolMissing(FileNotFoundError):
     """The test command cannot start: its program is not installed. ``str()`` is the whole advice."""
 
     __test__ = False  # not a pytest test class, despite the name
+    #: What fixes it besides installing the tool (the JSON-RPC error's `data`).
+    setting = "fix.testCommand"
+    env = None
 
     def __init__(self, tool: str, message: str) -> None:
         super().__init__(errno.ENOENT, message, tool)

@@ -56,6 +56,12 @@ class ApplyOutcome:
     not_understood: list[HunkFailure] = field(default_factory=list)
     #: Changed files that make an editor, a shell or git run code: [{path, why}] (``edits.sensitive``).
     sensitive: list[dict[str, str]] = field(default_factory=list)
+    #: The run that recorded it (``apply_run``: codegen.applyDiff), to undo; "" when none did (the CLI, MCP).
+    run_id: str = ""
+
+
+#: Why a change with a hunk that did not place was not written; each result's ``failures`` say which and why.
+NOT_PLACED = "some hunks did not apply; nothing was written"
 
 
 def refusal(plan: PatchResult, salvage: bool, *, previewed: bool = True) -> str:
@@ -65,7 +71,7 @@ def refusal(plan: PatchResult, salvage: bool, *, previewed: bool = True) -> str:
     makes something run code; pass True when configuration edits are allowed.
     """
     if plan.failures and not salvage:
-        return "some hunks did not apply; nothing was written"
+        return NOT_PLACED
     if not previewed:
         return sensitive_refusal(flag_changes(plan.changes))
     return ""

@@ -11,21 +11,24 @@ closest match. A rewrite still blind after that is refused for that file.
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import Callable, Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..context.shown import quote_around
-from ..edits import PatchResult, format_failures, plan_patch
+from ..edits import PatchResult, failure_record, format_failures, plan_patch
 from ..edits.paths import read_workspace_text
 from ..edits.sensitive import as_dicts, flag_changes
 from ..edits.types import EditLimits, HunkFailure
 from ..model import Message
 from ..store import Run
-from .host import Applier, Host, WorkflowError
+from .apply import NOT_PLACED
+from .host import Applier, Host, PreviewOnly, WorkflowError
 from .model_call import ask
 from .rewrites import blind_rewrites, build_follow_up, change_summary, conversation_text, whole_file_paths, without
 from .show import MAX_SHOW_ROUNDS, SHOW_BUDGET, ShowRequest, show_requests
+from .written import record_written, save_start
 
 
 @dataclass
@@ -241,6 +244,19 @@ async def _ask_once(host: Host, run: Run, purpose: str, messages: list[Message],
                           unanswered=previous.unanswered, requests=previous.requests)
 
 
+def answer_prose(answer: str) -> str:
+    """What the model said about its change: the answer without its fenced blocks, diffs and the
+    lines that only name a file block (the summary a preview shows)."""
+    text = re.sub(r"^```.*?^```[^\n]*$", "", answer, flags=re.MULTILINE | re.DOTALL)
+    kept = [line for line in text.splitlines()
+            if not _BLOCK_NAME.match(line) and not line.startswith(("--- ", "+++ ", "@@", "diff --git"))]
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(kept)).strip()
+
+
+#: A line that only names the file block under it: `calc/ops.py`, **calc/ops.py**, calc/ops.py:
+_BLOCK_NAME = re.compile(r"^\W{0,3}[\w./-]+\.\w+\W{0,3}:?\s*$")
+
+
 def _has_edit(patch: PatchResult) -> bool:
     return bool(patch.changes or patch.failures)
 
@@ -252,17 +268,21 @@ def _holds_no_edit(patch: PatchResult) -> bool:
 
 
 async def offer_changes(run: Run, applier: Applier, proposal: ProposedChange, *, label: str,
-                        **outcome: object) -> ChangeOutcome:
+                        description: str = "", **outcome: object) -> ChangeOutcome:
     """Apply the proposal unless some hunk failed; record the diff and the outcome in ``run``.
 
+    Right before anything can be written, the workspace is checkpointed as the run's start, and
+    afterwards the files that differ from it are recorded (``written``): undo returns to that start.
+
+    ``description`` (the model's explanation or summary) goes with the change to the applier;
     ``outcome`` adds fields to the outcome stored in run.json (an explanation, say).
     """
     patch = proposal.patch
     if patch.failures:
-        failures = [asdict(f) for f in patch.failures]
+        failures = [failure_record(f) for f in patch.failures]
         await run.write_json("failures.json", {"failures": failures})
         await run.update_meta(status="failed", outcome="edits did not apply")
-        return ChangeOutcome(run.id, [], patch.diff, False, "none", format_failures(patch.failures), failures,
+        return ChangeOutcome(run.id, [], patch.diff, False, "none", NOT_PLACED, failures,
                              proposal.usage, proposal.rewritten_files, proposal.refused)
     if not patch.changes and proposal.refused:
         await run.update_meta(status="refused", outcome={"applied": False, "refused": proposal.refused, **outcome})
@@ -270,8 +290,11 @@ async def offer_changes(run: Run, applier: Applier, proposal: ProposedChange, *,
                              proposal.rewritten_files, proposal.refused)
     await run.write_text("diff.patch", patch.diff)
     sensitive = as_dicts(flag_changes(patch.changes))
-    decision = await applier.apply(patch.changes, label=label)
+    if not isinstance(applier, PreviewOnly):
+        await save_start(run)  # what undo returns to: the workspace right before this run's first write
+    decision = await applier.apply(patch.changes, label=label, description=description)
     files = [{"path": c.path, "action": c.kind} for c in patch.changes]
+    await record_written(run)
     await run.update_meta(status="applied" if decision.applied else "not-applied",
                           outcome={"applied": decision.applied, "how": decision.how, "reason": decision.reason,
                                    "files": files, "usage": proposal.usage, "rewritten_files": proposal.rewritten_files,

@@ -106,15 +106,20 @@ async def apply_feedback(host: Host, applier: Applier, *, path: str, line_range:
         raise
 
 
-async def apply_marker_feedback(host: Host, applier: Applier, *, remember_proposed: bool = False,
-                                verify: bool = False, test_command: str | None = None) -> FeedbackResult:
-    """Act on every `codegen:` marker comment in the workspace in one change, removing those acted on."""
+async def apply_marker_feedback(host: Host, applier: Applier, *, path: str | None = None,
+                                remember_proposed: bool = False, verify: bool = False,
+                                test_command: str | None = None) -> FeedbackResult:
+    """Act on every `codegen:` marker comment in the workspace (or in the file ``path`` only) in one change,
+    removing those acted on."""
     markers = await asyncio.to_thread(collect_markers, host.root, dict(host.open_buffers()))
+    if path is not None:
+        markers = [m for m in markers if m.path == path]
     run = await host.store.create("feedback", markers=[asdict(m) for m in markers])
     if not markers:
+        where = path or "the workspace"
         await run.update_meta(status="not-applied", outcome="no marker comments")
-        return FeedbackResult(run.id, [], "", False, "none", "no `codegen:` marker comments in the workspace",
-                              explanation="There are no `codegen:` marker comments in the workspace.",
+        return FeedbackResult(run.id, [], "", False, "none", f"no `codegen:` marker comments in {where}",
+                              explanation=f"There are no `codegen:` marker comments in {where}.",
                               markers={"acted": [], "remaining": []})
     try:
         listing = "\n".join(f"{n}. {m.path}, line {m.line + 1}{f' (in {m.scope})' if m.scope else ''}: {m.text}"
@@ -131,9 +136,11 @@ async def apply_marker_feedback(host: Host, applier: Applier, *, remember_propos
         result = await _offer(run, applier, proposal, answer, label="codegen: marker comments")
         if not result.applied:
             acted, remaining = [], markers
+        notes = [answer.not_done.get(markers.index(m) + 1, "") for m in remaining]
+        if result.applied:
+            remaining = await _where_now(host, remaining)
         result.markers = {"acted": [_marker_json(m, host) for m in acted],
-                          "remaining": [_marker_json(m, host, answer.not_done.get(markers.index(m) + 1, ""))
-                                        for m in remaining]}
+                          "remaining": [_marker_json(m, host, note) for m, note in zip(remaining, notes)]}
         return await _finish(host, run, result, remember=[], remember_proposed=remember_proposed, verify=verify,
                              test_command=test_command)
     except asyncio.CancelledError:
@@ -209,7 +216,8 @@ async def _offer(run: Run, applier: Applier, proposal: ProposedChange, answer: _
         await run.update_meta(status=status, outcome={"applied": False, **common})
         reason = "the model asked a question" if answer.question else "the model proposed no change"
         return FeedbackResult(run.id, [], "", False, "none", reason, [], proposal.usage, **common)
-    outcome = await offer_changes(run, applier, proposal, label=label, explanation=answer.explanation)
+    outcome = await offer_changes(run, applier, proposal, label=label, description=answer.explanation,
+                                  explanation=answer.explanation)
     return FeedbackResult(**asdict(outcome), changed=True, **common)
 
 
@@ -272,6 +280,24 @@ async def _without_markers(host: Host, proposal: ProposedChange, acted: list[Mar
     kept = [c for c in changes.values() if c.old_text != c.new_text or c.kind != "modify"]
     patch = PatchResult(changes=kept, failures=[], diff=render_diff(kept))
     return replace(proposal, patch=patch)
+
+
+async def _where_now(host: Host, markers: list[Marker]) -> list[Marker]:
+    """The markers left, where they are after the change (lines above them were added or removed): each
+    found again by its file and text, the one nearest its old line; one the change rewrote stays as it was."""
+    now = await asyncio.to_thread(collect_markers, host.root, dict(host.open_buffers()))
+    taken: set[int] = set()
+    found: list[Marker] = []
+    for old in markers:
+        same = [(abs(m.line - old.line), i) for i, m in enumerate(now)
+                if i not in taken and m.path == old.path and m.text == old.text]
+        if not same:
+            found.append(old)
+            continue
+        index = min(same)[1]
+        taken.add(index)
+        found.append(now[index])
+    return found
 
 
 def _marker_json(marker: Marker, host: Host, note: str = "") -> dict:

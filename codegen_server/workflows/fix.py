@@ -49,9 +49,10 @@ from .context import gather_context
 from .fix_actions import UnsafeInstall, install_command, install_description, is_test_file, parse_plan
 from .fix_history import Iteration, history_text, shown_again
 from .fix_options import FixOptions
-from .host import Applier, Host, WorkflowError, ensure_on_disk
+from .host import SKIP_CHANGE, Applier, Host, WorkflowError, ensure_on_disk
 from .localize import Localizer
 from .show import ShowRequest, parse_request
+from .written import record_written, save_start
 
 if TYPE_CHECKING:
     from ..context import ContextResult
@@ -110,13 +111,14 @@ async def fix(host: Host, applier: Applier, options: FixOptions | None = None) -
     options = options or FixOptions()
     command = await asyncio.to_thread(detect_test_command, host.root, options.test_command)
     if command is None:
-        raise WorkflowError("No test command found for this workspace: set the test command "
-                            "(`codegen.fix.testCommand`, or --test-cmd on the command line).")
+        raise WorkflowError("No test command found for this workspace: set the test command (the setting "
+                            "`fix.testCommand`, or --test-cmd on the command line).", kind="no-test-command",
+                            setting="fix.testCommand")
     await asyncio.to_thread(check_runnable, command)  # a missing tool is no failing test: nothing to ask the model
     run = await host.store.create("fix", options=asdict(options), test_command=command.display())
     checkpoints = CheckpointStore(host.root, run.dir)
-    start = await asyncio.to_thread(checkpoints.save, "start")
-    host.progress.phase(f"running the tests: {command.display()} ({command.source})")
+    start = await save_start(run)
+    host.progress.phase(f"running the tests: {command.display()} ({command.source})", 0)
     try:
         verdict = await _run_tests(host, run, command, options, "start")
     except asyncio.CancelledError:  # nothing was changed yet
@@ -208,9 +210,14 @@ async def _one_iteration(loop: _Loop, applier: Applier, number: int) -> Iteratio
     refused += proposal.refused
     sensitive = as_dicts(flag_changes(changes))
     if changes:
-        decision = await applier.apply(changes, label=f"codegen: fix, iteration {number}")
+        decision = await applier.apply(changes, label=f"codegen: fix, iteration {number}",
+                                       description=diagnosed.answer)
         if decision.refused:  # a file that runs code, and nobody previews it: nothing written, the model hears why
             refused.append(decision.reason)
+            changes = []
+        elif not decision.applied and decision.reason == SKIP_CHANGE:
+            # Skipped in the review: nothing written, and the run goes on; the model hears it next time.
+            refused.append("the user skipped this change in the review: propose a different one")
             changes = []
         elif not decision.applied:
             return None
@@ -220,7 +227,9 @@ async def _one_iteration(loop: _Loop, applier: Applier, number: int) -> Iteratio
     actions = await _run_actions(loop, plan.installs, plan.commands)
 
     loop.last = await asyncio.to_thread(loop.checkpoints.save, f"iteration {number}")
-    loop.verdict = await _verdict(loop, f"iteration-{number}")
+    # Most of an iteration is the model's; the tests of its change are the last quarter of it.
+    loop.verdict = await _verdict(loop, f"iteration-{number}",
+                                  int(100 * (number - 0.25) / loop.options.max_iterations))
     new_failures = ([] if loop.verdict.selected else sorted(set(loop.verdict.failing_ids) - set(before.failing_ids)))
     fixed = sorted(set(before.failing_ids) - set(loop.verdict.failing_ids))
     diagnosis = diagnosed.answer
@@ -277,18 +286,18 @@ async def _run_actions(loop: _Loop, installs: list[str], commands: list[str]) ->
     return done
 
 
-async def _verdict(loop: _Loop, label: str) -> TestRun:
+async def _verdict(loop: _Loop, label: str, percentage: int | None = None) -> TestRun:
     """Failing tests first; the whole suite once they pass (kept as the last whole-suite run)."""
     failing = loop.verdict.failing_ids
     verdict = None
     if failing:
-        loop.host.progress.phase(f"re-running {len(failing)} failing test(s)")
+        loop.host.progress.phase(f"re-running {len(failing)} failing test(s)", percentage)
         focused = await _run_tests(loop.host, loop.run, loop.command, loop.options, f"{label}-failing", failing)
         if not focused.green or not focused.selected:
             # Still red — that is the verdict — or the runner could not select tests and ran them all.
             verdict = focused
     if verdict is None:
-        loop.host.progress.phase("running the whole suite")
+        loop.host.progress.phase("running the whole suite", percentage)
         verdict = await _run_tests(loop.host, loop.run, loop.command, loop.options, label)
     if not verdict.selected:
         loop.suite, loop.suite_when = verdict, f"after {label.replace('-', ' ')}"
@@ -325,6 +334,7 @@ async def _finish(loop: _Loop, stopped: str, restored: str | None, failing_at_st
     # The files edited, for a run list (`RunStore.list_runs`): each run kind records them alike.
     edited = sorted({path for iteration in loop.iterations for path in iteration.edited})
     await loop.run.update_meta(status=stopped, outcome={**outcome, "files": [{"path": path} for path in edited]})
+    await record_written(loop.run)
     return result
 
 

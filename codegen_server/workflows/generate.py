@@ -5,7 +5,8 @@ Recipe:
 2. Context: when the workspace already holds code, the files the spec most likely touches, whole,
    with their tests, and a repo map of the rest.
 3. Ask the model for the project (whole files for new ones, diffs for existing ones); into an
-   existing workspace it may ask to see more code first (`SHOW:` lines).
+   existing workspace it may ask to see more code first (`SHOW:` lines). A new, larger project is
+   planned first and its files written concurrently (``model.parallel``, generate_parallel.py).
 4. Turn the answer into changes with the edits engine; answer its requests to see code, and if
    some diff hunks do not apply, send the precise failures back once (changes.py).
 5. Offer the changes through the applier (editor preview, disk, or nothing) and
@@ -22,12 +23,14 @@ from dataclasses import asdict, dataclass, fields, replace
 
 from ..preprompts import answer_formats
 from ..store import Run
-from .changes import ChangeOutcome, ask_for_changes, offer_changes
+from ..store.runs import now_stamp
+from .changes import ChangeOutcome, answer_prose, ask_for_changes, offer_changes
 from .clarify import spec_text
 from .context import gather_context
 from .fix import FixResult
 from .fix import fix as fix_loop
 from .fix_options import FixOptions
+from .generate_parallel import propose_new_project
 from .host import Applier, Host, WorkflowError
 from .verify import TestCheck, check_tests
 
@@ -72,15 +75,27 @@ async def generate(host: Host, applier: Applier, *, prompt: str | None = None, r
 
 async def _generate(host: Host, applier: Applier, run: Run, spec: str) -> GenerateResult:
     context = await _workspace_context(host, spec)
-    system = await asyncio.to_thread(host.preprompts.system, "generate", *answer_formats(existing_code=bool(context)))
-    # Said either way: the model should not have to guess whether it writes a project or changes one.
-    user = (f"{spec}\n\nThe workspace holds no code yet." if not context
-            else f"{spec}\n\nThe workspace already holds this code:\n\n{context}")
-    messages = [{"role": "system", "content": system}, {"role": "user", "content": user}]
-
-    proposal = await ask_for_changes(host, run, "generate", messages)
+    parallel = host.model.settings.parallel
+    if not context and parallel > 1:
+        proposal = await propose_new_project(host, run, spec, parallel)
+    else:
+        system = await asyncio.to_thread(host.preprompts.system, "generate",
+                                         *answer_formats(existing_code=bool(context)))
+        # Said either way: the model should not have to guess whether it writes a project or changes one.
+        user = (f"{spec}\n\nThe workspace holds no code yet." if not context
+                else f"{spec}\n\nThe workspace already holds this code:\n\n{context}")
+        messages = [{"role": "system", "content": system}, {"role": "user", "content": user}]
+        proposal = await ask_for_changes(host, run, "generate", messages)
     host.progress.phase("applying the changes")
-    return await offer_changes(run, applier, proposal, label=f"codegen: generate ({run.id})")
+    return await offer_changes(run, applier, proposal, label=_label(spec),
+                               description=answer_prose(proposal.answer))
+
+
+def _label(spec: str, words: int = 8) -> str:
+    """The edit's label, which editors show as the preview's title: the command and the prompt's first
+    words (the spec starts with the prompt). A run id would mean nothing to the user there."""
+    said = spec.split()
+    return "codegen: generate" + (f": {' '.join(said[:words])}{' ...' if len(said) > words else ''}" if said else "")
 
 
 async def _spec(host: Host, prompt: str | None, run_id: str | None) -> tuple[Run, str]:
@@ -93,7 +108,8 @@ async def _spec(host: Host, prompt: str | None, run_id: str | None) -> tuple[Run
         if prompt:
             spec += f"\n\n{prompt}"
         # What was asked, sealed: a thread that starts from this run reads it back (never spec.md).
-        await run.update_meta(kind="generate", status="running", spec=spec)
+        # It starts now as a generate run: ``started`` orders it among the writing runs (undo's default).
+        await run.update_meta(kind="generate", status="running", spec=spec, started=now_stamp())
         return run, spec
     if not prompt or not prompt.strip():
         raise WorkflowError("Give a prompt or the runId of a clarified run.")

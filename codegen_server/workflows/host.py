@@ -31,6 +31,11 @@ class SilentProgress:
         pass
 
 
+#: The reason (`failureReason`) an editor declines a fix iteration's `workspace/applyEdit` with to skip
+#: only that change: the fix run goes on (the model hears it was skipped); any other decline ends the run.
+SKIP_CHANGE = "codegen:skip"
+
+
 @dataclass
 class ApplyDecision:
     """What became of a proposed change: ``how`` is client, disk or none."""
@@ -45,7 +50,10 @@ class ApplyDecision:
 class Applier(Protocol):
     """Puts computed changes into the workspace (or offers them to the user first)."""
 
-    async def apply(self, changes: Sequence[FileChange], label: str) -> ApplyDecision: ...
+    async def apply(self, changes: Sequence[FileChange], label: str, description: str = "") -> ApplyDecision:
+        """Apply or offer ``changes``; ``label`` names the run, ``description`` is the model's explanation,
+        diagnosis or summary of the change, shown beside a preview."""
+        ...
 
 
 class DiskApplier:
@@ -59,7 +67,7 @@ class DiskApplier:
         self.root = root
         self.allow_config_edits = allow_config_edits
 
-    async def apply(self, changes: Sequence[FileChange], label: str) -> ApplyDecision:
+    async def apply(self, changes: Sequence[FileChange], label: str, description: str = "") -> ApplyDecision:
         reason = "" if self.allow_config_edits else refusal(flag_changes(changes))
         if reason:
             return ApplyDecision(applied=False, how="disk", reason=reason, refused=True)
@@ -70,7 +78,7 @@ class DiskApplier:
 class PreviewOnly:
     """Computes nothing more: the caller only wants the diff."""
 
-    async def apply(self, changes: Sequence[FileChange], label: str) -> ApplyDecision:
+    async def apply(self, changes: Sequence[FileChange], label: str, description: str = "") -> ApplyDecision:
         return ApplyDecision(applied=False, how="none", reason="apply was 'none': nothing written")
 
 
@@ -116,4 +124,15 @@ def ensure_on_disk(root: Path, changes: Sequence[FileChange]) -> None:
 
 
 class WorkflowError(Exception):
-    """A workflow cannot go on; the message tells the user why and what to do."""
+    """A workflow cannot go on; the message tells the user why and what to do.
+
+    ``kind`` names the cause for a client (the JSON-RPC error's `data`); ``setting`` and ``env`` name
+    the setting and environment variable that fix it, when one does.
+    """
+
+    def __init__(self, message: str, *, kind: str = "WorkflowError", setting: str | None = None,
+                 env: str | None = None) -> None:
+        super().__init__(message)
+        self.kind = kind
+        self.setting = setting
+        self.env = env

@@ -6,7 +6,7 @@ Recipe, once per iteration:
 2. Rank the lines they executed by Ochiai's score (``context/spectrum.py``); the context engine
    quotes the best functions first among the culprits.
 3. When coverage cannot run (an unsupported runner, no coverage.py in the project's interpreter,
-   over budget, nothing recorded), say why: the context is then the static one alone. Once the
+   over budget, nothing recorded, only test files ran in the workspace), say why: the context is then the static one alone. Once the
    coverage run has gone over its budget, later iterations do not try again.
 """
 
@@ -26,6 +26,8 @@ if TYPE_CHECKING:
 MIN_BUDGET = 20.0  # seconds the coverage run may always take
 BUDGET_FACTOR = 4.0  # ... or this many times the plain test run, if longer
 RECORDED_SUSPECTS = 20  # lines kept in the run's record of a ranking
+NOTHING_IN_WORKSPACE = ("under coverage, the failing tests ran no line of the workspace outside test files: "
+                        "the code they test is imported from elsewhere (an installed copy, in site-packages?)")
 
 
 @dataclass
@@ -78,4 +80,8 @@ class Localizer:
         from ..context.spectrum import Execution, ochiai  # the context engine loads with its first use
 
         suspects = ochiai(Execution(t.failed, t.lines, t.weight) for t in found.tests)
+        if not suspects:
+            # Coverage measures the workspace only: the tests ran, the code they test was loaded from elsewhere.
+            return Localization("static", NOTHING_IN_WORKSPACE, found.seconds, found.tool, budget,
+                                test_seconds=round(verdict.duration, 3))
         return Localization("coverage", "", found.seconds, found.tool, budget, suspects, round(verdict.duration, 3))

@@ -1,9 +1,11 @@
 """Undo: return the workspace to a checkpoint of a run — its start, or any iteration.
 
 Recipe:
-1. Open the run and its checkpoints.
+1. Open the run (no id: the latest run, by ``started``, that left files changed) and its checkpoints.
 2. Find the checkpoint: "start" (the default), a label ("iteration 3"), or an id ("0003").
 3. Restore it byte for byte; the state just before is checkpointed too, so the undo can be undone.
+4. Record what the run now leaves written (nothing, after a return to its start), so the next
+   undo without an id goes on to the run before it.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from dataclasses import dataclass, field
 
 from ..store.checkpoints import CheckpointError, CheckpointStore
 from .host import Host, WorkflowError
+from .written import latest_undoable, record_written
 
 
 @dataclass
@@ -27,8 +30,10 @@ class UndoResult:
     skipped_links: list[str] = field(default_factory=list)
 
 
-async def undo(host: Host, run_id: str, checkpoint: str = "start") -> UndoResult:
-    """Return the workspace to ``checkpoint`` of run ``run_id``."""
+async def undo(host: Host, run_id: str | None = None, checkpoint: str = "start") -> UndoResult:
+    """Return the workspace to ``checkpoint`` of run ``run_id`` (None: the latest run that left files changed)."""
+    if not run_id:
+        run_id = await asyncio.to_thread(latest_undoable, host.store)
     run = host.store.open(run_id)
     try:
         store = CheckpointStore(host.root, run.dir)
@@ -47,5 +52,6 @@ async def undo(host: Host, run_id: str, checkpoint: str = "start") -> UndoResult
     except CheckpointError as error:
         raise WorkflowError(str(error)) from None
     await run.update_meta(undone_to=wanted.label)
+    await record_written(run)
     return UndoResult(run_id, wanted.label, list(result.written), list(result.removed), result.safety.id,
                       list(result.skipped_links))

@@ -12,6 +12,13 @@
   left: (member_expression object: [(identifier) (member_expression)] @_exports property: (property_identifier) @name)
   right: [(arrow_function) (function_expression)])
   (#match? @_exports "^(module\\.)?exports$")) @definition.function
+;
+; Functions assigned to a member, as pre-class JavaScript writes methods: `Dicer.prototype._write = function (data, cb) {...}`,
+; `Parser.create = (opts) => ...`. Without them, the lines inside such a method belong to no definition.
+(expression_statement (assignment_expression
+  left: (member_expression object: (_) @_owner property: (property_identifier) @name)
+  right: [(arrow_function) (function_expression)])
+  (#not-match? @_owner "^(module\\.)?exports$")) @definition.function
 
 ; Test blocks (jest, vitest, mocha, node:test), named by their title as written:
 ; `describe('cart', () => {...})`, `test.describe(...)`, `it.only("adds", ...)`, `test.each(rows)('adds %i', ...)`.

@@ -1,8 +1,10 @@
 """`textDocument/codeAction`: codegen's commands for editors that know only the standard protocol.
 
-On a marker (its diagnostic, or a range touching it): "Codegen: do this marker" and "Codegen: do
-all markers in the workspace"; anywhere in a workspace file, the source action
-`source.codegen.fixTests`, "Codegen: fix until tests pass". Each action is only a `Command` naming
+On a marker (its diagnostic, or a range touching it): "Codegen: do this marker", "... do all markers
+in this file" and "... in the workspace"; in a prompt file (its first line a marker, nothing but
+markers and blank lines), "Codegen: generate from this prompt". On a selection: "Codegen: explain",
+and "Codegen: apply the marker above" when a marker ends above it. Anywhere in a workspace file, the
+source action `source.codegen.fixTests`, "Codegen: fix until tests pass". Each action is only a `Command` naming
 an existing codegen command with its arguments: the editor sends it back as
 `workspace/executeCommand`, and the daemon runs it as any client's call — progress through
 `$/progress`, the change through `workspace/applyEdit` (the editor previews or applies it its own
@@ -12,7 +14,9 @@ The actions' commands go through `codegen.start`, which answers at once and runs
 background: editors wait for `workspace/executeCommand` only so long (eglot 1.9: 10 s, then "Timed
 out"), and a fix loop runs for minutes. Nothing else changes: its progress, questions
 (`window/showMessageRequest`) and edits reach the editor as they would, and its outcome is shown with
-`window/showMessage` instead of being returned to an editor that would not show it.
+`window/showMessage` instead of being returned to an editor that would not show it, and the run's
+transcript (what was asked, the model's whole answer, what became of it) opens beside the code with
+`window/showDocument` where the editor supports it.
 """
 
 from __future__ import annotations
@@ -20,24 +24,30 @@ from __future__ import annotations
 import asyncio
 import logging
 from typing import Any
+from urllib.parse import unquote
 
 from lsprotocol import types
 from pygls.exceptions import JsonRpcException, JsonRpcInvalidParams
 
+from ...context.markers import Marker
 from ...redaction import redact
+from ...store import RunNotFound
 from ..app import CodegenServer
 from ..arguments import command_object, get_str
+from .explain import EXPLAIN
 from .feedback import APPLY_FEEDBACK
 from .fix import FIX
+from .generate import GENERATE
 from .marker_diagnostics import document_markers, to_diagnostic
+from .transcript import show_document, write_run_transcript
 
 log = logging.getLogger(__name__)
 
 START = "codegen.start"
 #: What `codegen.start` runs: the commands the code actions name.
-STARTABLE = (APPLY_FEEDBACK, FIX)
+STARTABLE = (APPLY_FEEDBACK, FIX, EXPLAIN, GENERATE)
 FIX_TESTS_KIND = "source.codegen.fixTests"
-KINDS = [types.CodeActionKind.QuickFix, FIX_TESTS_KIND]
+KINDS = [types.CodeActionKind.QuickFix, types.CodeActionKind.RefactorRewrite, FIX_TESTS_KIND]
 
 
 def _wanted(kind: str, only: list[str] | None) -> bool:
@@ -53,35 +63,83 @@ def _touches(first: int, last: int, wanted: types.Range) -> bool:
     return first <= wanted.end.line and wanted.start.line <= last
 
 
+def _marker_range(marker: Marker) -> dict:
+    return {"start": {"line": marker.line, "character": marker.character},
+            "end": {"line": marker.end_line, "character": marker.end_character}}
+
+
+def _prompt_file(text: str, markers: list[Marker]) -> bool:
+    """A prompt file: its first line is a marker and every other line is blank or part of a marker."""
+    if not markers or markers[0].line != 0:
+        return False
+    marked = {line for m in markers for line in range(m.line, m.end_line + 1)}
+    return all(n in marked or not line.strip() for n, line in enumerate(text.splitlines()))
+
+
+def _marker_above(markers: list[Marker], wanted: types.Range) -> Marker | None:
+    """The nearest marker ending right above a selection (only blank lines or nothing between)."""
+    above = [m for m in markers if m.end_line < wanted.start.line]
+    return max(above, key=lambda m: m.end_line) if above else None
+
+
 async def code_actions(ls: CodegenServer, params: types.CodeActionParams) -> list[types.CodeAction]:
     """The actions for ``params``' range; none for a document outside the opened folders."""
-    found = await document_markers(ls, params.text_document.uri)
+    uri = params.text_document.uri
+    found = await document_markers(ls, uri)
     if found is None:
         return []
     root = str(found.root)
     only = params.context.only
+    wanted = params.range
     actions: list[types.CodeAction] = []
-    touched = [m for m in found.markers if _touches(m.line, m.end_line, params.range)]
+    touched = [m for m in found.markers if _touches(m.line, m.end_line, wanted)]
+    document = ls.workspace.text_documents.get(unquote(uri))
+    text = document.source if document is not None else ""
     if touched and _wanted(types.CodeActionKind.QuickFix, only):
+        if _prompt_file(text, found.markers):
+            actions.append(types.CodeAction(
+                title="Codegen: generate from this prompt", kind=types.CodeActionKind.QuickFix,
+                diagnostics=[to_diagnostic(m) for m in touched], is_preferred=True,
+                command=_start("Codegen: generate from this prompt", GENERATE, {"promptFile": uri, "root": root})))
         for marker in touched:
             actions.append(types.CodeAction(
                 title=f"Codegen: do this marker ({marker.text})", kind=types.CodeActionKind.QuickFix,
-                diagnostics=[to_diagnostic(marker)], is_preferred=True,
+                diagnostics=[to_diagnostic(marker)], is_preferred=not actions,
                 command=_start("Codegen: do this marker", APPLY_FEEDBACK, {
-                    "uri": params.text_document.uri, "range": {
-                        "start": {"line": marker.line, "character": marker.character},
-                        "end": {"line": marker.end_line, "character": marker.end_character}},
-                    "comment": marker.text, "root": root})))
+                    "uri": uri, "range": _marker_range(marker), "comment": marker.text, "root": root})))
+        actions.append(types.CodeAction(
+            title="Codegen: do all markers in this file", kind=types.CodeActionKind.QuickFix,
+            diagnostics=[to_diagnostic(m) for m in touched],
+            command=_start("Codegen: do all markers in this file", APPLY_FEEDBACK,
+                           {"markers": True, "uri": uri, "root": root})))
         actions.append(types.CodeAction(
             title="Codegen: do all markers in the workspace", kind=types.CodeActionKind.QuickFix,
             diagnostics=[to_diagnostic(m) for m in touched],
             command=_start("Codegen: do all markers in the workspace", APPLY_FEEDBACK,
                            {"markers": True, "root": root})))
+    selected = wanted.start != wanted.end
+    if selected and not touched and _wanted(types.CodeActionKind.RefactorRewrite, only):
+        marker = _marker_above(found.markers, wanted)
+        if marker is not None:
+            lines = {"start": {"line": marker.line, "character": 0}, "end": wanted.end}
+            actions.append(types.CodeAction(
+                title=f"Codegen: apply the marker above ({marker.text})", kind=types.CodeActionKind.RefactorRewrite,
+                command=_start("Codegen: apply the marker above", APPLY_FEEDBACK, {
+                    "uri": uri, "range": lines, "comment": marker.text, "root": root})))
+    if selected and _wanted(types.CodeActionKind.Empty, only):
+        actions.append(types.CodeAction(
+            title="Codegen: explain",  # no kind: it changes nothing, so it is no refactor or fix
+            command=_start("Codegen: explain", EXPLAIN, {"uri": uri, "range": to_json_range(wanted), "root": root})))
     if _wanted(FIX_TESTS_KIND, only):
         actions.append(types.CodeAction(
             title="Codegen: fix until tests pass", kind=FIX_TESTS_KIND,
             command=_start("Codegen: fix until tests pass", FIX, {"root": root})))
     return actions
+
+
+def to_json_range(wanted: types.Range) -> dict:
+    return {"start": {"line": wanted.start.line, "character": wanted.start.character},
+            "end": {"line": wanted.end.line, "character": wanted.end.character}}
 
 
 def outcome(command: str, result: dict) -> str:
@@ -109,7 +167,22 @@ async def run_in_background(ls: CodegenServer, command: str, arguments: dict[str
         kind, message = types.MessageType.Error, f"codegen: {command} failed: {type(error).__name__}: {error}"
     else:
         kind, message = types.MessageType.Info, f"codegen: {outcome(command, result)}"
+        await _show_transcript(ls, arguments, result)
     ls.window_show_message(types.ShowMessageParams(type=kind, message=redact(message)))
+
+
+async def _show_transcript(ls: CodegenServer, arguments: dict[str, Any], result: dict) -> None:
+    """Open the run's transcript beside the code: an editor without codegen's UI sees there what the
+    model explained, diagnosed or asked, which one `window/showMessage` line cannot hold."""
+    run_id = result.get("runId")
+    if not isinstance(run_id, str):
+        return
+    try:
+        path = await write_run_transcript(ls.workspace_root(arguments.get("root")), run_id)
+    except (RunNotFound, OSError, JsonRpcException) as error:
+        log.info("no transcript for run %s: %s", run_id, error)
+        return
+    await show_document(ls, path)
 
 
 def register(server: CodegenServer) -> None:

@@ -24,7 +24,7 @@ def register(server: CodegenServer) -> None:
     @server.command(APPLY_FEEDBACK)
     async def apply_feedback_command(ls: CodegenServer, *arguments: Any) -> dict:
         """`{uri, range, comment, runId?, remember?, verify?, root?, apply?, allowConfigEdits?}` or `{markers: true,
-        verify?, root?, apply?, allowConfigEdits?}` → `{runId, explanation, question, changed, files, diff, applied,
+        uri? (that file's markers only), verify?, root?, apply?, allowConfigEdits?}` → `{runId, explanation, question, changed, files, diff, applied,
         tests, markers, sensitive, ...}`."""
         args = command_object(APPLY_FEEDBACK, arguments)
         root = ls.workspace_root(get_str(APPLY_FEEDBACK, args, "root"))
@@ -34,11 +34,16 @@ def register(server: CodegenServer) -> None:
         test_command = ls.settings.fix.test_command
 
         if get_bool(APPLY_FEEDBACK, args, "markers", False):
-            async def markers_work(progress: LspProgress) -> feedback.FeedbackResult:
-                return await feedback.apply_marker_feedback(ls.host(root, progress), applier, verify=verify,
-                                                            test_command=test_command)
+            marked_uri = get_str(APPLY_FEEDBACK, args, "uri")
+            marked = ls.relative_path(marked_uri, root) if marked_uri else None
+            if marked_uri and marked is None:
+                raise JsonRpcInvalidParams(f"{APPLY_FEEDBACK}: {marked_uri} is not a file inside the workspace {root}")
 
-            return await ls.run_command("codegen: apply marker comments", markers_work)
+            async def markers_work(progress: LspProgress) -> feedback.FeedbackResult:
+                return await feedback.apply_marker_feedback(ls.host(root, progress), applier, path=marked,
+                                                            verify=verify, test_command=test_command)
+
+            return await ls.run_command("codegen: apply marker comments", markers_work, writer=root)
 
         uri = get_str(APPLY_FEEDBACK, args, "uri", required=True) or ""
         comment = get_str(APPLY_FEEDBACK, args, "comment", required=True) or ""
@@ -54,7 +59,7 @@ def register(server: CodegenServer) -> None:
                                                  comment=comment, reply_to=reply_to, remember=remember,
                                                  verify=verify, test_command=test_command)
 
-        return await ls.run_command("codegen: apply feedback", work)
+        return await ls.run_command("codegen: apply feedback", work, writer=root)
 
     @server.command(COLLECT_FEEDBACK)
     async def collect_feedback_command(ls: CodegenServer, *arguments: Any) -> dict:

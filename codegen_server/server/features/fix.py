@@ -52,20 +52,21 @@ def register(server: CodegenServer) -> None:
             host.consent = consent
             return await fix.fix(host, applier, options)
 
-        return await ls.run_command("codegen: fix until tests pass", work)
+        return await ls.run_command("codegen: fix until tests pass", work, writer=root)
 
     @server.command(UNDO)
     async def undo_command(ls: CodegenServer, *arguments: Any) -> dict:
-        """`{runId, checkpoint?, root?}` → `{restoredTo, written, removed}`; the default checkpoint is the start."""
+        """`{runId?, checkpoint?, root?}` → `{runId, restoredTo, written, removed}`; the default checkpoint is the
+        start, the default run the latest (by start time) that left files changed."""
         args = command_object(UNDO, arguments)
         root = ls.workspace_root(get_str(UNDO, args, "root"))
-        run_id = get_str(UNDO, args, "runId", required=True) or ""
+        run_id = get_str(UNDO, args, "runId")
         checkpoint = get_str(UNDO, args, "checkpoint") or "start"
 
         async def work(progress: LspProgress) -> dict:
             return await undo.undo(ls.host(root, progress), run_id, checkpoint)
 
-        return await ls.run_command("codegen: undo", work)
+        return await ls.run_command("codegen: undo", work, writer=root)
 
 
 async def ask_user(ls: CodegenServer, question: str) -> bool:

@@ -16,7 +16,10 @@ RUNS = "codegen.runs"
 def register(server: CodegenServer) -> None:
     @server.command(RUNS)
     async def runs_command(ls: CodegenServer, *arguments: Any) -> dict:
-        """`{root?, kinds?}` → `{runs: [{id, kind, status, created, title, files}]}`, newest first.
+        """`{root?, kinds?}` → `{runs: [{id, kind, status, created, started, title, description, files, written,
+        undoable, asked, path, lines}]}`, newest first (by `started`): `written` the files that differ from the
+        run's start, `undoable` whether `codegen.undo` can return to it, `asked` the whole prompt or comment,
+        `path`/`lines` a feedback run's place.
 
         Only runs codegen wrote for this user are listed: a run folder that came with a cloned
         repository (a far-future id, say) never reaches a picker.

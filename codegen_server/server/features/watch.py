@@ -3,9 +3,12 @@
 When the editor can watch files for us (`workspace.didChangeWatchedFiles.dynamicRegistration`),
 we register a watcher for the workspace once the session starts and mark the paths of each
 `workspace/didChangeWatchedFiles`. Otherwise a native watcher (inotify on Linux, ``watchfiles``
-elsewhere: ``context.watch.native_watcher``) does the same. Either way the first index still walks
-the tree; later requests re-read only what changed. A native watcher that cannot start (too many
-folders, no inotify) leaves the walk on each request, with a warning in the log.
+elsewhere: ``context.native_watch.native_watcher``) does the same. Either way the first index still walks
+the tree; later requests re-read only what changed. Once a watcher is attached the tree is walked
+again here, off the request path (``ContextEngine.watch_started``): what the first index's walk may
+have missed before the watcher started is then known without the next request walking. A native
+watcher that cannot start (too many folders, no inotify) leaves the walk on each request, with a
+warning in the log.
 """
 
 from __future__ import annotations
@@ -46,7 +49,7 @@ def _editor_watches(ls: CodegenServer) -> bool:
 async def start_watching(ls: CodegenServer) -> None:
     """Once `initialized`: ask the editor to report file changes, or watch natively."""
     from ...context import engine_for
-    from ...context.watch import NativeWatcher, native_watcher
+    from ...context.native_watch import NativeWatcher, native_watcher
 
     roots = _roots(ls)
     if not roots:
@@ -68,11 +71,17 @@ async def start_watching(ls: CodegenServer) -> None:
             for engine in engines:
                 engine.changes.attach()
             _editor_roots[ls] = roots
+            await asyncio.to_thread(lambda: [engine.watch_started() for engine in engines])
             return
 
     def watch_natively() -> list[NativeWatcher]:
-        watchers = [native_watcher(root, engine_for(root).changes) for root in roots]
-        return [watcher for watcher in watchers if watcher.start()]
+        started = []
+        for root in roots:
+            watcher = native_watcher(root, engine_for(root).changes)
+            if watcher.start():
+                started.append(watcher)
+                engine_for(root).watch_started()
+        return started
 
     _native[ls] = await asyncio.to_thread(watch_natively)
 
