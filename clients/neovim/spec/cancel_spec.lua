@@ -17,11 +17,9 @@ describe('CodegenCancel', function()
     end, 30000)
     contains(require('codegen').status(), 'codegen: generate project')
 
-    local started = vim.uv.hrtime()
     vim.cmd('CodegenCancel')
+    -- The answer streams for about a minute: an answer within the wait means the cancel stopped it.
     local cancelled = H.wait_notify('cancelled', 3000)
-    local seconds = (vim.uv.hrtime() - started) / 1e9
-    ok(seconds < 2, ('the daemon answered the cancel in %.2f s'):format(seconds))
     eq(vim.log.levels.WARN, cancelled.level)
     contains(cancelled.message, 'nothing was written')
     H.wait('the statusline to clear', function() return require('codegen').status() == '' end, 2000)
@@ -81,7 +79,7 @@ describe('CodegenCancel', function()
     H.wait_notify('the daemon exited', 5000)
     -- Accepting a preview whose command is gone would write with nobody to record or undo it.
     if vim.api.nvim_get_current_buf() == preview then
-      H.press('a')
+      H.press('ga')
     end
     H.wait('the preview to close', function() return not vim.api.nvim_buf_is_valid(preview) end, 2000)
     vim.wait(500)

@@ -32,7 +32,7 @@ describe('docs', function()
     contains(vim.api.nvim_buf_get_name(0), 'codegen.txt')
     eq('help', vim.bo.filetype)
     local names = commands()
-    eq(7, #names, vim.inspect(names))
+    eq(11, #names, vim.inspect(names))
     for _, name in ipairs(names) do
       vim.cmd('help :' .. name)
       contains(vim.api.nvim_get_current_line(), '*:' .. name .. '*')

@@ -21,18 +21,27 @@ describe('checkhealth codegen', function()
 
   it('reports OK on a working setup and never shows the key', function()
     H.workspace()
-    vim.env.OPENAI_BASE_URL = 'http://127.0.0.1:9/v1'
-    vim.env.CODEGEN_MODEL = 'scripted-model'
+    local model = H.model({})
     vim.env.OPENAI_API_KEY = 'sk-spec-secret-4242'
     H.setup()
     local text = checkhealth()
     contains(text, 'OK Neovim 0.')
     contains(text, 'OK daemon: codegen-server ')
-    contains(text, 'OK model endpoint: http://127.0.0.1:9/v1')
+    contains(text, 'OK model endpoint: ' .. model.url)
     contains(text, 'OK model: scripted-model')
     contains(text, 'OK API key: OPENAI_API_KEY is set')
     ok(not text:find('ERROR', 1, true), text)
     ok(not text:find('sk-spec-secret-4242', 1, true), 'the key is never shown')
+  end)
+
+  it('reports an unreachable endpoint as an ERROR naming :CodegenRestart', function()
+    H.workspace()
+    vim.env.OPENAI_BASE_URL = 'http://127.0.0.1:9/v1'
+    vim.env.CODEGEN_MODEL = 'scripted-model'
+    H.setup()
+    local text = checkhealth()
+    contains(text, 'ERROR endpoint unreachable: GET http://127.0.0.1:9/v1/models failed')
+    contains(text, ':CodegenRestart')
   end)
 
   it('reports an ERROR with the fix when the daemon is missing', function()

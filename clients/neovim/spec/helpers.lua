@@ -183,9 +183,16 @@ function H.per_case()
 end
 
 --- Edit a workspace file and wait until the daemon has it (attached and initialized); returns the buffer.
+--- A file of a language codegen does not index starts no daemon: one is started as a command would.
 function H.open(path)
   vim.cmd.edit(vim.fn.fnameescape(path))
   local buf = vim.api.nvim_get_current_buf()
+  if not vim.tbl_contains(require('codegen.config').INDEXED_FILETYPES, vim.bo[buf].filetype) then
+    require('codegen.async').run(function()
+      local client = require('codegen.client')
+      client.ensure(client.current_root())
+    end)
+  end
   H.wait('the daemon to attach to ' .. path, function()
     local client = vim.lsp.get_clients({ name = 'codegen', bufnr = buf })[1]
     return client ~= nil and client.initialized == true
@@ -219,23 +226,35 @@ function H.preview_buffers()
   return vim.tbl_filter(is_preview, vim.api.nvim_list_bufs())
 end
 
---- The open codegen preview's buffer, once it is the current window.
+--- The preview window of ``bufnr`` in the current tab page, if any.
+function H.preview_window(bufnr)
+  local win = vim.fn.bufwinid(bufnr)
+  return win ~= -1 and win or nil
+end
+
+--- Wait for the codegen preview to open (in a window, without taking the cursor), then enter it with
+--- :CodegenPreview as the user would; returns its buffer and text.
 function H.wait_preview(timeout_ms)
   local bufnr
   H.wait('the preview to open', function()
-    local current = vim.api.nvim_get_current_buf()
-    if is_preview(current) then
-      bufnr = current
-      return true
-    end
-    return false
+    bufnr = H.preview_buffers()[1]
+    return bufnr ~= nil
   end, timeout_ms)
+  ok(H.preview_window(bufnr), 'the preview is shown')
+  ok(vim.api.nvim_get_current_buf() ~= bufnr, 'the preview did not take the cursor')
+  vim.cmd('CodegenPreview')
+  eq(bufnr, vim.api.nvim_get_current_buf(), ':CodegenPreview enters the preview')
   return bufnr, table.concat(vim.api.nvim_buf_get_lines(bufnr, 0, -1, false), '\n')
 end
 
 --- Type keys as the user would (mappings apply).
 function H.press(keys)
   vim.api.nvim_feedkeys(vim.api.nvim_replace_termcodes(keys, true, false, true), 'mx', false)
+end
+
+--- Type keys and stay in insert mode when they enter it (as a user in the middle of typing).
+function H.type(keys)
+  vim.api.nvim_feedkeys(vim.api.nvim_replace_termcodes(keys, true, false, true), 'mx!', false)
 end
 
 --- Set the plugin up against the repo's daemon.
@@ -272,7 +291,6 @@ function H.cleanup()
     vim.cmd.cd(vim.fn.fnameescape(state.previous_cwd))
   end
   vim.env.OPENAI_BASE_URL, vim.env.CODEGEN_MODEL = nil, nil
-  require('codegen.commands.common').last_run = {}
 end
 
 return H

@@ -104,14 +104,15 @@ describe('preview', function()
       return answer
     end
     local ok_run, err = pcall(function()
-      local buf = preview.open(lines, function(accepted) decided = accepted end, nil, warnings)
-      H.press('a')
+      local buf = preview.open(lines, {}, function(verdict) decided = verdict end, nil, warnings)
+      ok(preview.enter(), 'entered')
+      H.press('ga')
       eq(nil, decided, 'declining the second question keeps the preview open, nothing decided')
       ok(vim.api.nvim_buf_is_valid(buf), 'the preview is still there')
       contains(asked[1], '.vscode/tasks.json can run code')
       answer = 1
-      H.press('a')
-      eq(true, decided, 'confirming applies')
+      H.press('ga')
+      eq({ all = true }, decided, 'confirming applies')
     end)
     vim.fn.confirm = real_confirm
     assert(ok_run, err)

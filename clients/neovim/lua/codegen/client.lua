@@ -19,6 +19,9 @@ M.running = {}
 
 local next_token = 0
 
+--- How each daemon of this session ended (for :CodegenLog): {time, root, code, signal}.
+M.exits = {}
+
 --- Call a client method: `client:name(...)` on 0.11+, `client.name(...)` on 0.10 (methods became
 --- methods in 0.11 and the dot form is deprecated there).
 --- @param client vim.lsp.Client
@@ -76,20 +79,20 @@ function M.current_root()
 end
 
 local function client_config(root)
-  local settings = config.values.settings
   return {
     name = M.NAME,
     cmd = config.values.cmd,
     root_dir = root,
-    init_options = next(settings) and settings or nil,
+    init_options = config.daemon_settings(),
     handlers = { ['workspace/applyEdit'] = require('codegen.preview').handler },
     on_exit = function(code, signal, client_id)
+      table.insert(M.exits, { time = os.date('%H:%M:%S'), root = root, code = code, signal = signal })
       -- Neovim drops the callbacks of a dead server's requests: end our commands with the reason,
       -- and close their previews (nobody would record or undo what accepting one writes).
       vim.schedule(function()
         require('codegen.preview').reject_all(client_id)
-        M.fail_running(client_id, ('the daemon exited (code %d%s) while the command ran; see :LspLog')
-          :format(code, signal ~= 0 and (', signal ' .. signal) or ''))
+        M.fail_running(client_id, ('the daemon exited (code %d%s) while the command ran; :CodegenLog shows '
+          .. 'why, :CodegenRestart starts it again'):format(code, signal ~= 0 and (', signal ' .. signal) or ''))
       end)
     end,
   }
@@ -118,16 +121,36 @@ function M.find(root)
   return nil
 end
 
---- Attach a file buffer to the daemon of its root, starting it if needed (the autostart path).
+--- Attach a file buffer to the daemon of its root: starting it when ``start`` (the autostart path, for
+--- the filetypes of `autostart`), else only when it runs already (a command started it).
 --- @param bufnr integer
-function M.attach(bufnr)
+--- @param start boolean|nil
+function M.attach(bufnr, start)
   if not M.is_file_buffer(bufnr) or vim.fn.executable(config.values.cmd[1]) == 0 then
     return -- :checkhealth codegen says why; no warning on every file opened
   end
   local root = M.root_for(vim.api.nvim_buf_get_name(bufnr))
-  if root then
-    vim.lsp.start(client_config(root), { bufnr = bufnr, silent = true })
+  if not root then
+    return
   end
+  if start then
+    vim.lsp.start(client_config(root), { bufnr = bufnr, silent = true })
+  else
+    local running = M.find(root)
+    if running and not vim.lsp.buf_is_attached(bufnr, running.id) then
+      vim.lsp.buf_attach_client(bufnr, running.id)
+    end
+  end
+end
+
+--- The filetypes that start the daemon when a file of theirs opens (`autostart`).
+--- @return string[]
+function M.autostart_filetypes()
+  local autostart = config.values.autostart
+  if autostart == true then
+    return config.INDEXED_FILETYPES
+  end
+  return type(autostart) == 'table' and autostart or {}
 end
 
 local function attach_open_files(client, root)
@@ -168,7 +191,7 @@ function M.ensure(root)
     return client.initialized or M.call(client, 'is_stopped')
   end, 30000)
   if not ready or M.call(client, 'is_stopped') then
-    return nil, 'the daemon stopped while starting; see :LspLog and :checkhealth codegen'
+    return nil, 'the daemon stopped while starting; :CodegenLog shows why (see also :checkhealth codegen)'
   end
   attach_open_files(client, root)
   return client
@@ -234,10 +257,28 @@ function M.cancel_all()
   return count
 end
 
+--- Stop every codegen daemon (their commands end, their previews close) and wait until they are gone.
+--- @return integer count stopped
+function M.stop_all()
+  local clients = vim.lsp.get_clients({ name = M.NAME })
+  for _, c in ipairs(clients) do
+    require('codegen.preview').reject_all(c.id)
+    M.fail_running(c.id, 'the daemon was restarted')
+    M.call(c, 'stop')
+  end
+  vim.wait(3000, function()
+    return #vim.lsp.get_clients({ name = M.NAME }) == 0
+  end, 20)
+  for _, c in ipairs(vim.lsp.get_clients({ name = M.NAME })) do
+    M.call(c, 'stop', true)
+  end
+  return #clients
+end
+
 --- Send changed settings to the running daemons.
 function M.push_settings()
   for _, client in ipairs(vim.lsp.get_clients({ name = M.NAME })) do
-    local params = { settings = { codegen = object(config.values.settings) } }
+    local params = { settings = { codegen = config.daemon_settings() } }
     M.call(client, 'notify', 'workspace/didChangeConfiguration', params)
   end
 end

@@ -61,6 +61,7 @@ local function check_model(settings)
   else
     health.info('model: the daemon\'s default (set CODEGEN_MODEL or settings.model.name to choose one)')
   end
+  M.probe_endpoint(base_url, has_key)
   -- The key itself is never shown.
   if has_key then
     health.ok('API key: OPENAI_API_KEY is set')
@@ -71,13 +72,45 @@ local function check_model(settings)
   end
 end
 
+--- GET {endpoint}/models: is the endpoint there, and does it take the key? (curl, with the key given on
+--- its stdin so that it never shows in a process list.)
+function M.probe_endpoint(base_url, has_key)
+  local url = ((base_url and base_url ~= '') and base_url or 'https://api.openai.com/v1'):gsub('/+$', '') .. '/models'
+  if vim.fn.executable('curl') == 0 then
+    health.info('endpoint not probed: curl is not installed')
+    return
+  end
+  local headers = has_key and ('Authorization: Bearer ' .. vim.env.OPENAI_API_KEY .. '\n') or ''
+  local ok, done = pcall(function()
+    return vim.system({ 'curl', '-sS', '-o', '/dev/null', '-w', '%{http_code}', '--max-time', '5', '-H', '@-', url },
+      { text = true, stdin = headers }):wait(10000)
+  end)
+  local status = ok and tonumber(vim.trim(done.stdout or '')) or 0
+  if status >= 200 and status < 300 then
+    health.ok(('endpoint answers: GET %s -> %d'):format(url, status))
+  elseif status == 401 or status == 403 then
+    health.error(('endpoint refused the key: GET %s -> %d'):format(url, status),
+      { 'Check OPENAI_API_KEY in the environment Neovim starts from, then :CodegenRestart.' })
+  elseif status > 0 then
+    health.warn(('endpoint answered GET %s with %d'):format(url, status),
+      { 'Some servers have no /models; if commands fail, check settings.model.baseUrl / OPENAI_BASE_URL.' })
+  else
+    local why = ok and vim.trim(done.stderr or '') or tostring(done)
+    health.error(('endpoint unreachable: GET %s failed (%s)'):format(url, why ~= '' and why or 'no answer'), {
+      'Start the model server, or fix settings.model.baseUrl / OPENAI_BASE_URL; then :CodegenRestart.',
+    })
+  end
+end
+
 local function check_clients()
   local clients = vim.lsp.get_clients({ name = 'codegen' })
   if #clients == 0 then
     health.info('no daemon running yet (it starts with the first file opened or the first command)')
   end
   for _, client in ipairs(clients) do
-    health.ok(('daemon running for %s (client id %d)'):format(client.root_dir or '?', client.id))
+    local info = client.server_info or {}
+    health.ok(('daemon running for %s: %s %s (client id %d)'):format(client.root_dir or '?',
+      info.name or 'codegen-server', info.version or '(no version sent)', client.id))
   end
 end
 

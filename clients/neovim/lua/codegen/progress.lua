@@ -1,4 +1,4 @@
---- The daemon's `$/progress` as a statusline string and phase notifications.
+--- The daemon's `$/progress` as a statusline string (and, with `notify_progress`, phase notifications).
 ---
 --- Listens to Neovim's `LspProgress` event instead of replacing the `$/progress` handler, so progress
 --- plugins such as fidget.nvim keep working next to it.
@@ -51,6 +51,10 @@ end
 --- A short statusline text: what codegen is doing now, or "" when idle.
 --- @return string
 function M.status()
+  if require('codegen.preview').is_open() then
+    -- The model is done; the change waits for the user.
+    return 'codegen: review the change (:CodegenPreview)'
+  end
   for _, entry in pairs(M.active) do
     local text = entry.title
     if entry.message ~= '' then

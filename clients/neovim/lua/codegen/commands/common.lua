@@ -4,10 +4,6 @@ local errors = require('codegen.errors')
 
 local M = {}
 
---- The last run of each workspace root (for :CodegenUndo without an argument).
---- @type table<string, string>
-M.last_run = {}
-
 --- A value the daemon sent that holds something (JSON null arrives as vim.NIL).
 --- @return boolean
 function M.present(value)
@@ -58,11 +54,8 @@ function M.run(c, command, args, title)
     return nil
   end
   if result.cancelled == true then
-    M.notify('codegen: ' .. (result.message or (title .. ' was cancelled')), vim.log.levels.WARN)
+    M.notify(M.describe_cancel(title, result), vim.log.levels.WARN)
     return nil
-  end
-  if M.present(result.runId) then
-    M.last_run[c.root_dir and vim.fs.normalize(c.root_dir) or ''] = result.runId
   end
   return result
 end
@@ -82,23 +75,45 @@ function M.describe_files(files)
   return table.concat(parts, ', ')
 end
 
---- The hunks that failed, one per line.
+--- What a cancelled command's answer says: its message, what it had written and where the files were
+--- put back to (`written`, `restoredTo`; older daemons send only the message).
+--- @return string
+function M.describe_cancel(title, result)
+  local text = 'codegen: ' .. (M.present(result.message) and result.message or (title .. ' was cancelled'))
+  local written = M.list(result.written)
+  if #written > 0 and not text:find('written', 1, true) then
+    text = ('%s (%d file%s written%s)'):format(text, #written, #written == 1 and '' or 's',
+      M.present(result.restoredTo) and (', restored to ' .. result.restoredTo) or '')
+  end
+  if M.present(result.runId) and #written > 0 then
+    text = text .. '; :CodegenUndo ' .. result.runId .. ' undoes it'
+  end
+  return text
+end
+
+--- The hunks that did not apply, on one line: `{file, hunk, reason, closest}` each (older daemons send
+--- `path` and `closestLine`; other failures carry `message`).
 --- @return string
 function M.describe_failures(failures)
   local parts = {}
   for _, failure in ipairs(M.list(failures)) do
     if type(failure) == 'table' then
-      -- Hunk failures carry `reason` (and the closest text found); other failures `message`.
       local why = failure.reason or failure.message or ''
-      if failure.closestLine and failure.closestLine ~= vim.NIL then
+      if M.present(failure.closest) then
+        why = ('%s (closest: %s)'):format(why, vim.trim(tostring(failure.closest)):gsub('%s*\n%s*', ' / '))
+      elseif M.present(failure.closestLine) then
         why = ('%s (closest match at line %d)'):format(why, failure.closestLine)
       end
-      parts[#parts + 1] = ('%s: %s'):format(failure.path or '?', why)
+      local where = failure.file or failure.path or '?'
+      if type(failure.hunk) == 'number' then
+        where = ('%s hunk %d'):format(where, failure.hunk)
+      end
+      parts[#parts + 1] = ('%s: %s'):format(where, why)
     else
       parts[#parts + 1] = tostring(failure)
     end
   end
-  return table.concat(parts, '\n')
+  return table.concat(parts, '; ')
 end
 
 --- Report an applied / not applied change result (generate, feedback, apply diff).
@@ -110,7 +125,7 @@ function M.report_change(what, result)
   else
     local reason = M.present(result.reason) and result.reason or 'nothing was applied'
     local failures = M.describe_failures(result.failures)
-    M.notify(('codegen %s: not applied: %s%s'):format(what, reason, failures ~= '' and ('\n' .. failures) or ''),
+    M.notify(('codegen %s: not applied: %s%s'):format(what, reason, failures ~= '' and (' — ' .. failures) or ''),
       vim.log.levels.WARN)
   end
 end

@@ -44,21 +44,38 @@ local function offer_memory(daemon, proposals)
   end
 end
 
+--- The model's explanation without its directive ("NO CHANGE: nothing to edit." says it as prose).
+local function explanation_of(result)
+  local text = common.present(result.explanation) and vim.trim(result.explanation) or ''
+  return (text:gsub('^%**%s*NO CHANGE%s*%**%s*:%s*', ''):gsub('%s*\n%s*', ' '))
+end
+
+--- One message for the finished run: what changed (or why nothing did), the explanation, the tests.
 local function report(daemon, result)
+  local parts, level = {}, vim.log.levels.INFO
+  local explanation = explanation_of(result)
   if result.changed == false and not common.present(result.question) then
-    common.notify('codegen: no change needed. ' .. (result.explanation or ''))
+    parts[1] = 'codegen: no change needed' .. (explanation ~= '' and (': ' .. explanation) or '.')
+  elseif result.applied == true then
+    local files = common.describe_files(result.files)
+    parts[1] = ('codegen feedback: %s'):format(files ~= '' and files or 'no files changed')
+    if explanation ~= '' then
+      parts[#parts + 1] = explanation
+    end
   else
     common.report_change('feedback', result)
-    if result.applied == true and common.present(result.explanation) then
-      common.notify(result.explanation)
-    end
+    parts = nil
   end
   local tests = result.tests
-  if type(tests) == 'table' then
-    local level = (tests.failed or 0) > 0 and vim.log.levels.WARN or vim.log.levels.INFO
-    common.notify(('codegen: tests after the change: %d passed, %d failed%s'):format(tests.passed or 0,
-      tests.failed or 0, #common.list(tests.failing) > 0 and (' (' .. table.concat(tests.failing, ', ') .. ')') or ''),
-      level)
+  if parts and type(tests) == 'table' then
+    if (tests.failed or 0) > 0 then
+      level = vim.log.levels.WARN
+    end
+    parts[#parts + 1] = ('tests after the change: %d passed, %d failed%s'):format(tests.passed or 0,
+      tests.failed or 0, #common.list(tests.failing) > 0 and (' (' .. table.concat(tests.failing, ', ') .. ')') or '')
+  end
+  if parts then
+    common.notify(table.concat(parts, ' — '), level)
   end
   offer_memory(daemon, result.proposedMemory)
 end
@@ -73,13 +90,13 @@ local function converse(daemon, args, title)
       return result, nil
     end
     if args.markers then
-      common.notify(('codegen asks: %s\n(answer in the marker comments, then run :CodegenFeedback! again)')
+      common.notify(('codegen asks: %s (answer in the marker comments, then run :CodegenFeedback! again)')
         :format(result.question))
       return nil, nil
     end
     local reply = async.input({ prompt = ('codegen asks: %s '):format(result.question) })
     if not common.present(reply) then
-      common.notify(('codegen asked: %s\n(nothing was changed; :CodegenReply answers it)'):format(result.question))
+      common.notify(('codegen asked: %s (nothing was changed; :CodegenReply answers it)'):format(result.question))
       return nil, result.runId
     end
     args = vim.tbl_extend('force', args, { comment = reply, runId = result.runId })
@@ -228,7 +245,9 @@ function M.markers()
     if #remaining > 0 then
       local items = {}
       for _, marker in ipairs(remaining) do
-        items[#items + 1] = { filename = vim.fs.joinpath(root, marker.path), lnum = marker.line, text = marker.text }
+        -- The model's NOT DONE reason, when it gave one, says why this marker was left.
+        local text = common.present(marker.note) and ('%s — not done: %s'):format(marker.text, marker.note) or marker.text
+        items[#items + 1] = { filename = vim.fs.joinpath(root, marker.path), lnum = marker.line, text = text }
       end
       vim.fn.setqflist({}, ' ', { title = 'codegen: markers not acted on', items = items })
       common.notify(('codegen: %d marker comments were not acted on (see :copen)'):format(#remaining),

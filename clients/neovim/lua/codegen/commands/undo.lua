@@ -1,4 +1,5 @@
---- :CodegenUndo [run] — return the workspace to the start of a run (default: the last run of this session).
+--- :CodegenUndo [run] — return the workspace to the start of a run (default: the daemon's, the latest run of
+--- the workspace that left files changed).
 local async = require('codegen.async')
 local client = require('codegen.client')
 local common = require('codegen.commands.common')
@@ -26,27 +27,24 @@ function M.complete(arglead)
   return ids
 end
 
+--- Without a run id, the daemon undoes the latest run that left files changed (any kind of run).
 --- @param run_id string|nil
 function M.run(run_id)
   async.run(function()
     local root = client.current_root()
-    run_id = common.present(run_id) and run_id or common.last_run[root]
-    if not run_id then
-      common.notify('codegen: no run to undo in this session: give a run id (:CodegenUndo <Tab> lists them).',
-        vim.log.levels.ERROR)
-      return
-    end
     local daemon = common.daemon(root)
     if not daemon then
       return
     end
-    local result = common.run(daemon, 'codegen.undo', { runId = run_id }, 'undo')
+    -- No run given: the daemon undoes the latest run that left files changed.
+    local args = common.present(run_id) and { runId = run_id } or vim.empty_dict()
+    local result = common.run(daemon, 'codegen.undo', args, 'undo')
     if not result then
       return
     end
     vim.cmd.checktime() -- buffers of the restored files reload from disk
     common.notify(('codegen: restored %s to %s of run %s (%d written, %d removed)')
-      :format(root, result.restoredTo, run_id, #common.list(result.written), #common.list(result.removed)))
+      :format(root, result.restoredTo, result.runId, #common.list(result.written), #common.list(result.removed)))
   end)
 end
 
