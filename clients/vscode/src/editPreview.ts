@@ -16,10 +16,13 @@
 import * as vscode from 'vscode';
 import type { ApplyWorkspaceEditParams, ApplyWorkspaceEditResult } from 'vscode-languageclient/node';
 import {
+  discardResult,
   displayPath,
   documentChanges,
   editLabel,
+  explanationPage,
   fileChanges,
+  isFixIteration,
   isTextDocumentEdit,
   staleDocuments,
   summary,
@@ -115,17 +118,22 @@ export class EditPreview implements vscode.Disposable, vscode.TextDocumentConten
       return { applied: false, failureReason: `the edit could not be read: ${String(error)}` };
     }
     if (generation !== this.generation) return ENDED; // it ended while the edit was read
-    const choice = await this.ask(label, files, fileWarnings(edit));
+    const choice = await this.ask(label, files, fileWarnings(edit), explanationPage(edit, label));
     if (choice !== 'apply') {
-      this.output.appendLine(`[codegen] ${label}: discarded in the preview; nothing written`);
-      return { applied: false, failureReason: 'discarded in the preview' };
+      // In a fix run, Discard may skip only this iteration's change; not when the command already ended.
+      const skip = isFixIteration(label) && generation === this.generation && await askSkip(label);
+      this.output.appendLine(`[codegen] ${label}: discarded in the preview; nothing written${skip ? '; the fix run goes on' : ''}`);
+      return discardResult(skip);
     }
     // Typing during the review makes the edit stale too.
     return refuseStale(edit, 'during the review') ?? this.apply(edit, files, label);
   }
 
-  /** Opens the changes editor and waits for Apply or Discard (closing the preview discards). */
-  private async ask(label: string, files: FileChange[], warnings: FileWarning[]): Promise<Choice> {
+  /**
+   * Opens the changes editor and waits for Apply or Discard (closing the preview discards). The model's
+   * explanation comes first in it, as a page of its own (it is no file of the edit: Apply never writes it).
+   */
+  private async ask(label: string, files: FileChange[], warnings: FileWarning[], explanation: string | undefined): Promise<Choice> {
     const id = ++this.serial;
     const folders = folderUris();
     const title = previewTitle(label, warnings, folders);
@@ -135,6 +143,10 @@ export class EditPreview implements vscode.Disposable, vscode.TextDocumentConten
       const after = this.virtual(id, 'after', path, file.after);
       return [vscode.Uri.parse(file.uri), file.action === 'create' ? undefined : before, file.action === 'delete' ? undefined : after];
     });
+    if (explanation) {
+      const page = this.virtual(id, 'why', 'Codegen explanation.md', explanation);
+      resources.unshift([page, undefined, page]);
+    }
     const decided = new Promise<Choice>((resolve) => {
       this.decide = (choice) => {
         this.decide = undefined;
@@ -143,7 +155,7 @@ export class EditPreview implements vscode.Disposable, vscode.TextDocumentConten
     });
     this.warnings = warnings;
     await vscode.commands.executeCommand('setContext', PENDING_CONTEXT, true);
-    this.waitingEmitter.fire(`${waitingWarning(warnings, folders)}review the changes (${summary(files)}), then Apply ✓ or Discard ✗ in the editor title bar`);
+    this.waitingEmitter.fire(`${waitingWarning(warnings, folders)}review the changes (${summary(files)}), then Apply ✓ (Ctrl+Alt+Enter) or Discard ✗ (Ctrl+Alt+Backspace) in the editor title bar`);
     // Beside the code the user is looking at (and its comment threads), not in place of it.
     if (vscode.window.activeTextEditor) await vscode.commands.executeCommand('workbench.action.newGroupRight');
     await vscode.commands.executeCommand('vscode.changes', title, resources);
@@ -218,6 +230,17 @@ export function toWorkspaceEdit(edit: LspWorkspaceEdit): vscode.WorkspaceEdit {
     }
   }
   return result;
+}
+
+const SKIP = 'Skip This Change';
+const STOP = 'Stop the Fix Run';
+
+/** Discard in a fix run: skip this iteration's change and let the run go on, or stop it (also on Escape). */
+async function askSkip(label: string): Promise<boolean> {
+  const chosen = await vscode.window.showInformationMessage(`Codegen: ${label} discarded. Skip only this change, or stop the fix run?`,
+    { modal: true, detail: 'Skip: nothing is written, the model hears the change was skipped and tries again. Stop: the run ends here; what earlier iterations wrote stays (Undo Run returns to the start).' },
+    SKIP, STOP);
+  return chosen === SKIP;
 }
 
 /** A refusal when a document the edit targets changed since the daemon computed it, else undefined. */

@@ -32,15 +32,42 @@ export function errorKind(error: RpcErrorLike): string | undefined {
   return undefined;
 }
 
+/** What fixes the error, from its `data`: the setting (like "model.apiKey") and environment variable, or null. */
+export function errorSetting(error: RpcErrorLike): { setting: string | null; env: string | null } {
+  const data = (typeof error.data === 'object' && error.data !== null ? error.data : {}) as { setting?: unknown; env?: unknown };
+  return { setting: typeof data.setting === 'string' ? data.setting : null, env: typeof data.env === 'string' ? data.env : null };
+}
+
+/**
+ * The daemon's message is neutral (it names the setting as `model.apiKey`): the advice in VS Code's
+ * words — the command that stores the key, or the `codegen.` setting — comes from `data`.
+ */
+export function vscodeAdvice(error: RpcErrorLike): string {
+  const { setting, env } = errorSetting(error);
+  const orEnv = env ? ` (or the environment variable ${env})` : '';
+  if (setting === 'model.apiKey') return `Use the command “Codegen: Set API Key”${orEnv}.`;
+  if (setting) return `Set \`codegen.${setting}\` in the settings${orEnv}.`;
+  return '';
+}
+
 /** True for the standard RequestCancelled answer (the user cancelled; nothing to report). */
 export function isRequestCancelled(error: RpcErrorLike): boolean {
   return error.code === REQUEST_CANCELLED;
 }
 
+/**
+ * `message` without the daemon's pointers into its run folder ("See /ws/.codegen/runs/<id>/calls for
+ * what it said."): a path of internals is no advice in a notification (Show Output, the run's transcript).
+ */
+export function withoutRunPaths(message: string): string {
+  return message.replace(/\s*See \S*\.codegen\/runs\/\S+ for [^.]*\./g, '').trim();
+}
+
 /** The notification for a failed command: the daemon's message, and the button that fixes its kind. */
 export function adviceFor(what: string, error: RpcErrorLike): ErrorAdvice {
-  const text = typeof error.message === 'string' && error.message.trim() !== '' ? error.message.trim() : String(error);
-  const message = `Codegen: ${what} failed: ${text}`;
+  const text = typeof error.message === 'string' && error.message.trim() !== '' ? withoutRunPaths(error.message) : String(error);
+  const advice = vscodeAdvice(error);
+  const message = `Codegen: ${what} failed: ${text}` + (advice ? ` ${advice}` : '');
   if (typeof error.code === 'number' && CONNECTION_LOST.includes(error.code)) {
     return { message: `Codegen: ${what} failed: the codegen server stopped (${text}).`, actions: [{ title: 'Restart Server', action: 'restartServer' }, OUTPUT] };
   }

@@ -8,6 +8,8 @@ import { EditPreview } from './editPreview';
 import { FeedbackComments } from './feedback';
 import { fixUntilTestsPass, undoCommand } from './fix';
 import { generateFromPrompt } from './generate';
+import { RunsView, type RunItem } from './runsView';
+import { openWalkthrough, pickProvider, testConnection } from './setup';
 
 let client: CodegenClient | undefined;
 
@@ -16,7 +18,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   const preview = new EditPreview(output);
   client = new CodegenClient(context, output, preview);
   const codegen = client;
-  const comments = new FeedbackComments(codegen);
+  const comments = new FeedbackComments(codegen, context.workspaceState);
   const command = vscode.commands.registerCommand;
   context.subscriptions.push(
     output, preview, codegen, comments,
@@ -32,6 +34,20 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     command('codegen.ui.restart', () => codegen.restart()),
     command('codegen.ui.showOutput', () => output.show(true)),
     command('codegen.ui.setApiKey', () => setApiKey(context)),
+    // Onboarding (setup.ts).
+    command('codegen.ui.setup', () => openWalkthrough()),
+    command('codegen.ui.pickProvider', () => pickProvider()),
+    command('codegen.ui.testConnection', () => testConnection(codegen)),
+  );
+  // The Codegen view: runs and their transcripts.
+  const runs = new RunsView(codegen);
+  context.subscriptions.push(
+    runs,
+    command('codegen.ui.runs.refresh', () => runs.refresh()),
+    command('codegen.ui.runs.open', (item: RunItem) => runs.open(item)),
+    command('codegen.ui.runs.undo', (item: RunItem) => runs.undo(item)),
+    command('codegen.ui.runs.rerun', (item: RunItem) => runs.rerun(item)),
+    command('codegen.ui.runs.continue', (item: RunItem) => runs.continueRun(item)),
   );
   if ((vscode.workspace.workspaceFolders ?? []).length > 0) await codegen.start();
 }

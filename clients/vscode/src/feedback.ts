@@ -7,8 +7,12 @@ import * as vscode from 'vscode';
 import type { CodegenClient } from './client';
 import { reportChanges } from './generate';
 import { COMMANDS, commentRange, feedbackArgs, markerFeedbackArgs, rememberArgs, type FeedbackResult, type Marker } from './protocol';
-import { failedOutcome, labelFor, markerSummary, newThread, outcomeOf, type Outcome, type ThreadState } from './threads';
+import { markerReport, type MarkerProblem } from './markers';
+import { failedOutcome, labelFor, newThread, outcomeOf, restoredThread, savedThreads, type Outcome, type SavedThread, type ThreadState } from './threads';
 import { pickRoot } from './vscodeapi';
+
+/** workspaceState key of the threads kept across window reloads. */
+const SAVED_THREADS = 'codegen.feedbackThreads';
 
 const YOU: vscode.CommentAuthorInformation = { name: 'You' };
 const CODEGEN: vscode.CommentAuthorInformation = { name: 'Codegen' };
@@ -21,8 +25,12 @@ class Note implements vscode.Comment {
 export class FeedbackComments implements vscode.Disposable {
   private readonly controller: vscode.CommentController;
   private readonly states = new WeakMap<vscode.CommentThread, ThreadState>();
+  /** The threads something was said in: what is saved for the next window (workspaceState). */
+  private readonly kept = new Set<vscode.CommentThread>();
+  /** The markers a marker run left, with why (markers.ts); replaced by the next marker run. */
+  private readonly notDone = vscode.languages.createDiagnosticCollection('codegen-markers');
 
-  constructor(private readonly client: CodegenClient) {
+  constructor(private readonly client: CodegenClient, private readonly memory: vscode.Memento) {
     this.controller = vscode.comments.createCommentController('codegen', 'Codegen feedback');
     this.controller.options = { prompt: 'Tell codegen what to change here…', placeHolder: 'e.g. handle the empty list' };
     // Any line of a file can take a comment (the gutter's +).
@@ -30,6 +38,39 @@ export class FeedbackComments implements vscode.Disposable {
       provideCommentingRanges: (document) =>
         document.uri.scheme === 'file' ? [new vscode.Range(0, 0, Math.max(document.lineCount - 1, 0), 0)] : [],
     };
+    this.restore();
+  }
+
+  /** The threads of the last window, with their comments and state (a working one says it was interrupted). */
+  private restore(): void {
+    for (const saved of savedThreads(this.memory.get(SAVED_THREADS))) {
+      const { state, comments, label } = restoredThread(saved);
+      const r = saved.range;
+      const thread = this.controller.createCommentThread(vscode.Uri.parse(saved.uri),
+        new vscode.Range(r.start.line, r.start.character, r.end.line, r.end.character),
+        comments.map((c) => c.author === 'you' ? new Note(c.body, YOU) : new Note(new vscode.MarkdownString(c.body), CODEGEN)));
+      thread.canReply = true;
+      thread.collapsibleState = vscode.CommentThreadCollapsibleState.Expanded;
+      thread.label = label;
+      thread.contextValue = state.status;
+      this.states.set(thread, state);
+      this.kept.add(thread);
+    }
+  }
+
+  /** Saves every thread something was said in, for the next window. */
+  private save(): void {
+    const threads: SavedThread[] = [...this.kept].filter((t) => t.range && t.comments.length > 0).map((t) => {
+      const range = t.range as vscode.Range;
+      return {
+        uri: t.uri.toString(),
+        range: { start: { line: range.start.line, character: range.start.character }, end: { line: range.end.line, character: range.end.character } },
+        comments: t.comments.map((c) => ({ author: c.author.name === CODEGEN.name ? 'codegen' as const : 'you' as const,
+          body: typeof c.body === 'string' ? c.body : c.body.value })),
+        state: this.states.get(t) ?? newThread(),
+      };
+    });
+    void this.memory.update(SAVED_THREADS, threads);
   }
 
   /** "Codegen: Add Feedback Comment": a thread on the selection (or the cursor's line), ready to type into. */
@@ -72,6 +113,8 @@ export class FeedbackComments implements vscode.Disposable {
     thread.label = labelFor('running');
     thread.contextValue = 'running';
     this.states.set(thread, { ...state, status: 'running' });
+    this.kept.add(thread);
+    this.save();
     const document = await vscode.workspace.openTextDocument(thread.uri);
     const range = commentRange({
       start: { line: thread.range.start.line, character: thread.range.start.character },
@@ -104,13 +147,35 @@ export class FeedbackComments implements vscode.Disposable {
     const result = await this.client.run<FeedbackResult>(COMMANDS.applyFeedback, markerFeedbackArgs(root),
       `Codegen: applying ${found.markers.length} codegen: comment${found.markers.length === 1 ? '' : 's'}`);
     if (!result) return;
+    const report = markerReport(result);
+    this.showNotDone(report.problems);
+    this.client.output.appendLine(`[codegen] ${report.details.join('\n')}`);
     if (result.failures.length > 0) await reportChanges('feedback', result, this.client);
-    else void vscode.window.showInformationMessage(markerSummary(result));
+    else {
+      void vscode.window.showInformationMessage(report.summary, 'Show Details').then((chosen) => {
+        if (chosen) this.client.output.show(true);
+      });
+    }
     await this.offerMemory(result.proposedMemory ?? [], root);
   }
 
+  /** The Problems list: one entry per marker left, at its current line, with why it was not done. */
+  private showNotDone(problems: MarkerProblem[]): void {
+    this.notDone.clear();
+    const byFile = new Map<string, vscode.Diagnostic[]>();
+    for (const p of problems) {
+      const range = new vscode.Range(p.range.start.line, p.range.start.character, p.range.end.line, p.range.end.character);
+      const diagnostic = new vscode.Diagnostic(range, p.message, vscode.DiagnosticSeverity.Warning);
+      diagnostic.source = 'codegen';
+      byFile.set(p.uri, [...(byFile.get(p.uri) ?? []), diagnostic]);
+    }
+    for (const [uri, diagnostics] of byFile) this.notDone.set(vscode.Uri.parse(uri), diagnostics);
+  }
+
   deleteThread(thread: vscode.CommentThread): void {
+    this.kept.delete(thread);
     thread.dispose();
+    this.save();
   }
 
   private show(thread: vscode.CommentThread, outcome: Outcome): void {
@@ -118,6 +183,7 @@ export class FeedbackComments implements vscode.Disposable {
     thread.comments = [...thread.comments, new Note(new vscode.MarkdownString(outcome.reply), CODEGEN)];
     thread.label = outcome.label;
     thread.contextValue = outcome.state.status;
+    this.save();
     // No Resolved state: VS Code collapses resolved threads (comments.collapseOnResolve), hiding the answer.
   }
 
@@ -132,6 +198,7 @@ export class FeedbackComments implements vscode.Disposable {
   }
 
   dispose(): void {
+    this.notDone.dispose();
     this.controller.dispose();
   }
 }

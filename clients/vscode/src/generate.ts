@@ -2,9 +2,9 @@
  * "Codegen: Generate from Prompt": prompt → clarifying questions one by one → generate → preview.
  */
 import * as vscode from 'vscode';
-import { askRound, choices, type Reply } from './clarify';
+import { accepted, ANSWER_HINT, askRound, DISCARD_BUTTON, DISCARD_QUESTION, KEEP_BUTTON, SKIP_REST_TOOLTIP, stepTitle, type Reply, type Step } from './clarify';
 import type { CodegenClient } from './client';
-import { clarifyAnswerArgs, clarifyStartArgs, COMMANDS, generateArgs, type ChangeResult, type ClarifyResult } from './protocol';
+import { clarifyAnswerArgs, clarifyStartArgs, COMMANDS, describeFailure, failurePlace, generateArgs, type ChangeResult, type ClarifyResult } from './protocol';
 import { pickRoot } from './vscodeapi';
 
 export async function generateFromPrompt(client: CodegenClient): Promise<void> {
@@ -25,7 +25,7 @@ export async function generateFromPrompt(client: CodegenClient): Promise<void> {
   let clarified: ClarifyResult = first;
   while (clarified.questions.length > 0 && !clarified.done) {
     const { questions, round: roundNumber } = clarified;
-    const round = await askRound(questions, (q, i, total) => askQuestion(q, i, total, roundNumber));
+    const round = await askRound(questions, (step) => askQuestion(step, roundNumber), confirmDiscard);
     if (round.cancelled) {
       void vscode.window.showInformationMessage('Codegen: generate cancelled; nothing was written.');
       return;
@@ -40,32 +40,42 @@ export async function generateFromPrompt(client: CodegenClient): Promise<void> {
   if (result) void reportChanges('generate', result, client);
 }
 
-/** One question in a quick input: type an answer, skip it, or skip the rest. Escape cancels generate. */
-function askQuestion(question: string, index: number, total: number, round: number): Promise<Reply> {
-  const pick = vscode.window.createQuickPick<vscode.QuickPickItem & { reply: Reply }>();
-  pick.title = `Codegen: question ${index + 1} of ${total}${round > 1 ? ` (round ${round})` : ''}`;
-  pick.placeholder = question;
-  pick.ignoreFocusOut = true;
-  const update = () => {
-    pick.items = choices(pick.value).map((c) => ({ label: c.label, description: c.description, reply: c.reply, alwaysShow: true }));
-  };
-  update();
+/** One question in an input box: the question is its prompt (wrapped, whole), Back and "skip the rest" its buttons. */
+function askQuestion(step: Step, round: number): Promise<Reply> {
+  const box = vscode.window.createInputBox();
+  box.title = stepTitle(step, round);
+  box.prompt = step.question;
+  box.placeholder = ANSWER_HINT;
+  box.value = step.value;
+  box.ignoreFocusOut = true;
+  const skipRest: vscode.QuickInputButton = { iconPath: new vscode.ThemeIcon('run-all'), tooltip: SKIP_REST_TOOLTIP };
+  box.buttons = [...(step.index > 0 ? [vscode.QuickInputButtons.Back] : []), skipRest];
   return new Promise<Reply>((resolve) => {
     let done = false;
     const finish = (reply: Reply) => {
       if (done) return;
       done = true;
       resolve(reply);
-      pick.dispose();
+      box.dispose();
     };
-    pick.onDidChangeValue(update);
-    pick.onDidAccept(() => {
-      const item = pick.selectedItems[0] ?? pick.activeItems[0];
-      finish(item ? item.reply : { kind: 'skip' });
-    });
-    pick.onDidHide(() => finish({ kind: 'cancel' }));
-    pick.show();
+    box.onDidAccept(() => finish(accepted(box.value)));
+    box.onDidTriggerButton((button) => finish(button === skipRest ? { kind: 'skipRest' } : { kind: 'back', typed: box.value }));
+    box.onDidHide(() => finish({ kind: 'cancel', typed: box.value }));
+    box.show();
   });
+}
+
+/**
+ * Escape after answering: the answers stay unless the user picks "discard". A quick pick, not a modal
+ * dialog: a dialog opened by the Escape's keydown is closed again by its keyup. Escape here keeps them.
+ */
+async function confirmDiscard(): Promise<boolean> {
+  const items = [
+    { label: `$(edit) ${KEEP_BUTTON}`, discard: false },
+    { label: `$(trash) ${DISCARD_BUTTON}`, description: 'stop this generate; nothing was written', discard: true },
+  ];
+  const chosen = await vscode.window.showQuickPick(items, { title: `Codegen: ${DISCARD_QUESTION}`, placeHolder: 'Escape keeps them', ignoreFocusOut: true });
+  return chosen?.discard === true;
 }
 
 /** The outcome of a change (generate, markers): files written, or why nothing was. */
@@ -77,9 +87,9 @@ export async function reportChanges(what: string, result: ChangeResult, client: 
     return;
   }
   if (result.failures.length > 0) {
-    for (const f of result.failures) client.output.appendLine(`[codegen] ${what}: ${f.path}: ${f.message}`);
+    for (const f of result.failures) client.output.appendLine(`[codegen] ${what}: ${describeFailure(f)}`);
     const chosen = await vscode.window.showWarningMessage(
-      `Codegen: ${what} wrote nothing: ${result.reason || 'some changes could not be placed'} (${result.failures.map((f) => f.path).join(', ')}).`, 'Show Output');
+      `Codegen: ${what} wrote nothing: ${result.reason || 'some changes could not be placed'} (${result.failures.map(failurePlace).join(', ')}).`, 'Show Output');
     if (chosen) client.output.show(true);
     return;
   }

@@ -170,6 +170,29 @@ export function editLabel(edit: LspWorkspaceEdit, label: string | undefined): st
   return annotation?.label ?? 'codegen';
 }
 
+/**
+ * The model's explanation, diagnosis or summary carried by the edit's own annotation (id `codegen`),
+ * as a Markdown page shown beside the diff; undefined when the daemon sent none.
+ */
+export function explanationPage(edit: LspWorkspaceEdit, label: string): string | undefined {
+  const text = (edit.changeAnnotations?.codegen?.description ?? '').trim();
+  if (text === '') return undefined;
+  return `# Why: ${label}\n\n${text}\n`;
+}
+
+/** The failureReason that skips only this fix iteration's change: the run goes on (README "apply"). */
+export const SKIP_CHANGE = 'codegen:skip';
+
+/** Whether an edit (by its label, "codegen: " removed) is one iteration of a fix run, where Discard may skip just it. */
+export function isFixIteration(label: string): boolean {
+  return /^fix, iteration \d+/.test(label);
+}
+
+/** The answer to a discarded edit: skip only this change (a fix run goes on), or decline it (the run ends). */
+export function discardResult(skip: boolean): { applied: false; failureReason: string } {
+  return { applied: false, failureReason: skip ? SKIP_CHANGE : 'discarded in the preview' };
+}
+
 /** The whole edit in a few words: "3 new files, 1 changed". */
 export function summary(changes: FileChange[]): string {
   const count = (action: FileChange['action']) => changes.filter((c) => c.action === action).length;

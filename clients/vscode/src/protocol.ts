@@ -11,6 +11,7 @@ export const COMMANDS = {
   memory: 'codegen.memory',
   fix: 'codegen.fixTests',
   undo: 'codegen.undo',
+  runs: 'codegen.runs',
 } as const;
 
 /** An LSP position / range (0-based lines, UTF-16 characters). */
@@ -18,7 +19,22 @@ export interface Position { line: number; character: number }
 export interface Range { start: Position; end: Position }
 
 export interface FileEntry { path: string; action: string }
-export interface Failure { path: string; message: string }
+/**
+ * A hunk or file that did not apply, in the daemon's one failure shape (README "Failures"): `hunk` is
+ * 1-based (null when the failure is no hunk's), `closest` the nearest text found in the file (lines kept).
+ */
+export interface Failure { file: string | null; hunk: number | null; reason: string; closest: string | null }
+
+/** Where a failure is: the file and its hunk, as a person reads it. */
+export function failurePlace(f: Failure): string {
+  return (f.file ?? 'the answer') + (typeof f.hunk === 'number' ? ` hunk ${f.hunk}` : '');
+}
+
+/** One failure as plain text (an output channel): where, why, and the closest text found, indented. */
+export function describeFailure(f: Failure): string {
+  const closest = f.closest ? '\n  closest text in the file:\n' + f.closest.split('\n').map((l) => `    ${l}`).join('\n') : '';
+  return `${failurePlace(f)}: ${f.reason}${closest}`;
+}
 
 export interface ClarifyResult { runId: string; questions: string[]; round: number; done: boolean; spec: string }
 
@@ -33,7 +49,8 @@ export interface ChangeResult {
   failures: Failure[];
 }
 
-export interface Marker { path: string; uri: string; line: number; range: Range; text: string; scope: string }
+/** A `codegen:` marker comment; `line` is 1-based. `note`: why a remaining marker was not done (the model's NOT DONE). */
+export interface Marker { path: string; uri: string; line: number; range: Range; text: string; scope: string; note?: string }
 
 export interface FeedbackResult extends ChangeResult {
   explanation: string;
@@ -60,8 +77,18 @@ export interface FixResult {
 
 export interface UndoResult { runId: string; restoredTo: string; written: string[]; removed: string[] }
 
-/** What a command cancelled from the progress notification answers. */
-export interface Cancelled { cancelled: true; message: string }
+/**
+ * What a command cancelled from the progress notification answers: the message says what stays written;
+ * `runId` is the run to undo (null when none came to writing), `written` the files that differ from its
+ * start (null when that could not be read), `restoredTo` where a fix run returned ("start", "iteration N").
+ */
+export interface Cancelled {
+  cancelled: true;
+  message: string;
+  runId?: string | null;
+  written?: string[] | null;
+  restoredTo?: string | null;
+}
 
 export function isCancelled(result: unknown): result is Cancelled {
   return typeof result === 'object' && result !== null && (result as { cancelled?: unknown }).cancelled === true;
@@ -122,6 +149,7 @@ export function fixArgs(root?: string, testCommand?: string) {
   return withRoot(testCommand === undefined ? {} : { testCommand }, root);
 }
 
+/** An empty `runId` is left out: the daemon then undoes the latest run that left files changed. */
 export function undoArgs(runId: string, root?: string) {
-  return withRoot({ runId }, root);
+  return withRoot(runId ? { runId } : {}, root);
 }

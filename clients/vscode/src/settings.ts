@@ -36,7 +36,7 @@ export function userOnlyReader(read: SettingReader, inspect: (key: string) => Se
 
 /** The daemon's `initializationOptions` / `didChangeConfiguration` object (README: section `codegen`). */
 export interface ServerOptions {
-  model: { name?: string; baseUrl?: string; apiKey?: string; timeout?: number; maxRetries?: number };
+  model: { name?: string; baseUrl?: string; apiKey?: string; timeout?: number; maxRetries?: number; maxAnswerChars?: number; maxCallSeconds?: number };
   apply: { saveAfterApply?: boolean };
   fix: { maxIterations?: number; testCommand?: string; autoAccept?: boolean; allowTestEdits?: boolean };
 }
@@ -78,6 +78,8 @@ export function serverOptions(read: SettingReader, apiKey: string | undefined): 
       apiKey: apiKey && apiKey.trim() !== '' ? apiKey.trim() : undefined,
       timeout: positiveNumber(read, 'model.timeout'),
       maxRetries: ((v) => (typeof v === 'number' && Number.isInteger(v) && v >= 0 ? v : undefined))(read('model.maxRetries')),
+      maxAnswerChars: positiveInteger(read, 'model.maxAnswerChars'),
+      maxCallSeconds: positiveNumber(read, 'model.maxCallSeconds'),
     }),
     apply: defined({ saveAfterApply: flag(read, 'apply.saveAfterApply') }),
     fix: defined({

@@ -2,7 +2,7 @@
  * A feedback comment thread's state: the run it continues, and what to show after each answer.
  * No `vscode` import: the extension keeps one `ThreadState` per comment thread.
  */
-import type { FeedbackResult, Marker } from './protocol';
+import { failurePlace, type Failure, type FeedbackResult, type Range } from './protocol';
 
 export type ThreadStatus = 'draft' | 'running' | 'applied' | 'question' | 'no-change' | 'declined' | 'failed' | 'error';
 
@@ -46,6 +46,14 @@ function fileList(paths: string[]): string {
   return paths.map((p) => '`' + p + '`').join(', ');
 }
 
+/** One failure as a Markdown list item: where, why, and the closest text found as a code block. */
+function failureMarkdown(f: Failure): string {
+  const item = `- \`${failurePlace(f)}\`: ${f.reason}`;
+  if (!f.closest) return item;
+  const fence = f.closest.includes('```') ? '~~~' : '```';
+  return `${item}\n\n  closest text in the file:\n\n  ${fence}\n${f.closest.split('\n').map((l) => `  ${l}`).join('\n')}\n  ${fence}`;
+}
+
 /** The thread's next state and texts for one result of `codegen.applyFeedback`. */
 export function outcomeOf(previous: ThreadState, result: FeedbackResult): Outcome {
   const runId = result.runId || previous.runId;
@@ -69,7 +77,7 @@ export function outcomeOf(previous: ThreadState, result: FeedbackResult): Outcom
     status = 'failed';
     if (explanation !== '') parts.push(explanation);
     parts.push(`Not applied: ${result.reason || 'some changes could not be placed'}.`);
-    parts.push(result.failures.map((f) => `- \`${f.path}\`: ${f.message}`).join('\n'));
+    parts.push(result.failures.map(failureMarkdown).join('\n'));
   } else {
     status = 'declined';
     if (explanation !== '') parts.push(explanation);
@@ -88,16 +96,33 @@ export function failedOutcome(previous: ThreadState, message: string): Outcome {
   return { state: { ...previous, status: 'error' }, reply: message, label: labelFor('error'), proposedMemory: [] };
 }
 
-/** A one-line summary of a marker run (`codegen.applyFeedback {markers: true}`). */
-export function markerSummary(result: FeedbackResult): string {
-  const acted = result.markers?.acted ?? [];
-  const remaining = result.markers?.remaining ?? [];
-  const where = (ms: Marker[]) => ms.map((m) => `${m.path}:${m.line}`).join(', ');
-  const parts: string[] = [];
-  if (result.question) parts.push(`Codegen asks: ${result.question}`);
-  else if (result.applied) parts.push(`Codegen: applied ${acted.length} codegen: comment${acted.length === 1 ? '' : 's'} (${where(acted)}).`);
-  else if (result.changed === false) parts.push(`Codegen: no change needed. ${result.explanation ?? ''}`.trim());
-  else parts.push(`Codegen: not applied: ${result.reason || 'the change was discarded'}.`);
-  if (remaining.length > 0) parts.push(`Remaining: ${where(remaining)}.`);
-  return parts.join(' ');
+/** A comment as kept across reloads (workspaceState): who wrote it and its Markdown. */
+export interface SavedComment { author: 'you' | 'codegen'; body: string }
+
+/** A thread as kept across reloads: where it is, what was said, and its state. */
+export interface SavedThread {
+  uri: string;
+  range: Range;
+  comments: SavedComment[];
+  state: ThreadState;
+}
+
+const INTERRUPTED = 'The window reloaded while this ran; its answer is not shown here (see the Codegen view for the run). Reply to try again.';
+
+/**
+ * A saved thread as it comes back after a reload: its comments and state, except that one that was
+ * working when the window went away says so (the answer went to a window that no longer exists).
+ */
+export function restoredThread(saved: SavedThread): { state: ThreadState; comments: SavedComment[]; label: string } {
+  if (saved.state.status !== 'running') return { state: saved.state, comments: saved.comments, label: labelFor(saved.state.status) };
+  const state: ThreadState = { ...saved.state, status: 'error' };
+  return { state, comments: [...saved.comments, { author: 'codegen', body: INTERRUPTED }], label: labelFor('error') };
+}
+
+/** The saved threads that are worth restoring: well-formed, with something said in them. */
+export function savedThreads(value: unknown): SavedThread[] {
+  if (!Array.isArray(value)) return [];
+  return value.filter((t): t is SavedThread => typeof t === 'object' && t !== null && typeof t.uri === 'string'
+    && typeof t.range?.start?.line === 'number' && typeof t.range?.end?.line === 'number'
+    && Array.isArray(t.comments) && t.comments.length > 0 && typeof t.state?.status === 'string' && t.state.status in LABELS);
 }

@@ -27,18 +27,17 @@ function annotationIds(change: LspDocumentChange): string[] {
   return change.annotationId === undefined ? [] : [change.annotationId];
 }
 
+/** The id of the edit's own annotation: its label names the run, its description is the model's explanation. */
+export const OWN_ANNOTATION = 'codegen';
+
 /**
- * The flagged files of `edit`, in the edit's order, one entry per file. An annotation is a warning
- * when it carries a description, or when it is not the edit's own (the first one, whose label names
- * the run: every file references it). Only the `documentChanges` form carries annotations.
+ * The flagged files of `edit`, in the edit's order, one entry per file. Every annotation but the
+ * edit's own (`codegen`, which every file references) is a warning about the files that reference it.
+ * Only the `documentChanges` form carries annotations.
  */
 export function fileWarnings(edit: LspWorkspaceEdit): FileWarning[] {
   const annotations = edit.changeAnnotations ?? {};
-  const own = Object.keys(annotations)[0];
-  const isWarning = (id: string): boolean => {
-    const annotation = annotations[id];
-    return annotation !== undefined && (id !== own || (annotation.description ?? '').trim() !== '');
-  };
+  const isWarning = (id: string): boolean => annotations[id] !== undefined && id !== OWN_ANNOTATION;
   const warnings = new Map<string, FileWarning>();
   for (const change of documentChanges(edit)) {
     const uri = changedUri(change);

@@ -21,6 +21,7 @@
 //   --type TEXT     keyboard.type into the focused element;  --key K  keyboard.press (Enter, Escape, Control+S)
 //   --wait SEL      wait until an element matching the Playwright selector SEL is visible
 //   --wait-input T  wait until a visible quick input's title, message or placeholder contains T
+//   --wait-value V  wait until the visible quick input's text box holds exactly V
 //   --wait-pick T   wait until the open quick input lists a row whose label contains T
 //   --pick T        wait for that row, then choose it (Enter when it is the active row, else a click)
 //   --wait-notification T   wait for a notification toast containing T (mid-flow)
@@ -72,6 +73,7 @@ for (let i = 0; i < argv.length; i++) {
     case '--settle': opt.settle = Number(next()); break;
     case '--wait': opt.steps.push({ kind: 'wait', value: next() }); break;
     case '--wait-input': opt.steps.push({ kind: 'waitInput', value: next() }); break;
+    case '--wait-value': opt.steps.push({ kind: 'waitValue', value: next() }); break;
     case '--wait-pick': opt.steps.push({ kind: 'waitPick', value: next() }); break;
     case '--pick': opt.steps.push({ kind: 'pick', value: next() }); break;
     case '--wait-notification': opt.steps.push({ kind: 'waitNotification', value: next() }); break;
@@ -215,6 +217,10 @@ async function main() {
         els => els.filter(e => e.offsetParent !== null).map(e => (e.innerText || '') + ' ' + (e.getAttribute('placeholder') || '')));
       return titles.some(t => t.includes(st.value));
     }, `quick input showing "${st.value}"`);
+    else if (st.kind === 'waitValue') await waitFor(async () => {
+      const values = await page.$$eval('.quick-input-widget input', els => els.filter(e => e.offsetParent !== null).map(e => e.value));
+      return values.includes(st.value);
+    }, `quick input holding "${st.value}"`);
     else if (st.kind === 'waitPick') await quickPickRow(page, st.value);
     else if (st.kind === 'pick') await pickRow(page, st.value);
     else if (st.kind === 'waitNotification') result.notifications.push(await waitNotification(page, st.value));

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { applyTextEdits, displayPath, fileChanges, lineCounts, staleDocuments, summary, type LspWorkspaceEdit } from '../../src/preview';
+import { applyTextEdits, discardResult, displayPath, explanationPage, fileChanges, isFixIteration, lineCounts, staleDocuments, summary, type LspWorkspaceEdit } from '../../src/preview';
 
 const r = (sl: number, sc: number, el: number, ec: number) => ({ start: { line: sl, character: sc }, end: { line: el, character: ec } });
 
@@ -46,4 +46,20 @@ test('an edit computed against an older buffer version is stale', () => {
 test('line counts count changed lines only', () => {
   assert.deepEqual(lineCounts('a\nb\nc\n', 'a\nB\nc\nd\n'), { added: 2, removed: 1 });
   assert.deepEqual(lineCounts('', ''), { added: 0, removed: 0 });
+});
+
+test('the explanation page: the own annotation\'s description under the label; none without one', () => {
+  const edit = { documentChanges: [], changeAnnotations: {
+    codegen: { label: 'codegen: feedback', description: '  `mean` divides by zero on [].  ' },
+    'codegen.runsCode.0': { label: 'Warning', description: 'Warning: runs code.' } } };
+  assert.equal(explanationPage(edit, 'feedback'), '# Why: feedback\n\n`mean` divides by zero on [].\n');
+  assert.equal(explanationPage({ changeAnnotations: { codegen: { label: 'x' } } }, 'x'), undefined);
+  assert.equal(explanationPage({}, 'x'), undefined);
+});
+
+test('Discard in a fix iteration may skip only that change; any other edit is declined', () => {
+  assert.equal(isFixIteration('fix, iteration 2'), true);
+  assert.equal(isFixIteration('feedback on stats.py:1-2'), false);
+  assert.deepEqual(discardResult(true), { applied: false, failureReason: 'codegen:skip' });
+  assert.deepEqual(discardResult(false), { applied: false, failureReason: 'discarded in the preview' });
 });

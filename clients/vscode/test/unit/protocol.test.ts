@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { adviceFor, isRequestCancelled } from '../../src/errors';
-import { clarifyAnswerArgs, clarifyStartArgs, commentRange, feedbackArgs, fixArgs, generateArgs, isCancelled, markerFeedbackArgs, undoArgs } from '../../src/protocol';
+import { clarifyAnswerArgs, clarifyStartArgs, commentRange, describeFailure, feedbackArgs, fixArgs, generateArgs, isCancelled, markerFeedbackArgs, undoArgs } from '../../src/protocol';
 
 const range = { start: { line: 3, character: 0 }, end: { line: 5, character: 12 } };
 
@@ -11,6 +11,7 @@ test('command arguments are one object each, as the daemon expects', () => {
   assert.deepEqual(clarifyAnswerArgs('run1', ['q1', 'q2', 'q3'], ['  yes ', undefined], '/ws'), { runId: 'run1', answers: ['yes', '', ''], root: '/ws' });
   assert.deepEqual(generateArgs('run1', '/ws'), { runId: 'run1', root: '/ws' });
   assert.deepEqual(undoArgs('run9'), { runId: 'run9' });
+  assert.deepEqual(undoArgs(''), {});
   assert.deepEqual(fixArgs('/ws'), { root: '/ws' });
   assert.deepEqual(fixArgs('/ws', 'make test'), { testCommand: 'make test', root: '/ws' });
   assert.deepEqual(markerFeedbackArgs('/ws'), { markers: true, root: '/ws' });
@@ -53,4 +54,21 @@ test('a selection of whole lines is about those lines, not the next one', () => 
   assert.deepEqual(commentRange(inside, length), inside);
   const empty = { start: { line: 2, character: 0 }, end: { line: 2, character: 0 } };
   assert.deepEqual(commentRange(empty, length), empty);
+});
+
+test('a failure reads as file, hunk and reason, with the closest text on its own lines', () => {
+  assert.equal(describeFailure({ file: 'stats.py', hunk: 2, reason: 'context not found', closest: 'def mean(v):\n    return 0' }),
+    'stats.py hunk 2: context not found\n  closest text in the file:\n    def mean(v):\n        return 0');
+  assert.equal(describeFailure({ file: null, hunk: null, reason: 'no unified diff or whole-file block found in the answer', closest: null }),
+    'the answer: no unified diff or whole-file block found in the answer');
+});
+
+test('the advice is worded in VS Code from the error data, not from the daemon\'s neutral message', () => {
+  const auth = adviceFor('generate', { code: -32803, message: 'The model endpoint at http://x rejected the API key (HTTP 401). Fix the API key (the client\'s `model.apiKey`, or the environment variable OPENAI_API_KEY).', data: { kind: 'auth', setting: 'model.apiKey', env: 'OPENAI_API_KEY' } });
+  assert.ok(auth.message.endsWith('Use the command \u201cCodegen: Set API Key\u201d (or the environment variable OPENAI_API_KEY).'), auth.message);
+  assert.deepEqual(auth.actions.map((a) => a.action), ['setApiKey']);
+  const noTests = adviceFor('fix', { code: -32803, message: 'No test command found for this workspace.', data: { kind: 'no-test-command', setting: 'fix.testCommand', env: null } });
+  assert.ok(noTests.message.endsWith('Set `codegen.fix.testCommand` in the settings.'), noTests.message);
+  const plain = adviceFor('fix', { code: -32803, message: 'Run x has no checkpoints to return to.', data: { kind: 'WorkflowError', setting: null, env: null } });
+  assert.equal(plain.message, 'Codegen: fix failed: Run x has no checkpoints to return to.');
 });

@@ -7,10 +7,10 @@ const reader = (values: Record<string, unknown>) => (key: string) => values[key]
 test('settings map onto the daemon options; empty ones are left to the daemon (and its env)', () => {
   const options = serverOptions(reader({
     'model.name': ' qwen2.5-coder:14b ', 'model.baseUrl': 'http://localhost:11434/v1', 'model.timeout': 90, 'model.maxRetries': 0,
-    'apply.saveAfterApply': false, 'fix.maxIterations': 3, 'fix.testCommand': 'pytest -x', 'fix.autoAccept': true, 'fix.allowTestEdits': false,
+    'model.maxAnswerChars': 200000, 'model.maxCallSeconds': 600, 'apply.saveAfterApply': false, 'fix.maxIterations': 3, 'fix.testCommand': 'pytest -x', 'fix.autoAccept': true, 'fix.allowTestEdits': false,
   }), 'sk-secret');
   assert.deepEqual(options, {
-    model: { name: 'qwen2.5-coder:14b', baseUrl: 'http://localhost:11434/v1', apiKey: 'sk-secret', timeout: 90, maxRetries: 0 },
+    model: { name: 'qwen2.5-coder:14b', baseUrl: 'http://localhost:11434/v1', apiKey: 'sk-secret', timeout: 90, maxRetries: 0, maxAnswerChars: 200000, maxCallSeconds: 600 },
     apply: { saveAfterApply: false },
     fix: { maxIterations: 3, testCommand: 'pytest -x', autoAccept: true, allowTestEdits: false },
   });
@@ -19,7 +19,7 @@ test('settings map onto the daemon options; empty ones are left to the daemon (a
 });
 
 test('values of the wrong kind are not sent', () => {
-  const options = serverOptions(reader({ 'model.timeout': -5, 'model.maxRetries': 1.5, 'fix.maxIterations': 0, 'fix.autoAccept': 'yes' }), '  ');
+  const options = serverOptions(reader({ 'model.timeout': -5, 'model.maxRetries': 1.5, 'model.maxAnswerChars': 0.5, 'model.maxCallSeconds': 0, 'fix.maxIterations': 0, 'fix.autoAccept': 'yes' }), '  ');
   assert.deepEqual(options, { model: {}, apply: {}, fix: {} });
 });
 

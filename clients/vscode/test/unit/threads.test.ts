@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { askRound, choices, SKIP_REST_LABEL, type Reply } from '../../src/clarify';
 import { fixMessage } from '../../src/fixreport';
 import type { FeedbackResult, FixResult } from '../../src/protocol';
-import { failedOutcome, markerSummary, newThread, outcomeOf } from '../../src/threads';
+import { failedOutcome, newThread, outcomeOf, restoredThread, savedThreads, type SavedThread } from '../../src/threads';
 
 const base: FeedbackResult = { runId: 'r1', explanation: '', files: [], diff: '', applied: false, apply: 'client', reason: '', failures: [] };
 
@@ -27,9 +26,11 @@ test('no change needed, declined, and failed hunks each say so', () => {
   const declined = outcomeOf(newThread(), { ...base, changed: true, files: [{ path: 'a.py', action: 'modify' }], reason: 'discarded in the preview' });
   assert.equal(declined.state.status, 'declined');
   assert.match(declined.reply, /Not applied: discarded in the preview\./);
-  const failed = outcomeOf(newThread(), { ...base, changed: true, files: [{ path: 'a.py', action: 'modify' }], reason: 'hunks failed', failures: [{ path: 'a.py', message: 'hunk 2 not found' }] });
+  const failed = outcomeOf(newThread(), { ...base, changed: true, files: [{ path: 'a.py', action: 'modify' }], reason: 'hunks failed', failures: [{ file: 'a.py', hunk: 2, reason: 'context not found', closest: 'def f():\n    return 1' }] });
   assert.equal(failed.state.status, 'failed');
-  assert.match(failed.reply, /- `a\.py`: hunk 2 not found/);
+  assert.match(failed.reply, /- `a\.py hunk 2`: context not found/);
+  assert.ok(failed.reply.includes('  def f():\n      return 1'), failed.reply);  // the closest text keeps its lines
+  assert.ok(!failed.reply.includes('undefined'), failed.reply);
 });
 
 test('proposed memory is passed on for the user to confirm; an error keeps the run', () => {
@@ -39,27 +40,26 @@ test('proposed memory is passed on for the user to confirm; an error keeps the r
   assert.deepEqual(failed.state, { runId: 'r5', status: 'error' });
 });
 
-test('marker summary names what was acted on and what remains', () => {
-  const marker = (path: string, line: number) => ({ path, line, uri: `file:///ws/${path}`, range: { start: { line, character: 0 }, end: { line, character: 5 } }, text: 'x', scope: '' });
-  const text = markerSummary({ ...base, applied: true, changed: true, files: [{ path: 'a.py', action: 'modify' }], markers: { acted: [marker('a.py', 3)], remaining: [marker('b.py', 9)] } });
-  assert.equal(text, 'Codegen: applied 1 codegen: comment (a.py:3). Remaining: b.py:9.');
-});
-
-test('clarify: answers, skips, and "skip the rest" fills the remaining answers with blanks', async () => {
-  const script: Reply[] = [{ kind: 'answer', text: ' add and divide ' }, { kind: 'skip' }, { kind: 'skipRest' }];
-  const asked: string[] = [];
-  const round = await askRound(['q1', 'q2', 'q3', 'q4'], async (q) => { asked.push(q); return script.shift() as Reply; });
-  assert.deepEqual(asked, ['q1', 'q2', 'q3']);
-  assert.deepEqual(round, { answers: ['add and divide', '', '', ''], skipRest: true, cancelled: false });
-  const cancelled = await askRound(['q1'], async () => ({ kind: 'cancel' }));
-  assert.equal(cancelled.cancelled, true);
-  assert.deepEqual(choices('').map((c) => c.label), ['Skip this question', SKIP_REST_LABEL]);
-  assert.deepEqual(choices('both').map((c) => c.reply.kind), ['answer', 'skip', 'skipRest']);
-});
-
 test('fix report: green with the count, or the daemon summary of why it stopped', () => {
   const result: FixResult = { runId: 'f1', green: true, stopped: 'green', iterations: [{}], failingAtStart: 1, failingAtEnd: 0, testsFixed: 1, tokensUsed: 10, restoredTo: null, summary: '' };
   assert.deepEqual(fixMessage(result), { ok: true, message: 'Codegen: the tests pass — fixed 1 failing test in 1 iteration.' });
   const stopped = fixMessage({ ...result, green: false, stopped: 'no-progress', failingAtEnd: 1, testsFixed: 0, summary: 'Stopped after 2 iterations: the model made no progress.' });
   assert.deepEqual(stopped, { ok: false, message: 'Codegen: Stopped after 2 iterations: the model made no progress.' });
+});
+
+test('threads across a reload: kept with their state; one that was working says it was interrupted; junk is dropped', () => {
+  const range = { start: { line: 3, character: 0 }, end: { line: 5, character: 0 } };
+  const applied: SavedThread = { uri: 'file:///ws/stats.py', range, state: { runId: 'r1', status: 'applied' },
+    comments: [{ author: 'you', body: 'handle []' }, { author: 'codegen', body: 'Applied to `stats.py`.' }] };
+  const failed: SavedThread = { ...applied, state: { runId: 'r2', status: 'failed' } };
+  const running: SavedThread = { ...applied, state: { runId: 'r0', status: 'running' }, comments: [{ author: 'you', body: 'again' }] };
+  const kept = savedThreads([applied, failed, running, { uri: 1 }, { ...applied, comments: [] }, { ...applied, state: { status: 'bogus' } }, null]);
+  assert.deepEqual(kept, [applied, failed, running]);
+  assert.deepEqual(savedThreads(undefined), []);
+  assert.deepEqual(restoredThread(applied), { state: applied.state, comments: applied.comments, label: 'Codegen: applied' });
+  assert.equal(restoredThread(failed).label, 'Codegen: some changes did not apply');
+  const back = restoredThread(running);
+  assert.deepEqual(back.state, { runId: 'r0', status: 'error' });
+  assert.equal(back.comments.length, 2);
+  assert.match(back.comments[1].body, /reloaded while this ran.*Reply to try again/);
 });

@@ -29,7 +29,7 @@ test("a file whose edits reference a warning annotation is flagged with the daem
   assert.deepEqual(fileWarnings(edit({ label: WARNING })), [{ uri: 'file:///ws/.vscode/settings.json', label: WARNING }]);
 });
 
-test("an edit with only its own annotation flags nothing; a description on a file's only annotation flags it", () => {
+test("an edit with only its own annotation flags nothing, explained or not; a file's other annotation flags it", () => {
   const plain: LspWorkspaceEdit = {
     documentChanges: [
       { kind: 'create', uri: 'file:///ws/a.py', annotationId: 'codegen' },
@@ -39,6 +39,10 @@ test("an edit with only its own annotation flags nothing; a description on a fil
     changeAnnotations: { codegen: { label: 'codegen: generate (r1)', needsConfirmation: true } },
   };
   assert.deepEqual(fileWarnings(plain), []);
+  // The edit's own annotation carries the model's explanation: that is no warning.
+  const explained: LspWorkspaceEdit = { ...plain, changeAnnotations: { codegen: {
+    label: 'codegen: generate (r1)', description: 'Here is the project. Run `pytest` to check it.', needsConfirmation: true } } };
+  assert.deepEqual(fileWarnings(explained), []);
   assert.deepEqual(fileWarnings({ changes: { 'file:///ws/a.py': [{ range: r(0), newText: 'a' }] } }), []);
   const alone: LspWorkspaceEdit = {
     documentChanges: [{ kind: 'rename', oldUri: 'file:///ws/envrc.txt', newUri: 'file:///ws/.envrc', annotationId: 'only' }],
