@@ -7,7 +7,8 @@ A copy of the Django tree (benchmarks/.cache, as context_bench.py fetches it) is
   warm (index and graph in memory), right after a one-line `didChange` (and the answer reflects
   it), right after a file changed on disk and the editor reported it (`didChangeWatchedFiles`),
   and, with a client that does not watch files (the daemon's native watcher), the first request
-  after a file is written (and whether it reflected the write).
+  after a file is written (and whether it reflected the write). Then, after a cold index (no
+  cache), the first, second and tenth requests in a row (issue 31: the second as fast as the tenth).
 The first request follows `initialize` at once; as that is answered before the server's modules
 load, its time includes the rest of the start-up. Peer in the same run: the in-process engine's
 `build` on the same tree (no LSP, no JSON).
@@ -155,6 +156,20 @@ async def with_native_watcher(root: Path, runs: int) -> dict[str, object]:
     return figures
 
 
+async def after_cold_index(root: Path, watch: bool) -> dict[str, object]:
+    """Ten requests in a row after a cold index (no cache): the second should be as fast as the tenth."""
+    shutil.rmtree(root / ".codegen", ignore_errors=True)
+    client, _ = await start(root, watch=watch)
+    label = "editor watching" if watch else "native watcher"
+    try:
+        samples = [(await context(client))[0] for _ in range(10)]
+    finally:
+        await stop(client)
+    return {f"cold index: first request ({label})": samples[0],
+            f"cold index: second request ({label})": samples[1],
+            f"cold index: tenth request ({label})": samples[9]}
+
+
 def in_process(root: Path, runs: int) -> dict[str, object]:
     from codegen_server.context import ContextEngine
 
@@ -182,6 +197,8 @@ def main() -> int:
         figures = in_process(root, args.runs)  # also writes the index cache the daemon starts from
         figures |= asyncio.run(with_editor_watching(root, args.runs))
         figures |= asyncio.run(with_native_watcher(root, args.runs))
+        for watch in (False, True):
+            figures |= asyncio.run(after_cold_index(root, watch))
     load_after = Path("/proc/loadavg").read_text().split()[:3]
     print(f"Django {args.django_version}, {args.runs} runs each (medians); load average (1/5/15 min) before: "
           f"{' '.join(load_before)}, after: {' '.join(load_after)} on {os.cpu_count()} cores")

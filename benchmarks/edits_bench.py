@@ -1,5 +1,5 @@
-"""Edits benchmark: our engine next to `git apply --ignore-whitespace` and GNU `patch --fuzz=3
---forward` on the same corpus of model-style patches, in the same run.
+"""Edits benchmark: our engine next to `git apply --ignore-whitespace` and GNU `patch --forward`
+(at its default fuzz, 2) on the same corpus of model-style patches, in the same run.
 
     python benchmarks/edits_bench.py [--per-class 100] [--seed 1] [--only CLASS] [--show-failures]
 
@@ -11,15 +11,19 @@ applied (its --batch default). Whole-file answers are no diff: for the peers the
 
 Per class and tool: applied correctly / refused / WRONG (claimed success with a wrong result,
 or any file changed on a refusal). For must-refuse classes "refused" is the right answer.
-Times are per patch; ours is in-process (plan + atomic write under the writer lock, journal
-included), the peers' are the one invocation that decided (process start included; the
---check/--dry-run probes that chose it are not counted).
+Times are per patch, like for like: every tool as a process — ours is `codegen apply
+--allow-config-edits` (the in-process call's answer: no sensitive-file refusal), the peers' the
+one invocation that decided (the --check/--dry-run probes that chose it are not counted) —
+process start included on every side. Ours in-process (plan + atomic write under the writer
+lock, journal included) is printed apart, never against the peers' process times. The verdicts
+are the in-process run's; the process run is judged too, and any verdict that differs is printed.
 """
 
 from __future__ import annotations
 
 import argparse
 import difflib
+import os
 import shutil
 import statistics
 import subprocess
@@ -37,6 +41,10 @@ from edits_corpus import MUST_REFUSE, NOT_A_DIFF, RECOVERABLE, Case, build  # no
 from codegen_server.edits import EditError, plan_patch, write_changes  # noqa: E402
 
 TOOLS = ["codegen", "git apply", "patch"]
+#: The conditions each figure was measured under, printed next to them.
+CONDITIONS = ("times: each tool as a fresh process per patch (python -m codegen_server.cli apply; git apply; "
+              "patch), process start included; codegen in-process shown apart. patch at its default fuzz (2), "
+              "--forward --batch; git apply --ignore-whitespace; each peer's first -p variant its own probe accepts.")
 
 
 def _materialize(root: Path, case: Case) -> None:
@@ -63,7 +71,8 @@ def _run_ours(root: Path, answer: str) -> bool:
 
 GIT_VARIANTS = [["-p1"], ["-p1", "--recount"], ["-p0"], ["-p0", "--recount"]]
 PATCH_VARIANTS = [["-p1"], ["-p0"]]
-PATCH_BASE = ["patch", "--forward", "--fuzz=3", "--batch", "--no-backup-if-mismatch", "-r", "-", "-s"]
+PATCH_BASE = ["patch", "--forward", "--batch", "--no-backup-if-mismatch", "-r", "-", "-s"]  # fuzz: its default, 2
+CODEGEN_CLI = [sys.executable, "-m", "codegen_server.cli", "apply", "--allow-config-edits"]
 
 
 def _first_accepted(probe: list[str], run: list[str], variants: list[list[str]], file_args: list[str],
@@ -92,6 +101,14 @@ def _run_git(root: Path, patch_file: Path) -> tuple[bool, float, str]:
 
 def _run_patch(root: Path, patch_file: Path) -> tuple[bool, float, str]:
     return _first_accepted([*PATCH_BASE, "--dry-run"], PATCH_BASE, PATCH_VARIANTS, ["-i", str(patch_file)], root)
+
+
+def _run_ours_as_a_process(root: Path, patch_file: Path) -> tuple[bool, float]:
+    """`codegen apply` as a user runs it: (applied, seconds, process start included)."""
+    start = time.perf_counter()
+    proc = subprocess.run([*CODEGEN_CLI, "--root", str(root), str(patch_file)], cwd=root, capture_output=True,
+                          env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])})
+    return proc.returncode == 0, time.perf_counter() - start
 
 
 def judge(case: Case, claimed: bool, before: dict[str, str | None], after: dict[str, str | None]) -> str:
@@ -123,6 +140,8 @@ def main() -> int:
     invocations: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     times: dict[str, list[float]] = defaultdict(list)
     runs = {"codegen": 0, "git apply": 0, "patch": 0}
+    in_process: list[float] = []  # ours in-process, for its own line (the table's times are processes)
+    differ: list[str] = []  # cases where `codegen apply` judged otherwise than the in-process call
     work = Path(tempfile.mkdtemp(prefix="edits-bench-"))
     try:
         for n, case in enumerate(cases):
@@ -137,7 +156,14 @@ def main() -> int:
                 if tool == "codegen":
                     start = time.perf_counter()
                     claimed = _run_ours(root, case.answer)
-                    times[tool].append(time.perf_counter() - start)
+                    in_process.append(time.perf_counter() - start)
+                    twin = work / f"{n}-codegen-process"
+                    twin.mkdir()
+                    _materialize(twin, case)
+                    process_claimed, seconds = _run_ours_as_a_process(twin, patch_file)
+                    times[tool].append(seconds)
+                    as_process = judge(case, process_claimed, before, _snapshot(twin, names))
+                    shutil.rmtree(twin)
                 else:
                     claimed, seconds, variant = (_run_git if tool == "git apply" else _run_patch)(root, patch_file)
                     times[tool].append(seconds)
@@ -149,6 +175,8 @@ def main() -> int:
                 if tool != "codegen" and case.klass in NOT_A_DIFF:
                     verdict = "not a diff" if after == before else "WRONG"
                 counts[(case.klass, tool)][verdict] += 1
+                if tool == "codegen" and as_process != verdict:
+                    differ.append(f"{case.name}: in-process {verdict}, as a process {as_process}")
                 if args.show_failures and tool == "codegen" and (verdict == "WRONG" or (verdict == "refused" and case.expected is not None)):
                     print(f"--- {verdict}: {case.name}\n{case.answer[:1500]}")
                     if verdict == "WRONG" and case.expected:
@@ -206,12 +234,17 @@ def main() -> int:
               f"must-refuse refused {ref:6.2f}% ({tot['ref_ok']}/{tot['ref_n']})  WRONG {tot['wrong']:4}  "
               f"time/patch mean {mean:5.2f} ms, median {median:5.2f} ms")
 
+    print(CONDITIONS)
     line("codegen (all answers)", totals["codegen"], "codegen")
     for t in TOOLS:
         line(f"{t} (diff answers)", diff_only[t], t)
     for t in TOOLS[1:]:
         used = ", ".join(f"{v}: {n}" for v, n in sorted(invocations[t].items(), key=lambda kv: -kv[1]))
         print(f"{t} applied with: {used}")
+    print(f"codegen in-process (not comparable with the process times above): time/patch mean "
+          f"{1000 * statistics.fmean(in_process) if in_process else 0.0:5.2f} ms, median "
+          f"{1000 * statistics.median(in_process) if in_process else 0.0:5.2f} ms")
+    print(f"codegen apply as a process judged otherwise than in-process: {len(differ)}", *differ[:10], sep="\n  ")
     print(f"total run {time.perf_counter() - t0:.1f}s")
     ours = totals["codegen"]
     met = (ours["rec_ok"] >= 0.99 * ours["rec_n"] and ours["ref_ok"] == ours["ref_n"] and ours["wrong"] == 0)

@@ -15,6 +15,11 @@ JavaScript and TypeScript). Each stage runs in a fresh subprocess, so peak RSS i
 Peer: Aider's RepoMap (benchmarks/.cache/aider-venv, driven as context_bench.py drives it) over
 the same files, killed after --aider-timeout seconds. Targets (issue 14) are printed next to the
 figures, with the machine's load: on a shared 2-core machine the figures move with it.
+
+Like for like (printed next to the figures): every stage, ours and Aider's, runs --repeat times
+and the fastest run of each is tabled (every run is printed); the warm map is one map per task,
+each task once, on both sides; peak RSS is the whole process tree's (parse workers included),
+sampled by this parent for both (measure.py); both maps are counted with cl100k_base.
 """
 
 from __future__ import annotations
@@ -34,7 +39,8 @@ import zipfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from context_bench import AIDER_SCRIPT, CACHE  # noqa: E402  (the peer is driven exactly as there)
+from context_bench import AIDER_SCRIPT, CACHE, warm_maps  # noqa: E402  (the peer is driven exactly as there)
+from measure import RSS_CONDITION, TOKENS_CONDITION, cl100k_tokens, run_measured  # noqa: E402
 
 TREE = CACHE / "scale-tree"
 DOWNLOADS = CACHE / "scale-downloads"
@@ -114,7 +120,8 @@ def _cpu_s() -> float:
 
 
 def _rss() -> dict[str, float]:
-    return {"peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    """This process's own peak and its largest parse worker's (the tree's peak is sampled by the parent)."""
+    return {"own_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
             "worker_rss_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024}
 
 
@@ -148,26 +155,21 @@ def stage_reload(root: Path) -> dict[str, float]:
     started = time.perf_counter()
     engine.build(task=TASKS[1], budget=1024)
     first_map = time.perf_counter() - started
-    warm = []
-    for _ in range(3):
-        for task in TASKS:
-            started = time.perf_counter()
-            result = engine.build(task=task, budget=1024)
-            warm.append(time.perf_counter() - started)
-            assert result.tokens <= 1024
+    warm = warm_maps(engine, TASKS, memo=True)
     return {"reload_s": reload, "first_map_s": first_map, "warm_map_ms": statistics.median(warm) * 1000,
-            "warm_map_max_ms": max(warm) * 1000, **_rss()}
+            "warm_map_max_ms": max(warm) * 1000, "warm_maps": len(warm),
+            "map_tokens": cl100k_tokens(engine.build(task=TASKS[0], budget=1024).text), **_rss()}
 
 
 STAGES = {"cold": stage_cold, "reload": stage_reload}
 
 
 def run_stage(name: str, root: Path, env: dict[str, str] | None = None) -> dict[str, float]:
-    done = subprocess.run([sys.executable, __file__, "--child", name, "--root", str(root)], capture_output=True,
-                          text=True, env={**os.environ, **(env or {})})
+    done = run_measured([sys.executable, __file__, "--child", name, "--root", str(root)],
+                        env={**os.environ, **(env or {})})
     if done.returncode != 0:
         raise SystemExit(f"stage {name} failed:\n{done.stderr}")
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    return {**json.loads(done.stdout.strip().splitlines()[-1]), "peak_rss_mb": done.peak_tree_rss_mb}
 
 
 # -- Aider's RepoMap -----------------------------------------------------------------------------------
@@ -187,17 +189,18 @@ def measure_aider(root: Path, files: list[str], timeout: float) -> dict[str, flo
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as listing:
         json.dump(files, listing)
     # As in context_bench: litellm would otherwise fetch its model price list from the network.
-    env = {**os.environ, "LITELLM_LOCAL_MODEL_COST_MAP": "True", "AIDER_ANALYTICS": "false"}
+    env = {**os.environ, "LITELLM_LOCAL_MODEL_COST_MAP": "True", "AIDER_ANALYTICS": "false",
+           "BENCH_TASKS": json.dumps(TASKS)}
     try:
-        done = subprocess.run([str(python), "-c", script, str(root), listing.name], capture_output=True, text=True,
-                              timeout=timeout, env=env)
-    except subprocess.TimeoutExpired:
-        return f"did not finish in {timeout:.0f} s"
+        done = run_measured([str(python), "-c", script, str(root), listing.name], timeout=timeout, env=env)
     finally:
         os.unlink(listing.name)
+    if done.timed_out:
+        return f"did not finish in {timeout:.0f} s"
     if done.returncode != 0:
         return "failed: " + (done.stderr.strip().splitlines() or ["?"])[-1]
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    found = json.loads(done.stdout.strip().splitlines()[-1])
+    return {**found, "peak_rss_mb": done.peak_tree_rss_mb, "tokens": cl100k_tokens(found.pop("map"))}
 
 
 # -- report ---------------------------------------------------------------------------------------------
@@ -213,7 +216,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--skip-aider", action="store_true")
     parser.add_argument("--aider-timeout", type=float, default=600.0, help="seconds Aider may take (default 600)")
-    parser.add_argument("--repeat", type=int, default=2, help="cold index runs of each kind (default 2)")
+    parser.add_argument("--repeat", type=int, default=2,
+                        help="runs of every stage, ours and Aider's; the fastest of each is tabled (default 2)")
     parser.add_argument("--child", choices=sorted(STAGES), help=argparse.SUPPRESS)
     parser.add_argument("--root", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -243,9 +247,16 @@ def main() -> int:
             runs[mode].append({**run_stage("cold", root, env), "load": load})
     serial = min(runs["in-process"], key=lambda run: run["cold_s"])
     cold = min(runs["pool"], key=lambda run: run["cold_s"])
-    reload = run_stage("reload", root)  # reads the last pool run's cache
+    reloads = [{**run_stage("reload", root), "load": float(load_average().split()[0])}  # the last pool run's cache
+               for _ in range(args.repeat)]
+    reload = min(reloads, key=lambda run: run["reload_s"])
     load_ours = load_average()
-    aider = "skipped" if args.skip_aider else measure_aider(root, files, args.aider_timeout)
+    # The same repeat rule for the peer: --repeat runs, the fastest (cold index to first map) tabled.
+    aider_runs = [] if args.skip_aider else [measure_aider(root, files, args.aider_timeout)
+                                             for _ in range(args.repeat)]
+    finished = [run for run in aider_runs if isinstance(run, dict)]
+    aider = (min(finished, key=lambda run: run["cold_to_map_s"]) if finished
+             else aider_runs[0] if aider_runs else "skipped")
 
     rows = [  # (label, ours, aider key, format, target key)
         (f"cold index, pool of {cold['workers']} (s, fastest)", cold["cold_s"], None, "{:.2f}", "cold_s"),
@@ -253,25 +264,34 @@ def main() -> int:
         ("cold index → first map (s)", cold["cold_s"] + cold["first_map_s"], "cold_to_map_s", "{:.2f}", None),
         ("reload: restart → index ready (s)", reload["reload_s"], None, "{:.3f}", "reload_s"),
         ("restart → first map (s)", reload["reload_s"] + reload["first_map_s"], "restart_to_map_s", "{:.2f}", None),
-        ("warm map, in memory (ms)", reload["warm_map_ms"], "warm_map_ms", "{:.1f}", "warm_map_ms"),
-        ("peak RSS (MB)", max(cold["peak_rss_mb"], reload["peak_rss_mb"]), "peak_rss_mb", "{:.1f}", "peak_rss_mb"),
+        ("warm map, in memory (ms, median)", reload["warm_map_ms"], "warm_map_ms", "{:.1f}", "warm_map_ms"),
+        ("peak RSS, process tree (MB)", max(cold["peak_rss_mb"], reload["peak_rss_mb"]), "peak_rss_mb", "{:.1f}",
+         "peak_rss_mb"),
+        ("map tokens (cl100k_base, budget 1024)", reload["map_tokens"], "tokens", "{:.0f}", None),
     ]
     print(f"\n{'measure':<38}{'codegen':>10}{'aider':>10}")
     for label, value, aider_key, fmt, target in rows:
         theirs = fmt.format(aider[aider_key]) if isinstance(aider, dict) and aider_key else "-"
         print(f"{label:<38}{fmt.format(value):>10}{theirs:>10}  " + (verdict(target, value) if target else ""))
-    print()
+    print(f"\nconditions: every stage on both sides run {args.repeat} time(s), the fastest tabled; warm map = "
+          f"median of {reload['warm_maps']} maps, one per task, each task once, on both sides (codegen's "
+          f"token-count memo kept as in the daemon; Aider's map cache off, its tags cache on); {RSS_CONDITION}; "
+          f"{TOKENS_CONDITION}.")
     for mode, results in runs.items():
         print(f"cold index {mode}: " + ", ".join(f"{run['cold_s']:.2f} s wall / {run['cold_cpu_s']:.2f} s CPU "
                                                  f"(load {run['load']:.2f})" for run in results))
+    print("reload: " + ", ".join(f"{run['reload_s']:.3f} s (load {run['load']:.2f})" for run in reloads))
+    if aider_runs:
+        print("aider cold index → first map: " + ", ".join(
+            f"{run['cold_to_map_s']:.2f} s" if isinstance(run, dict) else run for run in aider_runs))
     print(f"also: {cold['files']} files indexed, {cold['definitions']} definitions; pool speed-up "
           f"{serial['cold_s'] / cold['cold_s']:.2f}x; largest parse worker {cold['worker_rss_mb']:.0f} MB; "
-          f"peak RSS in-process cold {serial['peak_rss_mb']:.0f} MB, pool cold {cold['peak_rss_mb']:.0f} MB, "
-          f"reload {reload['peak_rss_mb']:.0f} MB; warm map max {reload['warm_map_max_ms']:.1f} ms.")
+          f"peak RSS of the process tree in-process cold {serial['peak_rss_mb']:.0f} MB, pool cold "
+          f"{cold['peak_rss_mb']:.0f} MB (the main process alone {cold['own_rss_mb']:.0f} MB), reload "
+          f"{reload['peak_rss_mb']:.0f} MB; warm map max {reload['warm_map_max_ms']:.1f} ms.")
     print(f"load average: {load_ours} after our stages, {load_average()} at the end.")
     if isinstance(aider, dict):
-        print(f"aider-chat {aider['version']} RepoMap, 1024-token budget: {aider['tokens']} tokens in its map "
-              "(stages as in context_bench.py).")
+        print(f"aider-chat {aider['version']} RepoMap, 1024-token budget (stages as in context_bench.py).")
     else:
         print(f"aider: {aider}")
     return 0
