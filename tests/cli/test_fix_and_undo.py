@@ -102,3 +102,23 @@ def test_processes_the_tests_leave_behind_are_gone_after_the_run(tmp_path, scrip
     finally:
         for pid in processes_running("sleep 4324"):
             os.kill(pid, signal.SIGKILL)
+
+
+def test_undo_without_a_run_id_takes_the_latest_run_that_wrote(tmp_path, scripted_model):
+    start = make_python_project(tmp_path)
+    model = scripted_model(fix_model([FIX_CART]))
+    assert codegen("fix", "--root", str(tmp_path), env=env_for(model.base_url)).returncode == 0
+    after_fix = snapshot(tmp_path)
+    notes = scripted_model([ScriptStep(content="Here it is.\n\nNOTES.md\n```markdown\n# Notes\n```\n")])
+    made = codegen("generate", "a notes file", "--root", str(tmp_path), env=env_for(notes.base_url))
+    assert made.returncode == 0, made.stderr
+    assert (tmp_path / "NOTES.md").is_file()
+
+    first = codegen("undo", "--root", str(tmp_path), env=env_for(None))  # the generate: the latest that wrote
+    assert first.returncode == 0, first.stderr
+    assert snapshot(tmp_path) == after_fix
+    second = codegen("undo", "--root", str(tmp_path), env=env_for(None))  # then the fix
+    assert second.returncode == 0 and "restored start" in second.stderr
+    assert snapshot(tmp_path) == start
+    nothing = codegen("undo", "--root", str(tmp_path), env=env_for(None))
+    assert nothing.returncode == 1 and "nothing to undo" in nothing.stderr

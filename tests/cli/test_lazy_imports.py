@@ -69,7 +69,7 @@ def test_context_loads_the_engine_when_it_builds_a_map(tmp_path):
 
 def test_the_daemon_starts_without_the_model_client_or_numpy(tmp_path):
     modules, output = loaded_after("""
-        from codegen_server.server.app import create_server
+        from codegen_server.server.wiring import create_server
         server = create_server()
         print("COMMANDS", len(server.protocol.fm.commands))
     """, tmp_path)

@@ -102,3 +102,13 @@ def test_the_built_wheel_holds_the_preprompts(tmp_path):
     names = set(zipfile.ZipFile(wheel).namelist())
     for preprompt in sorted(p.name for p in (REPO / "preprompts").iterdir() if p.is_file()):
         assert f"codegen_server/preprompts/{preprompt}" in names, sorted(names)
+
+
+def test_an_api_key_in_the_environment_is_redacted_by_value_from_errors(tmp_path):
+    """Any `*API_KEY` variable's value, whatever its shape, is kept out of error texts — even those
+    written before the settings are read (here the root's, which names the path it was given)."""
+    key = "gw0123456789abcdef4242"
+    root = tmp_path / "missing" / key / "ws"
+    done = codegen("fix", "--root", str(root), env={**env_for(None), "MY_GATEWAY_API_KEY": key})
+    assert done.returncode == 1 and "is not a folder" in done.stderr and "[redacted]" in done.stderr
+    assert key not in done.stderr + done.stdout

@@ -104,7 +104,12 @@ def test_package_writes_one_vsix_with_the_bundle(vsix):
             "codegen.ui.fix", "codegen.ui.undo", "codegen.ui.restart", "codegen.ui.setApiKey"} <= commands
     # vscode-languageclient registers the daemon's own command ids; ours must never clash with them.
     assert not commands & {"codegen.clarify", "codegen.generateProject", "codegen.applyFeedback", "codegen.fixTests",
-                           "codegen.undo", "codegen.collectFeedback", "codegen.memory", "codegen.runs", "codegen.start"}
+                           "codegen.undo", "codegen.collectFeedback", "codegen.memory", "codegen.runs", "codegen.start",
+                           "codegen.testModel"}
+    # The walkthrough (pick a provider, set the key, test the connection) ships with its pages.
+    [walkthrough] = manifest["contributes"]["walkthroughs"]
+    pages = [step["media"]["markdown"] for step in walkthrough["steps"]]
+    assert len(pages) == 3 and all(f"extension/{page}" in names for page in pages)
     settings = manifest["contributes"]["configuration"]["properties"]
     assert "codegen.model.apiKey" not in settings
     # A cloned repository's .vscode/settings.json must not choose the program that runs, the URL that
@@ -165,30 +170,59 @@ def workspace_files(root: Path) -> list[str]:
 
 
 # The preview: every changed file in one changes editor, Apply / Discard in its title bar.
-APPLY = '.editor-actions .action-label[aria-label="Apply Previewed Changes"]'
-DISCARD = '.editor-actions .action-label[aria-label="Discard Previewed Changes"]'
+APPLY = '.editor-actions .action-label[aria-label^="Apply Previewed Changes"]'
+DISCARD = '.editor-actions .action-label[aria-label^="Discard Previewed Changes"]'
 PREVIEW_OF = '.multiDiffEditor :text("{}")'.format
+# A run in the Codegen view.
+RUN_ROW = '.pane-body .monaco-list-row:has-text("{}")'.format
+
+# A clarifying question: its input box's prompt, Back and "skip the rest" in its title bar.
+QUESTION = '.quick-input-widget .quick-input-message:has-text("{}")'.format
+SKIP_REST = ".quick-input-widget .quick-input-right-action-bar .action-label.codicon-run-all"
+BACK = ".quick-input-widget .quick-input-left-action-bar .action-label"
+DIALOG = ".monaco-dialog-box"
+DIALOG_BUTTON = '.monaco-dialog-box .dialog-buttons .monaco-button:has-text("{}")'.format
 
 GENERATE_STEPS = ("--command", "Codegen: Generate from Prompt", "--wait-input", "What should codegen build",
                   "--type", "a calculator library with tests", "--key", "Enter",
-                  "--wait-pick", "Skip the rest", "--shot", "{shots}/generate-questions.png", "--pick", "Skip the rest",
+                  "--wait-input", "Which operations should", "--click", SKIP_REST,
                   "--wait", APPLY, "--wait", PREVIEW_OF("ops.py"), "--wait-notification", "6 new files")
 
 
 def test_generate_from_the_palette_previewed_then_applied(e2e, scripted_model, tmp_path):
     ws = tmp_path / "ws"
     ws.mkdir()
-    model = scripted_model([ScriptStep(content=CLARIFY_QUESTIONS), ScriptStep(content=CALC_PROJECT)])
-    e2e(ws, model, *GENERATE_STEPS, "--shot", "{shots}/generate-preview.png", "--click", APPLY,
+    model = scripted_model([ScriptStep(content="OK"), ScriptStep(content=CLARIFY_QUESTIONS),
+                            ScriptStep(content=NOTHING_TO_CLARIFY), ScriptStep(content=CALC_PROJECT)])
+    e2e(ws, model,
+        # Onboarding: "no model" until a model answered; the walkthrough; its connection test.
+        "--wait", ".statusbar-item:has-text('Codegen: no model')", "--command", "Codegen: Set Up a Model",
+        "--wait", ':text("Test the connection")', "--shot", "{shots}/walkthrough.png",
+        "--command", "Codegen: Test Model Connection", "--wait-notification", "scripted-model at",
+        "--wait", ".statusbar-item:has-text('Codegen'):not(:has-text('no model'))",
+        # The walkthrough re-renders as its step completes and can take the focus back from a new input.
+        "--command", "View: Close All Editors",
+        "--command", "Codegen: Generate from Prompt", "--wait-input", "What should codegen build",
+        "--type", "a calculator library with tests", "--key", "Enter",
+        # Each question is the input's prompt, whole; Back returns to the previous one with its answer.
+        "--wait", QUESTION("Which operations should the calculator support?"), "--type", "add and divide", "--key", "Enter",
+        "--wait", QUESTION("Should it be a library"), "--shot", "{shots}/generate-question.png",
+        "--wait", BACK, "--key", "Control+Alt+Minus",  # Back (its keybinding: a click leaves a hover that takes Escape)
+        "--wait-value", "add and divide", "--key", "Enter",
+        # Escape after answering keeps the answers and asks; "Keep Answering" shows the question again.
+        "--wait", QUESTION("Should it be a library"), "--type", "a library", "--key", "Escape",
+        "--wait-pick", "Keep answering", "--shot", "{shots}/generate-discard-answers.png",
+        "--pick", "Keep answering", "--wait-value", "a library", "--key", "Enter",
+        "--wait", APPLY, "--wait", PREVIEW_OF("ops.py"), "--wait-notification", "6 new files",
+        "--shot", "{shots}/generate-preview.png", "--click", APPLY,
         "--await-file", str(ws / "tests" / "test_ops.py"), "--wait-notification", "generate wrote 6 files")
 
     assert workspace_files(ws) == sorted(CALC_FILES)
     assert "raise ZeroDivisionError" in (ws / "calc" / "ops.py").read_text()
-    # Clarify, then generate from the clarified run: skipping the rest leaves the questions to the model.
-    assert len(model.requests) == 2
-    spec = model.requests[1]["messages"][-1]["content"]
-    assert "a calculator library with tests" in spec
-    assert "Which operations should the calculator support?" in spec and "(no answer: decide sensibly)" in spec
+    # The connection test, clarify, the answers (round 2), then generate from the clarified run.
+    assert len(model.requests) == 4
+    answers = model.requests[2]["messages"][-1]["content"]
+    assert "add and divide" in answers and "a library" in answers
     # The tests the generated project brings pass: the files were written whole and saved.
     done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"], cwd=ws,
                           capture_output=True, text=True, timeout=60)
@@ -206,6 +240,9 @@ def test_generate_discarded_in_the_preview_writes_nothing(e2e, scripted_model, t
     assert workspace_files(ws) == ["notes.txt"]
     assert (ws / "notes.txt").read_text() == "keep me\n"
     assert any("discarded in the preview" in n for n in result["notifications"])
+    # "Skip the rest" leaves the questions to the model.
+    spec = model.requests[1]["messages"][-1]["content"]
+    assert "Which operations should the calculator support?" in spec and "(no answer: decide sensibly)" in spec
     runs = list((ws / ".codegen" / "runs").glob("*/run.json"))
     outcomes = [json.loads(r.read_text()).get("outcome") or {} for r in runs]
     assert any(o.get("applied") is False for o in outcomes), outcomes
@@ -229,8 +266,17 @@ def test_feedback_comment_on_a_selection_of_an_unsaved_buffer_with_a_question_ba
         "--type", "Return 0.0 for it", "--key", "Control+Enter",
         "--wait", APPLY, "--wait", PREVIEW_OF("stats.py"), "--shot", "{shots}/feedback-preview.png", "--click", APPLY,
         "--await-text", str(ws / "stats.py"), "if not values:",
-        "--wait", '.review-widget :text("Applied to")', "--shot", "{shots}/feedback-applied.png")
+        "--wait", '.review-widget :text("Applied to")', "--shot", "{shots}/feedback-applied.png",
+        # After a reload the thread is back with its answer, and the Codegen view lists both turns' runs;
+        # a run opens its transcript (read-only, titled by what was asked, not by its id).
+        "--command", "Developer: Reload Window", "--sleep", "3", "--open", "stats.py",
+        "--wait", '.review-widget :text("Applied to")', "--shot", "{shots}/feedback-thread-after-reload.png",
+        "--command", "View: Show Codegen", "--wait", RUN_ROW("feedback: Return 0.0 for it"),
+        "--wait", RUN_ROW("feedback: mean() should handle"), "--click", RUN_ROW("feedback: Return 0.0 for it"),
+        "--wait", '.tab[aria-label*="Transcript — feedback Return 0.0 for it"]', "--shot", "{shots}/runs-view-transcript.png")
 
+    transcripts = "".join(p.read_text() for p in (ws / ".codegen" / "runs").glob("*/transcript.md"))
+    assert "**Comment:** Return 0.0 for it" in transcripts and "- Applied: yes" in transcripts
     assert (ws / "stats.py").read_text() == STATS.replace(
         "def mean(values):\n", "def mean(values):\n    if not values:\n        return 0.0\n") + "# an unsaved note"
     first, reply = (r["messages"] for r in model.requests)
@@ -238,6 +284,8 @@ def test_feedback_comment_on_a_selection_of_an_unsaved_buffer_with_a_question_ba
     assert "lines 1-2" in first[-1]["content"]  # the two selected lines, not the line after them
     sent = "\n".join(m["content"] for m in reply)
     assert question in sent and "Return 0.0 for it" in sent  # the reply carries the thread
+
+
 
 
 UNDO_BUTTON = '.notifications-toasts .monaco-button:has-text("Undo Run")'
@@ -251,13 +299,28 @@ def test_fix_until_tests_pass_then_undo_the_run(e2e, scripted_model, tmp_path):
     cart = ws / "shop" / "cart.py"
     result = e2e(ws, model, "--command", "Codegen: Fix Until Tests Pass",
                  "--wait", APPLY, "--wait", PREVIEW_OF("cart.py"), "--shot", "{shots}/fix-preview.png",
+                 # The keybindings show in the title bar's tooltips; the model's diagnosis is the preview's first page.
+                 "--wait", '.editor-actions .action-label[aria-label="Apply Previewed Changes (Ctrl+Alt+Enter)"]',
+                 "--wait", PREVIEW_OF("total() skips the first price."),
                  "--click", APPLY, "--await-text", str(cart), "return sum(prices)\n",
                  "--wait-notification", "the tests pass — fixed", "--shot", "{shots}/fix-green.png",
-                 "--wait", UNDO_BUTTON, "--click", UNDO_BUTTON,
-                 "--await-text", str(cart), "prices[1:]", "--wait-notification", "is back at start")
+                 # Undo refuses while the file has unsaved changes: the disk and the editor must not diverge.
+                 "--open", "shop/cart.py", "--key", "Enter", "--click", UNDO_BUTTON,
+                 "--wait-notification", "has unsaved changes", "--shot", "{shots}/undo-refused-unsaved.png",
+                 # Reverted, the run is undone from the picker of runs (described, no ids).
+                 "--command", "File: Revert File",
+                 "--command", "Codegen: Undo Run", "--wait-pick", "fix", "--shot", "{shots}/undo-pick.png", "--pick", "fix",
+                 "--await-text", str(cart), "prices[1:]", "--wait-notification", "1 file restored",
+                 # The Codegen view: the fix run, and its transcript with the iteration's diagnosis and tests.
+                 "--command", "View: Show Codegen", "--wait", RUN_ROW("fix"), "--click", RUN_ROW("fix"),
+                 "--wait", '.tab[aria-label*="Transcript — fix"]', "--shot", "{shots}/runs-view-fix-transcript.png")
 
     assert any("fixed 1 failing test in 1 iteration" in n for n in result["notifications"])
+    refused = next(n for n in result["notifications"] if "unsaved changes" in n)
+    assert "shop/cart.py" in refused and "nothing was undone" in refused
     assert cart.read_text() == CART  # Undo Run returned the workspace to the start of the run
+    transcript = "".join(p.read_text() for p in (ws / ".codegen" / "runs").glob("*/transcript.md"))
+    assert "## Iteration 1" in transcript and "- Tests failing: 1 before, 0 after" in transcript
     assert len(model.requests) == 2
     assert "test_total" in model.requests[0]["messages"][-1]["content"]
 
@@ -271,10 +334,13 @@ def test_marker_comments_in_the_workspace_and_a_remembered_preference(e2e, scrip
     model = scripted_model([ScriptStep(content=f"{MARKERS_ANSWER}\nREMEMBER: {preference}\n")])
     result = e2e(ws, model, "--command", "Codegen: Apply Feedback Comments in Workspace",
                  "--wait", APPLY, "--wait", PREVIEW_OF("util.ts"), "--shot", "{shots}/markers-preview.png", "--click", APPLY,
-                 "--wait-notification", "Remaining: util.ts:6", "--wait-notification", "proposes to remember",
+                 # The marker left is named at its line now (line 6 before the change), its reason in Problems.
+                 "--wait-notification", "Not done: util.ts:8", "--wait-notification", "proposes to remember",
                  "--shot", "{shots}/markers-applied.png",
                  "--wait", REMEMBER_BUTTON, "--click", REMEMBER_BUTTON,
-                 "--await-text", str(ws / ".codegen" / "memory.md"), preference)
+                 "--await-text", str(ws / ".codegen" / "memory.md"), preference,
+                 "--command", "View: Focus Problems", "--wait", NOT_DONE_PROBLEM, "--shot", "{shots}/markers-not-done.png",
+                 "--dump", NOT_DONE_PROBLEM)
 
     assert any("applied 2 codegen: comments (loader.py:7, util.ts:2)" in n for n in result["notifications"])
     loader, util = (ws / "loader.py").read_text(), (ws / "util.ts").read_text()
@@ -282,8 +348,10 @@ def test_marker_comments_in_the_workspace_and_a_remembered_preference(e2e, scrip
     assert "/* codegen: rename to lastItem */" in util and "// codegen:" not in util
     assert (ws / ".codegen" / "memory.md").read_text().endswith(f"- {preference}\n")
     assert len(model.requests) == 1
+    assert any("break its callers" in d for d in result["dumps"])
 
 
+NOT_DONE_PROBLEM = '.markers-panel .monaco-list-row:has-text("rename to lastItem — not done")'
 CLOSE_PREVIEW = '.tabs-container .tab[aria-label^="Codegen: generate"] .action-label.codicon-close'
 REMEMBER_BUTTON = '.notifications-toasts .monaco-button:has-text("Remember")'
 SET_KEY_BUTTON = '.notifications-toasts .monaco-button:has-text("Set API Key")'
@@ -387,7 +455,9 @@ def test_cancel_in_the_progress_notification_stops_the_run(e2e, scripted_model, 
                             ScriptStep(content=CALC_PROJECT, chunk_delay=0.5, chunk_size=4)])
     e2e(ws, model, "--command", "Codegen: Generate from Prompt", "--wait-input", "What should codegen build",
         "--type", "a calculator library", "--key", "Enter",
-        "--wait-notification", "tokens streamed", "--shot", "{shots}/generate-progress.png",
+        # "asking the model — N tokens streamed" is the generate call's (the clarify call's label differs),
+        # so the cancel lands while the project streams, after both requests were sent.
+        "--wait-notification", "asking the model — ", "--shot", "{shots}/generate-progress.png",
         "--click", CANCEL_BUTTON, "--wait-notification", "was cancelled; nothing was written")
     assert workspace_files(ws) == []
     assert len(model.requests) == 2
@@ -427,6 +497,22 @@ def test_a_daemon_that_is_not_installed_gets_one_message_with_the_setting(e2e, s
     assert ['data-key="codegen.server.command"' in d for d in result["dumps"]] == [True]
 
 
+def test_a_daemon_that_exits_at_start_gets_one_message_with_its_exit_code_and_stderr(e2e, scripted_model, tmp_path):
+    ws = tmp_path / "ws"
+    ws.mkdir()
+    broken = tmp_path / "codegen-server"
+    broken.write_text("#!/bin/sh\necho 'Traceback (most recent call last):' >&2\necho '  File \"app.py\", line 1' >&2\n"
+                      "echo \"ModuleNotFoundError: No module named 'pygls'\" >&2\nexit 3\n")
+    broken.chmod(0o755)
+    result = e2e(ws, scripted_model([]), "--wait-notification", "exited at start", "--sleep", "3",
+                 "--shot", "{shots}/server-exits-at-start.png",
+                 "--dump", ".notifications-toasts .notification-toast", server=broken)
+    # One toast, not vscode-languageclient's cascade (EPIPE, "connection is erroring", "Restarting server failed").
+    [toast] = result["dumps"]
+    assert "exit code 3" in toast and "No module named 'pygls'" in toast
+    assert "Traceback" not in toast and "EPIPE" not in toast
+
+
 class Recorder:
     """An HTTP endpoint a cloned repository names as its model: it records every request (any method,
     with its Authorization header) and answers 500, so nothing it gets goes unnoticed."""
@@ -453,10 +539,6 @@ class Recorder:
     def stop(self) -> None:
         self._httpd.shutdown()
         self._httpd.server_close()
-
-
-DIALOG = ".monaco-dialog-box"
-DIALOG_BUTTON = '.monaco-dialog-box .dialog-buttons .monaco-button:has-text("{}")'.format
 
 
 def test_a_cloned_workspace_cannot_choose_the_daemon_the_endpoint_or_the_test_command(e2e, scripted_model, tmp_path):

@@ -152,3 +152,28 @@ def test_read_only_workspace_still_indexes(tmp_path: Path) -> None:
     write(tmp_path, ".codegen", "a file where the cache folder would go")  # the cache cannot be written
     stats = WorkspaceIndex(tmp_path).refresh()
     assert stats.files == 1 and stats.definitions == 1
+
+
+def test_a_background_save_holds_the_latest_records_until_written(tmp_path: Path) -> None:
+    from codegen_server.context import store
+    from codegen_server.context.index import _query_digest
+
+    (tmp_path / "a.py").write_text("def first():\n    pass\n")
+    index = WorkspaceIndex(tmp_path)
+    index.save_in_background = True
+    index.refresh()
+    (tmp_path / "b.py").write_text("def second():\n    pass\n")
+    index.refresh()
+    index.flush()  # what the process does at exit: the newest records, at once
+    assert set(store.load(tmp_path, _query_digest())) == {"a.py", "b.py"}
+
+
+def test_a_cli_command_leaves_the_index_cache_written(tmp_path: Path) -> None:
+    from codegen_server.context import store
+    from codegen_server.context.index import _query_digest
+    from tests.support.cli import codegen, env_for
+
+    (tmp_path / "a.py").write_text("def first():\n    pass\n")
+    done = codegen("context", "first", "--root", str(tmp_path), env=env_for(None))
+    assert done.returncode == 0, done.stderr
+    assert set(store.load(tmp_path, _query_digest())) == {"a.py"}  # saved before the process ended

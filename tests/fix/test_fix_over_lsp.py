@@ -57,6 +57,19 @@ async def test_loop_ends_green_with_the_edit_in_the_files(tmp_path, scripted_mod
     assert any("iteration 1/8 — 1 failing" in (getattr(r, "message", "") or "") for r in reports)
 
 
+async def test_with_save_after_apply_off_the_loop_tests_the_edited_code(tmp_path, scripted_model, editor_factory):
+    make_python_project(tmp_path)
+    model = scripted_model(fix_model([FIX_CART]))
+    # This editor applies the edit to its buffer and does not save; the daemon is told not to save either.
+    editor = await editor_factory(tmp_path, env=model_env(model),
+                                  initialization_options={"apply": {"saveAfterApply": False}})
+    result = await editor.execute("codegen.fixTests", {})
+    assert len(editor.edits_received) == 1 and "return sum(prices)\n" in editor.buffer_text("shop/cart.py")
+    # The tests read the disk: the loop wrote the accepted edit there before re-running them.
+    assert "return sum(prices)\n" in (tmp_path / "shop/cart.py").read_text()
+    assert result["green"] is True and len(result["iterations"]) == 1
+
+
 async def test_undo_returns_to_the_start_byte_for_byte(tmp_path, scripted_model, editor_factory):
     start = make_python_project(tmp_path)
     model = scripted_model(fix_model([FIX_CART]))
@@ -145,11 +158,15 @@ async def test_cancel_mid_run_leaves_the_last_checkpoint(tmp_path, scripted_mode
     editor.client.protocol.notify(types.CANCEL_REQUEST, types.CancelParams(id="fix-1"))
     with pytest.raises(JsonRpcRequestCancelled):
         await asyncio.wait_for(task, timeout=5)
-    await asyncio.sleep(1.0)
+    # The run is marked cancelled once the restore has finished: wait for that event, not a fixed time.
+    [run] = (tmp_path / ".codegen/runs").iterdir()
+    for _ in range(1200):
+        if json.loads((run / "run.json").read_text())["status"] != "running":
+            break
+        await asyncio.sleep(0.05)
+    assert json.loads((run / "run.json").read_text())["status"] == "cancelled"
     assert snapshot(tmp_path) == after_iteration_1
     assert "return len(prices) + 1" in (tmp_path / "shop/cart.py").read_text()  # iteration 1's edit
-    [run] = (tmp_path / ".codegen/runs").iterdir()
-    assert json.loads((run / "run.json").read_text())["status"] == "cancelled"
 
 
 async def test_commands_need_the_users_consent(tmp_path, scripted_model, editor_factory):

@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import json
 import shutil
+import sys
 
 import pytest
 
 from codegen_server.context.shown import shown_whole
+from codegen_server.workflows.localize import NOTHING_IN_WORKSPACE
 from tests.conftest import model_env
 from tests.support.cli import codegen, env_for
 from tests.support.deep_projects import (
@@ -125,3 +127,21 @@ async def test_node_subtests_are_contrasted_with_the_other_test_files_passing_te
     top = {(s["path"], s["line"]) for s in ranking["suspects"] if s["score"] == 1.0}
     assert top and all(path == "lib/arith.js" and 8 <= line <= 16 for path, line in top), top
     assert ranking["suspects"][0]["passed"] == 0
+
+
+def test_code_under_test_imported_from_outside_the_workspace_falls_back_saying_so(tmp_path, scripted_model):
+    # The tests import an installed copy of the package (first on sys.path), not the workspace's:
+    # coverage, which measures the workspace only, sees the test files alone.
+    root, site = tmp_path / "project", tmp_path / "site"
+    write_project(root, PYTHON_FILES)
+    shutil.copytree(root / "tally", site / "tally")
+    model = scripted_model(fix_model([]))
+    done = codegen("fix", "--root", str(root), "--max-iterations", "1", "--json", "--test-cmd",
+                   f"{sys.executable} -m pytest -p no:cacheprovider -o pythonpath={site}",
+                   env=env_for(model.base_url), timeout=300)
+    result = json.loads(done.stdout)
+    localization = result["iterations"][0]["localization"]
+    assert (localization["method"], localization["tool"]) == ("static", "coverage.py"), localization
+    assert localization["why"] == NOTHING_IN_WORKSPACE
+    assert localization["seconds"] > 0
+    assert "def test_totals():" in _request_text(model.requests[0])

@@ -7,6 +7,7 @@ import sys
 from codegen_server.model.scripted_server import ScriptStep
 from tests.conftest import model_env
 from tests.support.fix_projects import (
+    CART,
     EDIT_THE_TEST,
     FIX_CART,
     FIX_ONE_BREAK_TWO,
@@ -59,6 +60,20 @@ async def test_two_iterations_that_change_nothing_are_no_progress(tmp_path, scri
     assert result["stopped"] == "no-progress" and len(result["iterations"]) == 2
     assert "nothing could be applied in two iterations in a row" in result["summary"]  # not "the model made no progress"
     assert all(not i["edited"] for i in result["iterations"])
+    assert snapshot(tmp_path) == start
+
+
+async def test_a_change_skipped_in_the_review_lets_the_run_go_on(tmp_path, scripted_model, editor_factory):
+    start = make_python_project(tmp_path)
+    model = scripted_model(fix_model([FIX_CART]))
+    editor = await editor_factory(tmp_path, env=model_env(model), accept_edits=False)
+    editor.decline_reason = "codegen:skip"  # the VS Code preview's Discard → "Skip This Change"
+    result = await editor.execute("codegen.fixTests", {"maxIterations": 1})
+    # The iteration counts, nothing was written, and the model will hear why; a plain decline ends the run
+    # as "declined" with no iteration.
+    assert result["stopped"] == "iterations" and len(result["iterations"]) == 1 and len(editor.edits_received) == 1
+    [iteration] = result["iterations"]
+    assert not iteration["edited"] and "the user skipped this change" in iteration["refused"][0]
     assert snapshot(tmp_path) == start
 
 
@@ -151,3 +166,42 @@ async def test_allow_install_does_not_approve_a_command(tmp_path, scripted_model
     await editor.execute("codegen.fixTests", {"autoAccept": True, "allowInstall": True})
     assert editor.questions, "a model-written command ran without asking"
     assert not (tmp_path / "ran.txt").exists()
+
+
+# Two bugs: total() skips the first price and count() adds one; test_total and test_count fail.
+TWO_BUGS = CART.replace("return len(prices)", "return len(prices) + 1")
+# Fixes count() and breaks total([]): the failing tests re-run show 1 failing (test_total), the whole
+# suite 2 (test_total, test_total_of_nothing) — no better than the start.
+FIX_ONE_BREAK_ONE = "\n".join([
+    "```diff", "--- a/shop/cart.py", "+++ b/shop/cart.py", "@@ -1,7 +1,7 @@",
+    " def total(prices):", '     """The sum of the prices."""',
+    "-    return sum(prices[1:])", "+    return sum(prices[1:]) if prices else 1", " ", " ",
+    " def count(prices):", "-    return len(prices) + 1", "+    return len(prices)", "```", ""])
+
+
+async def test_the_best_state_is_judged_on_the_whole_suite_not_a_focused_re_run(
+        tmp_path, scripted_model, editor_factory):
+    make_python_project(tmp_path)
+    (tmp_path / "shop/cart.py").write_text(TWO_BUGS)
+    start = snapshot(tmp_path)
+    model = scripted_model(fix_model([FIX_ONE_BREAK_ONE]))
+    editor = await editor_factory(tmp_path, env=model_env(model))
+    result = await editor.execute("codegen.fixTests", {"autoAccept": True, "maxIterations": 1})
+    # The re-run of the two failing tests saw one failure; it cannot see test_total_of_nothing now failing.
+    assert result["stopped"] == "iterations" and result["iterations"][0]["failingAfter"] == 1
+    assert result["restoredTo"] == "start" and result["failingAtEnd"] == 2
+    assert snapshot(tmp_path) == start
+
+
+async def test_the_plan_calls_tokens_count_against_the_budget(tmp_path, scripted_model, editor_factory):
+    make_python_project(tmp_path)
+    # A plan of about 50,000 tokens (the scripted server counts 4 characters a token); the diagnose
+    # call (a 6,000-token context at most) stays well under the budget of 30,000 on its own.
+    long_plan = FIX_ONE_BREAK_TWO + "\nI checked every caller of total() and count(). " * 4200
+    model = scripted_model(fix_model([long_plan, FIX_CART], chunk_size=8192))
+    editor = await editor_factory(tmp_path, env=model_env(model))
+    result = await editor.execute("codegen.fixTests", {"autoAccept": True, "tokenBudget": 30_000,
+                                                       "maxIterations": 4})
+    assert result["stopped"] == "budget" and len(result["iterations"]) == 1
+    assert result["tokensUsed"] >= 50_000
+    assert len(model.requests) == 2  # one diagnose, one plan: nothing asked after the budget ran out

@@ -52,7 +52,8 @@ async def test_an_answer_still_cut_after_the_continuations_is_refused_whole(scri
         await model_for(server, max_tokens=20).complete(HELLO)
     error = caught.value
     assert error.kind == "truncated" and len(server.requests) == 3  # the first request and 2 continuations
-    assert "max_tokens=20" in error.message and "codegen.model.maxTokens" in error.message
+    assert "max_tokens=20" in error.message and "`model.maxTokens`" in error.message
+    assert (error.setting, error.env) == ("model.maxTokens", "CODEGEN_MODEL_MAX_TOKENS")
     assert "inside a code block" in error.message and "nothing of it was applied" in error.message
     assert error.completion.text == CUT + " 2, 3," and len(error.completion.continuations) == 2
 

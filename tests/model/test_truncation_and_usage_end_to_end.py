@@ -148,6 +148,6 @@ async def test_the_editor_sees_the_thinking_as_progress_and_the_files_without_it
     result = await editor.execute("codegen.generateProject", {"prompt": "one file", "apply": "disk"})
     assert result["applied"] and (tmp_path / "a.py").read_text() == "A = 1\n"
     reports = [getattr(r, "message", "") or "" for rs in editor.client.progress_reports.values() for r in rs]
-    assert "generate: thinking: The user wants one file." in reports
-    assert "generate: thinking: I will write a.py with A = 1." in reports
+    assert "thinking: The user wants one file." in reports
+    assert "thinking: I will write a.py with A = 1." in reports
     assert only_call(tmp_path)["response"]["reasoning"] == thinking

@@ -63,8 +63,12 @@ async def test_a_diff_that_does_not_apply_is_reported_and_writes_nothing(tmp_pat
     stale = DIFF_AGAINST_BUFFER.replace(" def shout(text: str) -> str:", " def whisper(text):")
     stale = stale.replace("-    return text.upper()", "-    return text.lower()")
     result = await editor.execute("codegen.applyDiff", {"diff": stale})
-    assert result["applied"] is False and result["failures"]
-    assert result["failures"][0]["path"] == "greet.py"
+    assert result["applied"] is False and len(result["failures"]) == 1
+    # The one failure shape (README "Failures"): file, 1-based hunk, reason, and the closest text, lines kept.
+    failure = result["failures"][0]
+    assert set(failure) == {"file", "hunk", "reason", "closest"}
+    assert (failure["file"], failure["hunk"]) == ("greet.py", 1) and failure["reason"]
+    assert "def shout(text):\n    return text.upper()" in failure["closest"]
     assert not editor.edits_received and (tmp_path / "greet.py").read_text() == ON_DISK
 
 
@@ -140,7 +144,7 @@ async def test_multi_file_refusal_writes_no_file_and_sends_no_edit(tmp_path, edi
     result = await editor.execute("codegen.applyDiff", {"diff": diff, "apply": mode})
     assert result["applied"] is False
     assert result["reason"] == "some hunks did not apply; nothing was written"
-    assert [f["path"] for f in result["failures"]] == ["greet.py"]
+    assert [f["file"] for f in result["failures"]] == ["greet.py"]
     assert editor.edits_received == []
     assert workspace_files(tmp_path) == {"greet.py": ON_DISK.encode(), "notes.txt": b"keep\n"}
 

@@ -30,7 +30,8 @@ async def test_wrong_key_names_the_setting(tmp_path, scripted_model, editor_fact
     editor = await editor_factory(tmp_path, env=model_env(model))
     with pytest.raises(JsonRpcException) as caught:
         await editor.execute("codegen.clarify", {"prompt": "x"})
-    assert "Codegen: Set API Key" in str(caught.value) and "OPENAI_API_KEY" in str(caught.value)
+    assert "`model.apiKey`" in str(caught.value) and "OPENAI_API_KEY" in str(caught.value)
+    assert caught.value.data == {"kind": "auth", "setting": "model.apiKey", "env": "OPENAI_API_KEY"}
 
 
 @pytest.mark.parametrize("args, expected", [
@@ -170,3 +171,15 @@ async def test_a_key_the_endpoint_echoes_back_is_redacted_whatever_its_shape(tmp
     assert model.requests and "key [redacted] has no access" in str(caught.value)
     assert key not in str(caught.value) and key not in log_file.read_text()
     assert all(key not in m.message for m in session.client.messages)
+
+
+async def test_a_key_of_eight_characters_is_a_secret_too(tmp_path, scripted_model, editor_factory):
+    """The documented floor: values of 8 characters or more are redacted (a local server's key of a few is not)."""
+    key = "gw4x9k2q"
+    model = scripted_model([ScriptStep(status=400, error_message=f"key {key} has no access to this model")])
+    editor = await editor_factory(tmp_path, env=model_env(model, OPENAI_API_KEY=key),
+                                  initialization_options={"model": {"maxRetries": 0}})
+    with pytest.raises(JsonRpcException) as caught:
+        await editor.execute("codegen.clarify", {"prompt": "a calculator"})
+    assert model.requests and "key [redacted] has no access" in str(caught.value)
+    assert key not in str(caught.value)

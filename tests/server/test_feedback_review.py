@@ -173,6 +173,9 @@ async def test_marker_comments_become_one_change_and_are_removed(tmp_path, scrip
         "return an empty list when the file is missing", "throw a clear error on an empty list"]
     [remaining] = result["markers"]["remaining"]
     assert remaining["text"] == "rename to lastItem" and "break its callers" in remaining["note"]
+    # Where it is now: three lines were added above it and the marker above it removed (line 6 before).
+    assert remaining["line"] == 8 and remaining["range"]["start"]["line"] == 7
+    assert "codegen: rename to lastItem" in util.splitlines()[remaining["line"] - 1]
     sent = model.requests[0]["messages"][-1]["content"]
     assert_one_voice(model.requests[0]["messages"][0]["content"], existing_code=True)
     assert "1. loader.py, line 7 (in load): return an empty list when the file is missing" in sent

@@ -61,6 +61,11 @@ async def test_clarify_then_generate_a_project_whose_tests_pass(tmp_path, script
     assert tests.returncode == 0, tests.stdout + tests.stderr
     assert "3 passed" in tests.stdout
 
+    # Every run keeps its transcript up to date (the VS Code view opens it): questions, answers, the answer.
+    transcript = (tmp_path / ".codegen" / "runs" / first["runId"] / "transcript.md").read_text()
+    assert "- **Q:** Which operations should the calculator support?\n  **A:** add, sub, mul, div" in transcript
+    assert "- Status: applied" in transcript and "## 3. generate" in transcript and "calc/ops.py" in transcript
+
 
 async def test_declined_edit_writes_nothing(tmp_path, scripted_model, editor_factory):
     model = scripted_model([ScriptStep(content=CALC_PROJECT)])
@@ -92,6 +97,9 @@ async def test_generate_with_fix_goes_on_into_the_fix_loop_when_its_tests_fail(t
     assert result["tests"]["failing"] == ["tests/test_ops.py::test_arithmetic"]
     assert result["fix"]["green"] is True and result["fix"]["iterations"][0]["edited"] == ["calc/ops.py"]
     assert run_pytest(tmp_path).returncode == 0
+    transcripts = "".join(path.read_text() for path in (tmp_path / ".codegen" / "runs").glob("*/transcript.md"))
+    assert "## Iteration 1" in transcripts and "- Diagnosis: add() subtracts." in transcripts
+    assert "- Tests failing: 1 before, 0 after" in transcripts
 
 
 async def test_generate_reports_progress_with_streamed_tokens(tmp_path, scripted_model, editor_factory):
@@ -163,10 +171,9 @@ async def test_progress_cancel_button_stops_the_generation(tmp_path, scripted_mo
 
 async def test_daemon_answers_other_requests_while_streaming(tmp_path, scripted_model, editor_factory):
     editor, task, model = await _start_slow_generation(tmp_path, scripted_model, editor_factory)
-    (tmp_path / "notes.txt").write_text("one\n")
-    quick = await asyncio.wait_for(editor.execute("codegen.applyDiff", {
-        "diff": "--- a/notes.txt\n+++ b/notes.txt\n@@ -1 +1 @@\n-one\n+two\n", "apply": "disk"}), timeout=5)
-    assert quick["applied"] is True and not task.done()
+    # A command that writes nothing (a writing one waits for the generate's turn: test_runs_over_lsp).
+    quick = await asyncio.wait_for(editor.execute("codegen.runs", {}), timeout=5)
+    assert [run["status"] for run in quick["runs"]] == ["running"] and not task.done()
     task.cancel()
 
 

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from lsprotocol import types
+from pygls.exceptions import JsonRpcException
 from pygls.uris import from_fs_path
 
 from codegen_server.model.scripted_server import ScriptStep
@@ -78,6 +80,7 @@ async def test_commands_ignore_documents_that_are_not_workspace_files(tmp_path, 
     # Nothing but the open workspace files reached the prompt as open files.
     sent = model.requests[0]["messages"][-1]["content"]
     assert "scratch notes" not in sent and "return 0" not in sent
+    assert "WHOLE new text" not in sent  # what every one of them holds now: a folder's listing too
 
     feedback = await editor.execute("codegen.applyFeedback", {
         "uri": from_fs_path(str(root / "shop/cart.py")), "comment": "document count",
@@ -89,6 +92,8 @@ async def test_commands_ignore_documents_that_are_not_workspace_files(tmp_path, 
 
     context = await editor.execute("codegen.context", {"task": "total of the cart"})
     assert all(not f.startswith(("health", "untitled", "term", "git", "output", "..", "/")) for f in context["files"])
+    assert "shop" not in context["files"]  # the folder's netrw buffer is no file of that name
+    assert all("WHOLE new text" not in m["content"] for r in model.requests for m in r["messages"])
 
     # Every edit the editor was asked to apply targets workspace files only.
     targets = {getattr(c, "uri", None) or c.text_document.uri
@@ -108,3 +113,18 @@ async def test_commands_ignore_documents_that_are_not_workspace_files(tmp_path, 
     assert not errors, errors
     for run in (generated["runId"], feedback["runId"], fixed["runId"]):
         assert json.loads((root / ".codegen/runs" / run / "run.json").read_text())["status"] != "running"
+
+
+async def test_feedback_on_a_folder_buffer_is_refused_as_no_file(tmp_path, scripted_model, editor_factory):
+    make_python_project(tmp_path)
+    start = snapshot(tmp_path)
+    model = scripted_model([ScriptStep(content=FEEDBACK)])
+    editor = await editor_factory(tmp_path, client="neovim", env=model_env(model))
+    folder = from_fs_path(str(tmp_path / "shop"))  # a netrw (or oil) buffer: a file: URI that names a folder
+    editor.open_uri(folder, "../\n__init__.py\ncart.py\n")
+    with pytest.raises(JsonRpcException) as caught:
+        await editor.execute("codegen.applyFeedback", {
+            "uri": folder, "comment": "document count",
+            "range": {"start": {"line": 1, "character": 0}, "end": {"line": 2, "character": 0}}})
+    assert "is not a file inside the workspace" in str(caught.value)
+    assert not model.requests and snapshot(tmp_path) == start

@@ -111,3 +111,47 @@ def test_input_that_is_not_lsp_is_said_on_stderr(tmp_path, stdin):
 def daemon_context(msg_id: int) -> dict:
     return request(msg_id, "workspace/executeCommand",
                    {"command": "codegen.context", "arguments": [{"task": "anything", "budget": 200}]})
+
+
+def test_a_message_over_the_size_limit_is_refused_and_the_next_request_answered(tmp_path):
+    (tmp_path / "app.py").write_text("def main():\n    return 1\n")
+    daemon = RawDaemon(tmp_path, "--max-message-mb", "0.01")  # 10 KB
+    try:
+        daemon.initialize()
+        big = daemon_context(1)
+        big["params"]["arguments"][0]["task"] = "x" * 50_000
+        daemon.send(frame(big))
+        opened = {"jsonrpc": "2.0", "method": "textDocument/didOpen", "params": {"textDocument": {
+            "uri": (tmp_path / "big.py").as_uri(), "languageId": "python", "version": 1, "text": "y" * 50_000}}}
+        daemon.send(frame(opened))
+        daemon.send(daemon.context_request(2))
+        error = daemon.answers({1})[1]["error"]
+        assert error["code"] == -32600 and error["data"]["kind"] == "message_too_large", error
+        assert error["data"]["size"] == len(json.dumps(big).encode())
+        logged = daemon.notification("window/logMessage")  # the notification has no id to answer
+        assert "over the limit" in logged["params"]["message"]
+        assert "text" in daemon.answers({2})[2]["result"]
+        code, stderr = daemon.finish()
+        assert code == 0 and stderr.count("skipped a") == 2, stderr
+    finally:
+        if daemon.process.poll() is None:
+            daemon.process.kill()
+            daemon.process.wait()
+
+
+def test_a_first_message_over_the_size_limit_is_not_held_before_initialize(tmp_path):
+    (tmp_path / "app.py").write_text("def main():\n    return 1\n")
+    daemon = RawDaemon(tmp_path, "--max-message-mb", "0.01")
+    try:
+        big = daemon_context(1)
+        big["params"]["arguments"][0]["task"] = "x" * 50_000
+        daemon.send(frame(big))
+        assert daemon.answers({1})[1]["error"]["data"]["kind"] == "message_too_large"
+        daemon.initialize()
+        daemon.send(daemon.context_request(2))
+        assert "text" in daemon.answers({2})[2]["result"]
+        assert daemon.finish()[0] == 0
+    finally:
+        if daemon.process.poll() is None:
+            daemon.process.kill()
+            daemon.process.wait()

@@ -42,7 +42,7 @@ async def test_a_root_the_client_did_not_open_is_refused_and_nothing_is_written(
             with pytest.raises(JsonRpcException) as refused:
                 await editor.execute(command, {**args, "root": str(root)})
             assert "is not a workspace folder the client opened" in refused.value.message, (command, root)
-            assert refused.value.data == {"kind": "root-not-opened"}
+            assert refused.value.data == {"kind": "root-not-opened", "setting": None, "env": None}
     assert outside.changes() == [] and list(elsewhere.iterdir()) == []
     # The folder the editor opened, and folders inside it, still work.
     for root in (clone, clone / "sub"):
@@ -78,7 +78,7 @@ def test_a_request_that_fails_inside_the_daemon_gets_one_line_and_no_traceback(t
             raw = json.dumps(answer)
             assert "traceback" not in raw.lower() and 'File \\"' not in raw, raw
             error = answer["error"]
-            assert error["data"] == {"kind": "internal"} and "\n" not in error["message"]
+            assert error["data"] == {"kind": "internal", "setting": None, "env": None} and "\n" not in error["message"]
             assert error["message"].startswith("codegen failed: ") and "daemon's log" in error["message"]
         daemon.initialize()
         code, log = daemon.finish()
@@ -108,7 +108,7 @@ def test_a_key_others_can_read_fails_commands_with_unsafe_state(tmp_path, monkey
             daemon.send(frame(request(msg_id, "workspace/executeCommand", {"command": command, "arguments": [args]})))
         for answer in daemon.answers({1, 2}).values():
             error = answer["error"]
-            assert error["data"] == {"kind": "unsafe-state"}, error
+            assert error["data"] == {"kind": "unsafe-state", "setting": None, "env": None}, error
             assert str(key) in error["message"] and "chmod 600" in error["message"]
         assert (workspace / "calc.py").read_text() == "def add(a, b):\n    return a + b\n"
     finally:

@@ -168,6 +168,41 @@ def test_an_http_request_to_the_port_is_answered_with_nothing(tmp_path, tcp_daem
     assert daemon.process.poll() is None  # still listening for its client
 
 
+def test_a_first_message_over_max_message_mb_is_refused_unread(tmp_path, tcp_daemon):
+    daemon = tcp_daemon("--max-message-mb", "0.01")  # 10,485 bytes
+    padded = initialize(tmp_path, {"token": daemon.token, "padding": "x" * 20_000})
+    answer = daemon.exchange(lsp_frame(padded))
+    body = json.loads(answer.split(b"\r\n\r\n", 1)[1])
+    assert body["id"] is None and body["error"]["data"] == {"kind": "message_too_large",
+                                                            "size": len(json.dumps(padded))}
+    assert "10485 bytes" in body["error"]["message"] and answer.count(b"Content-Length") == 1
+    # Under the limit, the same connection is read as before (here: refused for its missing token).
+    assert b"unauthenticated" in daemon.exchange(lsp_frame(initialize(tmp_path)))
+
+
+async def test_the_first_message_limit_is_the_smaller_of_max_message_mb_and_the_tcp_cap():
+    from codegen_server.server.tcp import MAX_FIRST_MESSAGE, first_message
+
+    def reader(*chunks: bytes):
+        pending = list(chunks)
+
+        async def read(timeout: float | None) -> bytes:
+            return pending.pop(0) if pending else b""
+
+        return read
+
+    body = json.dumps(initialize(Path("/tmp"))).encode()
+    framed = b"Content-Length: %d\r\n\r\n%s" % (len(body), body)
+    whole = await first_message(reader(framed[:7], framed[7:]), max_message=len(body))
+    assert whole.message["method"] == "initialize" and not whole.too_large
+    over = await first_message(reader(framed), max_message=len(body) - 1)
+    assert (over.message, over.too_large, over.limit) == (None, len(body), len(body) - 1)
+    # A header alone is enough to refuse: the body is never awaited.
+    huge = await first_message(reader(b"Content-Length: %d\r\n\r\n" % (MAX_FIRST_MESSAGE + 1)),
+                               max_message=64 * 1024 * 1024)
+    assert (huge.too_large, huge.limit) == (MAX_FIRST_MESSAGE + 1, MAX_FIRST_MESSAGE)
+
+
 async def test_after_refused_connections_the_real_client_is_still_served(tmp_path, tcp_daemon):
     daemon = tcp_daemon()
     assert daemon.exchange(b"POST / HTTP/1.1\r\nContent-Length: 2\r\n\r\n{}") == b""

@@ -187,3 +187,28 @@ def test_unknown_checkpoint_is_a_clear_error(tmp_path: Path) -> None:
         store.restore("0042")
     with pytest.raises(CheckpointError, match="not a checkpoint id"):
         store.get("../../etc/passwd")
+
+
+def test_a_missing_blob_refuses_only_a_restore_that_needs_it(tmp_path: Path) -> None:
+    import hashlib
+
+    make_project(tmp_path)
+    store = store_for(tmp_path)
+    start = store.save("start")
+    readme = hashlib.sha256((tmp_path / "README.md").read_bytes()).hexdigest()
+    blob = store.dir / "objects" / readme[:2] / readme[2:]
+    blob.chmod(0o644)
+    blob.unlink()
+    (tmp_path / "run.sh").write_text("#!/bin/sh\necho changed\n")
+    # README.md is as the checkpoint has it: its lost blob does not stop the restore.
+    store.restore(start.id)
+    assert (tmp_path / "run.sh").read_text() == "#!/bin/sh\necho hi\n"
+    # Now the restore would need it (the restore's own safety capture stored it again: lose it again).
+    blob.chmod(0o644)
+    blob.unlink()
+    (tmp_path / "README.md").write_text("# changed\n")
+    (tmp_path / "run.sh").write_text("#!/bin/sh\necho changed\n")
+    before = tree(tmp_path)
+    with pytest.raises(CheckpointError, match="checkpoint data missing for README.md"):
+        store.restore(start.id)
+    assert tree(tmp_path) == before

@@ -9,6 +9,7 @@ or declines, when told to.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import sys
 from dataclasses import dataclass, field
@@ -35,6 +36,8 @@ class EditorSession:
     client: object
     root: Path
     accept_edits: bool = True
+    #: The failureReason of a declined edit (``codegen:skip`` skips one fix iteration's change).
+    decline_reason: str = "declined by the user"
     buffers: dict[str, Buffer] = field(default_factory=dict)
     edits_received: list[types.ApplyWorkspaceEditParams] = field(default_factory=list)
     #: The button the user presses when the daemon asks (window/showMessageRequest).
@@ -42,6 +45,10 @@ class EditorSession:
     questions: list[str] = field(default_factory=list)
     #: What the daemon registered dynamically (client/registerCapability), as an editor keeps it.
     registrations: list[types.Registration] = field(default_factory=list)
+    #: A user looking at the preview: when set, `workspace/applyEdit` is answered only once this event is
+    #: set (None: at once). ``previewing`` is set as each preview arrives.
+    decided: asyncio.Event | None = None
+    previewing: asyncio.Event = field(default_factory=asyncio.Event)
 
     async def execute(self, command: str, args: dict | None = None, **params) -> dict:
         return await self.client.workspace_execute_command_async(
@@ -95,7 +102,7 @@ class EditorSession:
     def apply_workspace_edit(self, params: types.ApplyWorkspaceEditParams) -> types.ApplyWorkspaceEditResult:
         self.edits_received.append(params)
         if not self.accept_edits:
-            return types.ApplyWorkspaceEditResult(applied=False, failure_reason="declined by the user")
+            return types.ApplyWorkspaceEditResult(applied=False, failure_reason=self.decline_reason)
         staged = {uri: Buffer(b.text, b.version) for uri, b in self.buffers.items()}
         for change in params.edit.document_changes or []:
             if isinstance(change, types.CreateFile):
@@ -133,7 +140,10 @@ async def start_editor(root: Path, *, client: str = "vscode", env: dict | None =
     session = EditorSession(lsp, root, accept_edits)
 
     @lsp.feature(types.WORKSPACE_APPLY_EDIT)
-    def on_apply_edit(params: types.ApplyWorkspaceEditParams) -> types.ApplyWorkspaceEditResult:
+    async def on_apply_edit(params: types.ApplyWorkspaceEditParams) -> types.ApplyWorkspaceEditResult:
+        session.previewing.set()
+        if session.decided is not None:
+            await session.decided.wait()
         return session.apply_workspace_edit(params)
 
     @lsp.feature(types.WINDOW_SHOW_MESSAGE_REQUEST)

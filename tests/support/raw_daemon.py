@@ -71,6 +71,22 @@ class RawDaemon:
                 got[message["id"]] = message
         return got
 
+    def notification(self, method: str, timeout: float = ANSWER_WITHIN) -> dict:
+        """Wait for the next `method` notification; responses and other messages before it are put back."""
+        skipped, deadline = [], time.monotonic() + timeout
+        try:
+            while True:
+                try:
+                    message = self.messages.get(timeout=max(0.01, deadline - time.monotonic()))
+                except queue.Empty:
+                    raise AssertionError(f"no {method} notification (got {skipped})") from None
+                if message.get("method") == method and "id" not in message:
+                    return message
+                skipped.append(message)
+        finally:
+            for message in skipped:
+                self.messages.put(message)
+
     def initialize(self) -> None:
         self.send(frame(request(0, "initialize", {"processId": None, "rootUri": self.root.as_uri(),
                                                    "capabilities": {}})))

@@ -8,6 +8,7 @@ import os
 import signal
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 import pytest
@@ -202,8 +203,9 @@ async def test_processes_that_clear_their_environment_and_leave_the_session_are_
     try:
         result = await run_process_tree(tmp_path, shell=shell, timeout=60)
         assert "started" in result.output and result.exit_code == 0
-        await asyncio.sleep(0.2)
-        assert not processes_running("sleep 4321") and not processes_running("sleep 4322")
+        # Killed when the run ended: waited for (a kill takes effect a moment later), not a fixed time.
+        gone = await until(lambda: not processes_running("sleep 4321") and not processes_running("sleep 4322"))
+        assert gone, (processes_running("sleep 4321"), processes_running("sleep 4322"))
     finally:
         for pid in processes_running("sleep 4321") + processes_running("sleep 4322"):
             os.kill(pid, signal.SIGKILL)
@@ -222,6 +224,16 @@ async def test_a_run_ending_does_not_kill_what_another_running_run_left_in_the_b
         run_process_tree(second, shell="sleep 1", timeout=60))
     assert short_run.exit_code == 0
     assert "survived" in long_run.output, long_run.output
+
+
+async def until(condition, timeout: float = 30.0) -> bool:
+    """Whether ``condition()`` came true within ``timeout`` seconds (polled: an event awaited, not a fixed time)."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        await asyncio.sleep(0.02)
+    return True
 
 
 def _zombie_children() -> set[int]:
@@ -246,5 +258,7 @@ async def test_the_leftovers_a_run_kills_are_reaped_not_left_as_zombies(tmp_path
     for _ in range(15):
         result = await run_process_tree(tmp_path, shell=shell, timeout=60)
         assert "started" in result.output
-    await asyncio.sleep(0.5)
-    assert _zombie_children() - before == set()
+    # Once every leftover has died (killed), a zombie left among them would stay: wait for the reaping.
+    assert await until(lambda: not processes_running("sleep 4400") and not processes_running("sleep 4401"))
+    reaped = await until(lambda: not _zombie_children() - before)
+    assert reaped, _zombie_children() - before
