@@ -210,6 +210,38 @@ async def test_a_selection_under_a_marker_offers_to_apply_it_there(tmp_path, edi
     assert above.command.arguments[0]["arguments"]["comment"] == "add type hints"
 
 
+
+async def test_markers_in_the_workspace_are_all_done_in_one_run(tmp_path, scripted_model, editor_factory):
+    (tmp_path / "stats.py").write_text(MARKED)
+    (tmp_path / "other.py").write_text("# codegen: x should be 2\nx = 1\n")
+    both = DONE.replace("```\n", "") + (
+        "--- a/other.py\n+++ b/other.py\n@@ -1,2 +1 @@\n-# codegen: x should be 2\n-x = 1\n+x = 2\n```\n\nDONE: 1, 2\n")
+    model = scripted_model([ScriptStep(content=both)])
+    editor = await editor_factory(tmp_path, env=model_env(model))
+    uri = editor.open("stats.py")
+    await diagnostics_when(editor, uri, lambda d: len(d) > 0)
+    every = next(a for a in await code_actions(editor, uri, 1) if a.title == "Codegen: do all markers in the workspace")
+    await run_action(editor, every)
+    sent = model.requests[0]["messages"][-1]["content"]
+    assert "return 0.0 for an empty list" in sent and "x should be 2" in sent  # both files' markers asked for
+    assert "if not values:" in editor.buffer_text("stats.py")
+    assert editor.buffer_text("other.py") == "x = 2\n"  # a file the editor had not opened, edited as well
+
+
+async def test_the_marker_above_a_selection_is_applied_there(tmp_path, scripted_model, editor_factory):
+    (tmp_path / "shapes.py").write_text("# codegen: add type hints\n\ndef area(w, h):\n    return w * h\n")
+    answer = ("Hints added.\n\n```diff\n--- a/shapes.py\n+++ b/shapes.py\n@@ -1,4 +1,3 @@\n-# codegen: add type hints\n"
+              " \n-def area(w, h):\n+def area(w: float, h: float) -> float:\n     return w * h\n```\n")
+    model = scripted_model([ScriptStep(content=answer)])
+    editor = await editor_factory(tmp_path, env=model_env(model))
+    uri = editor.open("shapes.py")
+    [above] = [a for a in await selection_actions(editor, uri, 2, 4) if a.title.startswith("Codegen: apply the marker")]
+    await run_action(editor, above)
+    sent = model.requests[0]["messages"][-1]["content"]
+    assert "add type hints" in sent and "def area(w, h):" in sent
+    assert editor.buffer_text("shapes.py") == "\ndef area(w: float, h: float) -> float:\n    return w * h\n"
+
+
 GREET = ("greet.py\n```python\ndef greet(name):\n    return f'Hello, {name}!'\n```\n\n"
          "test_greet.py\n```python\nfrom greet import greet\n\n\ndef test_greet():\n"
          "    assert greet('Ada') == 'Hello, Ada!'\n```\n")

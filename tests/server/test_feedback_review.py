@@ -271,7 +271,8 @@ def test_markers_and_memory_from_the_terminal(tmp_path, scripted_model):
     env = env_for(model.base_url)
     done = codegen("feedback", "--markers", "--root", str(tmp_path), env=env)
     assert done.returncode == 0, done.stderr
-    assert "marker left in place: util.ts:6: rename to lastItem" in done.stderr
+    # Where the marker is after the change (line 6 before it; three lines added above, one removed).
+    assert "marker left in place: util.ts:8: rename to lastItem" in done.stderr
     assert "# codegen:" not in (tmp_path / "loader.py").read_text()
 
     assert codegen("memory", "--add", "type hints everywhere", "--root", str(tmp_path), env=env).returncode == 0
