@@ -150,6 +150,32 @@ describe('the daemon', function()
   end)
 end)
 
+describe('messages', function()
+  H.per_case()
+
+  it('cut a message wider than the command line to fit (no hit-enter prompt); :CodegenLog has it whole', function()
+    local recorder = vim.notify
+    H.cleanup() -- Neovim's own vim.notify back: the case is what it does with a long message
+    ok(debug.getinfo(vim.notify, 'S').source:find('vim/_editor.lua', 1, true), 'the built-in vim.notify')
+    vim.cmd('messages clear')
+    local long = 'codegen fix (run 20261205-081239-7c736b): Stopped after 1 iteration: all tests pass. '
+      .. string.rep('Failing tests: 1 at the start, 0 now (1 fixed). ', 4) .. 'THE END'
+    ok(#long > vim.v.echospace, 'the message is wider than the command line')
+    require('codegen.notify').notify(long, vim.log.levels.INFO)
+    io.stdout:write('\n') -- headless, the echo went to stdout: keep the runner's lines whole
+    local shown = vim.trim(vim.fn.execute('messages'))
+    ok(vim.fn.strdisplaywidth(shown) < vim.v.echospace, 'what the command line got fits on it: ' .. shown)
+    contains(shown, 'codegen fix (run 20261205-081239-7c736b): Stopped a')
+    contains(shown, '… (:CodegenLog)')
+    vim.cmd('CodegenLog')
+    contains(table.concat(vim.api.nvim_buf_get_lines(0, 0, -1, false), '\n'), long)
+    -- A vim.notify taken over by a UI plugin gets the whole text.
+    vim.notify = recorder
+    require('codegen.notify').notify(long, vim.log.levels.WARN)
+    eq(long, H.notifications[#H.notifications].message)
+  end)
+end)
+
 describe('setup()', function()
   H.per_case()
 

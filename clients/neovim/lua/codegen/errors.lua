@@ -66,7 +66,7 @@ end
 --- @param command string
 --- @param err table
 function M.notify(command, err)
-  vim.notify(M.format(command, err), vim.log.levels.ERROR, { title = 'codegen' })
+  require('codegen.notify').notify(M.format(command, err), vim.log.levels.ERROR)
 end
 
 return M

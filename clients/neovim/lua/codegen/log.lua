@@ -45,7 +45,8 @@ function M.stderr_lines(max)
   return vim.list_slice(out, math.max(1, #out - max + 1))
 end
 
---- The log's lines: the daemons running, how the others ended, then their stderr.
+--- The log's lines: the daemons running, how the others ended, this session's messages whole, then
+--- the daemons' stderr.
 --- @return string[]
 function M.lines()
   local lines = { '# codegen: the daemon log (:CodegenRestart starts the daemon again)' }
@@ -57,6 +58,13 @@ function M.lines()
   for _, exit in ipairs(client.exits) do
     lines[#lines + 1] = ('# %s exited: code %d%s, %s'):format(exit.time, exit.code,
       exit.signal ~= 0 and (' signal ' .. exit.signal) or '', exit.root)
+  end
+  local messages = require('codegen.notify').messages
+  if #messages > 0 then
+    lines[#lines + 1] = '# messages, whole:'
+    for _, message in ipairs(messages) do
+      vim.list_extend(lines, vim.split(message, '\n', { plain = true }))
+    end
   end
   lines[#lines + 1] = ('# stderr, from %s:'):format(log_path())
   local stderr = M.stderr_lines(2000)

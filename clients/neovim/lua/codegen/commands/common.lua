@@ -1,6 +1,7 @@
 --- What every command does alike: find the daemon, run one daemon command, report errors once.
 local client = require('codegen.client')
 local errors = require('codegen.errors')
+local notify = require('codegen.notify')
 
 local M = {}
 
@@ -19,7 +20,7 @@ end
 --- @param message string
 --- @param level integer|nil vim.log.levels
 function M.notify(message, level)
-  vim.notify(message, level or vim.log.levels.INFO, { title = 'codegen' })
+  notify.notify(message, level)
 end
 
 --- The daemon for ``root``, started if needed; nil after notifying the error (awaits).
