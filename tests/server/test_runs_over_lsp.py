@@ -13,6 +13,7 @@ from codegen_server.model.scripted_server import ScriptStep
 from tests.conftest import model_env
 from tests.support.answers import BROKEN_CALC, CALC_FILES, CALC_PROJECT, MEAN_EMPTY_LIST, NEW_MODULE, STATS
 from tests.support.fix_projects import FIX_CART, FIX_ONE_BREAK_TWO, fix_model, make_python_project, snapshot
+from tests.server.test_code_actions import DONE, MARKED
 from tests.server.test_feedback_over_lsp import comment_args
 
 NOTES_DIFF = "--- a/notes.txt\n+++ b/notes.txt\n@@ -1 +1 @@\n-one\n+two\n"
@@ -76,6 +77,21 @@ async def test_undo_after_feedback_restores_byte_for_byte(tmp_path, scripted_mod
     assert undone["runId"] == result["runId"] and undone["written"] == ["stats.py"]
     assert snapshot(tmp_path) == start
 
+
+
+async def test_undo_after_a_markers_run_restores_byte_for_byte(tmp_path, scripted_model, editor_factory):
+    (tmp_path / "stats.py").write_text(MARKED)
+    start = snapshot(tmp_path)
+    model = scripted_model([ScriptStep(content=DONE + "\nDONE: 1\n")])
+    editor = await editor_factory(tmp_path, env=model_env(model))
+    result = await editor.execute("codegen.applyFeedback", {"markers": True, "root": str(tmp_path)})
+    assert result["applied"] is True and "# codegen:" not in (tmp_path / "stats.py").read_text()
+    [listed] = (await editor.execute("codegen.runs", {}))["runs"]
+    assert listed["id"] == result["runId"] and listed["undoable"] is True and listed["written"] == ["stats.py"]
+
+    undone = await editor.execute("codegen.undo", {})
+    assert undone["runId"] == result["runId"] and undone["written"] == ["stats.py"]
+    assert snapshot(tmp_path) == start  # the markers are back, as they were
 
 async def test_undo_without_an_id_walks_back_through_the_writing_runs(tmp_path, scripted_model, editor_factory):
     (tmp_path / "notes.txt").write_text("one\n")
