@@ -314,8 +314,12 @@ MUTATIONS = [
      '    loop.tokens += proposal.usage["prompt_tokens"] + proposal.usage["completion_tokens"]\n', "",
      ["tests/fix/test_stops.py", "-k", "plan_calls"]),
     ("fix loop does not put the accepted edit on disk", "codegen_server/workflows/fix.py",
-     "            await asyncio.to_thread(ensure_on_disk, host.root, changes)\n", "",
+     "            await asyncio.to_thread(write_accepted_buffers, host.root, changes, host.open_buffers())\n", "",
      ["tests/fix/test_fix_over_lsp.py", "-k", "save_after_apply_off"]),
+    ("fix loop writes the model's whole change over the review", "codegen_server/workflows/host.py",
+     "        if on_disk == change.old_text and held is not None and held != on_disk:\n",
+     "        if on_disk == change.old_text:\n            held = change.new_text\n",
+     ["tests/fix/test_fix_over_lsp.py", "-k", "rejected_in_the_review"]),
     # issue 33 rows: redaction's documented rules, and a folder's buffer is no file
     ("8-character secrets not redacted", "codegen_server/redaction.py",
      "MIN_SECRET_LENGTH = 8\n", "MIN_SECRET_LENGTH = 9\n",

@@ -123,6 +123,30 @@ def ensure_on_disk(root: Path, changes: Sequence[FileChange]) -> None:
         write_changes(root, pending)
 
 
+
+def write_accepted_buffers(root: Path, changes: Sequence[FileChange], buffers: Mapping[str, str]) -> None:
+    """After an editor applied ``changes`` and left the writing to itself (saveAfterApply off), write
+    to disk what its buffers hold for the files the change touches, where the disk still holds the text
+    the change was computed from.
+
+    The editor's review stands: all of the change, some of its hunks, or none of a file. A file the
+    editor wrote itself, or whose buffer still holds the old text (rejected), is left alone; the model's
+    text is never written over the user's choice. Editors delete and rename files on disk themselves.
+    """
+    pending = []
+    for change in changes:
+        if change.kind in ("delete", "rename"):
+            continue
+        target = root / change.path
+        # Bytes, not read_text: newline translation would make every CRLF or CR file look changed.
+        on_disk = target.read_bytes().decode("utf-8", "replace") if target.exists() else None
+        held = buffers.get(change.path)
+        if on_disk == change.old_text and held is not None and held != on_disk:
+            pending.append(FileChange(path=change.path, kind="modify" if on_disk is not None else "create",
+                                      old_text=on_disk, new_text=held, mode=change.mode))
+    if pending:
+        write_changes(root, pending)
+
 class WorkflowError(Exception):
     """A workflow cannot go on; the message tells the user why and what to do.
 

@@ -61,13 +61,41 @@ async def test_with_save_after_apply_off_the_loop_tests_the_edited_code(tmp_path
     make_python_project(tmp_path)
     model = scripted_model(fix_model([FIX_CART]))
     # This editor applies the edit to its buffer and does not save; the daemon is told not to save either.
-    editor = await editor_factory(tmp_path, env=model_env(model),
+    editor = await editor_factory(tmp_path, env=model_env(model), reports_applied_edits=True,
                                   initialization_options={"apply": {"saveAfterApply": False}})
     result = await editor.execute("codegen.fixTests", {})
     assert len(editor.edits_received) == 1 and "return sum(prices)\n" in editor.buffer_text("shop/cart.py")
     # The tests read the disk: the loop wrote the accepted edit there before re-running them.
     assert "return sum(prices)\n" in (tmp_path / "shop/cart.py").read_text()
     assert result["green"] is True and len(result["iterations"]) == 1
+
+
+NOTES_TOO = FIX_CART.replace("```\n", "") + "--- a/notes.py\n+++ b/notes.py\n@@ -1 +1 @@\n-v2 = 2\n+TWO = 2\n```\n"
+
+
+async def test_a_file_rejected_in_the_review_is_not_written_by_the_loop(tmp_path, scripted_model, editor_factory):
+    """An editor that reviews hunk by hunk (the Neovim plugin) writes what the user accepted itself;
+    the loop must not write the rest of the model's change over that choice (seen in Neovim: a rejected
+    hunk was on disk after the iteration)."""
+    make_python_project(tmp_path)
+    (tmp_path / "notes.py").write_text("v2 = 2\n")
+    model = scripted_model(fix_model([NOTES_TOO]))
+    editor = await editor_factory(tmp_path, env=model_env(model), client="neovim", reports_applied_edits=True,
+                                  initialization_options={"apply": {"saveAfterApply": False}})
+    apply_all = editor.apply_workspace_edit
+
+    def accept_cart_only(params: types.ApplyWorkspaceEditParams) -> types.ApplyWorkspaceEditResult:
+        kept = [c for c in params.edit.document_changes if c.text_document.uri.endswith("/shop/cart.py")]
+        assert len(kept) == 1 and len(params.edit.document_changes) == 2
+        result = apply_all(types.ApplyWorkspaceEditParams(label=params.label, edit=types.WorkspaceEdit(
+            document_changes=kept, change_annotations=params.edit.change_annotations)))
+        (tmp_path / "shop/cart.py").write_text(editor.buffer_text("shop/cart.py"))  # as the plugin writes a hunk
+        return result
+
+    editor.apply_workspace_edit = accept_cart_only
+    result = await editor.execute("codegen.fixTests", {})
+    assert result["green"] is True and "return sum(prices)\n" in (tmp_path / "shop/cart.py").read_text()
+    assert (tmp_path / "notes.py").read_text() == "v2 = 2\n"  # rejected: never written
 
 
 async def test_undo_returns_to_the_start_byte_for_byte(tmp_path, scripted_model, editor_factory):

@@ -49,6 +49,9 @@ class EditorSession:
     #: set (None: at once). ``previewing`` is set as each preview arrives.
     decided: asyncio.Event | None = None
     previewing: asyncio.Event = field(default_factory=asyncio.Event)
+    #: Report the documents an applied edit changed (didOpen for one it opened, didChange for an open
+    #: one) before answering, as VS Code does; off, the daemon hears of the edit only from the answer.
+    reports_applied_edits: bool = False
 
     async def execute(self, command: str, args: dict | None = None, **params) -> dict:
         return await self.client.workspace_execute_command_async(
@@ -104,6 +107,7 @@ class EditorSession:
         if not self.accept_edits:
             return types.ApplyWorkspaceEditResult(applied=False, failure_reason=self.decline_reason)
         staged = {uri: Buffer(b.text, b.version) for uri, b in self.buffers.items()}
+        touched: list[str] = []
         for change in params.edit.document_changes or []:
             if isinstance(change, types.CreateFile):
                 staged[change.uri] = Buffer("", 0)
@@ -123,7 +127,17 @@ class EditorSession:
                                    reverse=True):
                     document.apply_change(types.TextDocumentContentChangePartial(range=edit.range, text=edit.new_text))
                 staged[uri] = Buffer(document.source, (buffer.version or 0) + 1)
-        self.buffers = staged
+                touched.append(uri)
+        opened, self.buffers = self.buffers, staged
+        if self.reports_applied_edits:
+            for uri in touched:
+                buffer = staged[uri]
+                if uri in opened:
+                    self.client.text_document_did_change(types.DidChangeTextDocumentParams(
+                        text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=buffer.version),
+                        content_changes=[types.TextDocumentContentChangeWholeDocument(text=buffer.text)]))
+                else:
+                    self.open_uri(uri, buffer.text, version=buffer.version)
         return types.ApplyWorkspaceEditResult(applied=True)
 
     @staticmethod
@@ -134,10 +148,11 @@ class EditorSession:
 
 async def start_editor(root: Path, *, client: str = "vscode", env: dict | None = None,
                        initialization_options: dict | None = None, accept_edits: bool = True,
+                       reports_applied_edits: bool = False,
                        server_args: list[str] | None = None) -> EditorSession:
     """Spawn codegen-server over stdio and initialize it as ``client`` would."""
     lsp = make_test_lsp_client()
-    session = EditorSession(lsp, root, accept_edits)
+    session = EditorSession(lsp, root, accept_edits, reports_applied_edits=reports_applied_edits)
 
     @lsp.feature(types.WORKSPACE_APPLY_EDIT)
     async def on_apply_edit(params: types.ApplyWorkspaceEditParams) -> types.ApplyWorkspaceEditResult:

@@ -48,4 +48,26 @@ describe('CodegenFix', function()
     H.wait_notify('codegen: restored')
     eq(cart_before, H.read(root .. '/shop/cart.py'))
   end)
+
+  it('writes only the hunks accepted in the review: a rejected one stays out after the iteration', function()
+    local root = H.workspace()
+    H.python_project(root)
+    H.write(root .. '/notes.py', 'v1 = 1\nv2 = 2\nv3 = 3\n')
+    local notes_too = FIX_CART:gsub('```%s*$', '')
+      .. '--- a/notes.py\n+++ b/notes.py\n@@ -1,3 +1,3 @@\n v1 = 1\n-v2 = 2\n+TWO = 2\n v3 = 3\n```\n'
+    H.model({
+      { when = 'Now fix it', content = notes_too },
+      { content = 'total() skips the first price.' },
+    })
+    H.setup()
+    vim.cmd('CodegenFix')
+    local _, text = H.wait_preview(60000)
+    contains(text, '+TWO = 2')
+    H.press('gh') -- the cursor starts on the first hunk: shop/cart.py's fix
+    H.press('gx') -- then notes.py's rename, rejected
+    local done = H.wait_notify('codegen fix (run ', 60000)
+    eq(vim.log.levels.INFO, done.level, done.message)
+    contains(H.read(root .. '/shop/cart.py'), '    return sum(prices)\n')
+    eq('v1 = 1\nv2 = 2\nv3 = 3\n', H.read(root .. '/notes.py'), 'the rejected hunk was never written')
+  end)
 end)
