@@ -696,6 +696,35 @@ function M.reject_all(client_id)
   return count
 end
 
+--- The files of the last review none of whose hunks was accepted, workspace-relative (see take_rejected).
+local rejected = {}
+
+--- The files rejected whole in the last review whose other files were accepted, then forgotten: the
+--- daemon hears only "applied", so the outcome message learns them here.
+--- @return string[]
+function M.take_rejected()
+  local taken = rejected
+  rejected = {}
+  return taken
+end
+
+--- Files none of whose hunks was accepted.
+local function rejected_files(hunks, root)
+  local accepted, seen, out = {}, {}, {}
+  for _, hunk in ipairs(hunks) do
+    if hunk.state == 'accepted' then
+      accepted[hunk.file] = true
+    end
+  end
+  for _, hunk in ipairs(hunks) do
+    if not accepted[hunk.file] and not seen[hunk.file] then
+      seen[hunk.file] = true
+      out[#out + 1] = relative(root, hunk.file.fname)
+    end
+  end
+  return out
+end
+
 --- The `workspace/applyEdit` handler: preview first when the daemon asks for confirmation.
 --- Runs in the coroutine Neovim's RPC layer gives server requests, so it can wait for the user.
 --- @param params lsp.ApplyWorkspaceEditParams
@@ -704,6 +733,7 @@ function M.handler(_, params, ctx)
   local client = vim.lsp.get_client_by_id(ctx.client_id)
   local encoding = client and client.offset_encoding or 'utf-16'
   local edit = params.edit or {}
+  rejected = {}
   if next(require('codegen.client').running) == nil then
     -- Only a command of ours asks for edits; with none running, this one outlived a cancel
     -- (a `$/cancelRequest` the daemon received before the command started).
@@ -734,6 +764,7 @@ function M.handler(_, params, ctx)
   end
   if verdict.applied then
     -- Hunks were accepted one by one, and are written already.
+    rejected = rejected_files(hunks, client and client.root_dir)
     return { applied = true }
   end
   return { applied = false, failureReason = DECLINED }

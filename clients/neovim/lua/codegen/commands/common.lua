@@ -120,9 +120,17 @@ end
 --- Report an applied / not applied change result (generate, feedback, apply diff).
 --- @param what string e.g. "generate"
 function M.report_change(what, result)
-  local files = M.describe_files(result.files)
+  local rejected = require('codegen.preview').take_rejected()
+  local kept = vim.tbl_filter(function(file)
+    return not vim.tbl_contains(rejected, file.path)
+  end, M.list(result.files))
+  local files = M.describe_files(kept)
   if result.applied == true then
-    M.notify(('codegen %s: %s'):format(what, files ~= '' and files or 'no files changed'))
+    local text = files ~= '' and files or 'no files changed'
+    if #rejected > 0 then
+      text = ('%s (rejected in the review: %s)'):format(text, table.concat(rejected, ', '))
+    end
+    M.notify(('codegen %s: %s'):format(what, text))
   else
     local reason = M.present(result.reason) and result.reason or 'nothing was applied'
     local failures = M.describe_failures(result.failures)
