@@ -6,9 +6,9 @@ local common = require('codegen.commands.common')
 
 local M = {}
 
---- Run ids of the current workspace, newest first (for completion): asked of the daemon, which lists
---- only the runs it wrote for this user (a run folder that came with a cloned repository, say with a
---- far-future id, never shows). No running daemon: nothing to complete.
+--- Ids of the current workspace's runs that can be undone (they left files changed), newest first, for
+--- completion: asked of the daemon, which lists only the runs it wrote for this user (a run folder that
+--- came with a cloned repository, say with a far-future id, never shows). No running daemon: nothing.
 --- @return string[]
 function M.complete(arglead)
   local daemon = client.find(client.current_root())
@@ -20,7 +20,7 @@ function M.complete(arglead)
   local runs = answer and answer.result and answer.result.runs or {}
   local ids = {}
   for _, run in ipairs(runs) do
-    if type(run.id) == 'string' and run.id:sub(1, #arglead) == arglead then
+    if type(run.id) == 'string' and run.undoable == true and run.id:sub(1, #arglead) == arglead then
       ids[#ids + 1] = run.id
     end
   end
