@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, replace
 
 from ..context.markers import Marker, collect_markers, remove_markers
@@ -138,7 +139,7 @@ async def apply_marker_feedback(host: Host, applier: Applier, *, path: str | Non
             acted, remaining = [], markers
         notes = [answer.not_done.get(markers.index(m) + 1, "") for m in remaining]
         if result.applied:
-            remaining = await _where_now(host, remaining)
+            remaining = await _where_now(host, remaining, proposal.patch.changes)
         result.markers = {"acted": [_marker_json(m, host) for m in acted],
                           "remaining": [_marker_json(m, host, note) for m, note in zip(remaining, notes)]}
         return await _finish(host, run, result, remember=[], remember_proposed=remember_proposed, verify=verify,
@@ -282,10 +283,15 @@ async def _without_markers(host: Host, proposal: ProposedChange, acted: list[Mar
     return replace(proposal, patch=patch)
 
 
-async def _where_now(host: Host, markers: list[Marker]) -> list[Marker]:
+async def _where_now(host: Host, markers: list[Marker], changes: Sequence[FileChange]) -> list[Marker]:
     """The markers left, where they are after the change (lines above them were added or removed): each
-    found again by its file and text, the one nearest its old line; one the change rewrote stays as it was."""
-    now = await asyncio.to_thread(collect_markers, host.root, dict(host.open_buffers()))
+    found again by its file and text, the one nearest its old line; one the change rewrote stays as it was.
+
+    A changed file is read as the change left it: an editor's report of its buffer may not have arrived
+    yet (Neovim sends changes after a short debounce), and that buffer would still hold the old lines."""
+    texts = dict(host.open_buffers())
+    texts.update({c.new_path or c.path: c.new_text for c in changes if c.new_text is not None})
+    now = await asyncio.to_thread(collect_markers, host.root, texts)
     taken: set[int] = set()
     found: list[Marker] = []
     for old in markers:

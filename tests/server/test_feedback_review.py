@@ -185,6 +185,24 @@ async def test_marker_comments_become_one_change_and_are_removed(tmp_path, scrip
     assert [(m["path"], m["text"], m["scope"]) for m in left] == [("util.ts", "rename to lastItem", "last")]
 
 
+
+async def test_a_marker_left_is_placed_where_the_change_put_it_before_the_editor_reports_it(
+        tmp_path, scripted_model, editor_factory):
+    """Neovim applies the change to its buffer and reports it only after a short debounce, so when the
+    answer is built the daemon's copy of the open buffer can still hold the old lines (seen in tmux: the
+    quickfix list put the marker left at its line before the change)."""
+    (tmp_path / "loader.py").write_text(PY_MARKED)
+    (tmp_path / "util.ts").write_text(TS_MARKED)
+    model = scripted_model([ScriptStep(content=MARKERS_ANSWER)])
+    editor = await editor_factory(tmp_path, env=model_env(model), client="neovim",
+                                  initialization_options={"apply": {"saveAfterApply": False}})
+    editor.open("util.ts")  # open, and its edit never reported back: the daemon's copy stays old
+    result = await editor.execute("codegen.applyFeedback", {"markers": True})
+    assert result["applied"] is True and "/* codegen: rename to lastItem */" in editor.buffer_text("util.ts")
+    [remaining] = result["markers"]["remaining"]
+    assert (remaining["line"], remaining["range"]["start"]["line"]) == (8, 7)
+    assert "codegen: rename to lastItem" in editor.buffer_text("util.ts").splitlines()[remaining["line"] - 1]
+
 async def test_a_remembered_preference_reaches_every_later_request(tmp_path, scripted_model, editor_factory):
     make_python_project(tmp_path)
     (tmp_path / "stats.py").write_text(STATS)
