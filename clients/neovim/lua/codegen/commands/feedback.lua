@@ -250,7 +250,8 @@ function M.markers()
         items[#items + 1] = { filename = vim.fs.joinpath(root, marker.path), lnum = marker.line, text = text }
       end
       vim.fn.setqflist({}, ' ', { title = 'codegen: markers not acted on', items = items })
-      common.notify(('codegen: %d marker comments were not acted on (see :copen)'):format(#remaining),
+      common.notify(('codegen: %d marker comment%s not acted on (see :copen)')
+        :format(#remaining, #remaining == 1 and ' was' or 's were'),
         vim.log.levels.WARN)
     end
   end)
