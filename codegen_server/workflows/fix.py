@@ -49,7 +49,7 @@ from .context import gather_context
 from .fix_actions import UnsafeInstall, install_command, install_description, is_test_file, parse_plan
 from .fix_history import Iteration, history_text, shown_again
 from .fix_options import FixOptions
-from .host import SKIP_CHANGE, Applier, Host, WorkflowError, write_accepted_buffers
+from .host import SKIP_CHANGE, Applier, Host, WorkflowError, as_landed, write_accepted_buffers
 from .localize import Localizer
 from .show import ShowRequest, parse_request
 from .written import record_written, save_start
@@ -225,6 +225,9 @@ async def _one_iteration(loop: _Loop, applier: Applier, number: int) -> Iteratio
             # The tests read the disk: an editor that applied the change to its buffers only (saveAfterApply
             # off) has them written, as the user accepted them (a rejected hunk stays out).
             await asyncio.to_thread(write_accepted_buffers, host.root, changes, host.open_buffers())
+            # What the review left out is the model's to hear, and the iteration records what landed.
+            changes, left_out = await asyncio.to_thread(as_landed, host.root, changes)
+            refused += left_out
             await run.write_text(f"iterations/{number:02d}.patch", render_diff(changes))
     actions = await _run_actions(loop, plan.installs, plan.commands)
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Awaitable, Callable, Mapping, Protocol, Sequence
 
@@ -146,6 +146,33 @@ def write_accepted_buffers(root: Path, changes: Sequence[FileChange], buffers: M
                                       old_text=on_disk, new_text=held, mode=change.mode))
     if pending:
         write_changes(root, pending)
+
+
+def as_landed(root: Path, changes: Sequence[FileChange]) -> tuple[list[FileChange], list[str]]:
+    """``changes`` as the disk holds them after the review, and a note for each file the user did not
+    take whole: rejected (the disk still holds the text the change was computed from) or taken in part
+    (the disk holds neither). With everything accepted, ``changes`` come back as they are, with no note."""
+    landed: list[FileChange] = []
+    notes: list[str] = []
+    for change in changes:
+        if change.kind == "delete":
+            kept = (root / change.path).exists()
+        elif change.kind == "rename":
+            kept = (root / change.path).exists() and not (root / (change.new_path or change.path)).exists()
+        else:
+            target = root / change.path
+            on_disk = target.read_bytes().decode("utf-8", "replace") if target.exists() else None
+            kept = on_disk == change.old_text
+            if not kept and on_disk is not None and on_disk != change.new_text:
+                notes.append(f"{change.path}: the user took only part of your change in the review; the file as "
+                             "it is now is what counts")
+                landed.append(replace(change, new_text=on_disk))
+                continue
+        if kept:
+            notes.append(f"{change.path}: the user rejected your change to it in the review")
+        else:
+            landed.append(change)
+    return landed, notes
 
 class WorkflowError(Exception):
     """A workflow cannot go on; the message tells the user why and what to do.

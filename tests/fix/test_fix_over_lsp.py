@@ -96,6 +96,13 @@ async def test_a_file_rejected_in_the_review_is_not_written_by_the_loop(tmp_path
     result = await editor.execute("codegen.fixTests", {})
     assert result["green"] is True and "return sum(prices)\n" in (tmp_path / "shop/cart.py").read_text()
     assert (tmp_path / "notes.py").read_text() == "v2 = 2\n"  # rejected: never written
+    # The iteration records what landed, and what the review left out is said, for the model's next request.
+    run = tmp_path / ".codegen" / "runs" / result["runId"]
+    patch = (run / "iterations" / "01.patch").read_text()
+    assert "shop/cart.py" in patch and "notes.py" not in patch
+    [iteration] = result["iterations"]
+    assert iteration["edited"] == ["shop/cart.py"]
+    assert "notes.py: the user rejected your change to it in the review" in iteration["refused"]
 
 
 async def test_undo_returns_to_the_start_byte_for_byte(tmp_path, scripted_model, editor_factory):
