@@ -3,18 +3,11 @@
  * Continue) and where its transcript is. No `vscode` import.
  */
 
-/** One entry of `codegen.runs` (README "The daemon"). */
-export interface RunEntry {
-  id: string;
-  kind: string;
-  status: string;
-  created: string;
-  started: string;
-  title: string;
-  description: string;
-  files: string[];
-  written: string[];
-  undoable: boolean;
+import type { RunSummary } from './undoPick';
+
+/** One entry of `codegen.runs` (README "The daemon"), with what a feedback run's row needs to Re-run
+ * (the whole comment) and Continue (the place of its thread). */
+export interface RunEntry extends RunSummary {
   asked?: string;
   path?: string;
   lines?: number[];
