@@ -100,6 +100,12 @@ class Host:
         return self.consent is not None and await self.consent(action)
 
 
+def _disk_text(path: Path) -> str | None:
+    """The file's text as its bytes decode (None: absent). Bytes, not read_text: newline translation
+    would make every CRLF or CR file look changed."""
+    return path.read_bytes().decode("utf-8", "replace") if path.exists() else None
+
+
 def ensure_on_disk(root: Path, changes: Sequence[FileChange]) -> None:
     """Write whatever part of ``changes`` the disk does not hold yet, atomically.
 
@@ -113,8 +119,7 @@ def ensure_on_disk(root: Path, changes: Sequence[FileChange]) -> None:
             if (root / change.path).exists():
                 pending.append(change)
             continue
-        # Bytes, not read_text: newline translation would make every CRLF or CR file look changed.
-        on_disk = target.read_bytes().decode("utf-8", "replace") if target.exists() else None
+        on_disk = _disk_text(target)
         if on_disk != change.new_text:
             pending.append(FileChange(path=change.new_path or change.path,
                                       kind="modify" if on_disk is not None else "create",
@@ -138,8 +143,7 @@ def write_accepted_buffers(root: Path, changes: Sequence[FileChange], buffers: M
         if change.kind in ("delete", "rename"):
             continue
         target = root / change.path
-        # Bytes, not read_text: newline translation would make every CRLF or CR file look changed.
-        on_disk = target.read_bytes().decode("utf-8", "replace") if target.exists() else None
+        on_disk = _disk_text(target)
         held = buffers.get(change.path)
         if on_disk == change.old_text and held is not None and held != on_disk:
             pending.append(FileChange(path=change.path, kind="modify" if on_disk is not None else "create",
@@ -161,7 +165,7 @@ def as_landed(root: Path, changes: Sequence[FileChange]) -> tuple[list[FileChang
             kept = (root / change.path).exists() and not (root / (change.new_path or change.path)).exists()
         else:
             target = root / change.path
-            on_disk = target.read_bytes().decode("utf-8", "replace") if target.exists() else None
+            on_disk = _disk_text(target)
             kept = on_disk == change.old_text
             if not kept and on_disk is not None and on_disk != change.new_text:
                 notes.append(f"{change.path}: the user took only part of your change in the review; the file as "
