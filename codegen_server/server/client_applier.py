@@ -10,7 +10,7 @@ from lsprotocol import types
 
 from ..edits.stale import check_unchanged, disk_state
 from ..edits.types import FileChange
-from ..workflows.host import Applier, ApplyDecision, DiskApplier, PreviewOnly, ensure_on_disk
+from ..workflows.host import REVIEWED, Applier, ApplyDecision, DiskApplier, PreviewOnly, as_landed, ensure_on_disk
 from .workspace_edit import to_workspace_edit
 
 if TYPE_CHECKING:
@@ -47,12 +47,22 @@ class ClientApplier:
         if not response.applied:
             reason = response.failure_reason or "the edit was declined in the editor"
             return ApplyDecision(applied=False, how="client", reason=reason)
+        if response.failure_reason == REVIEWED:
+            # The editor applied only what the user took, and wrote it: nothing more is written here.
+            return await self._as_reviewed(changes)
         if self._server.settings.save_after_apply:
             # Only the daemon's own write could land over another writer's: with saveAfterApply off the
             # editor writes what the user accepted (all of it, or the hunks kept), and nothing here.
             await asyncio.to_thread(check_unchanged, self._root, list(changes), before)
             await asyncio.to_thread(ensure_on_disk, self._root, list(changes))
         return ApplyDecision(applied=True, how="client")
+
+    async def _as_reviewed(self, changes: Sequence[FileChange]) -> ApplyDecision:
+        """What landed of ``changes`` when the editor took them as reviewed: each file as the editor holds
+        it (its buffer, else the disk), with a note for each file the user did not take whole."""
+        buffers = self._server.open_buffers(self._root)
+        landed, left_out = await asyncio.to_thread(as_landed, self._root, list(changes), buffers)
+        return ApplyDecision(applied=True, how="client", landed=landed, left_out=left_out)
 
 
 def choose_applier(server: "CodegenServer", root: Path, mode: str | None, *,

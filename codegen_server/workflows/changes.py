@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..context.shown import quote_around
-from ..edits import PatchResult, failure_record, format_failures, plan_patch
+from ..edits import PatchResult, failure_record, format_failures, plan_patch, render_diff
 from ..edits.paths import read_workspace_text
 from ..edits.sensitive import as_dicts, flag_changes
 from ..edits.types import EditLimits, HunkFailure
@@ -49,6 +49,8 @@ class ChangeOutcome:
     refused: list[str] = field(default_factory=list)
     #: Changed files that make an editor, a shell or git run code: [{path, why}] (``edits.sensitive``).
     sensitive: list[dict] = field(default_factory=list)
+    #: A note for each file the user took only in part, or not at all, in a file-by-file review.
+    left_out: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -293,11 +295,17 @@ async def offer_changes(run: Run, applier: Applier, proposal: ProposedChange, *,
     if not isinstance(applier, PreviewOnly):
         await save_start(run)  # what undo returns to: the workspace right before this run's first write
     decision = await applier.apply(patch.changes, label=label, description=description)
-    files = [{"path": c.path, "action": c.kind} for c in patch.changes]
+    # Reviewed file by file or hunk by hunk in the editor: what landed is the outcome, and the diff too.
+    landed = patch.changes if decision.landed is None else decision.landed
+    files = [{"path": c.path, "action": c.kind} for c in landed]
+    diff = patch.diff if decision.landed is None else render_diff(landed)
+    if decision.landed is not None:
+        await run.write_text("diff.patch", diff)
     await record_written(run)
+    left_out = {"left_out": decision.left_out} if decision.left_out else {}
     await run.update_meta(status="applied" if decision.applied else "not-applied",
                           outcome={"applied": decision.applied, "how": decision.how, "reason": decision.reason,
                                    "files": files, "usage": proposal.usage, "rewritten_files": proposal.rewritten_files,
-                                   "refused": proposal.refused, "sensitive": sensitive, **outcome})
-    return ChangeOutcome(run.id, files, patch.diff, decision.applied, decision.how, decision.reason, [],
-                         proposal.usage, proposal.rewritten_files, proposal.refused, sensitive)
+                                   "refused": proposal.refused, "sensitive": sensitive, **left_out, **outcome})
+    return ChangeOutcome(run.id, files, diff, decision.applied, decision.how, decision.reason, [],
+                         proposal.usage, proposal.rewritten_files, proposal.refused, sensitive, decision.left_out)

@@ -99,7 +99,7 @@ async def apply_feedback(host: Host, applier: Applier, *, path: str, line_range:
                                                applied=result.applied, files=[f["path"] for f in result.files],
                                                outcome=outcome_text(result.applied, result.apply, result.reason,
                                                                     [f["path"] for f in result.files],
-                                                                    result.changed))])
+                                                                    result.changed, result.left_out))])
         return await _finish(host, run, result, remember=[comment] if remember else [],
                              remember_proposed=remember_proposed, verify=verify, test_command=test_command)
     except asyncio.CancelledError:

@@ -35,6 +35,12 @@ class SilentProgress:
 #: only that change: the fix run goes on (the model hears it was skipped); any other decline ends the run.
 SKIP_CHANGE = "codegen:skip"
 
+#: The `failureReason` an editor sends WITH `applied: true` to say it applied the change as the user
+#: reviewed it — some files or hunks left out, or placed around typing done during the review — and
+#: saved what it applied (unless saveAfterApply is off): its buffers and the disk hold the review's
+#: outcome, and the daemon writes nothing more (it would write the parts the user left out).
+REVIEWED = "codegen:reviewed"
+
 
 @dataclass
 class ApplyDecision:
@@ -45,6 +51,10 @@ class ApplyDecision:
     reason: str = ""
     #: Not applied by rule (a file that runs code, with nobody to preview it), not declined by the user.
     refused: bool = False
+    #: When the editor took the change only as reviewed (``REVIEWED``): the changes as they landed, and
+    #: a note for each file the user did not take whole (``as_landed``). None: taken whole.
+    landed: list[FileChange] | None = None
+    left_out: list[str] = field(default_factory=list)
 
 
 class Applier(Protocol):
@@ -152,10 +162,14 @@ def write_accepted_buffers(root: Path, changes: Sequence[FileChange], buffers: M
         write_changes(root, pending)
 
 
-def as_landed(root: Path, changes: Sequence[FileChange]) -> tuple[list[FileChange], list[str]]:
-    """``changes`` as the disk holds them after the review, and a note for each file the user did not
-    take whole: rejected (the disk still holds the text the change was computed from) or taken in part
-    (the disk holds neither). With everything accepted, ``changes`` come back as they are, with no note."""
+def as_landed(root: Path, changes: Sequence[FileChange],
+              buffers: Mapping[str, str] | None = None) -> tuple[list[FileChange], list[str]]:
+    """``changes`` as they landed after the review, and a note for each file the user did not take
+    whole: rejected (the file still holds the text the change was computed from) or taken otherwise
+    (it holds neither: part of the change, or the change around the user's own typing). A file is read
+    from ``buffers`` (the editor's, by relative path) when it is there, else from the disk. With
+    everything accepted, ``changes`` come back as they are, with no note."""
+    buffers = buffers or {}
     landed: list[FileChange] = []
     notes: list[str] = []
     for change in changes:
@@ -164,19 +178,19 @@ def as_landed(root: Path, changes: Sequence[FileChange]) -> tuple[list[FileChang
         elif change.kind == "rename":
             kept = (root / change.path).exists() and not (root / (change.new_path or change.path)).exists()
         else:
-            target = root / change.path
-            on_disk = _disk_text(target)
-            kept = on_disk == change.old_text
-            if not kept and on_disk is not None and on_disk != change.new_text:
-                notes.append(f"{change.path}: the user took only part of your change in the review; the file as "
-                             "it is now is what counts")
-                landed.append(replace(change, new_text=on_disk))
+            now = buffers[change.path] if change.path in buffers else _disk_text(root / change.path)
+            kept = now == change.old_text
+            if not kept and now is not None and now != change.new_text:
+                notes.append(f"{change.path}: the user took only part of your change in the review, or edited "
+                             "around it; the file as it is now is what counts")
+                landed.append(replace(change, new_text=now))
                 continue
         if kept:
             notes.append(f"{change.path}: the user rejected your change to it in the review")
         else:
             landed.append(change)
     return landed, notes
+
 
 class WorkflowError(Exception):
     """A workflow cannot go on; the message tells the user why and what to do.

@@ -59,10 +59,15 @@ def thread_messages(turns: list[Turn]) -> list[dict]:
     return messages
 
 
-def outcome_text(applied: bool, how: str, reason: str, files: list[str], changed: bool) -> str:
-    """How a turn ended, in words the model reads in the next turn."""
+def outcome_text(applied: bool, how: str, reason: str, files: list[str], changed: bool,
+                 left_out: list[str] | None = None) -> str:
+    """How a turn ended, in words the model reads in the next turn; ``left_out`` says what of the change
+    the user did not take in a file-by-file review."""
     if not changed:
         return "you proposed no change, so nothing was edited."
+    if applied and left_out:
+        taken = f"it was applied in part ({', '.join(files)})" if files else "none of it was applied"
+        return f"{taken}. " + " ".join(f"{note}." for note in left_out)
     if applied:
         return f"it was applied ({', '.join(files)})."
     if how == "none" and reason:
@@ -74,4 +79,4 @@ def _describe(outcome: dict) -> str:
     if not outcome:
         return "unknown (the run did not record it)."
     return outcome_text(bool(outcome.get("applied")), str(outcome.get("how", "")), str(outcome.get("reason", "")),
-                        [f["path"] for f in outcome.get("files", [])], True)
+                        [f["path"] for f in outcome.get("files", [])], True, outcome.get("left_out") or [])

@@ -75,6 +75,18 @@ async def test_a_declined_change_is_told_to_the_model_in_the_reply(tmp_path, scr
     assert second["changed"] is False and second["explanation"] == "then it is fine as it is."
 
 
+async def test_what_the_review_left_out_is_told_to_the_model_in_the_reply(tmp_path, scripted_model, editor_factory):
+    (tmp_path / "stats.py").write_text(STATS)
+    model = scripted_model([ScriptStep(content=MEAN_EMPTY_LIST), ScriptStep(content="NO CHANGE: then it stays.")])
+    editor = await editor_factory(tmp_path, env=model_env(model), leave_out={"stats.py"})
+    first = await editor.execute("codegen.applyFeedback", range_args(tmp_path, comment="handle an empty list"))
+    assert first["files"] == [] and (tmp_path / "stats.py").read_text() == STATS
+    assert first["leftOut"] == ["stats.py: the user rejected your change to it in the review"]
+    await editor.execute("codegen.applyFeedback", range_args(tmp_path, comment="why?", runId=first["runId"]))
+    assert ("What became of your previous answer: none of it was applied. stats.py: the user rejected your "
+            "change to it in the review.") in model.requests[1]["messages"][-1]["content"]
+
+
 async def test_no_change_and_a_question_back_edit_nothing(tmp_path, scripted_model, editor_factory):
     (tmp_path / "stats.py").write_text(STATS)
     model = scripted_model([

@@ -77,6 +77,28 @@ async def test_declined_edit_writes_nothing(tmp_path, scripted_model, editor_fac
     assert result["diff"]  # the change is still reported as a diff
 
 
+async def test_files_left_out_in_the_review_are_never_written_and_the_run_records_what_landed(
+        tmp_path, scripted_model, editor_factory):
+    """An editor that takes some files of the preview (VS Code's "Choose Changes to Apply") saves those and
+    answers `codegen:reviewed`: the daemon writes nothing more, and reports only what landed."""
+    model = scripted_model([ScriptStep(content=CALC_PROJECT)])
+    editor = await editor_factory(tmp_path, env=model_env(model), leave_out={"README.md", "calc/cli.py"})
+    result = await editor.execute("codegen.generateProject", {"prompt": "a calculator"})
+
+    assert result["applied"] is True
+    taken = sorted(set(CALC_FILES) - {"README.md", "calc/cli.py"})
+    assert sorted(f["path"] for f in result["files"]) == taken
+    assert not (tmp_path / "README.md").exists() and not (tmp_path / "calc" / "cli.py").exists()
+    assert sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*")
+                  if p.is_file() and not {".codegen", "__pycache__", ".pytest_cache"} & set(p.parts)) == taken
+    assert result["leftOut"] == ["calc/cli.py: the user rejected your change to it in the review",
+                                 "README.md: the user rejected your change to it in the review"]
+    recorded = (tmp_path / ".codegen" / "runs" / result["runId"] / "diff.patch").read_text()
+    assert "calc/ops.py" in recorded and "README.md" not in recorded and recorded == result["diff"]
+    # The tests ran against what landed: the test module imports calc.cli, which was left out.
+    assert result["tests"]["failed"] == 1 and result["tests"]["passed"] == 0
+
+
 async def test_headless_client_gets_files_written_to_disk(tmp_path, scripted_model, editor_factory):
     """A client without workspace.applyEdit (a tool driving the daemon) gets an atomic disk write."""
     model = scripted_model([ScriptStep(content=CALC_PROJECT)])

@@ -52,6 +52,10 @@ class EditorSession:
     #: Report the documents an applied edit changed (didOpen for one it opened, didChange for an open
     #: one) before answering, as VS Code does; off, the daemon hears of the edit only from the answer.
     reports_applied_edits: bool = False
+    #: A user who reviews file by file: the changes to these workspace-relative paths are left out,
+    #: the rest is applied and saved, and the answer is ``applied: true`` with ``codegen:reviewed``, as
+    #: the VS Code extension answers (empty: the edit is taken whole).
+    leave_out: set[str] = field(default_factory=set)
 
     async def execute(self, command: str, args: dict | None = None, **params) -> dict:
         return await self.client.workspace_execute_command_async(
@@ -108,7 +112,12 @@ class EditorSession:
             return types.ApplyWorkspaceEditResult(applied=False, failure_reason=self.decline_reason)
         staged = {uri: Buffer(b.text, b.version) for uri, b in self.buffers.items()}
         touched: list[str] = []
+        left_out = {from_fs_path(str(self.root / path)) for path in self.leave_out}
         for change in params.edit.document_changes or []:
+            if (change.old_uri if isinstance(change, types.RenameFile) else
+                    change.uri if isinstance(change, (types.CreateFile, types.DeleteFile))
+                    else change.text_document.uri) in left_out:
+                continue
             if isinstance(change, types.CreateFile):
                 staged[change.uri] = Buffer("", 0)
             elif isinstance(change, types.DeleteFile):
@@ -138,6 +147,12 @@ class EditorSession:
                         content_changes=[types.TextDocumentContentChangeWholeDocument(text=buffer.text)]))
                 else:
                     self.open_uri(uri, buffer.text, version=buffer.version)
+        if self.leave_out:
+            for uri in touched:  # the extension saves what the user took
+                target = Path(to_fs_path(uri))
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_text(staged[uri].text)
+            return types.ApplyWorkspaceEditResult(applied=True, failure_reason="codegen:reviewed")
         return types.ApplyWorkspaceEditResult(applied=True)
 
     @staticmethod
@@ -148,11 +163,12 @@ class EditorSession:
 
 async def start_editor(root: Path, *, client: str = "vscode", env: dict | None = None,
                        initialization_options: dict | None = None, accept_edits: bool = True,
-                       reports_applied_edits: bool = False,
+                       reports_applied_edits: bool = False, leave_out: set[str] | None = None,
                        server_args: list[str] | None = None) -> EditorSession:
     """Spawn codegen-server over stdio and initialize it as ``client`` would."""
     lsp = make_test_lsp_client()
-    session = EditorSession(lsp, root, accept_edits, reports_applied_edits=reports_applied_edits)
+    session = EditorSession(lsp, root, accept_edits, reports_applied_edits=reports_applied_edits,
+                            leave_out=leave_out or set())
 
     @lsp.feature(types.WORKSPACE_APPLY_EDIT)
     async def on_apply_edit(params: types.ApplyWorkspaceEditParams) -> types.ApplyWorkspaceEditResult:
