@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import difflib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Awaitable, Callable, Mapping, Protocol, Sequence
@@ -165,10 +166,10 @@ def write_accepted_buffers(root: Path, changes: Sequence[FileChange], buffers: M
 def as_landed(root: Path, changes: Sequence[FileChange],
               buffers: Mapping[str, str] | None = None) -> tuple[list[FileChange], list[str]]:
     """``changes`` as they landed after the review, and a note for each file the user did not take
-    whole: rejected (the file still holds the text the change was computed from) or taken otherwise
-    (it holds neither: part of the change, or the change around the user's own typing). A file is read
-    from ``buffers`` (the editor's, by relative path) when it is there, else from the disk. With
-    everything accepted, ``changes`` come back as they are, with no note."""
+    whole: rejected (the file still holds the text the change was computed from) or taken in part. A
+    file that holds the whole change beside the user's own typing landed as it is now, with no note. A
+    file is read from ``buffers`` (the editor's, by relative path) when it is there, else from the disk.
+    With everything accepted, ``changes`` come back as they are, with no note."""
     buffers = buffers or {}
     landed: list[FileChange] = []
     notes: list[str] = []
@@ -181,8 +182,10 @@ def as_landed(root: Path, changes: Sequence[FileChange],
             now = buffers[change.path] if change.path in buffers else _disk_text(root / change.path)
             kept = now == change.old_text
             if not kept and now is not None and now != change.new_text:
-                notes.append(f"{change.path}: the user took only part of your change in the review, or edited "
-                             "around it; the file as it is now is what counts")
+                # Taken whole with the user's own typing elsewhere in the file, or only in part.
+                if not _holds_whole_change(change.old_text or "", change.new_text or "", now):
+                    notes.append(f"{change.path}: the user took only part of your change in the review; the file "
+                                 "as it is now is what counts")
                 landed.append(replace(change, new_text=now))
                 continue
         if kept:
@@ -190,6 +193,19 @@ def as_landed(root: Path, changes: Sequence[FileChange],
         else:
             landed.append(change)
     return landed, notes
+
+
+def _line_hunks(old: str, new: str) -> set[tuple[int, int, str]]:
+    """The changed line ranges of ``old`` with their replacement text."""
+    a, b = old.splitlines(keepends=True), new.splitlines(keepends=True)
+    return {(i1, i2, "".join(b[j1:j2]))
+            for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes()
+            if tag != "equal"}
+
+
+def _holds_whole_change(old: str, new: str, now: str) -> bool:
+    """Whether ``now`` holds every hunk of the change ``old`` → ``new``, beside other edits of its own."""
+    return _line_hunks(old, new) <= _line_hunks(old, now)
 
 
 class WorkflowError(Exception):

@@ -172,6 +172,8 @@ def workspace_files(root: Path) -> list[str]:
 # The preview: every changed file in one changes editor, Apply / Discard in its title bar.
 APPLY = '.editor-actions .action-label[aria-label^="Apply Previewed Changes"]'
 DISCARD = '.editor-actions .action-label[aria-label^="Discard Previewed Changes"]'
+CHOOSE = '.editor-actions .action-label[aria-label^="Choose Changes to Apply"]'
+PICK_ROW = '.quick-input-widget .quick-input-list .monaco-list-row:has-text("{}")'.format
 PREVIEW_OF = '.multiDiffEditor :text("{}")'.format
 # A run in the Codegen view.
 RUN_ROW = '.pane-body .monaco-list-row:has-text("{}")'.format
@@ -246,6 +248,49 @@ def test_generate_discarded_in_the_preview_writes_nothing(e2e, scripted_model, t
     runs = list((ws / ".codegen" / "runs").glob("*/run.json"))
     outcomes = [json.loads(r.read_text()).get("outcome") or {} for r in runs]
     assert any(o.get("applied") is False for o in outcomes), outcomes
+
+
+def test_generate_with_some_files_left_out_in_the_review(e2e, scripted_model, tmp_path):
+    ws = tmp_path / "ws"
+    ws.mkdir()
+    model = scripted_model([ScriptStep(content=CLARIFY_QUESTIONS), ScriptStep(content=CALC_PROJECT)])
+    result = e2e(ws, model, *GENERATE_STEPS,
+                 # The title bar's Choose lists every file (and every hunk of an edited file), all ticked.
+                 "--wait", '.editor-actions .action-label[aria-label="Choose Changes to Apply… (Ctrl+Alt+\\\\)"]',
+                 "--click", CHOOSE, "--wait", PICK_ROW("README.md"), "--wait", PICK_ROW("new file"),
+                 "--click", PICK_ROW("README.md"), "--shot", "{shots}/choose-changes.png", "--key", "Enter",
+                 "--await-file", str(ws / "calc" / "ops.py"),
+                 "--wait-notification", "generate wrote 5 files", "--shot", "{shots}/choose-changes-written.png")
+
+    assert workspace_files(ws) == sorted(set(CALC_FILES) - {"README.md"})
+    written = next(n for n in result["notifications"] if "generate wrote 5 files" in n)
+    assert "left out or changed in the review: README.md" in written
+    # The daemon wrote nothing more (it would have written README.md), and recorded what landed.
+    [run] = [json.loads(r.read_text()) for r in (ws / ".codegen" / "runs").glob("*/run.json")
+             if json.loads(r.read_text()).get("kind") == "generate"]
+    assert sorted(f["path"] for f in run["outcome"]["files"]) == sorted(set(CALC_FILES) - {"README.md"})
+
+
+def test_typing_during_the_review_away_from_the_change_keeps_the_preview(e2e, scripted_model, tmp_path):
+    ws = tmp_path / "ws"
+    ws.mkdir()
+    (ws / "stats.py").write_text(STATS)
+    model = scripted_model([ScriptStep(content=FEEDBACK_ANSWER)])
+    e2e(ws, model, "--open", "stats.py", "--goto", "1", "--key", "Shift+ArrowDown",
+        "--command", "Codegen: Add Feedback Comment", "--wait", ".review-widget textarea",
+        "--type", "mean() should handle an empty list", "--key", "Control+Enter",
+        "--wait", APPLY, "--wait", PREVIEW_OF("stats.py"),
+        # While the preview waits, the user types at the end of the file, away from the change.
+        "--open", "stats.py", "--key", "Control+End", "--type", "# typed during the review",
+        "--command", "Codegen: Apply Previewed Changes",
+        "--await-text", str(ws / "stats.py"), "if not values:",
+        "--wait", '.review-widget :text("Applied to")', "--shot", "{shots}/typed-during-review.png")
+
+    assert (ws / "stats.py").read_text() == STATS.replace(
+        "def mean(values):\n", "def mean(values):\n    if not values:\n        return 0.0\n") + "# typed during the review"
+    # The change landed whole beside the user's typing: nothing is reported left out.
+    [outcome] = [json.loads(r.read_text())["outcome"] for r in (ws / ".codegen" / "runs").glob("*/run.json")]
+    assert outcome["applied"] is True and "left_out" not in outcome, outcome
 
 
 def test_feedback_comment_on_a_selection_of_an_unsaved_buffer_with_a_question_back(e2e, scripted_model, tmp_path):

@@ -4,11 +4,14 @@
  * Why not VS Code's Refactor Preview (vscode-languageclient's default): the daemon marks its edits
  * `needsConfirmation`, and the Refactor Preview then shows every change UNCHECKED — Apply does
  * nothing until the user ticks each file. Instead, every changed file opens in one multi-file diff
- * editor ("changes" editor), and the editor title bar offers Apply and Discard (also in the palette:
- * "Codegen: Apply Previewed Changes" / "Discard Previewed Changes"); the progress notification says
- * the run waits for that choice. Apply writes the whole edit through `workspace.applyEdit` and saves
- * the files (the daemon's checkpoints and the tests read the disk); Discard, closing the preview, or
- * the end of the command that asked (its Cancel) writes nothing and answers `applied: false`.
+ * editor ("changes" editor), and the editor title bar offers Apply, Choose and Discard (also in the
+ * palette: "Codegen: Apply Previewed Changes" / "Choose Changes to Apply…" / "Discard Previewed
+ * Changes"); the progress notification says the run waits for that choice. Apply writes the whole edit
+ * through `workspace.applyEdit` and saves the files (the daemon's checkpoints and the tests read the
+ * disk); Choose takes some files or hunks only, and answers `codegen:reviewed` so that the daemon
+ * writes nothing more; Discard, closing the preview, or the end of the command that asked (its Cancel)
+ * writes nothing and answers `applied: false`. Typing in a target file during the review does not void
+ * the change when it still applies cleanly around the typing (`rebaseEdits`).
  * A file the daemon flagged (one that makes an editor or shell run code, warnings.ts) is named in
  * the preview's title and the progress, and Apply asks once more in a modal dialog that quotes the
  * daemon's warning.
@@ -16,6 +19,8 @@
 import * as vscode from 'vscode';
 import type { ApplyWorkspaceEditParams, ApplyWorkspaceEditResult } from 'vscode-languageclient/node';
 import {
+  REVIEWED,
+  changePicks,
   discardResult,
   displayPath,
   documentChanges,
@@ -24,9 +29,12 @@ import {
   fileChanges,
   isFixIteration,
   isTextDocumentEdit,
+  rebaseEdits,
+  selectChanges,
   staleDocuments,
   summary,
   type FileChange,
+  type LspDocumentChange,
   type LspWorkspaceEdit,
 } from './preview';
 import { settingReader } from './vscodeapi';
@@ -35,7 +43,8 @@ import { APPLY_ANYWAY, applyConfirmation, fileWarnings, previewTitle, waitingWar
 export const PREVIEW_SCHEME = 'codegen-preview';
 const PENDING_CONTEXT = 'codegen.previewPending';
 
-type Choice = 'apply' | 'discard';
+/** Apply all, discard all, or apply the picks (``changePicks`` keys) the user kept. */
+type Choice = 'apply' | 'discard' | { keys: Set<string> };
 
 const ENDED: ApplyWorkspaceEditResult = { applied: false, failureReason: 'the command ended (cancelled) before the change was reviewed' };
 
@@ -47,6 +56,8 @@ export class EditPreview implements vscode.Disposable, vscode.TextDocumentConten
   private decide: ((choice: Choice) => void) | undefined;
   /** The flagged files of the preview that waits: Apply asks about them once more. */
   private warnings: FileWarning[] = [];
+  /** The edit of the preview that waits, for "Choose Changes to Apply". */
+  private pending: LspWorkspaceEdit | undefined;
   /** Daemon commands running now: only they wait for a preview's answer. */
   private commands = 0;
   /** Bumped when the last command ends, so a preview still queued for an ended command never opens. */
@@ -90,19 +101,51 @@ export class EditPreview implements vscode.Disposable, vscode.TextDocumentConten
   }
 
   /** "Apply" / "Discard" from the editor title bar or the palette; Apply of a flagged file asks once more. */
-  async choose(choice: Choice): Promise<void> {
+  async choose(choice: 'apply' | 'discard'): Promise<void> {
     const decide = this.decide;
     if (!decide) {
       void vscode.window.showInformationMessage('Codegen: no change is waiting for review.');
       return;
     }
-    if (choice === 'apply' && this.warnings.length > 0) {
-      const { message, detail } = applyConfirmation(this.warnings, folderUris());
+    if (choice === 'apply' && !(await this.confirmFlagged(this.warnings))) return;
+    if (this.decide === decide) decide(choice);
+  }
+
+  /**
+   * "Choose Changes to Apply…": every new, deleted or renamed file and every hunk of an edited file in a
+   * pick list, all picked; the user unticks what to leave out. Nothing picked is Discard, all is Apply.
+   */
+  async chooseSome(): Promise<void> {
+    const decide = this.decide;
+    const edit = this.pending;
+    if (!decide || !edit) {
+      void vscode.window.showInformationMessage('Codegen: no change is waiting for review.');
+      return;
+    }
+    const folders = folderUris();
+    const picks = changePicks(edit, folders);
+    const items = picks.map((pick) => ({ label: pick.label, description: pick.description, detail: pick.detail, key: pick.key, picked: true }));
+    const chosen = await vscode.window.showQuickPick(items, {
+      canPickMany: true, ignoreFocusOut: true, matchOnDescription: true, matchOnDetail: true,
+      title: 'Codegen: Choose Changes to Apply', placeHolder: 'Untick the files and hunks to leave out, then press Enter (Escape: back to the preview)',
+    });
+    if (chosen === undefined || this.decide !== decide) return; // Escape: the preview still waits
+    const keys = new Set(chosen.map((item) => item.key));
+    if (keys.size === 0) return decide('discard');
+    const flagged = this.warnings.filter((w) => picks.some((p) => keys.has(p.key) && p.uri === w.uri));
+    if (!(await this.confirmFlagged(flagged)) || this.decide !== decide) return;
+    decide(keys.size === picks.length ? 'apply' : { keys });
+  }
+
+  /** True when no flagged file is among ``warnings``, or the user confirmed applying them in a modal dialog. */
+  private async confirmFlagged(warnings: FileWarning[]): Promise<boolean> {
+    if (warnings.length > 0) {
+      const { message, detail } = applyConfirmation(warnings, folderUris());
       const chosen = await vscode.window.showWarningMessage(message, { modal: true, detail }, APPLY_ANYWAY);
       // Declined: the preview stays open. The preview may also have ended while the dialog was up.
-      if (chosen !== APPLY_ANYWAY || this.decide !== decide) return;
+      return chosen === APPLY_ANYWAY;
     }
-    decide(choice);
+    return true;
   }
 
   private async review(params: ApplyWorkspaceEditParams, generation: number): Promise<ApplyWorkspaceEditResult> {
@@ -118,22 +161,30 @@ export class EditPreview implements vscode.Disposable, vscode.TextDocumentConten
       return { applied: false, failureReason: `the edit could not be read: ${String(error)}` };
     }
     if (generation !== this.generation) return ENDED; // it ended while the edit was read
-    const choice = await this.ask(label, files, fileWarnings(edit), explanationPage(edit, label));
-    if (choice !== 'apply') {
+    const choice = await this.ask(edit, label, files, fileWarnings(edit), explanationPage(edit, label));
+    if (choice === 'discard') {
       // In a fix run, Discard may skip only this iteration's change; not when the command already ended.
       const skip = isFixIteration(label) && generation === this.generation && await askSkip(label);
       this.output.appendLine(`[codegen] ${label}: discarded in the preview; nothing written${skip ? '; the fix run goes on' : ''}`);
       return discardResult(skip);
     }
-    // Typing during the review makes the edit stale too.
-    return refuseStale(edit, 'during the review') ?? this.apply(edit, files, label);
+    const chosen = choice === 'apply' ? edit : selectChanges(edit, choice.keys);
+    // Typing during the review: the change goes around it where it still applies cleanly, else nothing is written.
+    const placed = aroundTyping(chosen, files);
+    if (placed === undefined) return refuseTyped(chosen, files);
+    const reviewed = choice !== 'apply' || placed !== chosen;
+    const applied = await this.apply(placed, reviewed ? await fileChanges(placed, readText) : files, label);
+    if (!reviewed || !applied.applied) return applied;
+    // Applied in part: the daemon must not write the rest, whatever else happened (a save that failed).
+    if (applied.failureReason) void vscode.window.showWarningMessage(`Codegen: ${applied.failureReason}.`);
+    return { applied: true, failureReason: REVIEWED };
   }
 
   /**
    * Opens the changes editor and waits for Apply or Discard (closing the preview discards). The model's
    * explanation comes first in it, as a page of its own (it is no file of the edit: Apply never writes it).
    */
-  private async ask(label: string, files: FileChange[], warnings: FileWarning[], explanation: string | undefined): Promise<Choice> {
+  private async ask(edit: LspWorkspaceEdit, label: string, files: FileChange[], warnings: FileWarning[], explanation: string | undefined): Promise<Choice> {
     const id = ++this.serial;
     const folders = folderUris();
     const title = previewTitle(label, warnings, folders);
@@ -154,8 +205,9 @@ export class EditPreview implements vscode.Disposable, vscode.TextDocumentConten
       };
     });
     this.warnings = warnings;
+    this.pending = edit;
     await vscode.commands.executeCommand('setContext', PENDING_CONTEXT, true);
-    this.waitingEmitter.fire(`${waitingWarning(warnings, folders)}review the changes (${summary(files)}), then Apply ✓ (Ctrl+Alt+Enter) or Discard ✗ (Ctrl+Alt+Backspace) in the editor title bar`);
+    this.waitingEmitter.fire(`${waitingWarning(warnings, folders)}review the changes (${summary(files)}), then Apply ✓ (Ctrl+Alt+Enter), Choose ☰ (Ctrl+Alt+\\) or Discard ✗ (Ctrl+Alt+Backspace) in the editor title bar`);
     // Beside the code the user is looking at (and its comment threads), not in place of it.
     if (vscode.window.activeTextEditor) await vscode.commands.executeCommand('workbench.action.newGroupRight');
     await vscode.commands.executeCommand('vscode.changes', title, resources);
@@ -168,6 +220,7 @@ export class EditPreview implements vscode.Disposable, vscode.TextDocumentConten
     } finally {
       closed.dispose();
       this.warnings = [];
+      this.pending = undefined;
       this.waitingEmitter.fire(undefined);
       await vscode.commands.executeCommand('setContext', PENDING_CONTEXT, false);
       const tabs = allTabs().filter((t) => isPreviewTab(t, title));
@@ -243,6 +296,15 @@ async function askSkip(label: string): Promise<boolean> {
   return chosen === SKIP;
 }
 
+/** The refusal when typing during the review touched the change. */
+function refuseTyped(edit: LspWorkspaceEdit, files: FileChange[]): ApplyWorkspaceEditResult {
+  const typed = files.filter((f) => f.action === 'edit' && openDocument(f.uri) !== undefined && openDocument(f.uri)?.getText() !== f.before
+    && documentChanges(edit).some((c) => isTextDocumentEdit(c) && c.textDocument.uri === f.uri));
+  const names = typed.map((f) => displayPath(f.uri, folderUris())).join(', ');
+  void vscode.window.showWarningMessage(`Codegen: ${names} changed where the change goes during the review; the edit was not applied (nothing was written). Run it again.`);
+  return { applied: false, failureReason: `the document changed in the editor where the change goes, during the review: ${names}` };
+}
+
 /** A refusal when a document the edit targets changed since the daemon computed it, else undefined. */
 function refuseStale(edit: LspWorkspaceEdit, when: string): ApplyWorkspaceEditResult | undefined {
   const stale = staleDocuments(edit, (uri) => openDocument(uri)?.version);
@@ -250,6 +312,30 @@ function refuseStale(edit: LspWorkspaceEdit, when: string): ApplyWorkspaceEditRe
   const names = stale.map((u) => displayPath(u, folderUris())).join(', ');
   void vscode.window.showWarningMessage(`Codegen: ${names} changed ${when}; the edit was not applied (nothing was written). Run it again.`);
   return { applied: false, failureReason: `the document changed in the editor ${when}: ${names}` };
+}
+
+/**
+ * ``edit`` with each document the user typed in during the review re-placed around that typing, from
+ * the text the review started with (``files``' before); ``edit`` itself when nothing was typed; undefined
+ * when the typing touches the change. A document opened only during the review counts too: its edit
+ * carries no version to tell.
+ */
+function aroundTyping(edit: LspWorkspaceEdit, files: FileChange[]): LspWorkspaceEdit | undefined {
+  let typed = false;
+  const changes: LspDocumentChange[] = [];
+  for (const change of documentChanges(edit)) {
+    const file = isTextDocumentEdit(change) ? files.find((f) => f.uri === change.textDocument.uri) : undefined;
+    const document = isTextDocumentEdit(change) ? openDocument(change.textDocument.uri) : undefined;
+    if (!isTextDocumentEdit(change) || !file || file.action !== 'edit' || !document || document.getText() === file.before) {
+      changes.push(change);
+      continue;
+    }
+    const moved = rebaseEdits(file.before, document.getText(), change.edits);
+    if (moved === undefined) return undefined;
+    typed = true;
+    changes.push({ textDocument: { uri: change.textDocument.uri, version: document.version }, edits: moved });
+  }
+  return typed ? { documentChanges: changes, changeAnnotations: edit.changeAnnotations } : edit;
 }
 
 function folderUris(): string[] {

@@ -30,6 +30,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     command('codegen.ui.fix', () => fixUntilTestsPass(codegen, context.globalState)),
     command('codegen.ui.undo', () => undoCommand(codegen)),
     command('codegen.ui.previewApply', () => preview.choose('apply')),
+    command('codegen.ui.previewChoose', () => preview.chooseSome()),
     command('codegen.ui.previewDiscard', () => preview.choose('discard')),
     command('codegen.ui.restart', () => codegen.restart()),
     command('codegen.ui.showOutput', () => output.show(true)),

@@ -4,7 +4,7 @@
 import * as vscode from 'vscode';
 import { accepted, ANSWER_HINT, askRound, DISCARD_BUTTON, DISCARD_QUESTION, KEEP_BUTTON, SKIP_REST_TOOLTIP, stepTitle, type Reply, type Step } from './clarify';
 import type { CodegenClient } from './client';
-import { clarifyAnswerArgs, clarifyStartArgs, COMMANDS, describeFailure, failurePlace, generateArgs, type ChangeResult, type ClarifyResult } from './protocol';
+import { clarifyAnswerArgs, clarifyStartArgs, COMMANDS, describeFailure, failurePlace, leftOutFiles, generateArgs, type ChangeResult, type ClarifyResult } from './protocol';
 import { pickRoot } from './vscodeapi';
 
 export async function generateFromPrompt(client: CodegenClient): Promise<void> {
@@ -83,7 +83,9 @@ export async function reportChanges(what: string, result: ChangeResult, client: 
   const paths = result.files.map((f) => f.path);
   if (result.applied) {
     const shown = paths.slice(0, 6).join(', ') + (paths.length > 6 ? `, … (${paths.length} in all)` : '');
-    void vscode.window.showInformationMessage(`Codegen: ${what} wrote ${paths.length} file${paths.length === 1 ? '' : 's'}: ${shown}`);
+    const left = leftOutFiles(result);
+    const rest = left.length > 0 ? ` (left out or changed in the review: ${left.join(', ')})` : '';
+    void vscode.window.showInformationMessage(`Codegen: ${what} wrote ${paths.length} file${paths.length === 1 ? '' : 's'}: ${shown}${rest}`);
     return;
   }
   if (result.failures.length > 0) {

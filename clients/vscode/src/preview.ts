@@ -214,3 +214,138 @@ export function displayPath(uri: string, folderUris: string[]): string {
   }
   return decodeURIComponent(uri.replace(/^file:\/\//, ''));
 }
+
+/**
+ * The `failureReason` sent WITH `applied: true` when the user took the change only in part (some files
+ * or hunks), or it was placed around typing done during the review: the extension saved what it
+ * applied, and the daemon must write nothing more (it would write what the user left out).
+ */
+export const REVIEWED = 'codegen:reviewed';
+
+/** One thing the user can take or leave in "Choose Changes to Apply": a whole file, or one hunk of an edited one. */
+export interface ChangePick {
+  key: string;
+  uri: string;
+  label: string;
+  description: string;
+  detail?: string;
+}
+
+/** Files the edit creates or renames: their text edits go with the file, not hunk by hunk. */
+function wholeFileUris(changes: LspDocumentChange[]): Set<string> {
+  const uris = new Set<string>();
+  for (const change of changes) {
+    if (isTextDocumentEdit(change)) continue;
+    uris.add(change.kind === 'rename' ? change.newUri : change.uri);
+  }
+  return uris;
+}
+
+function fileKey(uri: string): string {
+  return `file:${uri}`;
+}
+
+function newLines(text: string): number {
+  return lines(text).length;
+}
+
+/** Each file operation and each hunk of an edited file, in the edit's order, labelled for a pick list. */
+export function changePicks(edit: LspWorkspaceEdit, folderUris: string[]): ChangePick[] {
+  const changes = documentChanges(edit);
+  const whole = wholeFileUris(changes);
+  const picks: ChangePick[] = [];
+  changes.forEach((change, i) => {
+    if (!isTextDocumentEdit(change)) {
+      const uri = change.kind === 'rename' ? change.newUri : change.uri;
+      const content = changes.filter((c): c is LspTextDocumentEdit => isTextDocumentEdit(c) && c.textDocument.uri === uri)
+        .flatMap((c) => c.edits).reduce((n, e) => n + newLines(e.newText), 0);
+      const description = change.kind === 'create' ? `new file, ${content} line${content === 1 ? '' : 's'}`
+        : change.kind === 'delete' ? 'delete the file'
+        : `renamed from ${displayPath(change.oldUri, folderUris)}`;
+      picks.push({ key: fileKey(uri), uri, label: displayPath(uri, folderUris), description });
+      return;
+    }
+    const uri = change.textDocument.uri;
+    if (whole.has(uri)) return;
+    change.edits.forEach((e, j) => {
+      const first = e.range.start.line + 1;
+      const removed = Math.max(0, e.range.end.line - e.range.start.line + (e.range.end.character > 0 ? 1 : 0));
+      const added = newLines(e.newText);
+      const where = removed === 0 ? `after line ${first - 1}` : removed === 1 ? `line ${first}` : `lines ${first}–${first + removed - 1}`;
+      const firstNew = e.newText.split(/\r\n|\r|\n/).find((l) => l.trim() !== '')?.trim();
+      picks.push({ key: `${i}:${j}`, uri, label: `${displayPath(uri, folderUris)}: ${where}`, description: `+${added} −${removed}`,
+        detail: firstNew === undefined ? 'removes lines' : firstNew });
+    });
+  });
+  return picks;
+}
+
+/** The part of ``edit`` whose picks (``changePicks`` keys) are in ``keys``. */
+export function selectChanges(edit: LspWorkspaceEdit, keys: ReadonlySet<string>): LspWorkspaceEdit {
+  const changes = documentChanges(edit);
+  const whole = wholeFileUris(changes);
+  const kept: LspDocumentChange[] = [];
+  changes.forEach((change, i) => {
+    if (!isTextDocumentEdit(change)) {
+      if (keys.has(fileKey(change.kind === 'rename' ? change.newUri : change.uri))) kept.push(change);
+      return;
+    }
+    const uri = change.textDocument.uri;
+    const edits = whole.has(uri) ? (keys.has(fileKey(uri)) ? change.edits : [])
+      : change.edits.filter((_, j) => keys.has(`${i}:${j}`));
+    if (edits.length > 0) kept.push({ textDocument: change.textDocument, edits });
+  });
+  return { documentChanges: kept, changeAnnotations: edit.changeAnnotations };
+}
+
+/** Lines with their endings (only \n, \r\n and \r end a line), as the daemon cuts them. */
+function linesWithEndings(text: string): string[] {
+  return text.match(/[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+$/g) ?? [];
+}
+
+/** The line index an LSP position stands for, when it is a line start or the end of the text; else undefined. */
+function lineIndex(all: string[], position: { line: number; character: number }): number | undefined {
+  if (position.character === 0) return Math.min(position.line, all.length);
+  const last = all.length - 1;
+  const atEnd = position.line === last && !/[\r\n]$/.test(all[last]) && position.character >= all[last].length;
+  return atEnd ? all.length : undefined;
+}
+
+/** The LSP position where line ``k`` of ``all`` starts; past the last line, the end of the text. */
+function linePosition(all: string[], k: number): { line: number; character: number } {
+  if (k < all.length) return { line: k, character: 0 };
+  if (all.length === 0) return { line: 0, character: 0 };
+  const last = all[all.length - 1];
+  return /[\r\n]$/.test(last) ? { line: all.length, character: 0 } : { line: all.length - 1, character: last.length };
+}
+
+/**
+ * The daemon's line edits, computed against ``base``, moved onto ``current`` (the buffer after the user
+ * typed during the review) — or undefined when the typing touches or borders a hunk, so the change no
+ * longer applies cleanly. The user's typing is taken as one region (the lines between the texts' common
+ * start and end): typing in two places around a hunk counts as touching it, which errs on refusing.
+ */
+export function rebaseEdits(base: string, current: string, edits: LspTextEdit[]): LspTextEdit[] | undefined {
+  if (base === current) return edits;
+  const before = linesWithEndings(base);
+  const now = linesWithEndings(current);
+  let prefix = 0;
+  while (prefix < before.length && prefix < now.length && before[prefix] === now[prefix]) prefix++;
+  let suffix = 0;
+  while (suffix < before.length - prefix && suffix < now.length - prefix
+    && before[before.length - 1 - suffix] === now[now.length - 1 - suffix]) suffix++;
+  const typedEnd = before.length - suffix; // the typing replaced base lines [prefix, typedEnd)
+  const shift = now.length - before.length;
+  const moved: LspTextEdit[] = [];
+  for (const e of edits) {
+    const start = lineIndex(before, e.range.start);
+    const end = lineIndex(before, e.range.end);
+    if (start === undefined || end === undefined) return undefined;
+    let offset: number;
+    if (end < prefix) offset = 0;
+    else if (start > typedEnd) offset = shift;
+    else return undefined;
+    moved.push({ ...e, range: { start: linePosition(now, start + offset), end: linePosition(now, end + offset) } });
+  }
+  return moved;
+}

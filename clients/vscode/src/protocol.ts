@@ -47,6 +47,13 @@ export interface ChangeResult {
   apply: string;
   reason: string;
   failures: Failure[];
+  /** One note per file the user took in part or not at all in the review ("path: what happened"). */
+  leftOut?: string[];
+}
+
+/** The files a result's `leftOut` notes name, for a message: "calc/cli.py, README.md". */
+export function leftOutFiles(result: ChangeResult): string[] {
+  return (result.leftOut ?? []).map((note) => note.split(': ')[0]);
 }
 
 /** A `codegen:` marker comment; `line` is 1-based. `note`: why a remaining marker was not done (the model's NOT DONE). */

@@ -2,7 +2,7 @@
  * A feedback comment thread's state: the run it continues, and what to show after each answer.
  * No `vscode` import: the extension keeps one `ThreadState` per comment thread.
  */
-import { failurePlace, type Failure, type FeedbackResult, type Range } from './protocol';
+import { failurePlace, leftOutFiles, type Failure, type FeedbackResult, type Range } from './protocol';
 
 export type ThreadStatus = 'draft' | 'running' | 'applied' | 'question' | 'no-change' | 'declined' | 'failed' | 'error';
 
@@ -73,6 +73,8 @@ export function outcomeOf(previous: ThreadState, result: FeedbackResult): Outcom
     status = 'applied';
     if (explanation !== '') parts.push(explanation);
     parts.push(`Applied to ${fileList(result.files.map((f) => f.path))}.`);
+    const left = leftOutFiles(result);
+    if (left.length > 0) parts.push(`Left out or changed in the review: ${fileList(left)}.`);
   } else if (result.failures.length > 0) {
     status = 'failed';
     if (explanation !== '') parts.push(explanation);

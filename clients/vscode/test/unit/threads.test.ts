@@ -63,3 +63,12 @@ test('threads across a reload: kept with their state; one that was working says 
   assert.equal(back.comments.length, 2);
   assert.match(back.comments[1].body, /reloaded while this ran.*Reply to try again/);
 });
+
+test('a change taken in part names what the review left out', () => {
+  const out = outcomeOf({ runId: 'r1', status: 'running' }, {
+    runId: 'r2', files: [{ path: 'stats.py', action: 'modify' }], diff: '', applied: true, apply: 'client', reason: '', failures: [],
+    explanation: 'Guard the empty list.', leftOut: ['util.py: the user rejected your change to it in the review'],
+  });
+  assert.equal(out.state.status, 'applied');
+  assert.match(out.reply, /Applied to `stats.py`\.\n\nLeft out or changed in the review: `util.py`\./);
+});
