@@ -355,6 +355,13 @@ MUTATIONS = [
     ("vscode undo refuses unsaved files", "clients/vscode/src/undoPick.ts",
      "  return dirty.filter((path) => targets.has(path));", "  return dirty.filter((path) => targets.has(path) && false);",
      ["tests/clients/test_vscode.py", "-k", "unit_tests"]),
+    # issue 27 item 2: what the review left out is never written, and typing is never overwritten
+    ("the daemon writes the files the review left out", "codegen_server/server/client_applier.py",
+     "        if response.failure_reason == REVIEWED:\n", "        if False:\n",
+     ["tests/server/test_generate_over_lsp.py", "-k", "left_out"]),
+    ("vscode applies a hunk over typing that touches it", "clients/vscode/src/preview.ts",
+     "    else return undefined;\n", "    else offset = 0;\n",
+     ["tests/clients/test_vscode.py", "-k", "unit_tests"]),
 ]
 
 
