@@ -132,10 +132,10 @@ class ChatModel:
         except (TimeoutError, asyncio.TimeoutError):  # distinct classes before Python 3.11
             if time.monotonic() - started < limit:
                 raise
-            raise ModelError("call-too-long", f"The model call was stopped after {limit:g} seconds without a "
-                                              "finished answer; nothing of it is applied. Raise the setting "
-                                              "`codegen.model.maxCallSeconds` if answers take this long."
-                             ) from None
+            raise self._error("call-too-long", f"The model call was stopped after {limit:g} seconds without a "
+                                               f"finished answer; nothing of it is applied. Raise "
+                                               f"{self._hint('max_call_seconds')} if answers take this long.",
+                              "max_call_seconds") from None
 
     async def _complete(self, client: openai.AsyncOpenAI, messages: list[Message], started: float,
                         on_token: TokenCallback | None, on_reasoning: TokenCallback | None,
@@ -224,7 +224,7 @@ class ChatModel:
             nonlocal allowance
             allowance -= len(text) + len(reasoning)
             if allowance < 0:  # raised inside the stream's `async with`: the connection is closed
-                raise ModelError("answer-too-large", self._too_large_message())
+                raise self._error("answer-too-large", self._too_large_message(), "max_answer_chars")
             if text:
                 answer.append(text)
                 if on_token is not None:
@@ -273,7 +273,7 @@ class ChatModel:
     def _too_large_message(self) -> str:
         limit = self.settings.max_answer_chars
         return (f"The model's answer passed {limit:,} characters and was stopped there; nothing of it is "
-                "applied. Raise the setting `codegen.model.maxAnswerChars` if answers are this long.")
+                f"applied. Raise {self._hint('max_answer_chars')} if answers are this long.")
 
     def _truncation_message(self, completion: Completion) -> str:
         where = ("inside a code block, so its last file or diff is incomplete"

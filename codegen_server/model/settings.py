@@ -82,6 +82,8 @@ SETTING_NAMES = {
     "api_key": ("model.apiKey", None, "OPENAI_API_KEY"),
     "timeout": ("model.timeout", "--timeout", "CODEGEN_MODEL_TIMEOUT"),
     "max_tokens": ("model.maxTokens", None, "CODEGEN_MODEL_MAX_TOKENS"),
+    "max_answer_chars": ("model.maxAnswerChars", None, "CODEGEN_MODEL_MAX_ANSWER_CHARS"),
+    "max_call_seconds": ("model.maxCallSeconds", None, "CODEGEN_MODEL_MAX_CALL_SECONDS"),
 }
 
 
@@ -112,6 +114,10 @@ _NUMERIC_ENV: dict[str, tuple[str, Callable[[str], Any], str]] = {
     "CODEGEN_MODEL_MAX_RETRIES": ("max_retries", lambda v: _at_least(int(v), 0), "a whole number from 0, like 4"),
     "CODEGEN_MODEL_MAX_TOKENS": ("max_tokens", lambda v: _at_least(int(v), 1), "a whole number of tokens, like 4096"),
     "CODEGEN_MODEL_PARALLEL": ("parallel", lambda v: _at_least(int(v), 1), "a whole number from 1, like 4"),
+    "CODEGEN_MODEL_MAX_ANSWER_CHARS": ("max_answer_chars", lambda v: _at_least(int(v), 1),
+                                       "a whole number of characters, like 1000000"),
+    "CODEGEN_MODEL_MAX_CALL_SECONDS": ("max_call_seconds", lambda v: _positive(float(v)),
+                                       "a number of seconds above 0, like 1800"),
 }
 #: Every environment variable codegen reads, with what it sets (README, --help); the model settings
 #: read all but CODEGEN_INDEX_WORKERS, which the context index reads (context/parse_pool.py), and
@@ -124,6 +130,8 @@ ENV_VARIABLES = {
     "CODEGEN_MODEL_MAX_RETRIES": "retries of 429/5xx/timeouts/dropped streams (default 4)",
     "CODEGEN_MODEL_MAX_TOKENS": "the answer's output limit, sent as max_tokens (default: the server's)",
     "CODEGEN_MODEL_PARALLEL": "requests sent at once where work splits, as a new project's files (default 8; 1: one)",
+    "CODEGEN_MODEL_MAX_ANSWER_CHARS": "the longest answer one call may stream before it fails (default 1000000)",
+    "CODEGEN_MODEL_MAX_CALL_SECONDS": "the longest one call may take, retries included, before it fails (default 1800)",
     "CODEGEN_INDEX_WORKERS": "processes that parse a large index refresh (default: one per core, at most 8; 0: none)",
     "CODEGEN_MAX_MESSAGE_MB": "codegen-server: the largest LSP message read, in MB (default 64; --max-message-mb)",
     "HTTPS_PROXY, HTTP_PROXY, NO_PROXY": "a proxy to reach the model endpoint through (read by the HTTP client)",

@@ -35,6 +35,8 @@ async def test_an_endless_answer_fails_at_the_size_limit_and_the_stream_is_close
         await model_for(server, max_answer_chars=20_000).complete(HELLO, on_token=tokens.append)
     assert caught.value.kind == "answer-too-large"
     assert "20,000 characters" in caught.value.message and "maxAnswerChars" in caught.value.message
+    # The error's data names what fixes it, so each client words its own advice.
+    assert (caught.value.setting, caught.value.env) == ("model.maxAnswerChars", "CODEGEN_MODEL_MAX_ANSWER_CHARS")
     assert len("".join(tokens)) <= 20_000  # what passed the limit was never handed on
     await asyncio.wait_for(hung_up(server), 10)
     assert len(server.requests) == 1  # not retried: the same request would run away again
@@ -66,6 +68,7 @@ async def test_a_call_past_its_time_limit_fails_and_the_stream_is_closed(scripte
     with pytest.raises(ModelError) as caught:
         await asyncio.wait_for(model_for(server, max_call_seconds=1.0).complete(HELLO), 30)  # not forever
     assert caught.value.kind == "call-too-long" and "maxCallSeconds" in caught.value.message
+    assert (caught.value.setting, caught.value.env) == ("model.maxCallSeconds", "CODEGEN_MODEL_MAX_CALL_SECONDS")
     await asyncio.wait_for(hung_up(server), 10)
 
 
@@ -85,6 +88,14 @@ def test_the_cli_writes_nothing_of_an_endless_answer(tmp_path, scripted_model):
     assert done.returncode == 1 and "Traceback" not in done.stderr
     assert "1,000,000 characters" in done.stderr
     assert not (tmp_path / "a.py").exists()
+
+
+def test_the_cli_limit_is_set_by_its_environment_variable(tmp_path, scripted_model):
+    model = scripted_model([ScriptStep(content=RUNAWAY, chunk_size=500, endless=True)])
+    done = codegen("generate", "one file", "--root", str(tmp_path),
+                   env={**env_for(model.base_url), "CODEGEN_MODEL_MAX_ANSWER_CHARS": "5000"})
+    assert done.returncode == 1 and "5,000 characters" in done.stderr
+    assert "CODEGEN_MODEL_MAX_ANSWER_CHARS" in done.stderr  # the CLI's advice names the variable
 
 
 async def test_the_daemon_applies_nothing_of_a_call_past_its_time_limit(tmp_path, scripted_model, editor_factory):
