@@ -124,7 +124,7 @@ ENV_VARIABLES = {
     "CODEGEN_MODEL_MAX_RETRIES": "retries of 429/5xx/timeouts/dropped streams (default 4)",
     "CODEGEN_MODEL_MAX_TOKENS": "the answer's output limit, sent as max_tokens (default: the server's)",
     "CODEGEN_MODEL_PARALLEL": "requests sent at once where work splits, as a new project's files (default 8; 1: one)",
-    "CODEGEN_INDEX_WORKERS": "processes that parse a large index refresh (default: one per core, at most 8; 0: none)",
+    "CODEGEN_INDEX_WORKERS": "processes that parse a large index refresh beside the daemon's own (default: one per core but one, at most 8; 0: none)",
     "CODEGEN_MAX_MESSAGE_MB": "codegen-server: the largest LSP message read, in MB (default 64; --max-message-mb)",
     "HTTPS_PROXY, HTTP_PROXY, NO_PROXY": "a proxy to reach the model endpoint through (read by the HTTP client)",
     "*API_KEY*, OPENAI_*, CODEGEN_*": "kept out of the environment of the project's test runs",
