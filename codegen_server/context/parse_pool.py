@@ -8,7 +8,9 @@ the same plain rows ``store`` persists, marshalled, so little crosses the pipe e
 A pool lives for one refresh: large refreshes (the first index, a branch switch) are rare, and
 idle workers kept for the next one would hold tens of megabytes each in a long-lived daemon,
 while spawning them costs a fraction of a second next to the seconds of parsing they take over.
-While the workers start, this process parses the smallest batches, none of them handed out yet.
+This process is one of the parsers: it parses the smallest batches, from the other end of the list,
+until none is left, so a machine with N cores runs N - 1 workers (spawning one costs ~0.1 s of CPU,
+which a worker that only kept this process idle would not pay back).
 If the pool cannot start or a worker dies, whatever it did not deliver is parsed in-process,
 with a warning: a refresh never loses files to the pool.
 """
@@ -42,7 +44,8 @@ MAX_WORKERS = 8
 #: that both workers stay busy to the end.
 BATCH_BYTES = 256 * 1024
 BATCH_FILES = 64
-#: Number of parse processes; 0 or 1 parses in-process (the benchmark's serial figure uses it).
+#: Number of parse processes beside this one, which parses too; 0 parses in-process only (the
+#: benchmark's serial figure uses it).
 WORKERS_ENV = "CODEGEN_INDEX_WORKERS"
 
 
@@ -60,7 +63,8 @@ class ParseResult:
 
 
 def worker_count() -> int:
-    """How many parse processes to use: $CODEGEN_INDEX_WORKERS, else the cores this process may run on."""
+    """How many parse processes to start beside this one: $CODEGEN_INDEX_WORKERS, else one fewer than the
+    cores this process may run on (this process parses as well)."""
     configured = os.environ.get(WORKERS_ENV, "").strip()
     if configured:
         try:
@@ -68,7 +72,7 @@ def worker_count() -> int:
         except ValueError:
             log.warning("ignoring %s=%r: not a whole number", WORKERS_ENV, configured)
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-    return min(MAX_WORKERS, cores)
+    return min(MAX_WORKERS, cores - 1)
 
 
 def parse_file(root: Path, path: str, language: str, mtime_ns: int, size: int) -> FileRecord | None:
@@ -84,14 +88,14 @@ def parse_file(root: Path, path: str, language: str, mtime_ns: int, size: int) -
 
 def parse_files(root: Path, files: list[SourceFile], workers: int,
                 stop: threading.Event | None = None) -> ParseResult:
-    """Parse `files` under `root`: in `workers` processes when there are enough of them, else here.
+    """Parse `files` under `root`: here and in `workers` processes when there are enough of them, else here.
 
     Raises Interrupted soon after `stop` is set (between files, or between a pool's batches).
     """
     stop = stop or threading.Event()
     results: dict[str, FileRecord | None] = {}
     used = 0
-    batches = _batches(files) if workers >= 2 and sum(f.size for f in files) >= PARALLEL_MIN_BYTES else []
+    batches = _batches(files) if workers >= 1 and sum(f.size for f in files) >= PARALLEL_MIN_BYTES else []
     if len(batches) >= 2:
         used = min(workers, len(batches))
         log.info("parsing %d files under %s in %d worker processes", len(files), root, used)
@@ -133,11 +137,11 @@ def _parse_in_pool(root: Path, batches: list[list[Job]], workers: int,
                    results: dict[str, FileRecord | None], stop: threading.Event) -> BaseException | None:
     """Fill `results` from a pool of `workers`; the first failure, if any batch was not delivered.
 
-    Each worker is kept a batch ahead, no more: while the workers start (spawning and importing
-    the grammars take a good part of a second), this process parses the batches at the other end
-    of the list (the smallest), until the first result comes back. Batches never handed out after
-    a failure are left to the caller. Once `stop` is set, the batches not started are dropped and
-    Interrupted is raised.
+    Each worker is kept a batch ahead, no more. This process parses the batches at the other end of
+    the list (the smallest) from the start (while the workers spawn and import the grammars) until
+    none is left, collecting the workers' results between its batches. Batches never handed out
+    after a failure are left to the caller. Once `stop` is set, the batches not started are dropped
+    and Interrupted is raised.
     """
     failure: BaseException | None = None
     pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
@@ -154,26 +158,33 @@ def _parse_in_pool(root: Path, batches: list[list[Job]], workers: int,
             return error
         return None
 
+    def collect(done: set[Future[bytes]]) -> None:
+        nonlocal failure
+        for future in done:
+            batch = futures.pop(future)
+            try:
+                rows = marshal.loads(future.result())
+            except Exception as error:  # a dead worker (BrokenProcessPool) or an error while parsing
+                failure = failure or error
+                continue
+            for (path, *_), row in zip(batch, rows):
+                results[path] = None if row is None else from_row(row)
+
     try:
         failure = feed()
-        while pending and failure is None and not any(future.done() for future in futures):
+        while pending and failure is None:
             if stop.is_set():
                 raise Interrupted(f"parsing {root} stopped")
             for path, language, mtime_ns, size in pending.pop():
                 results[path] = parse_file(root, path, language, mtime_ns, size)
+            collect({future for future in futures if future.done()})
+            if failure is None:
+                failure = feed()
         while futures:
             done, _ = wait(futures, return_when=FIRST_COMPLETED)
             if stop.is_set():
                 raise Interrupted(f"parsing {root} stopped")
-            for future in done:
-                batch = futures.pop(future)
-                try:
-                    rows = marshal.loads(future.result())
-                except Exception as error:  # a dead worker (BrokenProcessPool) or an error while parsing
-                    failure = failure or error
-                    continue
-                for (path, *_), row in zip(batch, rows):
-                    results[path] = None if row is None else from_row(row)
+            collect(done)
             if failure is None:
                 failure = feed()
     finally:

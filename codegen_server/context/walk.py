@@ -52,13 +52,16 @@ def walk_sources(root: Path) -> list[SourceFile]:
     found: list[SourceFile] = []
     # Each entry: (directory relative to root with trailing slash, its ignore spec).
     def visit(directory: Path, rel: str, specs: Specs) -> None:
-        spec = load_ignore(directory)
-        if spec is not None:
-            specs = specs + [(rel, spec)]
         try:
             entries = sorted(os.scandir(directory), key=lambda e: e.name)
         except OSError:
             return
+        # The listing says whether there is a .gitignore to read: most folders have none (none of
+        # Django's 2,458), and trying to open one in each cost a quarter of the walk's CPU time.
+        if any(entry.name == ".gitignore" for entry in entries):
+            spec = load_ignore(directory)
+            if spec is not None:
+                specs = specs + [(rel, spec)]
         for entry in entries:
             rel_path = rel + entry.name
             try:

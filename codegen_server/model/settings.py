@@ -132,7 +132,7 @@ ENV_VARIABLES = {
     "CODEGEN_MODEL_PARALLEL": "requests sent at once where work splits, as a new project's files (default 8; 1: one)",
     "CODEGEN_MODEL_MAX_ANSWER_CHARS": "the longest answer one call may stream before it fails (default 1000000)",
     "CODEGEN_MODEL_MAX_CALL_SECONDS": "the longest one call may take, retries included, before it fails (default 1800)",
-    "CODEGEN_INDEX_WORKERS": "processes that parse a large index refresh (default: one per core, at most 8; 0: none)",
+    "CODEGEN_INDEX_WORKERS": "processes that parse a large index refresh beside the daemon's own (default: one per core but one, at most 8; 0: none)",
     "CODEGEN_MAX_MESSAGE_MB": "codegen-server: the largest LSP message read, in MB (default 64; --max-message-mb)",
     "HTTPS_PROXY, HTTP_PROXY, NO_PROXY": "a proxy to reach the model endpoint through (read by the HTTP client)",
     "*API_KEY*, OPENAI_*, CODEGEN_*": "kept out of the environment of the project's test runs",
