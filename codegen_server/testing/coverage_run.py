@@ -6,7 +6,7 @@ calls away from the test it sits.
 
 - pytest: coverage.py (``python -m coverage run -m pytest``) with the project's own interpreter, a
   context per test (a small pytest plugin switches coverage.py's context at each test), the failing
-  tests' files only;
+  tests' files, then, with the time left, the other test files (their passing tests);
 - ``node --test``: V8's own coverage (``NODE_V8_COVERAGE``), byte ranges mapped back to lines; node's
   runner gives no per-test contexts, so the failing tests and the passing ones run as separate
   invocations (``--test-name-pattern``), and the other test files' passing tests as one group per file.
