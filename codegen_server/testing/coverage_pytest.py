@@ -71,9 +71,9 @@ _NO_COVERAGE = re.compile(r"No module named '?coverage'?")
 
 
 async def run(root: Path, cwd: Path, command: TestCommand, failing: list[str], scratch: Path,
-              timeout: float) -> CoverageRun:
-    """Run the files of the ``failing`` node ids under coverage, then the other test files with the time
-    left; each test's lines and outcome (the other files' passing tests only)."""
+              timeout: float, others: bool = True) -> CoverageRun:
+    """Run the files of the ``failing`` node ids under coverage, then (with ``others``) the other test files
+    with the time left; each test's lines and outcome (the other files' passing tests only)."""
     split = interpreter(command)
     if split is None:
         return CoverageRun("", why=f"`{command.display()}` is not a plain pytest run through a Python interpreter")
@@ -92,19 +92,21 @@ async def run(root: Path, cwd: Path, command: TestCommand, failing: list[str], s
     if not any(test.failed for test in first.tests):
         ran = f"{len(first.tests)} passed" if first.tests else f"no test ran (exit {first.exit_code})"
         return CoverageRun("coverage.py", first.tests, why=f"under coverage, none of the failing tests failed: {ran}")
-    tests = first.tests
+    if not others:
+        return CoverageRun("coverage.py", first.tests)
     remaining = deadline - time.monotonic()
-    if remaining > 0:
-        # The failing tests' own files may hold few passing tests that run the same layers (a CLI runner, a
-        # parser, error reporting): the rest of the suite tells the code every test runs from the code only
-        # the failing ones do. It only sharpens the spectrum: over the time left, it is dropped.
-        # What the first run ran (the files the command names, the failing tests' files) is left out.
-        kept, named = _split_test_paths(cwd, rest)
-        ignored = [f"--ignore={path}" for path in dict.fromkeys([*named, *files])]
-        others = await _covered(python, [*kept, *ignored], cwd, workspace, scratch / "others", remaining)
-        # Failures there are not in the verdict (another cause, or the same slip): no passing group.
-        tests = tests + [test for test in others.tests if not test.failed]
-    return CoverageRun("coverage.py", tests)
+    if remaining <= 0:
+        return CoverageRun("coverage.py", first.tests, others_cut=True)
+    # The failing tests' own files may hold few passing tests that run the same layers (a CLI runner, a
+    # parser, error reporting): the rest of the suite tells the code every test runs from the code only
+    # the failing ones do. It only sharpens the spectrum: over the time left, it is dropped.
+    # What the first run ran (the files the command names, the failing tests' files) is left out.
+    kept, named = _split_test_paths(cwd, rest)
+    ignored = [f"--ignore={path}" for path in dict.fromkeys([*named, *files])]
+    rest_run = await _covered(python, [*kept, *ignored], cwd, workspace, scratch / "others", remaining)
+    # Failures there are not in the verdict (another cause, or the same slip): no passing group.
+    passing = [test for test in rest_run.tests if not test.failed]
+    return CoverageRun("coverage.py", first.tests + passing, others_cut=rest_run.timed_out)
 
 
 @dataclass
