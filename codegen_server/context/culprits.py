@@ -19,11 +19,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from .failures import JS_RUNNERS, FailureTrace, Frame
-from .focus import decorated_start, definition_piece, header_piece, referencing_definitions, resolve_frame
+from .focus import (decorated_start, definition_head, definition_piece, header_piece, quote_lines,
+                    referencing_definitions, resolve_frame)
 from .output import trim_output
 from .pieces import Piece
 from .resolve import TEST_BLOCK_KINDS, Resolver, Target, is_test_path
-from .spectrum import Suspect, suspect_functions
+from .spectrum import Suspect, SuspectFunction, suspect_functions
+from .tokens import count_tokens
 
 FAILURES = "Failing tests"
 OUTPUT = "Test output (trimmed to what the list above does not say)"
@@ -38,6 +40,7 @@ MAX_CALLEE_HOPS = 8  # direct culprits whose own callees are followed
 MAX_HEADERS = 2  # files of the likeliest culprits whose headers are quoted
 MAX_OTHER_TESTS = 2  # other tests of the likeliest culprits quoted whole
 MAX_SUSPECTS = 6  # functions quoted from the coverage ranking
+REGION = 6  # lines either side of a suspect's most suspicious lines, in its brief form
 SUSPECTS_FIRST = 3  # of those, quoted before the static culprits
 OUTPUT_BUDGET = 1200
 OUTPUT_BRIEF_BUDGET = 300
@@ -279,9 +282,38 @@ def _calls_in(resolver: Resolver, path: str, first: int, last: int, classes: set
 
 
 def suspect_pieces(resolver: Resolver, suspects: Sequence[Suspect]) -> list[Piece]:
-    """The functions a coverage run of the failing tests ranks most suspicious, quoted whole, best first."""
-    return [definition_piece(resolver, s.target, CULPRITS, f"Run by the failing tests (suspicion {s.score:.2f})", s.marked)
-            for s in suspect_functions(resolver, suspects, MAX_SUSPECTS)]
+    """The functions a coverage run of the failing tests ranks most suspicious, quoted whole, best first;
+    a long one that no longer fits is quoted around its most suspicious lines."""
+    return [_suspect_piece(resolver, s) for s in suspect_functions(resolver, suspects, MAX_SUSPECTS)]
+
+
+def _suspect_piece(resolver: Resolver, suspect: SuspectFunction) -> Piece:
+    heading = f"Run by the failing tests (suspicion {suspect.score:.2f})"
+    piece = definition_piece(resolver, suspect.target, CULPRITS, heading, suspect.marked)
+    if not suspect.best:
+        return piece
+    definition = resolver.definition(suspect.target)
+    lines = resolver.lines(suspect.target.path)
+    start = decorated_start(lines, definition.line)
+    keep = set(range(start, definition.line)) | _signature_lines(lines, definition.line)  # decorators, signature
+    for line in suspect.best:
+        keep |= set(range(max(start, line - REGION), min(definition.end_line, line + REGION) + 1))
+    head = definition_head(resolver, suspect.target, f"{heading}, around its most suspicious lines")
+    region = f"{head}\n{quote_lines(lines, keep, suspect.marked)}"
+    # A long function (a parser's loop, a constructor holding its callbacks) that no longer fits whole
+    # would fall back to its signature, or a window around a few marked lines: the lines the failing
+    # tests ran most apart from the passing ones are what the slip is likeliest among.
+    if len(keep) < definition.end_line - start + 1 and count_tokens(region) < count_tokens(piece.text):
+        piece.brief = region
+    return piece
+
+
+def _signature_lines(lines: list[str], first: int, limit: int = 20) -> set[int]:
+    """A definition's signature lines: from ``first`` to the line that opens its body (``:``, ``{``, ``=>``)."""
+    for end in range(first, min(len(lines), first + limit)):
+        if lines[end].split("#", 1)[0].rstrip().endswith((":", "{", "=>")):
+            return set(range(first, end + 1))
+    return {first}
 
 
 def failure_pieces(resolver: Resolver, failures: list[FailureTrace], output: str | None,

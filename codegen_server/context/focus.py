@@ -98,19 +98,24 @@ def signature_line(path: str, definition: Definition) -> str:
     return f"{path}:{definition.line + 1}: {definition.signature.strip()}"
 
 
+def definition_head(resolver: Resolver, target: Target, heading: str) -> str:
+    """A quoted definition's title (``heading``, name, path and lines) and the headers of the classes around it."""
+    definitions = resolver.records[target.path].tags.definitions
+    definition = definitions[target.index]
+    title = f"{heading} `{definition.name.strip(QUOTES)}` ({target.path}:{definition.line + 1}-{definition.end_line + 1}):"
+    return "\n".join([title, *_with_parents(definitions, target.index)])
+
+
 def definition_piece(resolver: Resolver, target: Target, section: str, heading: str,
                      marked: set[int] = frozenset(), brief_signature: bool = True) -> Piece:
     """A definition's whole body (decorators and enclosing class headers included) as a piece.
 
     Its brief form is the body windowed around ``marked`` when the body is long, else its signature line.
     """
-    definitions = resolver.records[target.path].tags.definitions
-    definition = definitions[target.index]
+    definition = resolver.definition(target)
     lines = resolver.lines(target.path)
     start = decorated_start(lines, definition.line)
-    headers = _with_parents(definitions, target.index)
-    title = f"{heading} `{definition.name.strip(QUOTES)}` ({target.path}:{definition.line + 1}-{definition.end_line + 1}):"
-    head = "\n".join([title, *headers])
+    head = definition_head(resolver, target, heading)
     full = head + "\n" + quote(lines, start, definition.end_line, set(marked))
     if definition.end_line - start + 1 > MAX_BODY_LINES:
         brief = head + "\n" + quote(lines, start, definition.end_line, set(marked), window=True)

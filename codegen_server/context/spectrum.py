@@ -65,11 +65,13 @@ def ochiai(executions: Iterable[Execution]) -> list[Suspect]:
 
 @dataclass
 class SuspectFunction:
-    """A function ranked by its best line; ``marked`` holds its best lines (0-based) when they stand out."""
+    """A function ranked by its best line; ``marked`` holds its best lines (0-based) when they stand out,
+    ``best`` all of them (a long function is quoted around these)."""
 
     target: Target
     score: float
     marked: set[int] = field(default_factory=set)
+    best: set[int] = field(default_factory=set)
 
 
 def suspect_functions(resolver: Resolver, suspects: Iterable[Suspect], limit: int) -> list[SuspectFunction]:
@@ -97,6 +99,7 @@ def suspect_functions(resolver: Resolver, suspects: Iterable[Suspect], limit: in
     for target, lines in best_lines.items():
         definition = resolver.definition(target)
         inside = [line for line in lines if definition.line <= line <= definition.end_line]
+        found[target].best = set(inside)
         # Marked only when they stand out: a few of the lines the failing tests ran there, not all of them.
         if len(inside) <= MAX_MARKED and len(lines) < executed[target]:
             found[target].marked = set(inside)

@@ -6,7 +6,7 @@ calls away from the test it sits.
 
 - pytest: coverage.py (``python -m coverage run -m pytest``) with the project's own interpreter, a
   context per test (a small pytest plugin switches coverage.py's context at each test), the failing
-  tests' files only;
+  tests' files, then, with the time left, the other test files (their passing tests);
 - ``node --test``: V8's own coverage (``NODE_V8_COVERAGE``), byte ranges mapped back to lines; node's
   runner gives no per-test contexts, so the failing tests and the passing ones run as separate
   invocations (``--test-name-pattern``), and the other test files' passing tests as one group per file.
@@ -27,8 +27,10 @@ from . import coverage_pytest, coverage_v8
 from .types import CoverageRun, TestCommand, TestRun
 
 
-async def run_under_coverage(root: Path, command: TestCommand, verdict: TestRun, *, timeout: float) -> CoverageRun:
-    """The failing tests of ``verdict`` (and the passing tests of their files) run under coverage.
+async def run_under_coverage(root: Path, command: TestCommand, verdict: TestRun, *, timeout: float,
+                             others: bool = True) -> CoverageRun:
+    """The failing tests of ``verdict`` (and the passing tests of their files) run under coverage;
+    with ``others``, the other test files' passing tests too, where the runner's support does that (pytest).
 
     ``timeout`` bounds the whole thing (every invocation); a run that exceeds it is killed and
     reported as unusable. Never raises for a project's own trouble: ``why`` says what went wrong.
@@ -40,7 +42,7 @@ async def run_under_coverage(root: Path, command: TestCommand, verdict: TestRun,
     cwd = command.cwd if command.cwd.is_absolute() else root / command.cwd
     with tempfile.TemporaryDirectory(prefix="codegen-coverage-") as scratch:
         if command.kind == "pytest":
-            found = await coverage_pytest.run(root, cwd, command, failing, Path(scratch), timeout)
+            found = await coverage_pytest.run(root, cwd, command, failing, Path(scratch), timeout, others)
         elif command.kind == "node-test":
             found = await coverage_v8.run(root, cwd, command, failing, Path(scratch), timeout)
         else:

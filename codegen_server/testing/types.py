@@ -148,6 +148,9 @@ class CoverageRun:
     why: str = ""
     #: It went over its time budget (and was killed).
     timed_out: bool = False
+    #: The run of the other test files went over the time left and was dropped (the failing tests'
+    #: files were measured): a later run need not try it again.
+    others_cut: bool = False
 
     @property
     def usable(self) -> bool:

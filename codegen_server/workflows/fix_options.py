@@ -13,6 +13,8 @@ class FixOptions:
     test_command: str | None = None
     test_timeout: float = 300.0
     allow_test_edits: bool = False
-    context_budget: int = 6000
+    #: Tokens of context in each diagnose request. The system prompt and the instructions around the context
+    #: take ~0.9k more, so the first request stays within 8k: the size the context engine is measured at.
+    context_budget: int = 7000
     #: Run the failing tests under coverage to rank the code they ran (``workflows/localize.py``).
     localize: bool = True

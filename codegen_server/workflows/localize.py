@@ -2,7 +2,8 @@
 
 Recipe, once per iteration:
 1. Run the failing tests, and the passing tests of the same files, under line coverage
-   (``testing/coverage_run.py``), within a time budget relative to the plain test run.
+   (``testing/coverage_run.py``), within a time budget relative to the plain test run; with the time
+   left, the other test files' passing tests too (pytest; not again once that went over the time left).
 2. Rank the lines they executed by Ochiai's score (``context/spectrum.py``); the context engine
    quotes the best functions first among the culprits.
 3. When coverage cannot run (an unsupported runner, no coverage.py in the project's interpreter,
@@ -64,6 +65,9 @@ class Localizer:
         self.options = options
         #: Why coverage is not tried any more (it went over budget once), if so.
         self.off = "" if options.localize else "coverage localization is turned off"
+        #: Whether the other test files run too: not after they went over the time left once (a large
+        #: suite would spend the whole budget every iteration and be dropped each time).
+        self.others = True
 
     async def localize(self, verdict: TestRun) -> Localization:
         """The failing tests of ``verdict`` localized by coverage, or why the static context is used."""
@@ -71,7 +75,8 @@ class Localizer:
             return Localization("static", self.off, test_seconds=round(verdict.duration, 3))
         budget = round(min(self.options.test_timeout, max(MIN_BUDGET, BUDGET_FACTOR * verdict.duration)), 1)
         self.host.progress.phase("running the failing tests under coverage")
-        found = await run_under_coverage(self.host.root, self.command, verdict, timeout=budget)
+        found = await run_under_coverage(self.host.root, self.command, verdict, timeout=budget, others=self.others)
+        self.others = self.others and not found.others_cut
         if not found.usable:
             if found.timed_out:
                 self.off = f"{found.why}, in an earlier iteration"

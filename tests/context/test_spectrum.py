@@ -45,3 +45,38 @@ def test_a_line_in_a_prototype_method_ranks_that_method(tmp_path) -> None:
     ranked = ochiai([Execution(True, {"lib/parser.js": {6, 10}}), Execution(False, {"lib/parser.js": {10}})])
     found = [(resolver.definition(s.target).name, round(s.score, 3)) for s in suspect_functions(resolver, ranked, 3)]
     assert found == [("push", 1.0), ("create", 0.707)]
+
+
+def test_a_long_suspect_that_does_not_fit_whole_is_quoted_around_its_most_suspicious_lines(tmp_path) -> None:
+    # 60 branches, ~1.5k tokens: too long for the budget whole. Its brief form used to be its signature
+    # line (a body under 150 lines has no window), which dropped the one line the coverage run pointed at.
+    import subprocess
+    import sys
+
+    from codegen_server.context import ContextEngine
+    from codegen_server.context.spectrum import Suspect
+
+    branches = "".join(f"    elif code == {n}:\n        kind = 'code number {n} of the long list of codes'\n"
+                       for n in range(1, 60))
+    slip = "    elif code == 56 + 1:  # the slip\n"
+    source = "def classify(code):\n    if code == 0:\n        kind = 'zero'\n" + branches + "    return kind\n"
+    source = source.replace("    elif code == 56:\n", slip)
+    (tmp_path / "codes").mkdir()
+    (tmp_path / "codes/__init__.py").write_text("")
+    (tmp_path / "codes/table.py").write_text(source)
+    (tmp_path / "tests").mkdir()
+    (tmp_path / "tests/test_table.py").write_text(
+        "from codes.table import classify\n\n\ndef test_fifty_six():\n"
+        "    assert classify(56) == 'code number 56 of the long list of codes'\n")
+    output = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", "tests"], cwd=tmp_path,
+                            capture_output=True, text=True).stdout
+    lines = source.splitlines()
+    at = lines.index(slip.rstrip("\n")) + 1
+    # The coverage run: the slipped branch's test alone ran that line; the first branches run for every code.
+    suspects = [Suspect("codes/table.py", at, 1.0, 1, 0)] + [Suspect("codes/table.py", n, 0.5, 1, 3) for n in (1, 2, 4)]
+    text = ContextEngine(tmp_path).build(test_output=output, suspects=suspects, budget=1000).text
+
+    assert "around its most suspicious lines `classify` (codes/table.py:1-" in text, text
+    assert f"{at:>5}> {slip.rstrip()}" in text  # the line, marked
+    assert "    1  def classify(code):" in text  # its signature
+    assert "code == 30" not in text  # not the whole body

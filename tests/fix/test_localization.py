@@ -21,6 +21,7 @@ from tests.support.deep_projects import (
     JS_SUBTEST_FILES,
     PYTHON_CULPRIT,
     PYTHON_FILES,
+    PYTHON_SPLIT_FILES,
     python_without_coverage,
     write_project,
 )
@@ -127,6 +128,29 @@ async def test_node_subtests_are_contrasted_with_the_other_test_files_passing_te
     top = {(s["path"], s["line"]) for s in ranking["suspects"] if s["score"] == 1.0}
     assert top and all(path == "lib/arith.js" and 8 <= line <= 16 for path, line in top), top
     assert ranking["suspects"][0]["passed"] == 0
+
+
+async def test_a_failing_test_alone_in_its_file_is_contrasted_with_the_other_test_files_passing_tests(
+        tmp_path, scripted_model, editor_factory):
+    write_project(tmp_path, PYTHON_SPLIT_FILES)
+    model = scripted_model(fix_model([FIX_PYTHON], diagnosis="running_totals skips the first value."))
+    editor = await editor_factory(tmp_path, env=model_env(model))
+    result = await editor.execute("codegen.fixTests", {
+        "autoAccept": True, "maxIterations": 1,
+        "testCommand": f"{sys.executable} -m pytest -p no:cacheprovider tests/test_totals.py"})
+
+    diagnose = _request_text(model.requests[0])
+    # Its file holds no passing test: without the other file, the runner, dispatch and lookup the
+    # failing test runs would score as high as the culprit.
+    assert shown_whole(PYTHON_CULPRIT, diagnose), diagnose
+    assert "Run by the failing tests (suspicion 1.00) `running_totals`" in diagnose
+    assert "(suspicion 1.00) `dispatch`" not in diagnose and "(suspicion 1.00) `invoke`" not in diagnose
+    ranking = json.loads((tmp_path / ".codegen/runs" / result["runId"] / "localization/01.json").read_text())
+    top = {(s["path"], s["line"]) for s in ranking["suspects"] if s["score"] == 1.0}
+    # Only the failing test runs the culprit and the command that calls it; every test runs the layers.
+    assert {path for path, _ in top} == {"tally/arith.py", "tally/commands.py"}, sorted(top)
+    dispatch = [s for s in ranking["suspects"] if s["path"] == "tally/cli.py"]
+    assert dispatch and all(s["passed"] == 2 for s in dispatch), dispatch  # test_mean and test_spread ran it
 
 
 def test_code_under_test_imported_from_outside_the_workspace_falls_back_saying_so(tmp_path, scripted_model):

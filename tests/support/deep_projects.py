@@ -122,6 +122,29 @@ def test_totals():
     assert Runner().invoke(["totals", "1", "2", "3"]).output == "1 3 6\\n"
 ''',
 }
+#: The same library, the failing test alone in its file and the passing ones in another: only that
+#: other file's tests tell the culprit apart from the layers every test runs (runner, dispatch, lookup).
+PYTHON_SPLIT_FILES = {
+    **{path: text for path, text in PYTHON_FILES.items() if not path.startswith("tests/")},
+    "tests/test_totals.py": '''\
+from tally.cli import Runner
+
+
+def test_totals():
+    assert Runner().invoke(["totals", "1", "2", "3"]).output == "1 3 6\\n"
+''',
+    "tests/test_stats.py": '''\
+from tally.cli import Runner
+
+
+def test_mean():
+    assert Runner().invoke(["mean", "1", "2", "3"]).output == "2.00\\n"
+
+
+def test_spread():
+    assert Runner().invoke(["spread", "4", "1", "9"]).output == "8\\n"
+''',
+}
 #: The function holding the slip (``values[1:]``), as it stands in the file.
 PYTHON_CULPRIT = PYTHON_FILES["tally/arith.py"].split("\n\n\n")[2]
 FIX_PYTHON = '''```diff
