@@ -28,8 +28,8 @@ fi
 # The other versions live under VENV/neovim, each reached through a small script in VENV/bin that
 # sets VIMRUNTIME (a build's default runtime path may hold another Neovim's runtime files).
 versions=$venv/neovim
-wrapper() {  # wrapper PATH NVIM RUNTIME
-  printf '#!/bin/sh\n# Written by clients/neovim/test/install.sh.\nVIMRUNTIME=%q exec %q "$@"\n' "$3" "$2" > "$1"
+wrapper() {  # wrapper PATH NVIM RUNTIME (a bash script: printf %q quotes for bash)
+  printf '#!/usr/bin/env bash\n# Written by clients/neovim/test/install.sh.\nVIMRUNTIME=%q exec %q "$@"\n' "$3" "$2" > "$1"
   chmod +x "$1"
 }
 

@@ -69,8 +69,9 @@ loader=$(ls "$root"/usr/lib/"$multiarch"/ld-linux*.so.* 2>/dev/null | head -n 1)
 "$patchelf" --set-interpreter "$loader" --force-rpath --set-rpath "\$ORIGIN/../lib/$multiarch" "$root/usr/bin/nvim"
 
 # VIMRUNTIME: the build looks in /usr/share/nvim first, which may hold another Neovim's runtime.
+# A bash script, as printf %q quotes for bash.
 mkdir -p "$(dirname "$wrapper")"
-printf '#!/bin/sh\n# Neovim %s from Debian %s with its own libraries (clients/neovim/test/install.sh).\nVIMRUNTIME=%q exec %q "$@"\n' \
+printf '#!/usr/bin/env bash\n# Neovim %s from Debian %s with its own libraries (clients/neovim/test/install.sh).\nVIMRUNTIME=%q exec %q "$@"\n' \
   "$version" "$suite" "$root/usr/share/nvim/runtime" "$root/usr/bin/nvim" > "$wrapper"
 chmod +x "$wrapper"
 is_version || fail "$wrapper does not run as Neovim $version: $("$wrapper" --version 2>&1 | head -n 3)"
