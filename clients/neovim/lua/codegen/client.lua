@@ -78,6 +78,17 @@ function M.current_root()
   return M.root_for(vim.fn.getcwd()) or vim.fs.normalize(vim.fn.getcwd())
 end
 
+--- The daemon's serverInfo from its initialize result, per client id (0.10 does not keep it).
+local server_infos = {}
+
+--- The daemon's name and version as it sent them: client.server_info on 0.11+; on 0.10, which
+--- drops serverInfo, what on_init kept.
+--- @param client vim.lsp.Client
+--- @return lsp.ServerInfo|nil
+function M.server_info(client)
+  return client.server_info or server_infos[client.id]
+end
+
 local function client_config(root)
   return {
     name = M.NAME,
@@ -85,6 +96,9 @@ local function client_config(root)
     root_dir = root,
     init_options = config.daemon_settings(),
     handlers = { ['workspace/applyEdit'] = require('codegen.preview').handler },
+    on_init = function(client, result)
+      server_infos[client.id] = result and result.serverInfo
+    end,
     on_exit = function(code, signal, client_id)
       table.insert(M.exits, { time = os.date('%H:%M:%S'), root = root, code = code, signal = signal })
       -- Neovim drops the callbacks of a dead server's requests: end our commands with the reason,

@@ -19,4 +19,19 @@ function M.ensure_helptags()
   return (pcall(vim.cmd.helptags, { vim.fn.fnameescape(doc_dir), mods = { silent = true, emsg_silent = true } }))
 end
 
+--- Neovim 0.10 detects a help file outside $VIMRUNTIME only by its `vim: ft=help` modeline, which is
+--- not read where 'modeline' is off (the default for root): `:help codegen` then opened as plain text.
+--- 0.11+ reads the modeline's text itself; on 0.10 the plugin's help file is named here, ahead of the
+--- `.txt` extension's rule (hence the priority).
+function M.ensure_help_filetype()
+  if vim.fn.has('nvim-0.11') == 1 then
+    return
+  end
+  vim.filetype.add({ pattern = { ['.*/doc/codegen%.txt'] = { function(_, bufnr)
+    if (vim.api.nvim_buf_get_lines(bufnr, 0, 1, false)[1] or ''):find('^%*codegen%.txt%*') then
+      return 'help'
+    end
+  end, { priority = 1 } } } })
+end
+
 return M

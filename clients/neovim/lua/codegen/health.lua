@@ -108,7 +108,7 @@ local function check_clients()
     health.info('no daemon running yet (it starts with the first file opened or the first command)')
   end
   for _, client in ipairs(clients) do
-    local info = client.server_info or {}
+    local info = require('codegen.client').server_info(client) or {}
     health.ok(('daemon running for %s: %s %s (client id %d)'):format(client.root_dir or '?',
       info.name or 'codegen-server', info.version or '(no version sent)', client.id))
   end

@@ -51,7 +51,7 @@ end
 function M.lines()
   local lines = { '# codegen: the daemon log (:CodegenRestart starts the daemon again)' }
   for _, c in ipairs(vim.lsp.get_clients({ name = client.NAME })) do
-    local info = c.server_info or {}
+    local info = client.server_info(c) or {}
     lines[#lines + 1] = ('# running: %s %s for %s'):format(info.name or table.concat(config.values.cmd, ' '),
       info.version or '', c.root_dir or '?')
   end

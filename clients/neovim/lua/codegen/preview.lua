@@ -5,6 +5,10 @@ local config = require('codegen.config')
 local M = {}
 
 local has_011 = vim.fn.has('nvim-0.11') == 1
+-- LSP's null document version ("not versioned") as this Neovim's apply_text_document_edit takes it:
+-- 0.12 compares it with vim.NIL (a nil would reach `nil > 0`); 0.10 and 0.11 test it for truth,
+-- and vim.NIL, a userdata, would reach `> 0` there.
+local NULL_VERSION = vim.fn.has('nvim-0.12') == 1 and vim.NIL or nil
 local text_diff = (vim.text and vim.text.diff) or vim.diff
 
 local DECLINED = 'the change was declined in the preview'
@@ -188,7 +192,7 @@ function M.file_changes(edit, encoding)
     end
   end
   for uri, edits in pairs(edit.changes or {}) do
-    text_edits(uri, edits, { textDocument = { uri = uri, version = vim.NIL }, edits = edits })
+    text_edits(uri, edits, { textDocument = { uri = uri, version = NULL_VERSION }, edits = edits })
   end
   if files[1] and (edit.changes and next(edit.changes)) then
     -- `changes` has no order; a stable one for the preview.
@@ -301,18 +305,23 @@ local function hunk_edit(hunk, shift)
     text = ''
   end
   return { documentChanges = { {
-    textDocument = { uri = vim.uri_from_fname(file.fname), version = vim.NIL },
+    textDocument = { uri = vim.uri_from_fname(file.fname), version = NULL_VERSION },
     edits = { { range = { start = { line = first, character = 0 },
       ['end'] = { line = first + hunk.old_count, character = 0 } }, newText = text } },
   } } }
 end
 
---- A copy of the edit without change annotations, so applying it does not ask again
---- (Neovim 0.12 confirms annotated edits with its own prompt).
-local function without_annotations(edit)
+--- A copy of the edit for Neovim's apply_workspace_edit: without change annotations, so applying it
+--- does not ask again (Neovim 0.12 confirms annotated edits with its own prompt), and with a null
+--- document version as this Neovim takes it (its LSP client decodes JSON null as vim.NIL from 0.12 on,
+--- as nil before; an edit built or decoded the other way would fail there).
+local function for_neovim(edit)
   local copy = vim.deepcopy(edit)
   copy.changeAnnotations = nil
   for _, change in ipairs(copy.documentChanges or {}) do
+    if change.textDocument and (change.textDocument.version == nil or change.textDocument.version == vim.NIL) then
+      change.textDocument.version = NULL_VERSION
+    end
     change.annotationId = nil
     for _, text_edit in ipairs(change.edits or {}) do
       text_edit.annotationId = nil
@@ -378,7 +387,7 @@ function M.apply(edit, encoding)
   end
   -- What each file must hold afterwards, from the text as it is now (the user may have typed meanwhile).
   local files = M.file_changes(edit, encoding)
-  local ok, err = pcall(vim.lsp.util.apply_workspace_edit, without_annotations(edit), encoding)
+  local ok, err = pcall(vim.lsp.util.apply_workspace_edit, for_neovim(edit), encoding)
   if not ok then
     return { applied = false, failureReason = tostring(err) }
   end
