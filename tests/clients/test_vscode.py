@@ -281,7 +281,10 @@ def test_typing_during_the_review_away_from_the_change_keeps_the_preview(e2e, sc
         "--type", "mean() should handle an empty list", "--key", "Control+Enter",
         "--wait", APPLY, "--wait", PREVIEW_OF("stats.py"),
         # While the preview waits, the user types at the end of the file, away from the change.
-        "--open", "stats.py", "--key", "Control+End", "--type", "# typed during the review",
+        # A click in the file's own editor (the left group, first in the page) puts the cursor there.
+        "--click", '.editor-instance .view-line:has-text("def spread")', "--key", "Control+End",
+        "--type", "# typed during the review",
+        "--wait", '.monaco-editor.focused .view-line:has-text("# typed during the review")',
         "--command", "Codegen: Apply Previewed Changes",
         "--await-text", str(ws / "stats.py"), "if not values:",
         "--wait", '.review-widget :text("Applied to")', "--shot", "{shots}/typed-during-review.png")
