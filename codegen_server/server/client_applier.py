@@ -58,9 +58,12 @@ class ClientApplier:
         return ApplyDecision(applied=True, how="client")
 
     async def _as_reviewed(self, changes: Sequence[FileChange]) -> ApplyDecision:
-        """What landed of ``changes`` when the editor took them as reviewed: each file as the editor holds
-        it (its buffer, else the disk), with a note for each file the user did not take whole."""
-        buffers = self._server.open_buffers(self._root)
+        """What landed of ``changes`` when the editor took them as reviewed, with a note for each file the
+        user did not take whole: each file as the disk holds it, which the editor saved before it answered
+        — or, with saveAfterApply off, as its buffer holds it (else the disk). The disk first: the editor's
+        report of a buffer it changed may arrive after its answer."""
+        save = self._server.settings.save_after_apply
+        buffers = {} if save else self._server.open_buffers(self._root)
         landed, left_out = await asyncio.to_thread(as_landed, self._root, list(changes), buffers)
         return ApplyDecision(applied=True, how="client", landed=landed, left_out=left_out)
 

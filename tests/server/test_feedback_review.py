@@ -87,6 +87,20 @@ async def test_what_the_review_left_out_is_told_to_the_model_in_the_reply(tmp_pa
             "change to it in the review.") in model.requests[1]["messages"][-1]["content"]
 
 
+async def test_a_reviewed_change_is_read_from_the_disk_the_editor_saved_not_a_buffer_report_still_on_its_way(
+        tmp_path, scripted_model, editor_factory):
+    """The editor saved what it took before it answered `codegen:reviewed`; its didChange for the open buffer
+    may come after the answer (this editor sends none), so the disk says what landed."""
+    (tmp_path / "stats.py").write_text(STATS)
+    model = scripted_model([ScriptStep(content=MEAN_EMPTY_LIST)])
+    editor = await editor_factory(tmp_path, env=model_env(model), leave_out={"other.py"})
+    editor.open("stats.py")
+    result = await editor.execute("codegen.applyFeedback", range_args(tmp_path, comment="handle an empty list"))
+    assert result["applied"] is True and [f["path"] for f in result["files"]] == ["stats.py"]
+    assert "leftOut" not in result or result["leftOut"] == []
+    assert "return 0.0" in (tmp_path / "stats.py").read_text()
+
+
 async def test_no_change_and_a_question_back_edit_nothing(tmp_path, scripted_model, editor_factory):
     (tmp_path / "stats.py").write_text(STATS)
     model = scripted_model([
