@@ -298,8 +298,11 @@ async function askSkip(label: string): Promise<boolean> {
 
 /** The refusal when typing during the review touched the change. */
 function refuseTyped(edit: LspWorkspaceEdit, files: FileChange[]): ApplyWorkspaceEditResult {
-  const typed = files.filter((f) => f.action === 'edit' && openDocument(f.uri) !== undefined && openDocument(f.uri)?.getText() !== f.before
-    && documentChanges(edit).some((c) => isTextDocumentEdit(c) && c.textDocument.uri === f.uri));
+  const targets = new Set(documentChanges(edit).flatMap((c) => (isTextDocumentEdit(c) ? [c.textDocument.uri] : [])));
+  const typed = files.filter((f) => {
+    const text = openDocument(f.uri)?.getText();
+    return f.action === 'edit' && targets.has(f.uri) && text !== undefined && text !== f.before;
+  });
   const names = typed.map((f) => displayPath(f.uri, folderUris())).join(', ');
   void vscode.window.showWarningMessage(`Codegen: ${names} changed where the change goes during the review; the edit was not applied (nothing was written). Run it again.`);
   return { applied: false, failureReason: `the document changed in the editor where the change goes, during the review: ${names}` };
