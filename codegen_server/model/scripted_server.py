@@ -73,6 +73,9 @@ class ScriptedModelServer:
         self.hangups: list[float] = []
         #: Monotonic times at which a streamed answer was sent to its end (its last chunk written).
         self.finished: list[float] = []
+        #: The most chat requests that were being answered at the same time.
+        self.most_at_once = 0
+        self._answering = 0
         self._lock = threading.Lock()
         self._httpd = ThreadingHTTPServer((host, port), self._handler_class())
         self._httpd.daemon_threads = True
@@ -131,7 +134,16 @@ class ScriptedModelServer:
                 if not self.path.rstrip("/").endswith("/chat/completions"):
                     self._send_json(404, {"error": {"message": f"no route {self.path}"}})
                     return
-                step = server._next_step(body)
+                with server._lock:
+                    server._answering += 1
+                    server.most_at_once = max(server.most_at_once, server._answering)
+                try:
+                    self._answer(server._next_step(body), body)
+                finally:
+                    with server._lock:
+                        server._answering -= 1
+
+            def _answer(self, step: ScriptStep, body: dict) -> None:
                 if step.delay:
                     time.sleep(step.delay)
                 if step.status != 200:

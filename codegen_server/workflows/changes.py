@@ -128,7 +128,8 @@ def retry_request(failures: list[HunkFailure], root: Path | None = None,
 
 async def ask_for_changes(host: Host, run: Run, purpose: str, messages: list[Message], *,
                           salvage: bool = False, require_edit: bool = True,
-                          settled: Callable[[str], bool] = _never, spend_limit: int | None = None) -> ProposedChange:
+                          settled: Callable[[str], bool] = _never, spend_limit: int | None = None,
+                          on_text: Callable[[str], None] | None = None) -> ProposedChange:
     """Ask, plan the answer's edits against the workspace (editor buffers first), and before
     anything is applied: answer its requests to see code and its blind rewrites (a few rounds),
     remind an answer that neither edits nor asks (once), retry failed hunks (once), and refuse a
@@ -139,9 +140,11 @@ async def ask_for_changes(host: Host, run: Run, purpose: str, messages: list[Mes
     in ``shown/<purpose>.json``, blind rewrites in ``rewrites/<purpose>.json``). ``settled`` tells
     an answer that rightly holds no edit (a question, INSTALL lines); ``spend_limit`` caps the
     tokens the turn may spend on follow-ups. With ``require_edit``, no edit at all raises WorkflowError.
+    ``on_text`` gets the first answer's text as it streams (not the follow-ups').
     """
     turn = _Turn(purpose, spend_limit)
-    proposal = await _ask_once(host, run, purpose, messages, salvage, ProposedChange("", PatchResult()))
+    proposal = await _ask_once(host, run, purpose, messages, salvage, ProposedChange("", PatchResult()),
+                               on_text=on_text)
     proposal = await _show_rounds(host, run, turn, messages, proposal, salvage=salvage)
     if (not _has_edit(proposal.patch) and not show_requests(proposal.answer) and not settled(proposal.answer)
             and not turn.spent(proposal)):
@@ -229,8 +232,9 @@ def _reminder(patch: PatchResult) -> str:
 
 
 async def _ask_once(host: Host, run: Run, purpose: str, messages: list[Message], salvage: bool,
-                    previous: ProposedChange, *, edits: bool = True) -> ProposedChange:
-    completion = await ask(host, run, purpose, messages)
+                    previous: ProposedChange, *, edits: bool = True,
+                    on_text: Callable[[str], None] | None = None) -> ProposedChange:
+    completion = await ask(host, run, purpose, messages, on_text=on_text)
     messages.append({"role": "assistant", "content": completion.text})
     usage = {"prompt_tokens": previous.usage["prompt_tokens"] + completion.usage.prompt_tokens,
              "completion_tokens": previous.usage["completion_tokens"] + completion.usage.completion_tokens,

@@ -5,10 +5,13 @@ local servers with several slots (vLLM, llama.cpp) answer several requests at on
 
 Recipe (``model.parallel`` > 1, an empty workspace):
 1. Ask for a plan — each file's path, what it owns, and the names, signatures and data shapes other
-   files use from it — or, for a small project, the files themselves: an answer with files is the
-   project (one call, as without a plan).
-2. Ask for the planned files concurrently, ``model.parallel`` calls at a time, each with the
-   specification, the whole plan and the one file it writes.
+   files use from it, each file after the files it uses — or, for a small project, the files
+   themselves: an answer with files is the project (one call, as without a plan).
+2. Ask for the planned files concurrently, ``model.parallel`` calls at a time (the plan's own call
+   counting as one while it streams), each with the specification, the plan and the one file it
+   writes. A file is asked for as soon as the streamed plan has listed it, with the plan so far;
+   files asked for after the plan is complete see all of it. Should the complete plan not begin
+   with what was streamed, the files asked for early are dropped and asked for again.
 3. Check that the pieces fit (every name a Python file imports from another generated module is defined
    there; every relative import of a JS/TS file names a generated file, and every name it imports is
    exported there: ``fit_js``); where not, ask once for the files involved again, whole, with the mismatches listed.
@@ -18,8 +21,6 @@ from __future__ import annotations
 
 import ast
 import asyncio
-import json
-import re
 from dataclasses import dataclass, field, replace
 
 from ..edits import render_diff
@@ -29,20 +30,7 @@ from ..store import Run
 from .changes import ProposedChange, ask_for_changes
 from .fit_js import js_fit_problems
 from .host import Host, WorkflowError
-
-#: Most files one plan may name (a larger plan is a sign of a misread answer, not a project).
-MAX_PLANNED_FILES = 60
-
-_JSON_BLOCK = re.compile(r"^```(?:json)?[ \t]*\n(?P<body>.*?)^```", re.MULTILINE | re.DOTALL)
-
-
-@dataclass(frozen=True)
-class PlannedFile:
-    """One file of the plan: where it goes, what it owns, what the other files may use from it."""
-
-    path: str
-    purpose: str
-    interfaces: str = ""
+from .project_plan import PlannedFile, PlanStream, parse_plan, render_plan
 
 
 @dataclass
@@ -51,79 +39,88 @@ class ParallelStats:
 
     planned: list[str] = field(default_factory=list)
     concurrency: int = 1
+    #: Files asked for while the plan was still streaming (and kept).
+    early: list[str] = field(default_factory=list)
     mismatches: list[str] = field(default_factory=list)
     refitted: list[str] = field(default_factory=list)
 
 
-def parse_plan(answer: str) -> list[PlannedFile] | None:
-    """The plan in an answer (a JSON block ``{"files": [{path, purpose, interfaces}]}``), or None."""
-    for match in _JSON_BLOCK.finditer(answer):
-        try:
-            data = json.loads(match["body"])
-        except ValueError:
-            continue
-        files = data.get("files") if isinstance(data, dict) else None
-        if not isinstance(files, list) or not 0 < len(files) <= MAX_PLANNED_FILES:
-            continue
-        planned = []
-        for entry in files:
-            if not isinstance(entry, dict) or not isinstance(entry.get("path"), str):
-                return None
-            path = entry["path"].strip().removeprefix("./")
-            if not path or path.startswith("/") or ".." in path.split("/"):
-                return None
-            planned.append(PlannedFile(path, str(entry.get("purpose", "")), _text(entry.get("interfaces", ""))))
-        if len({p.path for p in planned}) == len(planned):
-            return planned
-    return None
+class _FileWriters:
+    """One request per planned file, ``concurrency`` at a time with the plan's own call counted while
+    it streams; each asks with the plan as it stands when the request goes out."""
 
+    def __init__(self, host: Host, run: Run, spec: str, system: str, concurrency: int) -> None:
+        self._host, self._run, self._spec, self._system = host, run, spec, system
+        self.gate = asyncio.Semaphore(concurrency)
+        self.plan: list[PlannedFile] = []
+        self.complete = False
+        self.tasks: dict[str, asyncio.Task[ProposedChange]] = {}
 
-def _text(value: object) -> str:
-    if isinstance(value, list):
-        return "\n".join(map(str, value))
-    return str(value) if value else ""
+    def start(self, planned: PlannedFile) -> None:
+        self.plan.append(planned)
+        self.tasks[planned.path] = asyncio.ensure_future(self._write(planned))
 
+    async def drop(self) -> None:
+        """Cancel every request started, and wait for them to end."""
+        for task in self.tasks.values():
+            task.cancel()
+        await asyncio.gather(*self.tasks.values(), return_exceptions=True)
+        self.plan, self.tasks = [], {}
 
-def render_plan(plan: list[PlannedFile]) -> str:
-    """The plan as each per-file request shows it."""
-    parts = []
-    for planned in plan:
-        part = f"- {planned.path}: {planned.purpose}"
-        if planned.interfaces.strip():
-            part += "\n" + "\n".join(f"    {line}" for line in planned.interfaces.strip().splitlines())
-        parts.append(part)
-    return "\n".join(parts)
+    async def _write(self, planned: PlannedFile) -> ProposedChange:
+        async with self.gate:
+            if self.complete:
+                listed = "The project is planned as these files, each written by a separate request at the same time:"
+            else:
+                listed = ("The project is planned as files each written by a separate request at the same time. "
+                          "The plan is still being written; these are its files so far, and the files still to "
+                          "come use them:")
+            request = (f"{self._spec}\n\nThe workspace holds no code yet. {listed}\n\n{render_plan(self.plan)}\n\n"
+                       f"Write {planned.path} now, whole, and no other file. Use exactly the names, signatures "
+                       "and data shapes the plan gives for the other files.")
+            return await ask_for_changes(self._host, self._run, f"generate {planned.path}",
+                                         [{"role": "system", "content": self._system},
+                                          {"role": "user", "content": request}])
 
 
 async def propose_new_project(host: Host, run: Run, spec: str, parallel: int) -> ProposedChange:
     """The changes of a new project: planned and written ``parallel`` files at a time (or at once)."""
     system = await asyncio.to_thread(host.preprompts.system, "generate", "generate_plan", "file_format")
+    file_system = await asyncio.to_thread(host.preprompts.system, "generate", "file_format")
     messages: list[Message] = [{"role": "system", "content": system},
                                {"role": "user", "content": f"{spec}\n\nThe workspace holds no code yet."}]
-    first = await ask_for_changes(host, run, "generate", messages, require_edit=False,
-                                  settled=lambda answer: parse_plan(answer) is not None)
-    plan = parse_plan(first.answer)
-    if first.patch.changes:  # the model wrote the project at once (a small one): that is the answer
-        return first
-    if plan is None:
-        raise WorkflowError("The model's answer held neither files nor a plan of them; nothing to apply. "
-                            f"See {run.dir / 'calls'} for what it said.")
-    stats = ParallelStats([p.path for p in plan], max(1, parallel))
-    host.progress.phase(f"writing {len(plan)} files, {stats.concurrency} at a time")
-    file_system = await asyncio.to_thread(host.preprompts.system, "generate", "file_format")
-    gate = asyncio.Semaphore(stats.concurrency)
+    stats = ParallelStats(concurrency=max(1, parallel))
+    writers = _FileWriters(host, run, spec, file_system, stats.concurrency)
+    streamed = PlanStream()
 
-    async def write(planned: PlannedFile) -> ProposedChange:
-        async with gate:
-            request = (f"{spec}\n\nThe workspace holds no code yet. The project is planned as these files, "
-                       f"each written by a separate request at the same time:\n\n{render_plan(plan)}\n\n"
-                       f"Write {planned.path} now, whole, and no other file. Use exactly the names, signatures "
-                       "and data shapes the plan gives for the other files.")
-            return await ask_for_changes(host, run, f"generate {planned.path}",
-                                         [{"role": "system", "content": file_system},
-                                          {"role": "user", "content": request}])
+    def on_text(text: str) -> None:
+        for planned in streamed.feed(text):
+            if not writers.tasks:
+                host.progress.phase(f"writing files as the plan lists them, {stats.concurrency} at a time")
+            writers.start(planned)
 
-    pieces = await asyncio.gather(*(write(p) for p in plan))
+    try:
+        async with writers.gate:  # the plan's call is one of the requests at once
+            first = await ask_for_changes(host, run, "generate", messages, require_edit=False,
+                                          settled=lambda answer: parse_plan(answer) is not None, on_text=on_text)
+        plan = parse_plan(first.answer)
+        if first.patch.changes or plan is None or writers.plan != plan[:len(writers.plan)]:
+            await writers.drop()  # a small project written at once, no plan, or not the plan streamed
+        if first.patch.changes:
+            return first
+        if plan is None:
+            raise WorkflowError("The model's answer held neither files nor a plan of them; nothing to apply. "
+                                f"See {run.dir / 'calls'} for what it said.")
+        stats.planned, stats.early = [p.path for p in plan], [p.path for p in writers.plan]
+        writers.complete = True
+        if len(writers.plan) < len(plan):
+            host.progress.phase(f"writing {len(plan)} files, {stats.concurrency} at a time")
+        for planned in plan[len(writers.plan):]:
+            writers.start(planned)
+        pieces = await asyncio.gather(*(writers.tasks[p.path] for p in plan))
+    except BaseException:
+        await writers.drop()  # a failed or cancelled request ends the others: nothing is applied
+        raise
     changes: dict[str, FileChange] = {}
     for planned, piece in zip(plan, pieces):
         own = [c for c in piece.patch.changes if c.path == planned.path]
@@ -141,7 +138,8 @@ async def propose_new_project(host: Host, run: Run, spec: str, parallel: int) ->
         answers.append(refit.answer)
         usage = _total_usage([first, *pieces, refit])
     await run.update_meta(parallel={"planned": stats.planned, "concurrency": stats.concurrency,
-                                    "mismatches": stats.mismatches, "refitted": stats.refitted})
+                                    "early": stats.early, "mismatches": stats.mismatches,
+                                    "refitted": stats.refitted})
     kept = list(changes.values())
     return replace(first, answer="\n\n".join(answers), usage=usage,
                    patch=PatchResult(changes=kept, failures=[], diff=render_diff(kept)), refused=[])

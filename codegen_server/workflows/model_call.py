@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import re
 import time
+from collections.abc import Callable
 from dataclasses import asdict
 
 from ..model import Completion, Message, ModelError, TruncatedAnswer
@@ -81,8 +82,12 @@ def _step(purpose: str) -> str:
             "plan": "planning the fix"}.get(kind, "asking the model")
 
 
-async def ask(host: Host, run: Run, purpose: str, messages: list[Message]) -> Completion:
-    """Send ``messages``; report streamed tokens; store request and answer (or error) in ``run``."""
+async def ask(host: Host, run: Run, purpose: str, messages: list[Message], *,
+              on_text: Callable[[str], None] | None = None) -> Completion:
+    """Send ``messages``; report streamed tokens; store request and answer (or error) in ``run``.
+
+    ``on_text`` gets the answer's text as it streams (a retried attempt's from its start again).
+    """
     step = _step(purpose)
     streamed = _StreamedTokens(host.progress)
     thought = ""  # the thinking's line in progress
@@ -110,6 +115,8 @@ async def ask(host: Host, run: Run, purpose: str, messages: list[Message]) -> Co
             retrying = False
             host.progress.phase(step)
         streamed.add(text)
+        if on_text is not None:
+            on_text(text)
 
     host.progress.phase(step)
     request = {"model": host.model.settings.model, "messages": messages}

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import json
+import random
 import subprocess
 import sys
 import threading
 import time
 
 from codegen_server.model.scripted_server import ScriptStep
-from codegen_server.workflows.generate_parallel import fit_problems, parse_plan
+from codegen_server.workflows.generate_parallel import fit_problems
+from codegen_server.workflows.project_plan import PlanStream, parse_plan
 from tests.support.cli import codegen, env_for
 
 PLAN = {"files": [
@@ -44,6 +46,41 @@ def test_a_plan_is_read_from_its_json_block_and_a_bad_one_is_none():
     assert parse_plan("no plan") is None
     assert parse_plan('```json\n{"files": [{"path": "../outside.py"}]}\n```') is None
     assert parse_plan('```json\n{"files": [{"path": "a.py"}, {"path": "a.py"}]}\n```') is None
+
+
+def streamed(answer: str, cuts: list[int]) -> list[str]:
+    """The paths a PlanStream returns for ``answer`` fed in pieces ending at ``cuts``."""
+    stream, paths, start = PlanStream(), [], 0
+    for end in [*cuts, len(answer)]:
+        paths += [p.path for p in stream.feed(answer[start:end])]
+        start = end
+    return paths
+
+
+def test_a_streamed_plan_gives_the_whole_answers_entries_however_it_is_cut():
+    answer = "Here is the plan.\n\n```json\n" + json.dumps(PLAN, indent=2) + "\n```\n"
+    expected = [p.path for p in parse_plan(answer)]
+    for size in range(1, 50):
+        assert streamed(answer, list(range(size, len(answer), size))) == expected, size
+    chance = random.Random(7)
+    for _ in range(200):
+        assert streamed(answer, sorted(chance.sample(range(1, len(answer)), chance.randint(1, 40)))) == expected
+    stream = PlanStream()
+    entries = [p for n in range(len(answer)) for p in stream.feed(answer[n])]
+    assert entries == parse_plan(answer)  # purposes and interfaces too, not only the paths
+
+
+def test_a_streamed_plan_stops_where_the_whole_answer_would_be_refused():
+    package = 'package.json\n```json\n{"files": ["dist"], "name": "tool"}\n```\n'
+    assert streamed(package, [20, 40]) == [] and parse_plan(package) is None
+    outside = '```json\n{"files": [{"path": "a.py"}, {"path": "../out.py"}, {"path": "b.py"}]}\n```\n'
+    assert streamed(outside, [30, 60]) == ["a.py"] and parse_plan(outside) is None
+    twice = '```json\n{"files": [{"path": "a.py"}, {"path": "b.py"}, {"path": "a.py"}, {"path": "c.py"}]}\n```\n'
+    assert streamed(twice, [10]) == ["a.py", "b.py"]
+    broken = '```json\n{"files": [{"path": "a.py"}, {"path": "b.py" "oops"}, {"path": "c.py"}]}\n```\n'
+    assert streamed(broken, [5]) == ["a.py"]
+    late = "x" * (PlanStream.OPENS_WITHIN + 10) + '\n```json\n{"files": [{"path": "a.py"}]}\n```\n'
+    assert streamed(late, [PlanStream.OPENS_WITHIN + 5]) == [] and parse_plan(late) is not None
 
 
 def test_the_fit_check_names_an_import_its_module_does_not_define():
@@ -106,10 +143,11 @@ def test_a_new_project_is_planned_written_concurrently_and_fitted(tmp_path, scri
                 arrived["fit"] = time.monotonic()
                 assert "imports plus from calc.ops" in text and FILES["calc/cli.py"] in text
                 return ScriptStep(content=whole("calc/cli.py", FIXED_CLI))
-            for path, content in FILES.items():
+            for n, (path, content) in enumerate(FILES.items()):
                 if f"Write {path} now" in text:
                     arrived[path] = time.monotonic()
-                    assert "add(a: int, b: int) -> int" in text  # each file's request carries the whole plan
+                    # Each file's request carries the plan up to its own entry at least.
+                    assert all(f"- {p['path']}: {p['purpose']}" in text for p in PLAN["files"][:n + 1])
                     return ScriptStep(content=whole(path, content), chunk_size=8, chunk_delay=0.05)
             arrived["plan"] = time.monotonic()
             return ScriptStep(content="```json\n" + json.dumps(PLAN) + "\n```\n")
@@ -138,3 +176,78 @@ def test_a_small_project_answered_at_once_is_one_call(tmp_path, scripted_model):
     done = codegen("generate", "print hello", "--root", str(root), "--json", env=env_for(model.base_url), timeout=120)
     assert done.returncode == 0, done.stderr
     assert len(model.requests) == 1 and (root / "hello.py").read_text() == "print('hello')\n"
+
+
+def run_meta(root) -> dict:
+    return json.loads(next((root / ".codegen" / "runs").glob("*/run.json")).read_text())
+
+
+def test_files_are_asked_for_while_the_plan_still_streams_within_the_concurrency(tmp_path, scripted_model):
+    plan_answer = "```json\n" + json.dumps(PLAN, indent=1) + "\n```\n"
+    chunk, delay = 8, 0.04
+    plan_seconds = len(range(0, len(plan_answer), chunk)) * delay  # its stream sleeps at least this long
+    fitting = {**FILES, "calc/cli.py": FIXED_CLI}
+    arrived: dict[str, float] = {}
+    asked: dict[str, str] = {}
+    lock = threading.Lock()
+
+    def respond(body: dict) -> ScriptStep:
+        text = body["messages"][-1]["content"]
+        with lock:
+            for path, content in fitting.items():
+                if f"Write {path} now" in text:
+                    arrived[path], asked[path] = time.monotonic(), text
+                    return ScriptStep(content=whole(path, content), chunk_size=chunk, chunk_delay=delay)
+            arrived["plan"] = time.monotonic()
+            return ScriptStep(content=plan_answer, chunk_size=chunk, chunk_delay=delay)
+
+    model = scripted_model(respond)
+    root = tmp_path / "calc-project"
+    done = codegen("generate", "a calculator package with a CLI and tests", "--root", str(root), "--json",
+                   env={**env_for(model.base_url), "CODEGEN_MODEL_PARALLEL": "3"}, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert len(model.requests) == 5  # the plan and four files: nothing asked twice, no fit pass
+    # The first file was asked for before the plan's answer could have ended, with the plan so far only.
+    assert arrived["calc/__init__.py"] < arrived["plan"] + plan_seconds
+    assert "The plan is still being written" in asked["calc/__init__.py"]
+    assert "tests/test_calc.py" not in asked["calc/__init__.py"]
+    assert model.most_at_once <= 3  # the plan's own request counted among the three
+    parallel = run_meta(root)["parallel"]
+    assert parallel["planned"] == list(FILES) and "calc/__init__.py" in parallel["early"]
+    assert {path: (root / path).read_text() for path in fitting} == fitting
+    tests = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"], cwd=root,
+                           capture_output=True, text=True, timeout=120)
+    assert tests.returncode == 0, tests.stdout
+
+
+def test_files_asked_for_early_are_asked_again_when_the_whole_plan_does_not_begin_with_them(tmp_path, scripted_model):
+    # The first block names a file twice, so the whole answer's plan is the corrected block after it.
+    first = {"files": [{"path": "calc/ops.py", "purpose": "arithmetic", "interfaces": ["plus(a, b)"]},
+                       {"path": "calc/old.py", "purpose": "left over"},
+                       {"path": "calc/ops.py", "purpose": "arithmetic again"}]}
+    plan_answer = ("```json\n" + json.dumps(first) + "\n```\n\nThat names a file twice; the plan is:\n\n```json\n"
+                   + json.dumps(PLAN) + "\n```\n")
+    fitting = {**FILES, "calc/cli.py": FIXED_CLI}
+    asked: list[str] = []
+    lock = threading.Lock()
+
+    def respond(body: dict) -> ScriptStep:
+        text = body["messages"][-1]["content"]
+        with lock:
+            for path in ["calc/old.py", *fitting]:
+                if f"Write {path} now" in text:
+                    asked.append(path)
+                    content = fitting.get(path, "LEFT_OVER = 1\n")
+                    # The early requests are still answering when the plan ends (and are dropped).
+                    return ScriptStep(content=whole(path, content), chunk_size=4, chunk_delay=0.05)
+            return ScriptStep(content=plan_answer, chunk_size=16, chunk_delay=0.02)
+
+    model = scripted_model(respond)
+    root = tmp_path / "calc-project"
+    done = codegen("generate", "a calculator package with a CLI and tests", "--root", str(root), "--json",
+                   env={**env_for(model.base_url), "CODEGEN_MODEL_PARALLEL": "4"}, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert asked[:2] == ["calc/ops.py", "calc/old.py"] and asked.count("calc/ops.py") == 2
+    assert not (root / "calc" / "old.py").exists()
+    assert run_meta(root)["parallel"]["early"] == []
+    assert {path: (root / path).read_text() for path in fitting} == fitting
