@@ -362,6 +362,16 @@ MUTATIONS = [
     ("vscode applies a hunk over typing that touches it", "clients/vscode/src/preview.ts",
      "    else return undefined;\n", "    else offset = 0;\n",
      ["tests/clients/test_vscode.py", "-k", "unit_tests"]),
+    # issue 31: files asked for while the plan streams stay within model.parallel and fit the whole plan
+    ("the plan's own request left out of model.parallel", "codegen_server/workflows/generate_parallel.py",
+     "        async with writers.gate:  # the plan's call is one of the requests at once\n",
+     "        if True:\n",
+     ["tests/workflows/test_generate_parallel.py", "-k", "while_the_plan_still_streams"]),
+    ("files asked for early kept when the whole plan does not begin with them",
+     "codegen_server/workflows/generate_parallel.py",
+     "        if first.patch.changes or plan is None or writers.plan != plan[:len(writers.plan)]:\n",
+     "        if first.patch.changes or plan is None:\n",
+     ["tests/workflows/test_generate_parallel.py", "-k", "does_not_begin_with_them"]),
 ]
 
 

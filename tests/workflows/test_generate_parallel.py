@@ -197,7 +197,8 @@ def test_files_are_asked_for_while_the_plan_still_streams_within_the_concurrency
             for path, content in fitting.items():
                 if f"Write {path} now" in text:
                     arrived[path], asked[path] = time.monotonic(), text
-                    return ScriptStep(content=whole(path, content), chunk_size=chunk, chunk_delay=delay)
+                    # Each answer takes long enough that three early files would overlap the plan's stream.
+                    return ScriptStep(content=whole(path, content), delay=2.5)
             arrived["plan"] = time.monotonic()
             return ScriptStep(content=plan_answer, chunk_size=chunk, chunk_delay=delay)
 
