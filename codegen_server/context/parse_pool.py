@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from multiprocessing.process import BaseProcess
 from pathlib import Path
 
-from .store import FileRecord, from_row, to_row
+from .store import FileRecord, from_row, gc_paused, to_row
 from .tags import extract
 from .walk import SourceFile, looks_generated_or_binary
 
@@ -101,7 +101,15 @@ def parse_files(root: Path, files: Iterable[SourceFile], workers: int, stop: thr
     (the engine loads its tokenizer in a thread) no longer slows the walk down.
     Raises Interrupted soon after `stop` is set (between files, or between a pool's batches).
     """
-    stop = stop or threading.Event()
+    # The records are a million small containers, none in a cycle: the collector, triggered by their
+    # allocation, would rescan the growing heap ~90 times on Django (~0.04 s of this process's time).
+    with gc_paused():
+        return _parse_files(root, files, workers, stop or threading.Event(), listed_hook)
+
+
+def _parse_files(root: Path, files: Iterable[SourceFile], workers: int, stop: threading.Event,
+                 listed_hook: Callable[[], None] | None) -> ParseResult:
+    """``parse_files``, with the collector paused."""
     listed: list[SourceFile] = []
     pool = _list_files(files, workers, listed)
     if listed_hook is not None:
