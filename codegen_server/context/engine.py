@@ -86,14 +86,16 @@ class ContextEngine:
         Once indexed, while a watcher reports changes, only the files it reported are re-read.
         """
         changed, walked = self.changes.take_with_walk()  # taken before the walk: what it reported, the walk sees
+        # The map after the first index counts tokens: the tokenizer loads in a thread while the files
+        # parse, not during the walk, whose GIL it would mostly hold (delaying the parse workers' start).
+        listed_hook = None if self._refreshed else preload
         if not self._refreshed:
             changed = None
-            preload()  # the map after the first index counts tokens: load the tokenizer while the files parse
         elif walked is not None:
             self.index.refresh(walked)  # the walk made when the watcher started; ``changed``: what came after
         stats = self.index.refresh_paths(changed) if changed is not None else None
         if stats is None:
-            stats = self.index.refresh()
+            stats = self.index.refresh(listed_hook=listed_hook)
         self._refreshed = True
         return stats
 

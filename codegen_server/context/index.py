@@ -7,6 +7,7 @@ import logging
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,7 +18,7 @@ from .languages import QUERY_DIR, language_for_path
 from .parse_pool import parse_files, worker_count
 from .store import FileRecord
 from .tags import FileTags, extract, parse
-from .walk import MAX_FILE_BYTES, SourceFile, walk_sources
+from .walk import MAX_FILE_BYTES, SourceFile, iter_sources
 
 log = logging.getLogger(__name__)
 
@@ -115,10 +116,12 @@ class WorkspaceIndex:
             return None
 
     # -- refreshing from disk ----------------------------------------------------------------
-    def refresh(self, walked: list[SourceFile] | None = None) -> IndexStats:
+    def refresh(self, walked: list[SourceFile] | None = None,
+                listed_hook: Callable[[], None] | None = None) -> IndexStats:
         """Bring the index up to date with the disk, reusing cached tags of unchanged files.
 
         ``walked``: the tree as a walk made a moment ago found it (``walk_sources``), instead of walking now.
+        ``listed_hook``: called once the walk is over, before the parse (``parse_pool.parse_files``).
         """
         started = time.perf_counter()
         with self._lock:
@@ -128,20 +131,24 @@ class WorkspaceIndex:
             previous = dict(self._records)
             open_paths = set(self._open)
         kept: dict[str, FileRecord] = {}
-        changed_files: list[SourceFile] = []
-        if walked is None:
-            walked = walk_sources(self.root)
-        for source_file in walked:
-            old = previous.get(source_file.path)
-            if source_file.path in open_paths and old is not None:
-                kept[source_file.path] = old  # the editor buffer is newer than the disk
-            elif old is not None and (old.mtime_ns, old.size) == (source_file.mtime_ns, source_file.size):
-                kept[source_file.path] = old
-            else:
-                changed_files.append(source_file)
-        result = parse_files(self.root, changed_files, self.workers, self.stopping)
+        listed: list[SourceFile] = []  # every file the walk found
+
+        def changed_files() -> Iterator[SourceFile]:
+            """The files to parse, handed over as the walk finds them (a large parse starts its
+            workers before the walk is over); those whose cached tags still hold go to ``kept``."""
+            for source_file in iter_sources(self.root) if walked is None else walked:
+                listed.append(source_file)
+                old = previous.get(source_file.path)
+                if source_file.path in open_paths and old is not None:
+                    kept[source_file.path] = old  # the editor buffer is newer than the disk
+                elif old is not None and (old.mtime_ns, old.size) == (source_file.mtime_ns, source_file.size):
+                    kept[source_file.path] = old
+                else:
+                    yield source_file
+
+        result = parse_files(self.root, changed_files(), self.workers, self.stopping, listed_hook)
         fresh: dict[str, FileRecord] = {}
-        for source_file in walked:  # in the walk's (sorted) order, as before the parse was batched
+        for source_file in listed:  # in the walk's (sorted) order, as before the parse was batched
             record = kept.get(source_file.path)
             if record is None:
                 record = result.records[source_file.path]

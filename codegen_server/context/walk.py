@@ -44,14 +44,19 @@ def load_ignore(directory: Path) -> pathspec.PathSpec | None:
 
 
 def walk_sources(root: Path) -> list[SourceFile]:
-    """List indexable source files under `root`, sorted by path.
+    """List indexable source files under `root`, sorted by path (see ``iter_sources``)."""
+    return list(iter_sources(root))
+
+
+def iter_sources(root: Path) -> Iterator[SourceFile]:
+    """The indexable source files under `root`, sorted by path, as the walk finds them.
 
     Honours every .gitignore on the way down (each relative to its own directory), skips vendored
-    and tool directories, minified bundles and files over MAX_FILE_BYTES.
+    and tool directories, minified bundles and files over MAX_FILE_BYTES. The index consumes the
+    walk as it goes, so that a large parse can start its workers before the walk is over.
     """
-    found: list[SourceFile] = []
     # Each entry: (directory relative to root with trailing slash, its ignore spec).
-    def visit(directory: Path, rel: str, specs: Specs) -> None:
+    def visit(directory: Path, rel: str, specs: Specs) -> Iterator[SourceFile]:
         try:
             entries = sorted(os.scandir(directory), key=lambda e: e.name)
         except OSError:
@@ -72,7 +77,7 @@ def walk_sources(root: Path) -> list[SourceFile]:
             if is_dir:
                 if entry.name in SKIPPED_DIRS or is_ignored(specs, rel_path + "/"):
                     continue
-                visit(Path(entry.path), rel_path + "/", specs)
+                yield from visit(Path(entry.path), rel_path + "/", specs)
             elif is_file:
                 language = language_for_path(entry.name)
                 if language is None or entry.name.endswith(MINIFIED_SUFFIXES):
@@ -82,10 +87,9 @@ def walk_sources(root: Path) -> list[SourceFile]:
                 info = entry.stat(follow_symlinks=False)
                 if info.st_size > MAX_FILE_BYTES:
                     continue
-                found.append(SourceFile(rel_path, language, info.st_mtime_ns, info.st_size))
+                yield SourceFile(rel_path, language, info.st_mtime_ns, info.st_size)
 
-    visit(root, "", [])
-    return found
+    return visit(root, "", [])
 
 
 def is_ignored(specs: Specs, rel_path: str) -> bool:

@@ -13,6 +13,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -20,6 +21,7 @@ import pytest
 from codegen_server.context import parse_pool, store
 from codegen_server.context.index import WorkspaceIndex
 from codegen_server.context.store import FileRecord
+from codegen_server.context.walk import SourceFile, walk_sources
 
 #: One template per language; {n} makes every file's names its own, {m} points at a neighbour.
 TEMPLATES = {
@@ -310,3 +312,27 @@ def test_workers_exit_when_the_process_that_started_them_is_killed(
         for pid in workers:
             if running(pid):
                 os.kill(pid, signal.SIGKILL)
+
+
+def test_a_small_workspace_starts_no_worker(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The pool starts while the walk is under way, once it has listed enough source: never for a
+    # small tree (the test suite indexes many), even on a cold index with workers to spare.
+    started: list[int] = []
+    monkeypatch.setattr(parse_pool, "_start_pool", lambda workers: started.append(workers))
+    (tmp_path / "small.py").write_text("def small():\n    pass\n")
+    stats = WorkspaceIndex(tmp_path, workers=2).refresh()
+    assert (stats.parsed, stats.workers, started) == (1, 0, [])
+
+
+def test_the_workers_start_before_the_walk_is_over(tree: tuple[Path, list[tuple[object, ...]]]) -> None:
+    root, _ = tree
+    files = walk_sources(root)
+    children_at_end: list[int] = []
+
+    def walk() -> Iterator[SourceFile]:  # as the index hands the walk over: file by file
+        yield from files
+        children_at_end.append(len(multiprocessing.active_children()))
+
+    result = parse_pool.parse_files(root, walk(), workers=1)
+    assert children_at_end and children_at_end[0] >= 1, "the worker was not started during the walk"
+    assert result.workers == 1 and len(result.records) == len(files)

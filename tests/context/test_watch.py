@@ -10,7 +10,7 @@ import pytest
 
 from codegen_server.context.engine import ContextEngine
 from codegen_server.context.inotify_watch import InotifyWatcher
-from codegen_server.context.walk import walk_sources
+from codegen_server.context.walk import iter_sources, walk_sources
 from codegen_server.context.native_watch import native_watcher
 from codegen_server.context.watch import source_file_at
 from codegen_server.context.watchfiles_watch import WatchfilesWatcher
@@ -227,7 +227,7 @@ def test_the_walk_made_when_a_watcher_starts_spares_the_next_request_one(tmp_pat
     (tmp_path / "reported.py").write_text("def late(x):\n    return x\n")
     engine.changes.mark(["reported.py"])
     walks = []
-    monkeypatch.setattr(index_module, "walk_sources", lambda root: walks.append(root) or walk_sources(root))
+    monkeypatch.setattr(index_module, "iter_sources", lambda root: walks.append(root) or iter_sources(root))
     engine.refresh()  # the second request
     assert names(engine) == {"parse", "early", "late"} and walks == []
     engine.refresh()
