@@ -34,6 +34,9 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
+# This checkout's codegen, not whichever one the venv's editable install points at (a worktree's
+# benchmark measured the main checkout's code); the spawned parse workers get this sys.path too.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from measure import RSS_CONDITION, TOKENS_CONDITION, cl100k_tokens, run_measured  # noqa: E402
 
 CACHE = HERE / ".cache"

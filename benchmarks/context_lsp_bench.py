@@ -33,6 +33,11 @@ from pygls.uris import from_fs_path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
+# This checkout's codegen, not whichever one the venv's editable install points at (a worktree's
+# benchmark measured the main checkout's code); the parse workers and the daemon inherit the path.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(Path(__file__).resolve().parent.parent),
+                                                        os.environ.get("PYTHONPATH")]))
 from context_bench import django_tree  # noqa: E402  (the same tree, fetched the same way)
 
 TASK = "QuerySet.filter ignores the negate flag in django/db/models/query.py"

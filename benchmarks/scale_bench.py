@@ -39,6 +39,9 @@ import zipfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+# This checkout's codegen, not whichever one the venv's editable install points at (a worktree's
+# benchmark measured the main checkout's code); the spawned parse workers get this sys.path too.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from context_bench import AIDER_SCRIPT, CACHE, warm_maps  # noqa: E402  (the peer is driven exactly as there)
 from measure import RSS_CONDITION, TOKENS_CONDITION, cl100k_tokens, run_measured  # noqa: E402
 
