@@ -57,10 +57,12 @@ def extract(language: str, source: bytes, tree: ts.Tree | None = None) -> FileTa
             node = caps[kind_key][0]
             name = caps["name"][0]
             kind = kind_key[11:]
-            previous = raw_defs.get(name.start_byte)
+            name_start = name.start_byte
+            previous = raw_defs.get(name_start)
             # The same name can match a generic pattern (constant) and a specific one (function).
             if previous is None or previous[2] == "constant":
-                raw_defs[name.start_byte] = (node.start_byte, -node.end_byte, kind, name.text.decode("utf-8", "replace"), node)
+                text = source[name_start:name.end_byte].decode("utf-8", "replace")
+                raw_defs[name_start] = (node.start_byte, -node.end_byte, kind, text, node)
         elif "reference" in caps:
             ref_nodes.extend(caps["reference"])
         elif "import" in caps:
@@ -89,14 +91,18 @@ def extract(language: str, source: bytes, tree: ts.Tree | None = None) -> FileTa
 
     references = tags.references
     for node in ref_nodes:
-        if node.start_byte in name_positions:
+        start = node.start_byte
+        if start in name_positions:
             continue
-        name = node.text.decode("utf-8", "replace")
+        # Sliced from the source rather than node.text, and the row read once: this loop runs for
+        # every call and type name of the workspace.
+        name = source[start:node.end_byte].decode("utf-8", "replace")
+        row = node.start_point.row
         lines = references.get(name)
         if lines is None:
-            references[name] = [node.start_point.row]
-        elif lines[-1] != node.start_point.row:
-            lines.append(node.start_point.row)
+            references[name] = [row]
+        elif lines[-1] != row:
+            lines.append(row)
     for lines in references.values():
         lines.sort()
     return tags
@@ -104,19 +110,23 @@ def extract(language: str, source: bytes, tree: ts.Tree | None = None) -> FileTa
 
 def signature(source: bytes, node: ts.Node, language: str, name_text: str) -> str:
     """The definition's header: text up to its body, on one line, keeping the first line's indent."""
+    start = node.start_byte
     body = node.child_by_field_name("body")
-    end = body.start_byte if body is not None and body.start_byte > node.start_byte else node.end_byte
-    line_start = source.rfind(b"\n", 0, node.start_byte) + 1
-    prefix = source[line_start:node.start_byte]
+    end = body.start_byte if body is not None and body.start_byte > start else node.end_byte
+    line_start = source.rfind(b"\n", 0, start) + 1
+    prefix = source[line_start:start]
     indent = prefix[: len(prefix) - len(prefix.lstrip())].decode("utf-8", "replace")
-    header = source[node.start_byte:end].decode("utf-8", "replace")
-    lines = header.split("\n")
+    header = source[start:end].decode("utf-8", "replace")
     markers = COMMENT_MARKERS.get(language, C_STYLE_COMMENTS)
-    if body is None:
-        # One line, unless the name only comes at the end (`typedef struct {...} name;`).
-        lines = lines[:1] if len(lines) == 1 or name_text in lines[0] else [lines[0], "…", lines[-1]]
-    # Comments between the header and the body are not part of the signature.
-    text = " ".join(" ".join(line.split()) for line in lines if not line.lstrip().startswith(markers)).strip()
+    if "\n" not in header:  # most headers: one line (the same result as below, sooner)
+        text = "" if header.lstrip().startswith(markers) else " ".join(header.split())
+    else:
+        lines = header.split("\n")
+        if body is None:
+            # One line, unless the name only comes at the end (`typedef struct {...} name;`).
+            lines = lines[:1] if name_text in lines[0] else [lines[0], "…", lines[-1]]
+        # Comments between the header and the body are not part of the signature.
+        text = " ".join(" ".join(line.split()) for line in lines if not line.lstrip().startswith(markers)).strip()
     if len(text) > MAX_SIGNATURE_CHARS:
         text = text[: MAX_SIGNATURE_CHARS - 1] + "…"
     return indent + text
