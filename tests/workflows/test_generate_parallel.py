@@ -79,6 +79,10 @@ def test_a_streamed_plan_stops_where_the_whole_answer_would_be_refused():
     assert streamed(twice, [10]) == ["a.py", "b.py"]
     broken = '```json\n{"files": [{"path": "a.py"}, {"path": "b.py" "oops"}, {"path": "c.py"}]}\n```\n'
     assert streamed(broken, [5]) == ["a.py"]
+    # An entry longer than any one file's stops the reading (each feed with a brace decodes it again).
+    long = ('```json\n{"files": [{"path": "a.py"}, {"path": "b.py", "interfaces": "'
+            + "{x} " * (PlanStream.LONGEST_ENTRY // 2) + '"}]}\n```\n')
+    assert streamed(long, list(range(1000, len(long), 1000))) == ["a.py"] and len(parse_plan(long)) == 2
     late = "x" * (PlanStream.OPENS_WITHIN + 10) + '\n```json\n{"files": [{"path": "a.py"}]}\n```\n'
     assert streamed(late, [PlanStream.OPENS_WITHIN + 5]) == [] and parse_plan(late) is not None
 
