@@ -239,15 +239,15 @@ export class EditPreview implements vscode.Disposable, vscode.TextDocumentConten
 
   /** Applies the whole edit, then saves what it touched (unless codegen.apply.saveAfterApply is off). */
   private async apply(edit: LspWorkspaceEdit, files: FileChange[], label: string): Promise<ApplyWorkspaceEditResult> {
-    const workspaceEdit = toWorkspaceEdit(edit);
-    const ok = await vscode.workspace.applyEdit(workspaceEdit);
+    const created = createdWhole(edit, files);
+    const ok = await vscode.workspace.applyEdit(toWorkspaceEdit(edit, created));
     if (!ok) {
       this.output.appendLine(`[codegen] ${label}: VS Code refused the edit`);
       return { applied: false, failureReason: 'VS Code could not apply the edit (a file changed or could not be created)' };
     }
     if (settingReader()('apply.saveAfterApply') !== false) {
       for (const file of files) {
-        if (file.action === 'delete') continue;
+        if (file.action === 'delete' || created.has(file.uri)) continue; // a new file is on disk whole
         const document = openDocument(file.uri) ?? await vscode.workspace.openTextDocument(vscode.Uri.parse(file.uri));
         if (document.isDirty && !(await document.save())) {
           return { applied: true, failureReason: `applied, but ${displayPath(file.uri, folderUris())} could not be saved` };
@@ -265,17 +265,37 @@ export class EditPreview implements vscode.Disposable, vscode.TextDocumentConten
   }
 }
 
-/** The LSP edit as a VS Code edit without the `needsConfirmation` annotations (the user already confirmed). */
-export function toWorkspaceEdit(edit: LspWorkspaceEdit): vscode.WorkspaceEdit {
+/**
+ * The new files of an edit (each one its `create` names and the disk does not hold), with their whole
+ * text: VS Code creates each with that text. Created empty and then typed into, a new file was an
+ * unsaved buffer over an empty file, and its save could fail (seen under load in code-server), leaving
+ * the file empty on disk.
+ */
+function createdWhole(edit: LspWorkspaceEdit, files: FileChange[]): Map<string, string> {
+  const creates = new Set(documentChanges(edit).flatMap((c) => (!isTextDocumentEdit(c) && c.kind === 'create' ? [c.uri] : [])));
+  return new Map(files.filter((f) => f.action === 'create' && creates.has(f.uri)).map((f) => [f.uri, f.after]));
+}
+
+/**
+ * The LSP edit as a VS Code edit without the `needsConfirmation` annotations (the user already
+ * confirmed). A file in `created` is created with its text, and the text edits into it are left out.
+ */
+export function toWorkspaceEdit(edit: LspWorkspaceEdit, created: Map<string, string>): vscode.WorkspaceEdit {
   const result = new vscode.WorkspaceEdit();
   for (const change of documentChanges(edit)) {
     if (isTextDocumentEdit(change)) {
+      if (created.has(change.textDocument.uri)) continue;
       const uri = vscode.Uri.parse(change.textDocument.uri);
       for (const e of change.edits) {
         result.replace(uri, new vscode.Range(e.range.start.line, e.range.start.character, e.range.end.line, e.range.end.character), e.newText);
       }
     } else if (change.kind === 'create') {
-      result.createFile(vscode.Uri.parse(change.uri), { overwrite: change.options?.overwrite, ignoreIfExists: change.options?.ignoreIfExists });
+      const text = created.get(change.uri);
+      result.createFile(vscode.Uri.parse(change.uri), {
+        overwrite: change.options?.overwrite,
+        ignoreIfExists: change.options?.ignoreIfExists,
+        ...(text === undefined ? {} : { contents: new TextEncoder().encode(text) }),
+      });
     } else if (change.kind === 'delete') {
       result.deleteFile(vscode.Uri.parse(change.uri), { recursive: change.options?.recursive, ignoreIfNotExists: change.options?.ignoreIfNotExists });
     } else {
