@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Sequence
 
 from lsprotocol import types
 
-from ..edits.stale import check_unchanged, disk_state
+from ..edits.stale import StalePreview, check_unchanged, disk_state
 from ..edits.types import FileChange
 from ..workflows.host import REVIEWED, Applier, ApplyDecision, DiskApplier, PreviewOnly, as_landed, ensure_on_disk
 from .workspace_edit import to_workspace_edit
@@ -53,7 +53,13 @@ class ClientApplier:
         if self._server.settings.save_after_apply:
             # Only the daemon's own write could land over another writer's: with saveAfterApply off the
             # editor writes what the user accepted (all of it, or the hunks kept), and nothing here.
-            await asyncio.to_thread(check_unchanged, self._root, list(changes), before)
+            try:
+                await asyncio.to_thread(check_unchanged, self._root, list(changes), before)
+            except StalePreview as stale:
+                if not response.failure_reason:
+                    raise
+                # The editor's own account (a file it applied but could not save) is the likelier cause.
+                raise StalePreview(f"{stale} The editor answered: {response.failure_reason}.") from stale
             await asyncio.to_thread(ensure_on_disk, self._root, list(changes))
         return ApplyDecision(applied=True, how="client")
 
