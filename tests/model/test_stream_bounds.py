@@ -32,7 +32,8 @@ async def test_an_endless_answer_fails_at_the_size_limit_and_the_stream_is_close
     server = scripted_model([ScriptStep(content=RUNAWAY, chunk_size=500, endless=True)])
     tokens: list[str] = []
     with pytest.raises(ModelError) as caught:
-        await model_for(server, max_answer_chars=20_000).complete(HELLO, on_token=tokens.append)
+        # The time limit only ends the stream when the size limit did not (then the kind is wrong, in 20 s).
+        await model_for(server, max_answer_chars=20_000, max_call_seconds=20).complete(HELLO, on_token=tokens.append)
     assert caught.value.kind == "answer-too-large"
     assert "20,000 characters" in caught.value.message and "maxAnswerChars" in caught.value.message
     # The error's data names what fixes it, so each client words its own advice.
@@ -66,7 +67,7 @@ async def test_an_answer_within_the_limits_is_whole(scripted_model):
 async def test_a_call_past_its_time_limit_fails_and_the_stream_is_closed(scripted_model):
     server = scripted_model([ScriptStep(content=RUNAWAY, chunk_size=50, chunk_delay=0.05, endless=True)])
     with pytest.raises(ModelError) as caught:
-        await asyncio.wait_for(model_for(server, max_call_seconds=1.0).complete(HELLO), 30)  # not forever
+        await asyncio.wait_for(model_for(server, max_call_seconds=1.0).complete(HELLO), 10)  # not forever
     assert caught.value.kind == "call-too-long" and "maxCallSeconds" in caught.value.message
     assert (caught.value.setting, caught.value.env) == ("model.maxCallSeconds", "CODEGEN_MODEL_MAX_CALL_SECONDS")
     await asyncio.wait_for(hung_up(server), 10)
