@@ -394,6 +394,7 @@ def test_disabling_a_safety_check_fails_its_tests(tmp_path: Path, name: str, pat
     # The copy comes first on the path, for the tests and for every daemon or CLI they start.
     env = {**os.environ, "PYTHONPATH": str(copy), "CODEGEN_CRASH_TRIALS": "2"}
     env.pop("CI", None)  # a guard test that skips in the copy must not read as a failure
+    env.pop("PYTEST_DISABLE_PLUGIN_AUTOLOAD", None)  # the guard tests need the suite's plugins
     where = subprocess.run([sys.executable, "-c", "import codegen_server; print(codegen_server.__file__)"],
                            cwd=copy, env=env, capture_output=True, text=True, check=True).stdout.strip()
     assert Path(where).is_relative_to(copy), f"the broken copy is not the one imported: {where}"
