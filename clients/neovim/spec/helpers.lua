@@ -151,14 +151,20 @@ function H.wait_notify(text, timeout_ms)
   return found
 end
 
+--- In ``H.answer_inputs``' list: the user pressed <Esc> at that prompt.
+H.ESC = {}
+
 --- Answer vim.ui.input prompts with ``answers`` in order (as a UI plugin replacing it would); records prompts.
 function H.answer_inputs(answers)
   state.input = state.input or vim.ui.input
   H.prompts = {}
-  local queue = vim.deepcopy(answers)
+  local queue = vim.list_extend({}, answers) -- not deepcopy: H.ESC is matched by identity
   vim.ui.input = function(opts, on_confirm)
     table.insert(H.prompts, opts.prompt)
     local answer = table.remove(queue, 1)
+    if answer == H.ESC then
+      answer = nil
+    end
     vim.schedule(function() on_confirm(answer) end)
   end
 end

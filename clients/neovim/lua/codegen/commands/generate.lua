@@ -4,15 +4,25 @@ local client = require('codegen.client')
 local common = require('codegen.commands.common')
 local config = require('codegen.config')
 
---- Ask each of the model's questions; nil when the user cancelled (<Esc>). An empty answer skips one.
-local function ask(questions)
+local KEEP = 'Keep answering'
+local DISCARD = 'Discard my answers'
+
+--- Ask each of the model's questions; nil when the user stopped. An empty answer skips one. <Esc> once
+--- something was answered (in this round or an earlier one: ``given``) asks first, as VS Code does:
+--- keeping the answers (also <Esc> there) asks the same question again.
+local function ask(questions, given)
   local answers = {}
-  for i, question in ipairs(questions) do
-    local answer = async.input({ prompt = ('codegen question %d/%d: %s '):format(i, #questions, question) })
-    if answer == nil then
+  local i = 1
+  while i <= #questions do
+    local answer = async.input({ prompt = ('codegen question %d/%d: %s '):format(i, #questions, questions[i]) })
+    if answer ~= nil then
+      answers[i] = answer
+      i = i + 1
+    elseif given + i == 1 then
+      return nil
+    elseif async.select({ KEEP, DISCARD }, { prompt = 'codegen: discard your answers? (<Esc> keeps them)' }) == DISCARD then
       return nil
     end
-    answers[i] = answer
   end
   return answers
 end
@@ -37,8 +47,10 @@ return function(prompt)
       if not round then
         return
       end
+      local given = 0
       while #common.list(round.questions) > 0 do
-        local answers = ask(round.questions)
+        local answers = ask(round.questions, given)
+        given = given + #common.list(round.questions)
         if not answers then
           common.notify('codegen generate cancelled; nothing was written.', vim.log.levels.WARN)
           return
