@@ -23,7 +23,7 @@ from bisect import bisect_left, insort
 
 import numpy as np
 
-from .rank import Graph, build_graph, file_candidates, file_edges
+from .rank import Graph, build_graph, file_candidates, file_edges, number_keys
 from .store import FileRecord
 from .tags import FileTags
 
@@ -169,20 +169,10 @@ def update_graph(graph: Graph | None, old: dict[str, FileRecord], new: dict[str,
     cand_file, cand_def, cand_name, cand_parent, cand_weight = _replace_blocks(
         graph.cand_file, [graph.cand_file, graph.cand_def, cand_name, cand_parent, graph.cand_weight], cand_rows)
 
-    # Keys (defining file, name) are numbered by first appearance along the edges, as build_graph does.
-    width = max(len(names), 1)
-    combined = dst * width + name
-    unique, first, inverse = np.unique(combined, return_index=True, return_inverse=True)
-    key_of_unique = np.empty(len(unique), dtype=np.intp)
-    key_of_unique[np.argsort(first, kind="stable")] = np.arange(len(unique), dtype=np.intp)
-    edge_key = key_of_unique[inverse.reshape(-1)] if len(unique) else np.zeros(0, dtype=np.intp)
-    wanted = cand_file * width + cand_name
-    position = np.minimum(np.searchsorted(unique, wanted), max(len(unique) - 1, 0))
-    found = unique[position] == wanted if len(unique) else np.zeros(len(wanted), dtype=bool)
-    cand_key = np.where(found, key_of_unique[position] if len(unique) else -1, -1).astype(np.intp)
+    edge_key, cand_key, key_count = number_keys(dst, name, cand_file, cand_name, len(names))
 
     return Graph(
         graph.files, graph.file_ids, names, name_ids, definers,
-        src, dst, name, weight, edge_key, len(unique),
+        src, dst, name, weight, edge_key, key_count,
         cand_file, cand_def, cand_key, cand_name, cand_parent, cand_weight, defs_per_file,
     )

@@ -111,59 +111,103 @@ def file_candidates(record: FileRecord, name_ids: dict[str, int]) -> list[tuple[
 
 
 def build_graph(records: dict[str, FileRecord]) -> Graph:
-    """Build the graph arrays from the index records."""
+    """Build the graph arrays from the index records.
+
+    The same edges, in the same order, as ``file_edges`` of every file in turn, built in arrays: a
+    row per (file, referenced name), fanned out to the name's definers. It is on the path of the
+    first map after a cold index or a restart, where an edge-by-edge build took most of the time.
+    """
     files = sorted(records)
     file_ids = {path: i for i, path in enumerate(files)}
     definers: dict[str, list[int]] = {}
     for fid, path in enumerate(files):
-        seen: set[str] = set()
-        for definition in records[path].tags.definitions:
-            if definition.name not in seen:
-                seen.add(definition.name)
-                definers.setdefault(definition.name, []).append(fid)
+        for name in {definition.name for definition in records[path].tags.definitions}:
+            definers.setdefault(name, []).append(fid)
     names = sorted(definers)
     name_ids = {name: i for i, name in enumerate(names)}
 
-    src: list[int] = []
-    dst: list[int] = []
-    name_col: list[int] = []
-    weight: list[float] = []
-    keys: dict[tuple[int, int], int] = {}
-    key_col: list[int] = []
+    # Who defines each name, as one array sliced per name (CSR), and each name's edge weight factor.
+    counts = [len(definers[name]) for name in names]
+    definer_count = np.array(counts, dtype=np.intp)
+    definer_start = np.zeros(len(names) + 1, dtype=np.intp)
+    np.cumsum(definer_count, out=definer_start[1:])
+    definer_fid = np.fromiter((fid for name in names for fid in definers[name]), dtype=np.intp,
+                              count=int(definer_start[-1]))
+    linked = definer_count <= MAX_DEFINERS
+    name_weight = np.array([_name_weight(name, count) if count <= MAX_DEFINERS else 0.0
+                            for name, count in zip(names, counts)])
+
+    ref_file: list[int] = []
+    ref_name: list[int] = []
+    ref_lines: list[int] = []
     for fid, path in enumerate(files):
-        for target, nid, w in file_edges(fid, records[path], definers, name_ids):
-            src.append(fid)
-            dst.append(target)
-            name_col.append(nid)
-            weight.append(w)
-            key = keys.setdefault((target, nid), len(keys))
-            key_col.append(key)
+        for name, lines in records[path].tags.references.items():
+            nid = name_ids.get(name)
+            if nid is not None:
+                ref_file.append(fid)
+                ref_name.append(nid)
+                ref_lines.append(len(lines))
+    row_file, row_name = np.array(ref_file, dtype=np.intp), np.array(ref_name, dtype=np.intp)
+    kept = linked[row_name]
+    row_file, row_name = row_file[kept], row_name[kept]
+    row_count = definer_count[row_name]
+    # As file_edges computes it, operation by operation, so the floats are the same.
+    row_weight = np.sqrt(np.array(ref_lines, dtype=np.float64)[kept]) * name_weight[row_name] / row_count
+
+    # One edge per (row, definer), then the file's own definitions dropped.
+    row_of_edge = np.repeat(np.arange(len(row_name), dtype=np.intp), row_count)
+    first_edge = np.cumsum(row_count) - row_count
+    within = np.arange(len(row_of_edge), dtype=np.intp) - first_edge[row_of_edge]
+    dst = definer_fid[definer_start[row_name][row_of_edge] + within]
+    src = row_file[row_of_edge]
+    elsewhere = dst != src
+    src, dst, row_of_edge = src[elsewhere], dst[elsewhere], row_of_edge[elsewhere]
+    # Each file's edges grouped by defining file, otherwise in reference order (file_edges' stable sort).
+    order = np.argsort(src * max(len(files), 1) + dst, kind="stable")
+    src, dst, row_of_edge = src[order], dst[order], row_of_edge[order]
+    edge_name, edge_weight = row_name[row_of_edge], row_weight[row_of_edge]
 
     cand_file: list[int] = []
     cand_def: list[int] = []
-    cand_key: list[int] = []
     cand_name: list[int] = []
     cand_parent_name: list[int] = []
     cand_weight: list[float] = []
     defs_per_file = np.zeros(len(files))
     for fid, path in enumerate(files):
-        for index, nid, parent_nid, prior in file_candidates(records[path], name_ids):
+        candidates = file_candidates(records[path], name_ids)
+        defs_per_file[fid] = len(candidates)
+        for index, nid, parent_nid, prior in candidates:
             cand_file.append(fid)
             cand_def.append(index)
-            cand_key.append(keys.get((fid, nid), -1))
             cand_name.append(nid)
             cand_parent_name.append(parent_nid)
             cand_weight.append(prior)
-            defs_per_file[fid] += 1
+    cand_file_array, cand_name_array = np.array(cand_file, dtype=np.intp), np.array(cand_name, dtype=np.intp)
+    edge_key, cand_key, key_count = number_keys(dst, edge_name, cand_file_array, cand_name_array, len(names))
 
     return Graph(
-        files, file_ids, names, name_ids, definers,
-        np.array(src, dtype=np.intp), np.array(dst, dtype=np.intp), np.array(name_col, dtype=np.intp),
-        np.array(weight, dtype=np.float64), np.array(key_col, dtype=np.intp), len(keys),
-        np.array(cand_file, dtype=np.intp), np.array(cand_def, dtype=np.intp),
-        np.array(cand_key, dtype=np.intp), np.array(cand_name, dtype=np.intp),
+        files, file_ids, names, name_ids, definers, src, dst, edge_name, edge_weight, edge_key, key_count,
+        cand_file_array, np.array(cand_def, dtype=np.intp), cand_key, cand_name_array,
         np.array(cand_parent_name, dtype=np.intp), np.array(cand_weight), defs_per_file,
     )
+
+
+def number_keys(edge_dst: np.ndarray, edge_name: np.ndarray, cand_file: np.ndarray, cand_name: np.ndarray,
+                name_count: int) -> tuple[np.ndarray, np.ndarray, int]:
+    """(edge keys, candidate keys, key count): the (defining file, name) pairs numbered by first
+    appearance along the edges; a candidate nothing references gets -1."""
+    width = max(name_count, 1)
+    combined = edge_dst * width + edge_name
+    unique, first, inverse = np.unique(combined, return_index=True, return_inverse=True)
+    key_of_unique = np.empty(len(unique), dtype=np.intp)
+    key_of_unique[np.argsort(first, kind="stable")] = np.arange(len(unique), dtype=np.intp)
+    if not len(unique):
+        return np.zeros(0, dtype=np.intp), np.full(len(cand_file), -1, dtype=np.intp), 0
+    edge_key = key_of_unique[inverse.reshape(-1)]
+    wanted = cand_file * width + cand_name
+    position = np.minimum(np.searchsorted(unique, wanted), len(unique) - 1)
+    cand_key = np.where(unique[position] == wanted, key_of_unique[position], -1).astype(np.intp)
+    return edge_key, cand_key, len(unique)
 
 
 @dataclass

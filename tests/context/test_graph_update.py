@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from codegen_server.context.graph_update import update_graph
-from codegen_server.context.rank import Graph, build_graph
+from codegen_server.context.rank import MAX_DEFINERS, Graph, build_graph, file_edges
 from tests.support.workspaces import FILES, NAMES, edits, models, record, render_file
 
 def assert_same_graph(incremental: Graph, full: Graph) -> None:
@@ -92,3 +92,50 @@ def test_a_file_created_or_deleted_is_spliced():
     shrunk = update_graph(updated, grown, records)
     assert shrunk.names is graph.names
     assert_same_graph(shrunk, graph)
+
+
+def edge_by_edge(records: dict) -> list[tuple[int, int, str, float, int]]:
+    """(source, target, name, weight, key) of every edge, as the graph is defined: each file's
+    ``file_edges`` in file order, keys numbered by the first edge of each (target, name)."""
+    files = sorted(records)
+    definers: dict[str, list[int]] = {}
+    for fid, path in enumerate(files):
+        for name in dict.fromkeys(d.name for d in records[path].tags.definitions):
+            definers.setdefault(name, []).append(fid)
+    name_ids = {name: i for i, name in enumerate(sorted(definers))}
+    keys: dict[tuple[int, int], int] = {}
+    return [(fid, target, nid, weight, keys.setdefault((target, nid), len(keys)))
+            for fid, path in enumerate(files)
+            for target, nid, weight in file_edges(fid, records[path], definers, name_ids)]
+
+
+def graph_edges(graph: Graph) -> list[tuple[int, int, int, float, int]]:
+    return list(zip(graph.edge_src.tolist(), graph.edge_dst.tolist(), graph.edge_name.tolist(),
+                    graph.edge_weight.tolist(), graph.edge_key.tolist()))
+
+
+@settings(max_examples=150, deadline=None)
+@given(workspace=st.fixed_dictionaries({path: models for path in FILES}))
+def test_the_built_graph_has_each_files_edges_in_order(workspace):
+    records = {path: record(path, render_file(*model)) for path, model in workspace.items()}
+    graph = build_graph(records)
+    assert graph_edges(graph) == edge_by_edge(records)  # weights compared exactly
+    keyed = {(d, n): k for d, n, k in zip(graph.edge_dst.tolist(), graph.edge_name.tolist(), graph.edge_key.tolist())}
+    assert graph.key_count == len(keyed)
+    for fid, nid, key in zip(graph.cand_file.tolist(), graph.cand_name.tolist(), graph.cand_key.tolist()):
+        assert key == keyed.get((fid, nid), -1)
+
+
+def test_a_name_defined_in_too_many_files_links_nothing():
+    """Past MAX_DEFINERS files a name is too ambiguous to link; at the limit each definer gets an edge,
+    weighted down by their number; a file calling its own definition gets no edge to itself."""
+    many = {f"m{i:02}.py": record(f"m{i:02}.py", "def common(x):\n    return x\n\ndef shared(x):\n    return x\n")
+            for i in range(MAX_DEFINERS + 1)}
+    few = {f"m{i:02}.py": many[f"m{i:02}.py"] for i in range(MAX_DEFINERS)}
+    caller = "def run(x):\n    common(x)\n    shared(x)\n    shared(x)\n    run(x)\n"
+    for defined in (many, few):
+        records = dict(defined, **{"main.py": record("main.py", caller)})
+        graph = build_graph(records)
+        assert graph_edges(graph) == edge_by_edge(records)
+        linked = {graph.names[n] for n in graph.edge_name.tolist()}
+        assert linked == (set() if defined is many else {"common", "shared"})
