@@ -13,9 +13,9 @@ Like for like (printed next to the figures): the warm map is the median of one m
 same five tasks once each on both sides (codegen's token-count memo kept, as in the daemon, and
 its figure with the memo emptied before each map printed too; Aider's map cache off, its tags
 cache on); peak RSS is the whole process tree's on both sides, sampled by this parent
-(measure.py); both maps are counted with cl100k_base. With --repeat N each side runs N times (the
-floor before and after every index run) and its fastest run is shown; the load average is printed
-at the start and the end.
+(measure.py); both maps are counted with cl100k_base. With --repeat N each side runs N times, in
+N interleaved rounds (codegen, the floor, Aider; the floor also before the first), and its fastest
+run is shown, with each round's ratio; the load average is printed at the start and the end.
 """
 
 from __future__ import annotations
@@ -289,32 +289,38 @@ def main() -> int:
             raise SystemExit(f"{mode} failed:\n{done.stderr}")
         return done.stdout.strip().splitlines()[-1], done.peak_tree_rss_mb
 
-    # The machine's load moves (other processes share its cores): the floor is measured on both
-    # sides of every index run, and with --repeat each side keeps its fastest run, the same rule
-    # for the floor, for us and for Aider.
+    # The machine's load moves (other processes share its cores, its speed drifts by a third within
+    # minutes): the floor is measured on both sides of every index run, and the rounds interleave the
+    # sides (floor, codegen, Aider; again), so that a slow spell falls on both, not on whichever ran
+    # last. With --repeat each side keeps its fastest run, the same rule for the floor, for us and for
+    # Aider; each round's own ratio is printed too.
     load_before = os.getloadavg()
     floors = [json.loads(child("floor")[0])]
     runs = []
+    tries: list[dict[str, float] | str] = []
     for _ in range(args.repeat):
         line, tree_rss = child("engine")
         runs.append({**json.loads(line), "peak_rss_mb": tree_rss})
         floors.append(json.loads(child("floor")[0]))
+        if not args.skip_aider:
+            tries.append(measure_aider(root))
     ours = min(runs, key=lambda run: run["cold_s"] + run["first_map_ms"] / 1000)
     floor, floor_after = floors[0], floors[-1]
     floor_s = min(f["floor_s"] for f in floors)
     floor_cpu = min(f["floor_cpu_s"] for f in floors)
-    load = os.getloadavg()
     cold_to_map = ours["cold_s"] + ours["first_map_ms"] / 1000
+    aider: dict[str, float] | str = "skipped"
+    round_ratios: list[float] = []
+    if tries:
+        measured = [found for found in tries if isinstance(found, dict)]
+        aider = min(measured, key=lambda found: found["cold_to_map_s"]) if measured else tries[0]
+        round_ratios = [found["cold_to_map_s"] / (run["cold_s"] + run["first_map_ms"] / 1000)
+                        for run, found in zip(runs, tries) if isinstance(found, dict)]
+    load = os.getloadavg()
     truth, ctags_seconds = ctags_definitions(root)
     found = {tuple(item) for item in json.loads(child("recall")[0])}
     recall = len(truth & found) / len(truth)
     missed = sorted(truth - found)[:10]
-    aider: dict[str, float] | str = "skipped"
-    if not args.skip_aider:
-        tries = [measure_aider(root) for _ in range(args.repeat)]
-        measured = [found for found in tries if isinstance(found, dict)]
-        aider = min(measured, key=lambda found: found["cold_to_map_s"]) if measured else tries[0]
-        load = os.getloadavg()
 
     def verdict(key: str, value: float) -> str:
         target = TARGETS[key]
@@ -338,7 +344,8 @@ def main() -> int:
           + ", ".join(f"{run['cold_s'] + run['first_map_ms'] / 1000:.3f}" for run in runs)
           + f") {cold_to_map:.3f} s = "
           f"{cold_to_map / floor_s:.2f}× the lower floor (target ≤ 1.5×)"
-          + (f"; Aider's RepoMap {aider['cold_to_map_s'] / cold_to_map:.1f}× slower (target ≥ 8×)"
+          + (f"; Aider's RepoMap {aider['cold_to_map_s'] / cold_to_map:.1f}× slower (target ≥ 8×; round by round "
+             + ", ".join(f"{ratio:.1f}×" for ratio in round_ratios) + ")"
              if isinstance(aider, dict) else "")
           + f". CPU time (user + system, the process tree): floor {floor_cpu:.3f} s, cold index → first map "
           f"{ours['cold_to_map_cpu_s']:.3f} s ({ours['cold_to_map_cpu_s'] / floor_cpu:.2f}×)"
