@@ -72,9 +72,14 @@ def _name_weight(name: str, definer_count: int) -> float:
         weight *= 0.1
     if definer_count > 5:
         weight *= 0.1
-    if len(name) >= 8 and ("_" in name.strip("_") or any(c.isupper() for c in name[1:])):
+    if len(name) >= 8 and ("_" in name.strip("_") or _has_upper(name[1:])):
         weight *= 2.0  # long compound names are distinctive
     return weight
+
+
+def _has_upper(text: str) -> bool:
+    """Whether a character of ``text`` is upper case (for ASCII, the quick way: only A-Z change in lower())."""
+    return text != text.lower() if text.isascii() else any(c.isupper() for c in text)
 
 
 def file_edges(fid: int, record: FileRecord, definers: dict[str, list[int]],
@@ -126,7 +131,7 @@ def build_graph(records: dict[str, FileRecord]) -> Graph:
     names = sorted(definers)
     name_ids = {name: i for i, name in enumerate(names)}
 
-    # Who defines each name, as one array sliced per name (CSR), and each name's edge weight factor.
+    # Who defines each name, as one array sliced per name (CSR).
     counts = [len(definers[name]) for name in names]
     definer_count = np.array(counts, dtype=np.intp)
     definer_start = np.zeros(len(names) + 1, dtype=np.intp)
@@ -134,25 +139,24 @@ def build_graph(records: dict[str, FileRecord]) -> Graph:
     definer_fid = np.fromiter((fid for name in names for fid in definers[name]), dtype=np.intp,
                               count=int(definer_start[-1]))
     linked = definer_count <= MAX_DEFINERS
-    name_weight = np.array([_name_weight(name, count) if count <= MAX_DEFINERS else 0.0
-                            for name, count in zip(names, counts)])
 
-    ref_file: list[int] = []
-    ref_name: list[int] = []
-    ref_lines: list[int] = []
-    for fid, path in enumerate(files):
-        for name, lines in records[path].tags.references.items():
-            nid = name_ids.get(name)
-            if nid is not None:
-                ref_file.append(fid)
-                ref_name.append(nid)
-                ref_lines.append(len(lines))
-    row_file, row_name = np.array(ref_file, dtype=np.intp), np.array(ref_name, dtype=np.intp)
-    kept = linked[row_name]
-    row_file, row_name = row_file[kept], row_name[kept]
+    # A row per (file, name it references that some file defines), in each file's reference order.
+    references = [records[path].tags.references for path in files]
+    get = name_ids.get
+    ref_name = np.fromiter((get(name, -1) for refs in references for name in refs), dtype=np.intp)
+    ref_lines = np.fromiter((len(lines) for refs in references for lines in refs.values()), dtype=np.float64,
+                            count=len(ref_name))
+    ref_file = np.repeat(np.arange(len(files), dtype=np.intp), [len(refs) for refs in references])
+    kept = ref_name >= 0
+    kept[kept] = linked[ref_name[kept]]
+    row_file, row_name, row_lines = ref_file[kept], ref_name[kept], ref_lines[kept]
     row_count = definer_count[row_name]
-    # As file_edges computes it, operation by operation, so the floats are the same.
-    row_weight = np.sqrt(np.array(ref_lines, dtype=np.float64)[kept]) * name_weight[row_name] / row_count
+    # Each linked name's factor, once per name; then as file_edges computes the weight, operation by
+    # operation, so that the floats are the same.
+    name_weight = np.zeros(len(names))
+    for nid in np.unique(row_name).tolist():
+        name_weight[nid] = _name_weight(names[nid], counts[nid])
+    row_weight = np.sqrt(row_lines) * name_weight[row_name] / row_count
 
     # One edge per (row, definer), then the file's own definitions dropped.
     row_of_edge = np.repeat(np.arange(len(row_name), dtype=np.intp), row_count)

@@ -5,11 +5,11 @@ from __future__ import annotations
 import dataclasses
 
 import numpy as np
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from codegen_server.context.graph_update import update_graph
-from codegen_server.context.rank import MAX_DEFINERS, Graph, build_graph, file_edges
+from codegen_server.context.rank import MAX_DEFINERS, Graph, _has_upper, build_graph, file_edges
 from tests.support.workspaces import FILES, NAMES, edits, models, record, render_file
 
 def assert_same_graph(incremental: Graph, full: Graph) -> None:
@@ -139,3 +139,11 @@ def test_a_name_defined_in_too_many_files_links_nothing():
         assert graph_edges(graph) == edge_by_edge(records)
         linked = {graph.names[n] for n in graph.edge_name.tolist()}
         assert linked == (set() if defined is many else {"common", "shared"})
+
+
+@given(st.text(max_size=12))
+@example("ǅungla")  # a title-case letter: lower() changes it, yet it is not upper case
+@example("Ärger")
+@example("snake_case_1")
+def test_upper_case_is_found_as_str_isupper_finds_it(text):
+    assert _has_upper(text) == any(c.isupper() for c in text)
