@@ -66,6 +66,8 @@ class ClarifyOutcome(BaseModel):
 
 
 class ApplyResult(BaseModel):
+    run_id: str = Field(default="", description="the run that recorded it: undo(run_id) reverses what it wrote; "
+                                                "empty for a dry run or a refused diff, which write nothing")
     applied: bool
     dry_run: bool
     files: list[FileChanged]
@@ -164,11 +166,12 @@ def clarify_result(outcome: ClarifyResult) -> CallToolResult:
 
 def apply_result(outcome: ApplyOutcome) -> CallToolResult:
     result = ApplyResult(
-        applied=outcome.applied, dry_run=outcome.dry_run, files=_files(outcome.files), diff=outcome.diff,
+        run_id=outcome.run_id, applied=outcome.applied, dry_run=outcome.dry_run, files=_files(outcome.files),
+        diff=outcome.diff,
         reason=outcome.reason, failures=[failure_record(f) for f in outcome.failures],
         already_applied=[failure_record(f) for f in outcome.already_applied], sensitive=outcome.sensitive)
     verb = "would change" if result.dry_run else "changed" if result.applied else "nothing written"
-    summary = f"{verb}: {_file_list(result.files)}"
+    summary = (f"run {result.run_id}: " if result.run_id else "") + f"{verb}: {_file_list(result.files)}"
     if result.reason and not result.applied:
         summary += f" ({result.reason})"
     return tool_result(result, summary)

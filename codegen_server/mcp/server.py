@@ -154,16 +154,22 @@ def build_server(workspace: Workspace) -> MCPServer:
         dry_run: Annotated[bool, Field(description="say what would change, write nothing")] = False,
         allow_config_edits: Annotated[bool, ALLOW_CONFIG_EDITS] = False,
     ) -> Annotated[CallToolResult, results.ApplyResult]:
-        """Apply a diff atomically: every file or none; a hunk that does not place says why and where it came close."""
+        """Apply a diff atomically: every file or none; a hunk that does not place says why and where it came close.
+        Applied, it is a run that undo(run_id) reverses."""
         from ..edits import EditError
+        from ..redaction import redact
         from ..workflows.apply import apply_patch
+        from ..workflows.apply_run import apply_run
         from ..workflows.host import DiskApplier
 
         async def work(host: Host):
+            applier = DiskApplier(host.root, allow_config_edits=allow_config_edits)
             try:
-                applier = DiskApplier(host.root, allow_config_edits=allow_config_edits)
-                return results.apply_result(await apply_patch(diff, host.root, dry_run=dry_run, applier=applier))
+                if dry_run:
+                    return results.apply_result(await apply_patch(diff, host.root, dry_run=True, applier=applier))
+                return results.apply_result(await apply_run(host, diff, applier=applier))
             except EditError as error:  # a path outside the root, a size limit, a non-UTF-8 file
+                await host.store.settle("failed", redact(f"refused: {error}"))  # the run apply_run began
                 return results.refused_apply(error)
 
         return await workspace.run(ctx, "apply_diff", work)

@@ -56,7 +56,8 @@ class ApplyOutcome:
     not_understood: list[HunkFailure] = field(default_factory=list)
     #: Changed files that make an editor, a shell or git run code: [{path, why}] (``edits.sensitive``).
     sensitive: list[dict[str, str]] = field(default_factory=list)
-    #: The run that recorded it (``apply_run``: codegen.applyDiff), to undo; "" when none did (the CLI, MCP).
+    #: The run that recorded it (``apply_run``: codegen.applyDiff, MCP's apply_diff), to undo; "" when none
+    #: did (the CLI, a dry run).
     run_id: str = ""
 
 

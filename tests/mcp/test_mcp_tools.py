@@ -139,5 +139,38 @@ async def test_every_tool_over_stdio(tmp_path: Path, scripted_model) -> None:
             await session.read_resource("codegen://runs/20260101-000000-abcdef")
 
     records = [p for p in (workspace / ".codegen").rglob("*") if p.is_file()]
-    assert len([p for p in records if p.name == "run.json"]) == 4  # generate, fix, feedback and the planted one
+    # generate, the refused apply_diff (a run, as the daemon records one), fix, feedback and the planted one
+    assert len([p for p in records if p.name == "run.json"]) == 5
     assert not [p for p in records if SECRET.encode() in p.read_bytes()]
+
+
+async def test_an_applied_diff_is_a_run_that_undo_reverses(tmp_path: Path, scripted_model) -> None:
+    """An agent host that applies its own model's diff can take it back, as after generate or fix; a
+    refused diff leaves no run saying it is still running."""
+    from codegen_server.store import RunStore
+
+    workspace = tmp_path / "ws"
+    workspace.mkdir()
+    start = make_python_project(workspace)
+    model = scripted_model([])
+    async with mcp_session(workspace, env_for(model.base_url)) as session:
+        preview = await session.call_tool("apply_diff", {"diff": RENAME_COUNT, "dry_run": True})
+        assert preview.structured_content["run_id"] == ""  # nothing written, nothing to undo
+
+        applied = await session.call_tool("apply_diff", {"diff": RENAME_COUNT})
+        result = applied.structured_content
+        assert not applied.is_error and result["applied"] is True and result["run_id"]
+        assert applied.content[0].text.startswith(f"run {result['run_id']}: changed: shop/cart.py")
+        assert "def how_many(prices):" in (workspace / "shop/cart.py").read_text()
+        record = json.loads((await session.read_resource(f"codegen://runs/{result['run_id']}")).contents[0].text)
+        assert record["run"]["kind"] == "apply" and record["run"]["written"] == ["shop/cart.py"]
+
+        undone = await session.call_tool("undo", {"run_id": result["run_id"]})
+        assert not undone.is_error and undone.structured_content["written"] == ["shop/cart.py"]
+        assert snapshot(workspace) == start
+
+        refused = await session.call_tool("apply_diff", {"diff": HOSTILE})
+        assert refused.is_error and refused.structured_content["run_id"] == ""
+    statuses = {run.id: run.status for run in RunStore(workspace).list_runs()}
+    assert "running" not in statuses.values(), statuses
+    assert sorted(statuses.values()).count("failed") == 1, statuses
