@@ -162,7 +162,9 @@ def _start_pool(workers: int) -> ProcessPoolExecutor | None:
     try:
         for _ in range(workers):
             pool.submit(_started)
-    except (OSError, RuntimeError) as error:  # BrokenProcessPool is a RuntimeError
+    # BrokenProcessPool is a RuntimeError. ValueError: a worker died while the next one was being
+    # spawned, and the pool closed the pipes the new one was to inherit ("bad value(s) in fds_to_keep").
+    except (OSError, RuntimeError, ValueError) as error:
         log.warning("parse workers failed to start (%s: %s); parsing in-process", type(error).__name__, error)
         _kill_workers(pool)
         pool.shutdown(wait=True, cancel_futures=True)
