@@ -311,3 +311,52 @@ async def test_a_prompt_files_questions_can_be_skipped_from_the_editors_choice(t
     assert editor.buffer_text("PROMPT.py") in (None, PROMPT) and (tmp_path / "PROMPT.py").read_text() == PROMPT
     assert "Q: Which Python version?\nA: (no answer: decide sensibly)" in model.requests[1]["messages"][-1]["content"]
     assert "def greet(name):" in editor.buffer_text("greet.py")
+
+
+async def test_a_marker_left_not_done_says_why_in_its_one_diagnostic_open_or_closed(tmp_path, scripted_model,
+                                                                                    editor_factory):
+    (tmp_path / "stats.py").write_text(MARKED + "\n\n# codegen: rename mean to average\n")
+    (tmp_path / "other.py").write_text("x = 1  # codegen: call it total\n")
+    answer = DONE + "\nDONE: 2\nNOT DONE: 3 — renaming `mean` would break its callers.\n"  # 1 (other.py): no word
+    model = scripted_model([ScriptStep(content=answer)] + [ScriptStep(content="No change needed.\n\nNO CHANGE: 1\n")] * 2)
+    editor = await editor_factory(tmp_path, env=model_env(model), reports_applied_edits=True)
+    uri = editor.open("stats.py")
+    other = (tmp_path / "other.py").resolve().as_uri()
+    await diagnostics_when(editor, uri, lambda d: len(d) == 2)
+
+    await editor.execute("codegen.applyFeedback", {"markers": True})
+    # One entry per marker: the one done is gone, the one left says why, in the open document...
+    [left] = await diagnostics_when(editor, uri, lambda d: len(d) == 1 and "not done" in d[0].message)
+    assert (left.message, left.severity, left.code) == ("rename mean to average — not done: renaming `mean` would "
+                                                        "break its callers.", types.DiagnosticSeverity.Warning, "marker")
+    assert editor.buffer_text("stats.py").count("\n") == left.range.start.line + 1  # at its line after the change
+    # ...and in a file the editor never opened, as it is on disk.
+    [closed] = await diagnostics_when(editor, other, lambda d: len(d) == 1)
+    assert (closed.message, closed.range.start.character) == ("call it total — not done", 7)
+    # The code actions name the diagnostic the editor shows.
+    [this] = [a for a in await code_actions(editor, uri, left.range.start.line) if a.title.startswith("Codegen: do this")]
+    assert list(this.diagnostics) == [left]
+
+    # Typing elsewhere keeps it; closing the document keeps it listed; editing the marker drops the reason.
+    text = editor.buffer_text("stats.py")
+    editor.change(uri, "import math\n" + text)
+    assert lines(await diagnostics_when(editor, uri, lambda d: lines(d) != [left.range.start.line])) == \
+        [left.range.start.line + 1]
+    assert editor.client.diagnostics[uri][0].message == left.message
+    editor.client.text_document_did_close(types.DidCloseTextDocumentParams(types.TextDocumentIdentifier(uri)))
+    await asyncio.sleep(0.5)
+    assert [d.message for d in editor.client.diagnostics[uri]] == [left.message]
+    uri = editor.open("stats.py")
+    editor.change(uri, text.replace("rename mean to average", "rename mean to average_of"))
+    [edited] = await diagnostics_when(editor, uri, lambda d: len(d) == 1 and "not done" not in d[0].message)
+    assert (edited.message, edited.severity) == ("rename mean to average_of", types.DiagnosticSeverity.Information)
+
+    # A run over one file reports on that file only; a run over the workspace, on every file.
+    editor.change(uri, text)
+    await editor.execute("codegen.applyFeedback", {"markers": True, "uri": uri, "apply": "none"})
+    await diagnostics_when(editor, uri, lambda d: [x.message for x in d] == ["rename mean to average — not done"])
+    assert [d.message for d in editor.client.diagnostics[other]] == [closed.message]
+    (tmp_path / "other.py").write_text("x = 1\n")
+    await editor.execute("codegen.applyFeedback", {"markers": True, "apply": "none"})
+    assert await diagnostics_when(editor, other, lambda d: not d) == []
+    assert "call it total" not in model.requests[2]["messages"][-1]["content"]

@@ -7,7 +7,7 @@ import * as vscode from 'vscode';
 import type { CodegenClient } from './client';
 import { reportChanges } from './generate';
 import { COMMANDS, commentRange, feedbackArgs, markerFeedbackArgs, rememberArgs, type FeedbackResult, type Marker } from './protocol';
-import { markerReport, type MarkerProblem } from './markers';
+import { markerReport } from './markers';
 import { failedOutcome, labelFor, newThread, outcomeOf, restoredThread, savedThreads, type Outcome, type SavedThread, type ThreadState } from './threads';
 import { pickRoot } from './vscodeapi';
 
@@ -27,8 +27,6 @@ export class FeedbackComments implements vscode.Disposable {
   private readonly states = new WeakMap<vscode.CommentThread, ThreadState>();
   /** The threads something was said in: what is saved for the next window (workspaceState). */
   private readonly kept = new Set<vscode.CommentThread>();
-  /** The markers a marker run left, with why (markers.ts); replaced by the next marker run. */
-  private readonly notDone = vscode.languages.createDiagnosticCollection('codegen-markers');
 
   constructor(private readonly client: CodegenClient, private readonly memory: vscode.Memento) {
     this.controller = vscode.comments.createCommentController('codegen', 'Codegen feedback');
@@ -147,8 +145,8 @@ export class FeedbackComments implements vscode.Disposable {
     const result = await this.client.run<FeedbackResult>(COMMANDS.applyFeedback, markerFeedbackArgs(root),
       `Codegen: applying ${found.markers.length} codegen: comment${found.markers.length === 1 ? '' : 's'}`);
     if (!result) return;
+    // The markers left, with why, are the daemon's own diagnostics (one Problems entry per marker).
     const report = markerReport(result);
-    this.showNotDone(report.problems);
     this.client.output.appendLine(`[codegen] ${report.details.join('\n')}`);
     if (result.failures.length > 0) await reportChanges('feedback', result, this.client);
     else {
@@ -157,19 +155,6 @@ export class FeedbackComments implements vscode.Disposable {
       });
     }
     await this.offerMemory(result.proposedMemory ?? [], root);
-  }
-
-  /** The Problems list: one entry per marker left, at its current line, with why it was not done. */
-  private showNotDone(problems: MarkerProblem[]): void {
-    this.notDone.clear();
-    const byFile = new Map<string, vscode.Diagnostic[]>();
-    for (const p of problems) {
-      const range = new vscode.Range(p.range.start.line, p.range.start.character, p.range.end.line, p.range.end.character);
-      const diagnostic = new vscode.Diagnostic(range, p.message, vscode.DiagnosticSeverity.Warning);
-      diagnostic.source = 'codegen';
-      byFile.set(p.uri, [...(byFile.get(p.uri) ?? []), diagnostic]);
-    }
-    for (const [uri, diagnostics] of byFile) this.notDone.set(vscode.Uri.parse(uri), diagnostics);
   }
 
   deleteThread(thread: vscode.CommentThread): void {
@@ -198,7 +183,6 @@ export class FeedbackComments implements vscode.Disposable {
   }
 
   dispose(): void {
-    this.notDone.dispose();
     this.controller.dispose();
   }
 }

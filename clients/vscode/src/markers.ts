@@ -1,19 +1,16 @@
 /**
- * What a marker run (`codegen.applyFeedback {markers: true}`) did, for the notification, the output
- * and the Problems list: the markers acted on, those remaining at their current lines with the reason
- * they were not done, and the model's explanation. No `vscode` import.
+ * What a marker run (`codegen.applyFeedback {markers: true}`) did, for the notification and the output:
+ * the markers acted on, those remaining at their current lines with the reason they were not done, and
+ * the model's explanation. The Problems list has the daemon's diagnostics for the markers left, each
+ * saying why. No `vscode` import.
  */
-import type { FeedbackResult, Marker, Range } from './protocol';
-
-export interface MarkerProblem { uri: string; range: Range; message: string }
+import type { FeedbackResult, Marker } from './protocol';
 
 export interface MarkerReport {
   /** One line for the notification. */
   summary: string;
   /** The whole account, for the output channel. */
   details: string[];
-  /** One entry per remaining marker. */
-  problems: MarkerProblem[];
 }
 
 const place = (m: Marker) => `${m.path}:${m.line}`;
@@ -35,10 +32,5 @@ export function markerReport(result: FeedbackResult): MarkerReport {
   const explanation = (result.explanation ?? '').trim();
   if (explanation) details.push('', explanation);
   for (const m of remaining) details.push('', `Not done — ${place(m)}: ${m.text}`, `  ${m.note ? m.note : '(no reason given)'}`);
-  const problems = remaining.map((m) => ({
-    uri: m.uri,
-    range: m.range,
-    message: `codegen: ${m.text} — not done${m.note ? `: ${m.note}` : ''}`,
-  }));
-  return { summary, details, problems };
+  return { summary, details };
 }

@@ -38,7 +38,7 @@ from .explain import EXPLAIN
 from .feedback import APPLY_FEEDBACK
 from .fix import FIX
 from .generate import GENERATE
-from .marker_diagnostics import document_markers, to_diagnostic
+from .marker_diagnostics import document_markers
 from .transcript import show_document, write_run_transcript
 
 log = logging.getLogger(__name__)
@@ -99,22 +99,22 @@ async def code_actions(ls: CodegenServer, params: types.CodeActionParams) -> lis
         if _prompt_file(text, found.markers):
             actions.append(types.CodeAction(
                 title="Codegen: generate from this prompt", kind=types.CodeActionKind.QuickFix,
-                diagnostics=[to_diagnostic(m) for m in touched], is_preferred=True,
+                diagnostics=[found.diagnostic(m) for m in touched], is_preferred=True,
                 command=_start("Codegen: generate from this prompt", GENERATE, {"promptFile": uri, "root": root})))
         for marker in touched:
             actions.append(types.CodeAction(
                 title=f"Codegen: do this marker ({marker.text})", kind=types.CodeActionKind.QuickFix,
-                diagnostics=[to_diagnostic(marker)], is_preferred=not actions,
+                diagnostics=[found.diagnostic(marker)], is_preferred=not actions,
                 command=_start("Codegen: do this marker", APPLY_FEEDBACK, {
                     "uri": uri, "range": _marker_range(marker), "comment": marker.text, "root": root})))
         actions.append(types.CodeAction(
             title="Codegen: do all markers in this file", kind=types.CodeActionKind.QuickFix,
-            diagnostics=[to_diagnostic(m) for m in touched],
+            diagnostics=[found.diagnostic(m) for m in touched],
             command=_start("Codegen: do all markers in this file", APPLY_FEEDBACK,
                            {"markers": True, "uri": uri, "root": root})))
         actions.append(types.CodeAction(
             title="Codegen: do all markers in the workspace", kind=types.CodeActionKind.QuickFix,
-            diagnostics=[to_diagnostic(m) for m in touched],
+            diagnostics=[found.diagnostic(m) for m in touched],
             command=_start("Codegen: do all markers in the workspace", APPLY_FEEDBACK,
                            {"markers": True, "root": root})))
     selected = wanted.start != wanted.end

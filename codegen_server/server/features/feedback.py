@@ -14,6 +14,7 @@ from ..app import CodegenServer
 from ..arguments import command_object, get_bool, get_int, get_line_range, get_str
 from ..client_applier import APPLY_MODES, choose_applier
 from ..progress import LspProgress
+from . import marker_diagnostics
 
 APPLY_FEEDBACK = "codegen.applyFeedback"
 COLLECT_FEEDBACK = "codegen.collectFeedback"
@@ -40,8 +41,11 @@ def register(server: CodegenServer) -> None:
                 raise JsonRpcInvalidParams(f"{APPLY_FEEDBACK}: {marked_uri} is not a file inside the workspace {root}")
 
             async def markers_work(progress: LspProgress) -> feedback.FeedbackResult:
-                return await feedback.apply_marker_feedback(ls.host(root, progress), applier, path=marked,
-                                                            verify=verify, test_command=test_command)
+                result = await feedback.apply_marker_feedback(ls.host(root, progress), applier, path=marked,
+                                                              verify=verify, test_command=test_command)
+                if result.markers is not None:  # the editor's diagnostics say which are left, and why
+                    marker_diagnostics.markers_left(ls, root, result.markers["remaining"], path=marked)
+                return result
 
             return await ls.run_command("codegen: apply marker comments", markers_work, writer=root)
 
