@@ -1,16 +1,15 @@
 """Workspace checkpoints: snapshot the project's files at each iteration and restore any
 snapshot byte for byte.
 
-Layout under ``<run_dir>/checkpoints/``::
-
-    objects/<2 hex>/<62 hex>   file contents, named by SHA-256 (shared by all checkpoints)
-    <id>.json                  manifest: path -> {sha256, mode} or {link}
+Layout: ``<run_dir>/checkpoints/<id>.json``, a manifest (path -> {sha256, mode} or {link}); the
+file contents are blobs named by their SHA-256 in ``.codegen/objects/``, shared by every run
+(``blobs``).
 
 A content-addressed store of our own, rather than git objects, because it must
 work where git is absent or the workspace is not a repository, must not read
 the user's git config (``core.autocrlf``, clean/smudge filters and LFS would
 break byte-for-byte restores), and must keep full permission bits, which git
-reduces to 644/755. Unchanged files cost nothing after the first checkpoint.
+reduces to 644/755. Unchanged files cost nothing after the first checkpoint of the workspace.
 
 What is captured: every regular file and symlink under the root except what
 the workspace's ``.gitignore`` files (and ``.git/info/exclude``) ignore,
@@ -51,6 +50,7 @@ from ..trust.files import STATE_DIR, RefusedPath, read_regular, state_dir
 from ..trust.notices import ignored
 from ..trust.seal import Unsealed, open_json, seal_json
 from ..trust.state import NOT_OURS
+from .blobs import BlobError, BlobStore, atomic_write_bytes
 
 # Never captured, whatever .gitignore says: VCS and our own data, and caches
 # a person would never want rolled back.
@@ -117,8 +117,7 @@ class CheckpointStore:
         self.run_id = run_dir.name
         self.dir = run_dir / "checkpoints"
         self.max_file_bytes = max_file_bytes
-        #: ``objects/<prefix>`` folders checked in this operation (a capture stores thousands of blobs).
-        self._objects_checked: dict[str, Path] = {}
+        self._blobs = BlobStore(self.root, self._parts, max_file_bytes)
 
     def _folder(self, *parts: str, create: bool = False) -> Path:
         """A folder of the store (``objects/ab``, say), each folder on the way a real one."""
@@ -126,15 +125,6 @@ class CheckpointStore:
             return state_dir(self.root, *self._parts, *parts, create=create)
         except RefusedPath as error:
             raise CheckpointError(f"{error}; refusing to use these checkpoints") from None
-
-    def _objects(self, prefix: str, *, create: bool = False) -> Path:
-        """``objects/<prefix>``, a real folder: checked once per capture or restore."""
-        folder = self._objects_checked.get(prefix)
-        if folder is None:
-            folder = self._folder("objects", prefix, create=create)
-            if create or folder.is_dir():
-                self._objects_checked[prefix] = folder
-        return folder
 
     # -- public API ---------------------------------------------------------------
 
@@ -178,7 +168,7 @@ class CheckpointStore:
             return self._restore_locked(checkpoint_id)
 
     def _restore_locked(self, checkpoint_id: str) -> RestoreResult:
-        self._objects_checked.clear()
+        self._blobs.begin()
         target, wanted = self._load(checkpoint_id)
         self._check_paths(checkpoint_id, wanted)
         entries, skipped = self._capture()
@@ -205,8 +195,7 @@ class CheckpointStore:
         entries: dict[str, dict] = {}
         skipped: list[str] = []
         ignore = _IgnoreRules(self.root)
-        self._folder("objects", create=True)
-        self._objects_checked.clear()
+        self._blobs.begin()
 
         def walk(directory: Path, rel: str) -> None:
             ignore.enter(directory, rel)
@@ -228,38 +217,28 @@ class CheckpointStore:
                     if info.st_size > self.max_file_bytes:
                         skipped.append(path)
                         continue
-                    entry = self._store_file(Path(child.path), info)
+                    entry = self._store_file(child.path, info)
                     if entry is not None:
                         entries[path] = entry
 
         walk(self.root, "")
         return entries, skipped
 
-    def _store_file(self, path: Path, info: os.stat_result) -> dict | None:
+    def _store_file(self, path: str, info: os.stat_result) -> dict | None:
         try:
-            data = path.read_bytes()
-        except OSError:  # vanished or unreadable since the scan
+            digest = self._blobs.put(path, info)
+        except RefusedPath as error:
+            raise CheckpointError(f"{error}; refusing to use these checkpoints") from None
+        if digest is None:  # vanished or unreadable since the scan
             return None
-        digest = hashlib.sha256(data).hexdigest()
-        blob = self._objects(digest[:2], create=True) / digest[2:]
-        if not os.path.lexists(blob):
-            _atomic_write_bytes(blob, data, 0o444)
         return {"sha256": digest, "mode": stat.S_IMODE(info.st_mode) & _PERMISSIONS}
 
     def _blob(self, rel: str, digest: str) -> bytes:
         """The content saved for ``rel``, checked against its digest; raises CheckpointError."""
-        blob = self._objects(digest[:2]) / digest[2:]
         try:
-            data = read_regular(blob, self.max_file_bytes)
-        except RefusedPath as error:
-            raise CheckpointError(f"checkpoint data for {rel} cannot be used: {error}; "
-                                  "refusing to restore anything") from None
-        if data is None:
-            raise CheckpointError(f"checkpoint data missing for {rel} ({blob})")
-        if hashlib.sha256(data).hexdigest() != digest:
-            raise CheckpointError(f"checkpoint data for {rel} ({blob}) does not match its digest: it was changed "
-                                  "after codegen saved it; refusing to restore anything")
-        return data
+            return self._blobs.read(rel, digest)
+        except BlobError as error:
+            raise CheckpointError(str(error)) from None
 
     # -- manifests -------------------------------------------------------------
 
@@ -362,7 +341,7 @@ class CheckpointStore:
             os.symlink(entry["link"], tmp)
             os.replace(tmp, target)
         else:
-            _atomic_write_bytes(target, self._blob(rel, entry["sha256"]), entry["mode"])
+            atomic_write_bytes(target, self._blob(rel, entry["sha256"]), entry["mode"])
 
     def _prune_empty_dirs(self, removed: list[str]) -> None:
         """Remove directories left empty by removals (a created package, say)."""
@@ -376,6 +355,30 @@ class CheckpointStore:
                 directory = directory.parent
 
 
+#: Verdicts of ignore rules already asked, by the rules' lines, then by path: a rule set is a pure
+#: function of its lines, and a capture asks thousands of them (most again at the next capture).
+_verdicts: dict[tuple[str, ...], dict[str, bool | None]] = {}
+_MAX_VERDICTS = 200_000
+
+
+class _Rules:
+    """One set of gitignore lines, its verdicts remembered across captures."""
+
+    def __init__(self, lines: list[str]) -> None:
+        key = tuple(lines)
+        if sum(len(v) for v in _verdicts.values()) > _MAX_VERDICTS:
+            _verdicts.clear()
+        self._spec = pathspec.GitIgnoreSpec.from_lines(lines)
+        self._seen = _verdicts.setdefault(key, {})
+
+    def verdict(self, path: str) -> bool | None:
+        """True: ignored; False: re-included by a negation; None: no rule says."""
+        if path in self._seen:
+            return self._seen[path]
+        found = self._seen[path] = self._spec.check_file(path).include
+        return found
+
+
 class _IgnoreRules:
     """Git's ignore rules: built-ins, ``.git/info/exclude``, and every ``.gitignore``
     on the way down, deeper files taking precedence."""
@@ -385,14 +388,14 @@ class _IgnoreRules:
         exclude = root / ".git" / "info" / "exclude"
         if exclude.is_file():
             base += exclude.read_text(encoding="utf-8", errors="replace").splitlines()
-        self.base = pathspec.GitIgnoreSpec.from_lines(base)
-        self.local: dict[str, pathspec.GitIgnoreSpec] = {}
+        self.base = _Rules(base)
+        self.local: dict[str, _Rules] = {}
 
     def enter(self, directory: Path, rel: str) -> None:
         gitignore = directory / ".gitignore"
         if gitignore.is_file():
             lines = gitignore.read_text(encoding="utf-8", errors="replace").splitlines()
-            self.local[rel] = pathspec.GitIgnoreSpec.from_lines(lines)
+            self.local[rel] = _Rules(lines)
 
     def ignored(self, path: str, is_dir: bool) -> bool:
         candidate = path + "/" if is_dir else path
@@ -404,10 +407,10 @@ class _IgnoreRules:
             if spec is None:
                 continue
             sub = candidate[len(base) + 1 :] if base else candidate
-            verdict = spec.check_file(sub).include
+            verdict = spec.verdict(sub)
             if verdict is not None:
                 return verdict
-        return bool(self.base.check_file(candidate).include)
+        return bool(self.base.verdict(candidate))
 
 
 def _field(body: dict[str, Any], name: str, kind: type | tuple[type, ...]) -> Any:
@@ -462,16 +465,3 @@ def _link_stays_inside(rel: str, target: str) -> bool:
 
 def _digest(entries: dict[str, dict]) -> str:
     return hashlib.sha256(json.dumps(entries, sort_keys=True).encode()).hexdigest()
-
-
-def _atomic_write_bytes(path: Path, data: bytes, mode: int) -> None:
-    """Write ``data`` to a temporary file beside ``path``, then rename it into place."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".codegen-tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise

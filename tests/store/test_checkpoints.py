@@ -196,7 +196,7 @@ def test_a_missing_blob_refuses_only_a_restore_that_needs_it(tmp_path: Path) -> 
     store = store_for(tmp_path)
     start = store.save("start")
     readme = hashlib.sha256((tmp_path / "README.md").read_bytes()).hexdigest()
-    blob = store.dir / "objects" / readme[:2] / readme[2:]
+    blob = tmp_path / ".codegen" / "objects" / readme[:2] / readme[2:]  # shared by every run
     blob.chmod(0o644)
     blob.unlink()
     (tmp_path / "run.sh").write_text("#!/bin/sh\necho changed\n")
@@ -212,3 +212,47 @@ def test_a_missing_blob_refuses_only_a_restore_that_needs_it(tmp_path: Path) -> 
     with pytest.raises(CheckpointError, match="checkpoint data missing for README.md"):
         store.restore(start.id)
     assert tree(tmp_path) == before
+
+
+def test_a_later_run_stores_only_what_changed_and_each_undoes_its_own(tmp_path: Path) -> None:
+    make_project(tmp_path)
+    first = CheckpointStore(tmp_path, tmp_path / ".codegen" / "runs" / "20260101-000000-aaaaaa")
+    first_start = first.save("start")
+    shared = tmp_path / ".codegen" / "objects"
+    blobs = sorted(p for p in shared.rglob("*") if p.is_file())
+    (tmp_path / "README.md").write_text("# changed by the first run\n")
+    at_second_start = tree(tmp_path)
+
+    second = CheckpointStore(tmp_path, tmp_path / ".codegen" / "runs" / "20260101-000000-bbbbbb")
+    second_start = second.save("start")
+    # Only the changed file's content is new; the second run keeps no copy of the workspace of its own.
+    added = sorted(set(p for p in shared.rglob("*") if p.is_file()) - set(blobs))
+    assert [p.read_bytes() for p in added] == [b"# changed by the first run\n"]
+    assert not (second.dir / "objects").exists()
+    (tmp_path / "run.sh").write_text("#!/bin/sh\necho second\n")
+
+    second.restore(second_start.id)
+    assert tree(tmp_path) == at_second_start
+    first.restore(first_start.id)
+    assert (tmp_path / "README.md").read_text() == "# demo\n"
+
+
+def test_a_file_rewritten_keeping_its_size_and_mtime_is_read_again(tmp_path: Path, monkeypatch) -> None:
+    from codegen_server.store import blobs
+
+    # What stat says is trusted for files older than RACY_NS; these were just written, so none would be.
+    monkeypatch.setattr(blobs, "RACY_NS", 0)
+    make_project(tmp_path)
+    store = store_for(tmp_path)
+    before = store.save("before")
+    readme = tmp_path / "README.md"
+    was = readme.stat()
+    readme.write_text("# DEMO\n")  # same size, same inode
+    os.utime(readme, ns=(was.st_atime_ns, was.st_mtime_ns))  # and the same mtime: only ctime tells
+    assert (readme.stat().st_ino, readme.stat().st_size, readme.stat().st_mtime_ns) == (
+        was.st_ino, was.st_size, was.st_mtime_ns)
+    after = store.save("after")
+    store.restore(before.id)
+    assert readme.read_text() == "# demo\n"
+    store.restore(after.id)
+    assert readme.read_text() == "# DEMO\n"

