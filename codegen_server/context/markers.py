@@ -16,8 +16,9 @@ from typing import Mapping
 
 import tree_sitter as ts
 
-from .languages import grammar
-from .walk import walk_sources
+from ..trust.files import RefusedPath, read_regular
+from .languages import grammar, language_for_path
+from .walk import MAX_FILE_BYTES, walk_sources
 
 _MARKER = re.compile(rb"codegen:", re.IGNORECASE)
 _MARKER_TEXT = re.compile(r"^codegen:\s*(?P<text>.*)$", re.IGNORECASE | re.DOTALL)
@@ -66,6 +67,23 @@ def collect_markers(root: Path, buffers: Mapping[str, str] | None = None) -> lis
         if _MARKER.search(data):
             markers.extend(markers_in_source(source_file.path, source_file.language, data))
     return markers
+
+
+def markers_in_file(file: Path) -> tuple[str, list[Marker]] | None:
+    """The text and the markers of ``file`` as it is on disk; None for a file the walk would not
+    index: not a regular file (a symlink is never followed), over its size cap, not UTF-8, or in no
+    indexed language."""
+    language = language_for_path(file.name)
+    if language is None:
+        return None
+    try:
+        data = read_regular(file, MAX_FILE_BYTES)
+        if data is None:
+            return None
+        text = data.decode("utf-8")
+    except (RefusedPath, OSError, UnicodeDecodeError):
+        return None
+    return text, markers_in_source(file.name, language, data)
 
 
 def markers_in_source(path: str, language: str, source: bytes) -> list[Marker]:

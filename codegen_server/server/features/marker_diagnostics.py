@@ -18,8 +18,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
-import stat
 import weakref
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -29,8 +27,7 @@ from lsprotocol import types
 from pygls.workspace import PositionCodec
 
 from ...context.languages import language_for_path
-from ...context.markers import Marker, markers_in_source
-from ...context.walk import MAX_FILE_BYTES
+from ...context.markers import Marker, markers_in_file, markers_in_source
 from ..app import CodegenServer
 
 log = logging.getLogger(__name__)
@@ -222,21 +219,8 @@ async def _show_files(ls: CodegenServer, files: set[Path]) -> None:
 
 def _closed_file_diagnostics(ls: CodegenServer, file: Path, left: dict[str, str]) -> list[types.Diagnostic]:
     """The diagnostics of a closed file's markers that a run left not done, as the file is on disk."""
-    language = language_for_path(file.name)
-    if language is None:
+    found = markers_in_file(file)
+    if found is None:
         return []
-    try:
-        # Read-only, yet never through a link planted since the run: only the regular file it walked.
-        descriptor = os.open(file, os.O_RDONLY | os.O_NOFOLLOW)
-        with os.fdopen(descriptor, "rb") as handle:
-            if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
-                return []
-            data = handle.read(MAX_FILE_BYTES + 1)
-        text = data.decode("utf-8")
-    except (OSError, UnicodeDecodeError):
-        return []
-    if len(data) > MAX_FILE_BYTES:
-        return []
-    markers = _in_client_units(ls, text, markers_in_source(file.name, language, data))
-    return [to_diagnostic(m, left[m.text]) for m in markers if m.text in left]
-
+    text, markers = found
+    return [to_diagnostic(m, left[m.text]) for m in _in_client_units(ls, text, markers) if m.text in left]
